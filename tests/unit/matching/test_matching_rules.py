@@ -1,6 +1,7 @@
 from datetime import date
 
 from matching_builders import SAMSONOW, THURSDAY, a_need, a_provider, credential, window
+
 from services.matching import rules
 from services.matching.rules import (
     CAR,

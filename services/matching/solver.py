@@ -1,0 +1,429 @@
+"""Optimisation stage of the matcher: a min-cost flow over open needs × free provider capacity.
+
+Network (one flow unit = one provider taking one slot of one need):
+
+    need ──(cap 1, distance − continuity)──▶ provider ──(cap 1 each, convex load pieces)──▶ sink
+      └─────────────────(cap slots, unmet penalty: urgency + deficit boost)──────────────────▶ sink
+
+Every need node supplies its slots; the sink absorbs them all, so the "unmet" arc keeps the problem
+feasible and its penalty says how much a need is worth serving. Pairs reach the network only after the
+hard filters in ``rules.py`` passed, and only the k nearest feasible providers per need.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.graph.python import min_cost_flow
+
+from services.matching.rules import (
+    DYNAMIC_RULES,
+    RULES,
+    Candidate,
+    Funnel,
+    Need,
+    Provider,
+    distance_km,
+    first_rejection,
+    kamilka_gate,
+)
+
+# Checked on every re-solve even for cached candidates: load and history change, and the Kamilka gate
+# must hold whatever a cache says.
+RECHECKED_RULES = tuple(r for r in RULES if r in DYNAMIC_RULES or r is kamilka_gate)
+
+CAPACITY_TAKEN = "capacity_taken"
+NO_FEASIBLE_PROVIDER = "no_feasible_provider"
+TOO_COSTLY = "too_costly"
+
+UNMET_REASONS_PL = {
+    CAPACITY_TAKEN: "Pasujący wykonawcy są już w pełni zajęci innymi potrzebami",
+    TOO_COSTLY: "Dojazd pasujących wykonawców zbyt daleki względem pilności potrzeby",
+}
+
+
+@dataclass(frozen=True)
+class Weights:
+    km_cost: int = 10  # per km of travel
+    unmet_penalty: Mapping[str, int] = field(
+        default_factory=lambda: {"normal": 1000, "high": 2000, "urgent": 4000}
+    )
+    load_cost: int = 40  # the j-th extra unit on a provider already at load L costs load_cost·(2(L+j)+1)
+    load_unit_hours: float = 2.0  # hours already booked this week that count as one unit of load
+    continuity_bonus: int = 300  # same provider as before within a support package
+    deficit_boost: int = 1000  # extra unmet penalty per unit of village + category deficit (0..1 each)
+    village_deficit: Mapping[str, float] = field(default_factory=dict)
+    category_deficit: Mapping[str, float] = field(default_factory=dict)
+    k_nearest: int = 15  # feasible candidates kept per need
+    max_units_per_provider: int = 6
+
+
+@dataclass(frozen=True)
+class FlowProblem:
+    """Integer arrays of the network; needs are 0..n-1, providers 0..m-1 (their own numbering)."""
+
+    slots: np.ndarray  # per need
+    unmet_cost: np.ndarray  # per need, ≥ 0
+    arc_need: np.ndarray  # per candidate arc
+    arc_provider: np.ndarray
+    arc_cost: np.ndarray  # ≥ 0
+    piece_provider: np.ndarray  # per load piece (capacity 1 each)
+    piece_cost: np.ndarray
+
+
+@dataclass(frozen=True)
+class FlowSolution:
+    arc_flow: np.ndarray  # 0/1 per candidate arc
+    unmet: np.ndarray  # unserved slots per need
+    total_cost: int
+
+
+def solve_flow(problem: FlowProblem) -> FlowSolution:
+    n, m = len(problem.slots), int(problem.piece_provider.max(initial=-1)) + 1
+    m = max(m, int(problem.arc_provider.max(initial=-1)) + 1)
+    sink = n + m
+    flow = min_cost_flow.SimpleMinCostFlow()
+    needs = np.arange(n, dtype=np.int64)
+    tails = np.concatenate([problem.arc_need, needs, n + problem.piece_provider]).astype(np.int64)
+    heads = np.concatenate(
+        [n + problem.arc_provider, np.full(n, sink), np.full(len(problem.piece_provider), sink)]
+    ).astype(np.int64)
+    caps = np.concatenate(
+        [np.ones(len(problem.arc_need)), problem.slots, np.ones(len(problem.piece_provider))]
+    ).astype(np.int64)
+    costs = np.concatenate([problem.arc_cost, problem.unmet_cost, problem.piece_cost]).astype(np.int64)
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
+    supplies = np.zeros(sink + 1, dtype=np.int64)
+    supplies[:n] = problem.slots
+    supplies[sink] = -int(problem.slots.sum())
+    flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int64), supplies)
+    status = flow.solve()
+    if status != flow.OPTIMAL:
+        raise RuntimeError(f"min-cost flow failed with status {status}")
+    flows = flow.flows(np.arange(len(tails), dtype=np.int64))
+    a = len(problem.arc_need)
+    return FlowSolution(flows[:a], flows[a : a + n], int(flow.optimal_cost()))
+
+
+# --- from the domain to the network and back -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Option:
+    """A feasible need × provider pair and its cost terms (integers, lower is better)."""
+
+    need: Need
+    provider: Provider
+    km: float
+    distance: int
+    continuity: int  # bonus, subtracted
+
+    @property
+    def cost(self) -> int:
+        return self.distance - self.continuity
+
+
+@dataclass(frozen=True)
+class RunnerUp:
+    provider_id: str
+    km: float
+    cost: int
+    why_not: str
+
+
+@dataclass(frozen=True)
+class Assignment:
+    need_id: str
+    provider_id: str
+    km: float
+    terms: dict[str, int]  # distance, load, continuity (bonus), urgency, deficit (unmet penalty avoided)
+
+
+@dataclass(frozen=True)
+class Unmet:
+    need_id: str
+    missing_slots: int
+    code: str
+    reason: str
+    funnel: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class MatchResult:
+    assignments: list[Assignment]
+    unmet: list[Unmet]
+    runner_up: dict[str, RunnerUp]
+    funnel: Funnel
+
+
+Distance = Callable[[Need, Provider], float]
+# Statically feasible providers per need (cached by the caller between re-solves), as (provider id, km).
+CandidateCache = Mapping[str, Sequence[tuple[str, float]]]
+
+
+def unmet_penalty(need: Need, weights: Weights) -> tuple[int, int]:
+    urgency = weights.unmet_penalty.get(need.urgency, weights.unmet_penalty["normal"])
+    deficit = weights.village_deficit.get(need.village, 0.0) + weights.category_deficit.get(need.category, 0.0)
+    return urgency, round(weights.deficit_boost * deficit)
+
+
+def load_units(provider: Provider, weights: Weights) -> int:
+    return round(provider.hours_booked / weights.load_unit_hours)
+
+
+def marginal_load_cost(provider: Provider, unit: int, weights: Weights) -> int:
+    return weights.load_cost * (2 * (load_units(provider, weights) + unit) + 1)
+
+
+def option(need: Need, provider: Provider, km: float, weights: Weights) -> Option:
+    continuity = weights.continuity_bonus if provider.id in need.previous_providers else 0
+    return Option(need, provider, km, round(weights.km_cost * km), continuity)
+
+
+def feasible_options(
+    need: Need,
+    providers: Sequence[Provider],
+    km: Distance,
+    weights: Weights,
+    funnel: Funnel,
+) -> list[Option]:
+    """The k nearest providers that pass every hard filter; the funnel counts the pairs examined."""
+    by_distance = sorted(((km(need, p), p) for p in providers), key=lambda pair: pair[0])
+    found: list[Option] = []
+    for d, provider in by_distance:
+        rejection = first_rejection(Candidate(need, provider, d), RULES)
+        funnel.record(rejection)
+        if rejection is None:
+            found.append(option(need, provider, d, weights))
+            if len(found) == weights.k_nearest:
+                break
+    return found
+
+
+def cached_options(
+    need: Need,
+    cached: Sequence[tuple[str, float]],
+    providers_by_id: Mapping[str, Provider],
+    weights: Weights,
+    funnel: Funnel,
+) -> list[Option]:
+    """Like feasible_options, but the static rules already passed: load, history and Kamilka are rechecked."""
+    found: list[Option] = []
+    for provider_id, d in sorted(cached, key=lambda pair: pair[1]):
+        provider = providers_by_id[provider_id]
+        rejection = first_rejection(Candidate(need, provider, d), RECHECKED_RULES)
+        funnel.record(rejection)
+        if rejection is None:
+            found.append(option(need, provider, d, weights))
+            if len(found) == weights.k_nearest:
+                break
+    return found
+
+
+def provider_capacity(provider: Provider, options: Sequence[Option], weights: Weights) -> int:
+    """Units the provider can still take: open-task room, and weekly hours at the shortest candidate need."""
+    shortest = min(o.need.duration_hours for o in options)
+    hours_room = int((provider.hours_per_week - provider.hours_booked + 1e-9) // shortest)
+    task_room = provider.max_open_tasks - provider.open_tasks
+    return max(0, min(hours_room, task_room, weights.max_units_per_provider))
+
+
+def build_problem(
+    needs: Sequence[Need],
+    options: Sequence[Option],
+    provider_index: Mapping[str, int],
+    capacity: Mapping[str, int],
+    weights: Weights,
+) -> FlowProblem:
+    need_index = {n.id: i for i, n in enumerate(needs)}
+    offset = weights.continuity_bonus  # keeps every cost ≥ 0; each unit pays it exactly once
+    penalties = [sum(unmet_penalty(n, weights)) for n in needs]
+    providers = {o.provider.id: o.provider for o in options}
+    piece_provider, piece_cost = [], []
+    for pid, provider in providers.items():
+        for unit in range(capacity[pid]):
+            piece_provider.append(provider_index[pid])
+            piece_cost.append(marginal_load_cost(provider, unit, weights))
+    return FlowProblem(
+        slots=np.array([n.slots for n in needs], dtype=np.int64),
+        unmet_cost=np.array(penalties, dtype=np.int64) + offset,
+        arc_need=np.array([need_index[o.need.id] for o in options], dtype=np.int64),
+        arc_provider=np.array([provider_index[o.provider.id] for o in options], dtype=np.int64),
+        arc_cost=np.array([o.cost for o in options], dtype=np.int64) + offset,
+        piece_provider=np.array(piece_provider, dtype=np.int64),
+        piece_cost=np.array(piece_cost, dtype=np.int64),
+    )
+
+
+def hours_overflow(chosen: Sequence[Option]) -> dict[str, int]:
+    """Providers whose chosen needs exceed their weekly hours, with how many of them still fit."""
+    per_provider: dict[str, list[Option]] = defaultdict(list)
+    for o in chosen:
+        per_provider[o.provider.id].append(o)
+    fits: dict[str, int] = {}
+    for pid, taken in per_provider.items():
+        provider = taken[0].provider
+        room = provider.hours_per_week - provider.hours_booked + 1e-9
+        if sum(o.need.duration_hours for o in taken) > room:
+            fits[pid] = count_fitting(sorted(o.need.duration_hours for o in taken), room)
+    return fits
+
+
+def count_fitting(durations: Sequence[float], room: float) -> int:
+    used, count = 0.0, 0
+    for hours in durations:
+        if used + hours > room:
+            break
+        used, count = used + hours, count + 1
+    return count
+
+
+def match(
+    needs: Sequence[Need],
+    providers: Sequence[Provider],
+    weights: Weights | None = None,
+    km: Distance = distance_km,
+    cached: CandidateCache | None = None,
+) -> MatchResult:
+    """Filter, then solve; returns assignments with score terms, runner-ups and explained unmet needs."""
+    weights = weights or Weights()
+    funnel = Funnel()
+    by_id = {p.id: p for p in providers}
+    options_per_need = {
+        need.id: (
+            cached_options(need, cached.get(need.id, ()), by_id, weights, funnel)
+            if cached is not None
+            else feasible_options(need, providers, km, weights, funnel)
+        )
+        for need in needs
+    }
+    options = [o for need in needs for o in options_per_need[need.id]]
+    chosen, capacity = solve_with_hours_repair(needs, options, weights)
+    return MatchResult(
+        assignments=[assignment(o, rank, weights) for o, rank in rank_at_provider(chosen)],
+        unmet=unmet_needs(needs, options_per_need, chosen, capacity, providers, km),
+        runner_up=runner_ups(needs, options_per_need, chosen, capacity, weights),
+        funnel=funnel,
+    )
+
+
+def solve_with_hours_repair(
+    needs: Sequence[Need], options: Sequence[Option], weights: Weights, rounds: int = 5
+) -> tuple[list[Option], dict[str, int]]:
+    """Flow units count tasks, not hours: re-solve with tighter capacity until the hours fit."""
+    per_provider: dict[str, list[Option]] = defaultdict(list)
+    for o in options:
+        per_provider[o.provider.id].append(o)
+    capacity = {pid: provider_capacity(opts[0].provider, opts, weights) for pid, opts in per_provider.items()}
+    provider_index = {pid: i for i, pid in enumerate(per_provider)}
+    chosen: list[Option] = []
+    for _ in range(rounds):
+        if not options:
+            break
+        solution = solve_flow(build_problem(needs, options, provider_index, capacity, weights))
+        chosen = [o for o, f in zip(options, solution.arc_flow, strict=True) if f > 0]
+        overflow = hours_overflow(chosen)
+        if not overflow:
+            return chosen, capacity
+        capacity.update(overflow)
+    return drop_overflow(chosen), capacity
+
+
+def drop_overflow(chosen: Sequence[Option]) -> list[Option]:
+    kept: list[Option] = []
+    used: dict[str, float] = defaultdict(float)
+    for o in sorted(chosen, key=lambda o: o.need.duration_hours):
+        room = o.provider.hours_per_week - o.provider.hours_booked + 1e-9
+        if used[o.provider.id] + o.need.duration_hours <= room:
+            used[o.provider.id] += o.need.duration_hours
+            kept.append(o)
+    return kept
+
+
+def rank_at_provider(chosen: Sequence[Option]) -> list[tuple[Option, int]]:
+    """Order each provider's units by cost so the cheapest assignment carries the cheapest load piece."""
+    seen: dict[str, int] = defaultdict(int)
+    ranked = []
+    for o in sorted(chosen, key=lambda o: (o.provider.id, o.cost, o.need.id)):
+        ranked.append((o, seen[o.provider.id]))
+        seen[o.provider.id] += 1
+    return ranked
+
+
+def assignment(o: Option, rank: int, weights: Weights) -> Assignment:
+    urgency, deficit = unmet_penalty(o.need, weights)
+    terms = {
+        "distance": o.distance,
+        "load": marginal_load_cost(o.provider, rank, weights),
+        "continuity": o.continuity,
+        "urgency": urgency,
+        "deficit": deficit,
+    }
+    return Assignment(o.need.id, o.provider.id, round(o.km, 2), terms)
+
+
+def runner_ups(
+    needs: Sequence[Need],
+    options_per_need: Mapping[str, Sequence[Option]],
+    chosen: Sequence[Option],
+    capacity: Mapping[str, int],
+    weights: Weights,
+) -> dict[str, RunnerUp]:
+    """Per need, the cheapest feasible provider not assigned to it, priced at its next unit of load."""
+    taken = {(o.need.id, o.provider.id) for o in chosen}
+    units_used: dict[str, int] = defaultdict(int)
+    for o in chosen:
+        units_used[o.provider.id] += 1
+
+    def price(o: Option) -> int:
+        return o.cost + marginal_load_cost(o.provider, units_used[o.provider.id], weights)
+
+    result = {}
+    for need in needs:
+        spare = [o for o in options_per_need[need.id] if (need.id, o.provider.id) not in taken]
+        if not spare:
+            continue
+        best = min(spare, key=lambda o: (price(o), o.km))
+        full = units_used[best.provider.id] >= capacity.get(best.provider.id, 0)
+        why = "zajęty innymi potrzebami" if full else "wyższy łączny koszt (dojazd, obciążenie)"
+        result[need.id] = RunnerUp(best.provider.id, round(best.km, 2), price(best), why)
+    return result
+
+
+def unmet_needs(
+    needs: Sequence[Need],
+    options_per_need: Mapping[str, Sequence[Option]],
+    chosen: Sequence[Option],
+    capacity: Mapping[str, int],
+    providers: Sequence[Provider],
+    km: Distance,
+) -> list[Unmet]:
+    served: dict[str, int] = defaultdict(int)
+    units_used: dict[str, int] = defaultdict(int)
+    for o in chosen:
+        served[o.need.id] += 1
+        units_used[o.provider.id] += 1
+    result = []
+    for need in needs:
+        missing = need.slots - served[need.id]
+        if missing <= 0:
+            continue
+        options = options_per_need[need.id]
+        if len(options) == 0:
+            result.append(no_feasible_provider(need, missing, providers, km))
+            continue
+        free = [o for o in options if units_used[o.provider.id] < capacity[o.provider.id]]
+        code = CAPACITY_TAKEN if not free else TOO_COSTLY
+        result.append(Unmet(need.id, missing, code, UNMET_REASONS_PL[code]))
+    return result
+
+
+def no_feasible_provider(need: Need, missing: int, providers: Sequence[Provider], km: Distance) -> Unmet:
+    """Explain with the full funnel of this one need, so every rule's count is exact."""
+    own = Funnel()
+    for provider in providers:
+        own.record(first_rejection(Candidate(need, provider, km(need, provider))))
+    counts = {rule: n for rule, n in own.as_rows() if n}
+    return Unmet(need.id, missing, NO_FEASIBLE_PROVIDER, own.explain_pl(), counts)
