@@ -1,0 +1,32 @@
+# Wspólnota — one command to run, one to test. Both set themselves up on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: $(STAMP)  ## the whole system on this machine: http://127.0.0.1:8000
+	$(BIN)/wspolnota run
+
+test: $(STAMP)  ## unit, integration (real broker + PostgreSQL + SQLite) and end-to-end tests
+	$(BIN)/python -m tests.prepare
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check wspolnota services tests bench
+	$(BIN)/mypy
+
+bench: $(STAMP)  ## pipeline benchmark (minutes); writes docs/benchmarks.md
+	$(BIN)/python bench/pipeline.py
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""Wspólnota needs service."""

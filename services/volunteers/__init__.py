@@ -1,0 +1,1 @@
+"""Wspólnota volunteers service."""

@@ -1,0 +1,1 @@
+"""Wspólnota: shared runtime (transport, configuration, CLI) for the four services."""

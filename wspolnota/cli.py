@@ -1,0 +1,137 @@
+"""`wspolnota` command line: run the embedded system, workers, migrations, replay."""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+
+from wspolnota import config
+
+GUNICORN_CONF = config.ROOT / "deploy" / "gunicorn.conf.py"
+FRONT_PORT = 8000
+
+
+def _services(name: str | None) -> list[str]:
+    if name is None:
+        return list(config.SERVICES)
+    if name not in config.SERVICES:
+        raise SystemExit(f"unknown service {name!r}; one of {', '.join(config.SERVICES)}")
+    return [name]
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from wspolnota.worker import service_parts
+
+    for service in _services(args.service):
+        db, _ = service_parts(service)
+        db.migrate()
+        db.dispose()
+        print(f"{service}: database at head ({db.engine.url.render_as_string(hide_password=True)})")
+
+
+def cmd_replay(args: argparse.Namespace) -> None:
+    from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics
+    from wspolnota.transport.outbox import Relay
+    from wspolnota.worker import all_topics, service_parts
+
+    since = datetime.fromisoformat(args.since) if args.since else None
+    if since is not None and since.tzinfo is None:
+        raise SystemExit("--since needs a time zone, e.g. 2026-11-26T10:00:00+01:00")
+    ensure_topics(all_topics())
+    producer = KafkaProducerAdapter(client_id="wspolnota-replay")
+    try:
+        for service in _services(args.service):
+            db, _ = service_parts(service)
+            count = Relay(db, producer).replay(since)
+            db.dispose()
+            print(f"{service}: republished {count} event(s)")
+    finally:
+        producer.close()
+
+
+def cmd_relay(args: argparse.Namespace) -> None:
+    from wspolnota.worker import run_relay
+
+    run_relay(args.service)
+
+
+def cmd_consume(args: argparse.Namespace) -> None:
+    from wspolnota.worker import run_consumer
+
+    run_consumer(args.service)
+
+
+def gunicorn_command(app: str, port: int) -> str:
+    return (f"{shlex.quote(sys.executable)} -m gunicorn -c {shlex.quote(str(GUNICORN_CONF))} "
+            f"--bind 127.0.0.1:{port} {shlex.quote(app)}")
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    """Everything on one machine: tansu, SQLite under var/, 4 web apps, 4 relays, 4 consumers, front door."""
+    from honcho.manager import Manager
+
+    from wspolnota.broker import port_is_free, tansu_command, wait_for_port
+
+    env = dict(os.environ, WSPOLNOTA_VAR_DIR=str(config.var_dir()), PYTHONUNBUFFERED="1")
+    ports = [FRONT_PORT] + [8001 + i for i in range(len(config.SERVICES))]
+    busy = [p for p in ports if not port_is_free(p)]
+    if busy:
+        raise SystemExit(f"port(s) {busy} already in use — is Wspólnota already running?")
+    manager = Manager()
+    if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        if not port_is_free(9092):
+            raise SystemExit("port 9092 is in use; stop that broker or set KAFKA_BOOTSTRAP_SERVERS to use it")
+        env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
+        manager.add_process("broker", shlex.join(tansu_command(9092)), env=env)
+    os.environ.update(env)
+    cmd_migrate(argparse.Namespace(service=None))
+    me = f"{shlex.quote(sys.executable)} -m wspolnota.cli"
+    manager.add_process("front", gunicorn_command("wspolnota.frontdoor:create_app()", FRONT_PORT), env=env)
+    for i, service in enumerate(config.SERVICES):
+        manager.add_process(f"{service}-web", gunicorn_command(f"services.{service}.app:create_app()", 8001 + i),
+                            env=env)
+        manager.add_process(f"{service}-relay", f"{me} relay {service}", env=env)
+        manager.add_process(f"{service}-consumer", f"{me} consume {service}", env=env)
+
+    def announce() -> None:
+        try:
+            for port in ports:
+                wait_for_port(port, timeout_s=60)
+        except TimeoutError:
+            return
+        print(f"\n  Wspólnota działa / is running:  http://127.0.0.1:{FRONT_PORT}\n"
+              "  Ctrl-C zatrzymuje wszystko / stops everything.\n", flush=True)
+
+    threading.Thread(target=announce, daemon=True).start()
+    manager.loop()
+    sys.exit(manager.returncode or 0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="wspolnota", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the whole system locally (embedded broker, SQLite)").set_defaults(func=cmd_run)
+    p = sub.add_parser("migrate", help="bring databases to the latest schema")
+    p.add_argument("service", nargs="?")
+    p.set_defaults(func=cmd_migrate)
+    p = sub.add_parser("replay", help="republish a service's outbox (after an embedded broker restart)")
+    p.add_argument("service", nargs="?", help="one service; all when omitted")
+    p.add_argument("--since", help="ISO-8601 time with zone; default: everything kept")
+    p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("relay", help="publish a service's outbox to Kafka (a worker process)")
+    p.add_argument("service")
+    p.set_defaults(func=cmd_relay)
+    p = sub.add_parser("consume", help="run a service's consumer (a worker process)")
+    p.add_argument("service")
+    p.set_defaults(func=cmd_consume)
+    args = parser.parse_args(argv)
+    Path(config.var_dir()).mkdir(parents=True, exist_ok=True)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,97 @@
+"""Configuration from environment variables with safe local defaults (12-factor).
+
+Every variable the code reads is declared here once, so the compose-file test can check
+that production sets what each process needs.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+SERVICES = ("needs", "volunteers", "matching", "notify")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str | None
+    help: str
+    roles: tuple[str, ...] = ("web", "relay", "consumer")  # processes that read it
+    production_required: bool = False
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "Kafka bootstrap servers (comma separated)",
+            production_required=True),
+    Setting("DATABASE_URL", None, "SQLAlchemy URL of this service's database (default: SQLite under var/)",
+            production_required=True),
+    Setting("SECRET_KEY", "dev-only-not-secret", "Flask secret key (sessions, CSRF)", roles=("web",),
+            production_required=True),
+    Setting("WSPOLNOTA_TOPIC_PREFIX", "", "prefix for every topic name (test isolation, shared clusters)"),
+    Setting("WSPOLNOTA_VAR_DIR", str(ROOT / "var"), "where the embedded run keeps SQLite files and logs"),
+    Setting("LOG_FORMAT", "text", "text (one readable line per event) or json", production_required=True),
+    Setting("LOG_LEVEL", "INFO", "logging level"),
+    Setting("KAFKA_SESSION_TIMEOUT_MS", "6000", "consumer group session timeout (tansu joins in ~half of it)",
+            roles=("consumer",)),
+    Setting("KAFKA_HEARTBEAT_INTERVAL_MS", "1000", "consumer heartbeat interval", roles=("consumer",)),
+    Setting("KAFKA_MAX_POLL_INTERVAL_MS", "300000", "max time between polls before the member is evicted",
+            roles=("consumer",)),
+    Setting("KAFKA_REQUEST_TIMEOUT_MS", "30000", "client request timeout"),
+    Setting("KAFKA_POLL_TIMEOUT_MS", "500", "how long one poll waits for records", roles=("consumer",)),
+    Setting("CONSUMER_MAX_ATTEMPTS", "3", "handler failures before a message goes to the DLQ",
+            roles=("consumer",)),
+    Setting("OUTBOX_BATCH_SIZE", "500", "rows the relay publishes per round", roles=("relay",)),
+    Setting("OUTBOX_POLL_INTERVAL_S", "0.05", "relay's idle wait between looks at the outbox", roles=("relay",)),
+    Setting("OUTBOX_RETENTION_HOURS", "168", "how long published outbox rows are kept for replay",
+            roles=("relay",)),
+    Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
+            roles=("relay", "consumer")),
+    Setting("WSPOLNOTA_FAILPOINT", "", "test-only: name of a point where the process kills itself (-9)",
+            roles=("relay", "consumer")),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def get(name: str) -> str:
+    setting = _BY_NAME[name]
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return setting.default or ""
+    return value
+
+
+def get_int(name: str) -> int:
+    return int(get(name))
+
+
+def get_float(name: str) -> float:
+    return float(get(name))
+
+
+def var_dir() -> Path:
+    path = Path(get("WSPOLNOTA_VAR_DIR"))
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def database_url(service: str) -> str:
+    """DATABASE_URL if set, else this service's SQLite file under var/."""
+    explicit = os.environ.get("DATABASE_URL")
+    if explicit:
+        return explicit
+    return f"sqlite:///{var_dir() / (service + '.db')}"
+
+
+def topic(name: str) -> str:
+    return get("WSPOLNOTA_TOPIC_PREFIX") + name
+
+
+def failpoint(name: str) -> None:
+    """Kill this process with SIGKILL at a named point, when a test asks for it."""
+    if get("WSPOLNOTA_FAILPOINT") == name:
+        import signal
+
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,105 @@
+"""What every service's Flask app shares: proxy prefix, health, metrics, API errors, layout."""
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import Blueprint, Flask, current_app, jsonify
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, generate_latest
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from wspolnota import config
+from wspolnota.db import Database
+from wspolnota.logs import setup_logging
+
+common = Blueprint("common", __name__, template_folder="templates", static_folder="static",
+                   static_url_path="/common-static")
+
+SERVICE_TITLES = {
+    "needs": "Potrzeby mieszkańców",
+    "volunteers": "Wolontariusze i oferty",
+    "matching": "Dopasowania",
+    "notify": "Powiadomienia",
+}
+
+
+def create_service_app(service: str, db: Database, test_config: dict[str, Any] | None = None) -> Flask:
+    setup_logging(service, "web")
+    app = Flask(f"services.{service}", template_folder="templates")
+    app.config.update(
+        SECRET_KEY=config.get("SECRET_KEY"),
+        API_TITLE=f"Wspólnota — {service} API",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/api",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_AS_ASCII=False,
+        MAX_CONTENT_LENGTH=1 * 1024 * 1024,
+        SERVICE=service,
+        SERVICE_TITLE=SERVICE_TITLES[service],
+    )
+    app.config.update(test_config or {})
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    # Behind the front door (nginx in compose, the local proxy in `make run`) each service lives
+    # under /<service>; X-Forwarded-Prefix makes url_for() produce those paths.
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
+    app.extensions["db"] = db
+    app.register_blueprint(common)
+    registry = CollectorRegistry()
+    requests_total = Counter("http_requests_total", "HTTP requests", ["method", "status"], registry=registry)
+
+    @app.after_request
+    def _count(response):  # type: ignore[no-untyped-def]
+        from flask import request
+
+        requests_total.labels(request.method, str(response.status_code)).inc()
+        return response
+
+    @app.get("/healthz")
+    def healthz():  # type: ignore[no-untyped-def]
+        return jsonify(status="ok", service=service)
+
+    @app.get("/readyz")
+    def readyz():  # type: ignore[no-untyped-def]
+        try:
+            with db.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+        except Exception as err:  # noqa: BLE001 - report, do not crash the probe
+            logging.getLogger(__name__).warning("readiness failed: %s", err)
+            return jsonify(status="unavailable", service=service), 503
+        return jsonify(status="ready", service=service)
+
+    @app.get("/metrics")
+    def metrics():  # type: ignore[no-untyped-def]
+        return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+
+    app.add_template_filter(local_dt)
+
+    @app.context_processor
+    def _layout():  # type: ignore[no-untyped-def]
+        return {"service_title": current_app.config["SERVICE_TITLE"], "service": service}
+
+    return app
+
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def local_dt(value: datetime | None) -> str:
+    """Dates for staff: Europe/Warsaw, Polish order (SQLite returns naive UTC values)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
+
+
+def make_api(app: Flask) -> Api:
+    api = Api(app)
+    api.spec.options["info"] = {"title": app.config["API_TITLE"], "version": "v1",
+                                "description": "Field errors come back as 422 with {errors: {json: {field: [messages]}}}."}
+    return api

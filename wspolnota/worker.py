@@ -1,0 +1,87 @@
+"""Relay and consumer processes for any service (`wspolnota relay SERVICE`, `wspolnota consume SERVICE`).
+
+A service provides `services.<name>.db.make_db()` and `services.<name>.handlers` with PUBLISHES,
+CONSUMES, SUBSCRIPTIONS and handlers(outbox).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import signal
+import threading
+from pathlib import Path
+from types import ModuleType
+
+from wspolnota import config
+from wspolnota.db import Database
+from wspolnota.logs import setup_logging
+from wspolnota.transport.consumer import ConsumerLoop, dlq_topic
+from wspolnota.transport.kafka import KafkaConsumerAdapter, KafkaProducerAdapter, ensure_topics
+from wspolnota.transport.outbox import Outbox, Relay
+
+log = logging.getLogger("wspolnota.worker")
+
+
+def service_parts(service: str) -> tuple[Database, ModuleType]:
+    if service not in config.SERVICES:
+        raise SystemExit(f"unknown service {service!r}; one of {', '.join(config.SERVICES)}")
+    db = importlib.import_module(f"services.{service}.db").make_db()
+    return db, importlib.import_module(f"services.{service}.handlers")
+
+
+def stop_on_signals() -> threading.Event:
+    stop = threading.Event()
+
+    def _stop(signum, _frame):  # type: ignore[no-untyped-def]
+        log.info("received %s, stopping", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    return stop
+
+
+def heartbeat() -> None:
+    path = config.get("WSPOLNOTA_HEARTBEAT_FILE")
+    if path:
+        Path(path).touch()
+
+
+def all_topics() -> list[str]:
+    names = [config.topic(importlib.import_module(f"services.{s}.schemas").TOPIC) for s in config.SERVICES]
+    return sorted(names + [dlq_topic(n) for n in names])
+
+
+def run_relay(service: str) -> None:
+    setup_logging(service, "relay")
+    db, _ = service_parts(service)
+    ensure_topics(all_topics())
+    producer = KafkaProducerAdapter(client_id=f"{service}-relay")
+    stop = stop_on_signals()
+    log.info("relay for %s started (%s)", service, db.engine.url.render_as_string(hide_password=True))
+    try:
+        Relay(db, producer).run(stop, heartbeat=heartbeat)
+    finally:
+        producer.close()
+        db.dispose()
+        log.info("relay for %s stopped", service)
+
+
+def run_consumer(service: str) -> None:
+    setup_logging(service, "consumer")
+    db, handlers = service_parts(service)
+    ensure_topics(all_topics())
+    topics = [config.topic(t) for t in handlers.SUBSCRIPTIONS]
+    consumer = KafkaConsumerAdapter(group_id=f"{config.get('WSPOLNOTA_TOPIC_PREFIX')}{service}", topics=topics)
+    dlq = KafkaProducerAdapter(client_id=f"{service}-dlq")
+    outbox = Outbox(db, handlers.PUBLISHES)
+    loop = ConsumerLoop(service, consumer, dlq, db, handlers.CONSUMES, handlers.handlers(outbox))
+    stop = stop_on_signals()
+    log.info("consumer for %s started on %s", service, ", ".join(topics))
+    try:
+        loop.run(stop, heartbeat=heartbeat)
+    finally:
+        consumer.close()
+        dlq.close()
+        db.dispose()
+        log.info("consumer for %s stopped (%s)", service, loop.stats)
