@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 import traceback
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -150,16 +149,3 @@ class ConsumerLoop:
         self.stats["dead_lettered"] += 1
         log.warning("%s: %s@%d:%d sent to DLQ (%s): %s", self.name, msg.topic, msg.partition, msg.offset,
                     kind, reason[:200])
-
-
-def wait_until(condition: Callable[[], object], timeout_s: float, interval_s: float = 0.05,
-               message: str = "condition") -> object:
-    """Poll a condition until it is truthy or the deadline passes (tests and scripts; no bare sleeps)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out after {timeout_s}s waiting for {message}")
-        time.sleep(interval_s)

@@ -1,0 +1,129 @@
+"""Shared fixtures: the real broker (env → Docker → tansu), PostgreSQL and SQLite databases."""
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from wspolnota.broker import free_port, start_tansu
+
+PG_SERVER = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _docker_answers() -> bool:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=3)
+        client.ping()
+        return True
+    except Exception:  # noqa: BLE001 - no engine, no socket, no permission: all mean "no Docker"
+        return False
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Kafka-protocol broker: KAFKA_BOOTSTRAP_SERVERS, else testcontainers Kafka, else tansu."""
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        yield os.environ["KAFKA_BOOTSTRAP_SERVERS"]
+        return
+    if _docker_answers():
+        from testcontainers.kafka import KafkaContainer
+
+        with KafkaContainer().with_kraft() as kafka:
+            yield kafka.get_bootstrap_server()
+        return
+    broker = TansuBroker(tmp_path_factory.mktemp("tansu"))
+    broker.start()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+class TansuBroker:
+    """A tansu process the tests own; `restart()` loses everything, as a real embedded restart does."""
+
+    def __init__(self, workdir: Path, port: int | None = None):
+        self.port = port or free_port()
+        self.log = str(workdir / "tansu.log")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def bootstrap(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.proc = start_tansu(self.port, self.log)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+    def restart(self) -> None:
+        self.stop()
+        self.start()
+
+
+@pytest.fixture
+def topic_prefix(monkeypatch: pytest.MonkeyPatch) -> str:
+    """Unique topic names per test, so tests sharing one broker never see each other's events."""
+    prefix = f"t{uuid.uuid4().hex[:8]}."
+    monkeypatch.setenv("WSPOLNOTA_TOPIC_PREFIX", prefix)
+    return prefix
+
+
+def _pg_admin_url() -> sa.URL:
+    return sa.make_url(PG_SERVER).set(drivername="postgresql+psycopg")
+
+
+@pytest.fixture(scope="session")
+def pg_available() -> bool:
+    try:
+        engine = sa.create_engine(_pg_admin_url())
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+        engine.dispose()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+def create_pg_database() -> str:
+    name = f"wspolnota_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return _pg_admin_url().set(database=name).render_as_string(hide_password=False)
+
+
+def drop_pg_database(url: str) -> None:
+    name = sa.make_url(url).database
+    admin = sa.create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[str]:
+    """A fresh, empty database on each engine the services run on."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'service.db'}"
+        return
+    if not pg_available:
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL is not reachable at {PG_SERVER} (CI must test on PostgreSQL)")
+        pytest.skip("PostgreSQL is not reachable")
+    url = create_pg_database()
+    try:
+        yield url
+    finally:
+        drop_pg_database(url)

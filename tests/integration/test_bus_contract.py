@@ -1,0 +1,147 @@
+"""One contract, two backends: the in-memory bus must behave like the real broker where it matters."""
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from wspolnota.transport.base import Consumer, Message
+from wspolnota.transport.memory import MemoryBroker
+
+
+class MemoryBus:
+    def __init__(self) -> None:
+        self.broker = MemoryBroker()
+
+    def topic(self) -> str:
+        return f"contract-{uuid.uuid4().hex[:8]}"
+
+    def producer(self) -> Any:
+        return self.broker.producer()
+
+    def consumer(self, group: str, topics: list[str]) -> Any:
+        return self.broker.consumer(group, topics)
+
+
+class KafkaBus:
+    def __init__(self, bootstrap: str) -> None:
+        self.bootstrap = bootstrap
+        self._closables: list[Any] = []
+
+    def topic(self) -> str:
+        from wspolnota.transport.kafka import ensure_topics
+
+        name = f"contract-{uuid.uuid4().hex[:8]}"
+        ensure_topics([name], self.bootstrap)
+        return name
+
+    def producer(self) -> Any:
+        from wspolnota.transport.kafka import KafkaProducerAdapter
+
+        p = KafkaProducerAdapter(self.bootstrap)
+        self._closables.append(p)
+        return p
+
+    def consumer(self, group: str, topics: list[str]) -> Any:
+        from wspolnota.transport.kafka import KafkaConsumerAdapter
+
+        c = KafkaConsumerAdapter(group, topics, self.bootstrap)
+        self._closables.append(c)
+        return c
+
+    def close(self) -> None:
+        for c in reversed(self._closables):
+            try:
+                c.close()
+            except Exception:  # noqa: BLE001 - already closed by the test
+                pass
+
+
+@pytest.fixture(params=["memory", pytest.param("kafka", marks=pytest.mark.integration)])
+def bus(request: pytest.FixtureRequest) -> Iterator[Any]:
+    if request.param == "memory":
+        yield MemoryBus()
+        return
+    kafka = KafkaBus(request.getfixturevalue("kafka_bootstrap"))
+    yield kafka
+    kafka.close()
+
+
+def drain(consumer: Consumer, count: int, timeout_s: float = 30.0) -> list[Message]:
+    """Poll until `count` messages arrived (or fail at the deadline); then check nothing more comes."""
+    got: list[Message] = []
+    deadline = time.monotonic() + timeout_s
+    while len(got) < count:
+        assert time.monotonic() < deadline, f"only {len(got)} of {count} messages within {timeout_s}s"
+        got.extend(consumer.poll(200))
+    got.extend(consumer.poll(100))
+    return got
+
+
+def send(producer: Any, topic: str, items: list[tuple[bytes, bytes]]) -> None:
+    for key, value in items:
+        producer.send(topic, key, value, [("event-type", b"Test")])
+    producer.flush()
+
+
+def test_one_keys_messages_arrive_in_the_order_they_were_sent(bus: Any) -> None:
+    topic = bus.topic()
+    items = [(b"need-%d" % (i % 3), b"%d" % i) for i in range(30)]
+    send(bus.producer(), topic, items)
+    got = drain(bus.consumer("g-order", [topic]), 30)
+    for key in (b"need-0", b"need-1", b"need-2"):
+        assert [m.value for m in got if m.key == key] == [v for k, v in items if k == key]
+
+
+def test_key_value_and_headers_round_trip_unchanged(bus: Any) -> None:
+    topic = bus.topic()
+    producer = bus.producer()
+    producer.send(topic, "klucz-ż".encode(), "wartość ąę".encode(), [("event-type", b"NeedRegistered"),
+                                                                     ("event-id", b"abc")])
+    producer.flush()
+    [msg] = drain(bus.consumer("g-round", [topic]), 1)
+    assert (msg.topic, msg.key, msg.value) == (topic, "klucz-ż".encode(), "wartość ąę".encode())
+    assert msg.header("event-type") == b"NeedRegistered" and msg.header("event-id") == b"abc"
+
+
+def test_a_new_member_resumes_after_the_committed_offsets(bus: Any) -> None:
+    topic = bus.topic()
+    producer = bus.producer()
+    send(producer, topic, [(b"k", b"first"), (b"k", b"second")])
+    first = bus.consumer("g-resume", [topic])
+    got = drain(first, 2)
+    first.commit({(m.topic, m.partition): m.offset + 1 for m in got})
+    first.close()
+    send(producer, topic, [(b"k", b"third")])
+    again = drain(bus.consumer("g-resume", [topic]), 1)
+    assert [m.value for m in again] == [b"third"]
+
+
+def test_uncommitted_messages_are_delivered_again_to_the_next_member(bus: Any) -> None:
+    topic = bus.topic()
+    send(bus.producer(), topic, [(b"k", b"a"), (b"k", b"b")])
+    first = bus.consumer("g-redeliver", [topic])
+    drain(first, 2)
+    first.close()
+    again = drain(bus.consumer("g-redeliver", [topic]), 2)
+    assert [m.value for m in again] == [b"a", b"b"]
+
+
+def test_each_group_gets_every_message(bus: Any) -> None:
+    topic = bus.topic()
+    send(bus.producer(), topic, [(b"k1", b"x"), (b"k2", b"y")])
+    one = drain(bus.consumer("g-one", [topic]), 2)
+    two = drain(bus.consumer("g-two", [topic]), 2)
+    assert sorted(m.value for m in one) == sorted(m.value for m in two) == [b"x", b"y"]
+
+
+def test_seek_rewinds_a_partition(bus: Any) -> None:
+    topic = bus.topic()
+    send(bus.producer(), topic, [(b"k", b"a"), (b"k", b"b"), (b"k", b"c")])
+    consumer = bus.consumer("g-seek", [topic])
+    got = drain(consumer, 3)
+    consumer.seek(topic, got[1].partition, got[1].offset)
+    assert [m.value for m in drain(consumer, 2)] == [b"b", b"c"]

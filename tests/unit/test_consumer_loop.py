@@ -1,0 +1,138 @@
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.exc import OperationalError
+
+from services.matching.db import make_db, open_needs
+from services.needs.schemas import EVENTS as NEED_EVENTS
+from wspolnota.transport import Catalog, Event, encode, new_event
+from wspolnota.transport.consumer import ConsumerLoop, DatabaseUnavailable
+from wspolnota.transport.memory import MemoryBroker
+
+CATALOG = Catalog(NEED_EVENTS)
+NEED = {"need_id": "3f0a3c2e-7d7b-4c55-9d6e-2b1f6c1b9a10", "resident_ref": "R-1", "category": "ZAK",
+        "village": "zagnansk", "window_start": "2026-12-01T10:00:00+00:00",
+        "window_end": "2026-12-01T12:00:00+00:00", "duration_minutes": 60, "urgent": False, "slots": 1}
+
+
+class Recorder:
+    """A handler that writes a row, so we can see exactly-once effects in the database."""
+
+    def __init__(self, fail_times: int = 0, error: Exception | None = None):
+        self.calls, self.fail_times, self.error = 0, fail_times, error
+
+    def __call__(self, session, event: Event) -> None:  # type: ignore[no-untyped-def]
+        self.calls += 1
+        session.execute(sa.insert(open_needs).values(
+            need_id=f"{event.data['need_id'][:-4]}{self.calls:04d}", category="ZAK", village="zagnansk",
+            window_start=event.time, window_end=event.time, duration_minutes=60, urgent=False, slots=1,
+            status="open"))
+        if self.calls <= self.fail_times:
+            raise self.error or ValueError("handler bug")
+
+
+@pytest.fixture
+def setup(tmp_path: Path):  # type: ignore[no-untyped-def]
+    db = make_db(f"sqlite:///{tmp_path / 'm.db'}")
+    db.migrate()
+    broker = MemoryBroker(partitions=1)
+    yield db, broker
+    db.dispose()
+
+
+def make_loop(db, broker, handler, **kw) -> ConsumerLoop:  # type: ignore[no-untyped-def]
+    return ConsumerLoop("matching", broker.consumer("matching", ["needs"]), broker.producer(), db, CATALOG,
+                        {"NeedRegistered": handler}, **kw)
+
+
+def rows(db) -> int:  # type: ignore[no-untyped-def]
+    with db.engine.connect() as conn:
+        return conn.execute(sa.select(sa.func.count()).select_from(open_needs)).scalar_one()
+
+
+def publish(broker: MemoryBroker, value: bytes | None, key: bytes = b"k") -> None:
+    broker.append("needs", key, value, [("event-type", b"NeedRegistered")])
+
+
+def test_a_redelivered_event_is_handled_exactly_once(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    raw = encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED))
+    publish(broker, raw)
+    publish(broker, raw)
+    handler = Recorder()
+    loop = make_loop(db, broker, handler)
+    loop.run_once(0)
+    assert (handler.calls, rows(db), loop.stats["duplicates"]) == (1, 1, 1)
+
+
+def test_a_malformed_message_goes_to_the_dlq_with_its_reason_and_the_loop_goes_on(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, b"{garbage")
+    publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+    loop = make_loop(db, broker, Recorder())
+    loop.run_once(0)
+    [dead] = broker.messages("needs.dlq")
+    assert dead.value == b"{garbage"
+    assert dead.header("dlq.kind") == b"invalid" and b"not JSON" in (dead.header("dlq.reason") or b"")
+    assert dead.header("dlq.source.offset") == b"0" and dead.header("dlq.consumer") == b"matching"
+    assert rows(db) == 1
+    assert broker.committed[("matching", "needs", 0)] == 2
+
+
+def test_a_payload_that_breaks_the_schema_is_dead_lettered(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    bad = Event(type="NeedRegistered", key="k", data={**NEED, "village": "atlantyda"}, source="needs")
+    publish(broker, encode(bad))
+    loop = make_loop(db, broker, Recorder())
+    loop.run_once(0)
+    [dead] = broker.messages("needs.dlq")
+    assert b"village" in (dead.header("dlq.reason") or b"")
+    assert rows(db) == 0
+
+
+def test_a_handler_that_keeps_failing_is_dead_lettered_and_its_writes_rolled_back(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+    handler = Recorder(fail_times=99)
+    loop = make_loop(db, broker, handler, max_attempts=3)
+    loop.run_once(0)
+    assert handler.calls == 3 and rows(db) == 0
+    [dead] = broker.messages("needs.dlq")
+    assert dead.header("dlq.kind") == b"handler-failed" and b"handler bug" in (dead.header("dlq.reason") or b"")
+
+
+def test_a_transient_handler_failure_is_retried_in_place(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+    handler = Recorder(fail_times=1)
+    make_loop(db, broker, handler, max_attempts=3).run_once(0)
+    assert handler.calls == 2 and rows(db) == 1
+    assert broker.messages("needs.dlq") == []
+
+
+def test_when_the_database_is_down_nothing_is_dead_lettered_or_committed(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+    down = Recorder(fail_times=1, error=OperationalError("SELECT 1", {}, Exception("connection refused")))
+    loop = make_loop(db, broker, down)
+    with pytest.raises(DatabaseUnavailable):
+        loop.run_once(0)
+    assert broker.messages("needs.dlq") == [] and ("matching", "needs", 0) not in broker.committed
+    loop.run_once(0)  # the database is back: the same message is handled
+    assert rows(db) == 1 and broker.committed[("matching", "needs", 0)] == 1
+
+
+def test_event_types_without_a_handler_are_skipped_and_committed(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, encode(Event(type="NeedCancelled", key="k", data={"need_id": NEED["need_id"]}, source="needs")))
+    loop = make_loop(db, broker, Recorder())
+    loop.run_once(0)
+    assert loop.stats["ignored"] == 1 and broker.committed[("matching", "needs", 0)] == 1
+
+
+def test_a_handler_without_a_payload_schema_is_refused_at_start(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    with pytest.raises(ValueError, match="NoSuchEvent"):
+        ConsumerLoop("x", broker.consumer("x", ["needs"]), broker.producer(), db, CATALOG,
+                     {"NoSuchEvent": Recorder()})
