@@ -1,0 +1,374 @@
+"""The production compose file, its nginx front door, Postgres init script and Dockerfile, checked
+structurally (no Docker engine is needed). What every process must be given is taken from
+wspolnota.config.SETTINGS, so a new production-required setting fails here until compose sets it.
+"""
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from wspolnota.config import SERVICES, SETTINGS
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = ROOT / "docker-compose.yml"
+NGINX = ROOT / "deploy" / "nginx.conf"
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+
+ROLES = ("web", "relay", "consumer")
+PINNED_TAG = re.compile(r"^\d+\.\d+(\.\d+)?([.-][A-Za-z0-9.-]+)?$")  # 4.1.1, 17.6-alpine, 3.11.14-slim-bookworm
+INTERPOLATION = re.compile(r"^\$\{[A-Z_]+:\?[^}]*\}$")  # ${SECRET_KEY:?message}: required, no default
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def services(compose: dict) -> dict:
+    return compose["services"]
+
+
+@pytest.fixture(scope="module")
+def nginx_conf() -> str:
+    # Comments out, so that a commented-out directive does not count.
+    return re.sub(r"#[^\n]*", "", NGINX.read_text(encoding="utf-8"))
+
+
+def env_of(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) for item in env)
+    return {k: "" if v is None else str(v) for k, v in env.items()}
+
+
+def command_of(service: dict) -> list[str]:
+    cmd = service.get("command")
+    assert cmd, "container has no explicit command"
+    return cmd if isinstance(cmd, list) else cmd.split()
+
+
+def split_image(image: str) -> tuple[str, str]:
+    name, _, tag = image.rpartition(":")
+    assert name and "/" not in tag, f"image {image!r} has no tag"
+    return name, tag
+
+
+DB_URL = re.compile(r"^(?P<scheme>[a-z+]+)://(?P<user>[^:@/]+):(?P<password>\$\{[^}]*\}|[^@]*)"
+                    r"@(?P<host>[^:/]+):(?P<port>\d+)/(?P<db>\w+)$")
+
+
+def db_url(url: str) -> dict[str, str]:
+    """Split a DATABASE_URL whose password may be a compose `${VAR:?message}` interpolation."""
+    m = DB_URL.match(url)
+    assert m, f"not a DATABASE_URL: {url!r}"
+    return m.groupdict()
+
+
+def required_for(role: str) -> list[str]:
+    return [s.name for s in SETTINGS if s.production_required and role in s.roles]
+
+
+def our_containers(services: dict) -> dict[str, tuple[str, str]]:
+    """name -> (service, role) for every container that runs our code."""
+    return {f"{svc}-{role}": (svc, role) for svc in SERVICES for role in (*ROLES, "migrate")}
+
+
+def depends(service: dict) -> dict[str, str]:
+    deps = service.get("depends_on") or {}
+    if isinstance(deps, list):
+        return {d: "service_started" for d in deps}
+    return {name: (spec or {}).get("condition", "service_started") for name, spec in deps.items()}
+
+
+# -- services present ------------------------------------------------------------------------------
+
+def test_every_expected_service_is_present(services: dict) -> None:
+    expected = {"kafka", "postgres", "nginx"} | set(our_containers(services))
+    assert expected <= set(services), f"missing: {sorted(expected - set(services))}"
+
+
+def test_nothing_unexpected_runs_our_image(services: dict) -> None:
+    ours = {n for n, s in services.items() if split_image(s["image"])[0] == "wspolnota"}
+    assert ours == set(our_containers(services))
+
+
+# -- images ----------------------------------------------------------------------------------------
+
+def test_every_image_is_pinned_to_a_version(services: dict) -> None:
+    for name, service in services.items():
+        image = service.get("image")
+        assert image, f"{name}: no image"
+        _, tag = split_image(image)
+        assert tag != "latest" and PINNED_TAG.match(tag), f"{name}: image {image!r} is not pinned to a version"
+
+
+def test_our_image_tag_is_the_project_version(services: dict) -> None:
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    for name in our_containers(services):
+        assert services[name]["image"] == f"wspolnota:{version}", name
+        assert services[name]["build"]["dockerfile"] == "deploy/Dockerfile", name
+
+
+def test_third_party_images_are_the_official_ones(services: dict) -> None:
+    assert split_image(services["kafka"]["image"])[0] == "apache/kafka"
+    assert split_image(services["postgres"]["image"])[0] == "postgres"
+    assert split_image(services["nginx"]["image"])[0] == "nginx"
+    assert split_image(services["nginx"]["image"])[1].endswith("-alpine")
+
+
+# -- kafka -----------------------------------------------------------------------------------------
+
+def test_kafka_runs_in_kraft_mode_single_node(services: dict) -> None:
+    env = env_of(services["kafka"])
+    assert set(env["KAFKA_PROCESS_ROLES"].split(",")) == {"broker", "controller"}
+    assert not any("ZOOKEEPER" in k for k in env), "KRaft mode has no ZooKeeper"
+    node = env["KAFKA_NODE_ID"]
+    assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == f"{node}@kafka:9093"
+    assert "CONTROLLER://:9093" in env["KAFKA_LISTENERS"]
+    assert env["KAFKA_CONTROLLER_LISTENER_NAMES"] == "CONTROLLER"
+    assert env["KAFKA_ADVERTISED_LISTENERS"] == "PLAINTEXT://kafka:9092"
+    assert env["CLUSTER_ID"]
+    for key in ("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR"):
+        assert env[key] == "1", f"{key} must be 1 on a single node"
+
+
+def test_kafka_and_postgres_keep_data_in_named_volumes(compose: dict, services: dict) -> None:
+    declared = set(compose.get("volumes") or {})
+    kafka_dir = env_of(services["kafka"])["KAFKA_LOG_DIRS"]
+    for name, target in (("kafka", kafka_dir), ("postgres", "/var/lib/postgresql/data")):
+        mounts = dict(reversed(v.split(":")[:2]) for v in services[name]["volumes"])
+        assert target in mounts, f"{name}: nothing mounted at {target}"
+        assert mounts[target] in declared, f"{name}: {mounts[target]} is not a named volume"
+
+
+# -- our containers: commands, environment, order --------------------------------------------------
+
+def test_commands_match_the_role(services: dict) -> None:
+    for name, (svc, role) in our_containers(services).items():
+        cmd = command_of(services[name])
+        if role == "web":
+            assert cmd[0] == "gunicorn" and cmd[-1] == f"services.{svc}.app:create_app()", name
+            conf = cmd[cmd.index("-c") + 1]
+            assert conf == "deploy/gunicorn.conf.py", name
+        else:
+            verb = {"relay": "relay", "consumer": "consume", "migrate": "migrate"}[role]
+            assert cmd == ["wspolnota", verb, svc], name
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_production_required_setting_is_set(services: dict, role: str) -> None:
+    needed = required_for(role)
+    assert needed, f"config.SETTINGS names nothing production-required for {role}?"
+    for svc in SERVICES:
+        env = env_of(services[f"{svc}-{role}"])
+        missing = [n for n in needed if not env.get(n)]
+        assert not missing, f"{svc}-{role} lacks {missing}"
+
+
+def test_only_known_settings_are_set(services: dict) -> None:
+    """A typo in compose (KAFKA_BOOTSTRAP_SERVER) would be silently ignored by the code."""
+    gunicorn = set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", GUNICORN_CONF.read_text()))
+    assert "GUNICORN_BIND" in gunicorn
+    known = {s.name for s in SETTINGS} | gunicorn | {"PYTHONUNBUFFERED"}
+    for name in our_containers(services):
+        unknown = set(env_of(services[name])) - known
+        assert not unknown, f"{name} sets settings no code reads: {sorted(unknown)}"
+
+
+def test_settings_have_production_values(services: dict) -> None:
+    kafka = env_of(services["kafka"])
+    advertised = kafka["KAFKA_ADVERTISED_LISTENERS"].split("://", 1)[1]
+    for name, (svc, role) in our_containers(services).items():
+        env = env_of(services[name])
+        assert env["KAFKA_BOOTSTRAP_SERVERS"] == advertised, name
+        assert env["LOG_FORMAT"] == "json", name
+        url = db_url(env["DATABASE_URL"])
+        assert url["scheme"] == "postgresql+psycopg", name
+        assert url["host"] == "postgres" and url["port"] == "5432", name
+        assert url["db"] == svc and url["user"] == svc, f"{name}: not its own database and role"
+        assert INTERPOLATION.match(url["password"]), f"{name}: database password must come from the environment"
+        if role == "web":
+            assert INTERPOLATION.match(env["SECRET_KEY"]), f"{name}: SECRET_KEY must be ${{SECRET_KEY:?...}}"
+            assert env["GUNICORN_BIND"] == "0.0.0.0:8000", name
+        if role in ("relay", "consumer"):
+            assert env["WSPOLNOTA_HEARTBEAT_FILE"].startswith("/tmp/"), name
+
+
+def test_one_database_url_per_service(services: dict) -> None:
+    for svc in SERVICES:
+        urls = {env_of(services[f"{svc}-{role}"])["DATABASE_URL"] for role in (*ROLES, "migrate")}
+        assert len(urls) == 1, f"{svc}: its containers disagree on DATABASE_URL: {urls}"
+
+
+def test_postgres_init_creates_each_service_database(services: dict) -> None:
+    pg = services["postgres"]
+    init = [v.split(":") for v in pg["volumes"] if "/docker-entrypoint-initdb.d/" in v]
+    assert init, "no init script mounted"
+    script = (ROOT / init[0][0]).resolve()
+    assert script.is_file(), f"{script} is missing"
+    text = script.read_text()
+    assert "CREATE DATABASE" in text and "CREATE ROLE" in text
+    env = env_of(pg)
+    for svc in SERVICES:
+        assert re.search(rf"\b{svc}\b", text), f"init script does not create {svc}"
+        password = f"{svc.upper()}_DB_PASSWORD"
+        assert INTERPOLATION.match(env[password]), f"postgres lacks {password} for the init script"
+        web_password = db_url(env_of(services[f"{svc}-web"])["DATABASE_URL"])["password"]
+        assert web_password.startswith(f"${{{password}:?"), svc
+    assert INTERPOLATION.match(env["POSTGRES_PASSWORD"])
+
+
+def test_start_order(services: dict) -> None:
+    for svc in SERVICES:
+        assert depends(services[f"{svc}-migrate"]) == {"postgres": "service_healthy"}
+        for role in ROLES:
+            deps = depends(services[f"{svc}-{role}"])
+            assert deps.get(f"{svc}-migrate") == "service_completed_successfully", f"{svc}-{role}"
+        for role in ("relay", "consumer"):
+            assert depends(services[f"{svc}-{role}"]).get("kafka") == "service_healthy", f"{svc}-{role}"
+    nginx = depends(services["nginx"])
+    for svc in SERVICES:
+        assert nginx.get(f"{svc}-web") == "service_healthy"
+
+
+def test_restart_policies(services: dict) -> None:
+    for name, service in services.items():
+        if name.endswith("-migrate"):
+            assert service.get("restart") == "no", name
+        else:
+            assert service.get("restart") in ("unless-stopped", "always"), name
+
+
+def test_workers_can_be_scaled(services: dict) -> None:
+    for name, service in services.items():
+        assert "container_name" not in service, f"{name}: container_name prevents --scale"
+    for svc in SERVICES:
+        for role in ROLES:
+            assert "ports" not in services[f"{svc}-{role}"], f"{svc}-{role}: only nginx is published"
+    assert any(str(p).split(":")[-1] == "8000" for p in services["nginx"]["ports"])
+
+
+# -- healthchecks ----------------------------------------------------------------------------------
+
+def health_test(service: dict) -> str:
+    check = service.get("healthcheck") or {}
+    assert not check.get("disable"), "healthcheck disabled"
+    test = check.get("test")
+    assert test and test[0] in ("CMD", "CMD-SHELL"), f"no healthcheck test: {test!r}"
+    return " ".join(test[1:])
+
+
+def test_every_long_running_container_has_a_healthcheck(services: dict) -> None:
+    for name, service in services.items():
+        if name.endswith("-migrate"):
+            continue  # one-shot: its exit code is what dependants wait for
+        assert health_test(service), name
+
+
+def test_healthchecks_probe_the_right_thing(services: dict) -> None:
+    assert "kafka-broker-api-versions" in health_test(services["kafka"])
+    assert "pg_isready" in health_test(services["postgres"])
+    assert "/healthz" in health_test(services["nginx"])
+    for svc in SERVICES:
+        web = health_test(services[f"{svc}-web"])
+        assert "http://127.0.0.1:8000/healthz" in web, svc
+        for role in ("relay", "consumer"):
+            check = health_test(services[f"{svc}-{role}"])
+            assert "WSPOLNOTA_HEARTBEAT_FILE" in check and "st_mtime" in check, f"{svc}-{role}"
+
+
+def test_worker_heartbeat_check_works(tmp_path: Path, services: dict, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run the relay healthcheck's own Python: fresh file healthy, stale or missing file unhealthy."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    test = services["needs-relay"]["healthcheck"]["test"]
+    assert test[:3] == ["CMD", "python", "-c"]
+    beat = tmp_path / "heartbeat"
+    monkeypatch.setenv("WSPOLNOTA_HEARTBEAT_FILE", str(beat))
+
+    def healthy() -> bool:
+        return subprocess.run([sys.executable, "-c", test[3]], capture_output=True).returncode == 0
+
+    assert not healthy()  # missing
+    beat.touch()
+    assert healthy()
+    old = time.time() - 300
+    os.utime(beat, (old, old))
+    assert not healthy()
+
+
+# -- nginx front door ------------------------------------------------------------------------------
+
+def location_blocks(conf: str) -> dict[str, str]:
+    """`location [modifier] path { body }` -> body (nginx locations here do not nest)."""
+    blocks = {}
+    for m in re.finditer(r"location\s+(?:[=~^]+\s+)?(\S+)\s*\{", conf):
+        depth, i = 1, m.end()
+        while depth:
+            depth += {"{": 1, "}": -1}.get(conf[i], 0)
+            i += 1
+        blocks[m.group(1)] = conf[m.end():i - 1]
+    return blocks
+
+
+def test_nginx_routes_each_service_prefix(nginx_conf: str) -> None:
+    blocks = location_blocks(nginx_conf)
+    upstreams = dict(re.findall(r"upstream\s+(\S+)\s*\{([^}]*)\}", nginx_conf))
+    for svc in SERVICES:
+        body = blocks.get(f"/{svc}/")
+        assert body is not None, f"no location /{svc}/"
+        target = re.search(r"proxy_pass\s+http://([^/;\s]+)(/?)\s*;", body)
+        assert target, f"/{svc}/: no proxy_pass"
+        host, slash = target.groups()
+        assert slash == "/", f"/{svc}/: proxy_pass must end in / to strip the prefix"
+        server = upstreams[host] if host in upstreams else f"server {host};"
+        assert re.search(rf"server\s+{svc}-web:8000\b", server), f"/{svc}/ does not reach {svc}-web:8000"
+        assert re.search(rf"proxy_set_header\s+X-Forwarded-Prefix\s+/{svc}\s*;", body), svc
+        for header, value in (("X-Forwarded-For", r"\$proxy_add_x_forwarded_for"),
+                              ("X-Forwarded-Proto", r"\$scheme"), ("X-Forwarded-Host", r"\$(http_)?host")):
+            assert re.search(rf"proxy_set_header\s+{header}\s+{value}\s*;", body), f"/{svc}/ lacks {header}"
+
+
+def test_nginx_front_page_listens_and_answers(nginx_conf: str, services: dict) -> None:
+    assert re.search(r"listen\s+8000\s*;", nginx_conf)
+    blocks = location_blocks(nginx_conf)
+    assert re.search(r"return\s+(200|30[1278])\s", blocks["/"]), "/ must serve a page or redirect"
+    assert "return 200" in blocks["/healthz"]
+    mounts = [v.split(":") for v in services["nginx"]["volumes"]]
+    assert ["./deploy/nginx.conf", "/etc/nginx/nginx.conf", "ro"] in mounts
+
+
+# -- image -----------------------------------------------------------------------------------------
+
+def test_dockerfile_pinned_constrained_unprivileged() -> None:
+    text = DOCKERFILE.read_text()
+    bases = re.findall(r"^FROM\s+(\S+)", text, re.M)
+    assert bases
+    for base in bases:
+        name, tag = split_image(base)
+        assert name == "python" and re.match(r"^3\.11\.\d+-slim", tag), f"base image {base!r} not pinned"
+    assert re.search(r"^COPY\s.*\bconstraints\.txt\b", text, re.M)
+    assert re.search(r"pip install -c constraints\.txt \.", text)
+    last_stage = text.split("\nFROM ")[-1]
+    user = re.findall(r"^USER\s+(\S+)", last_stage, re.M)
+    assert user and user[-1].split(":")[0] not in ("root", "0"), "the runtime stage must not run as root"
+    cmd = re.findall(r"^CMD\s+(.+)$", last_stage, re.M)
+    assert cmd and "gunicorn" in cmd[-1]
+
+
+def test_dockerignore_keeps_local_state_out() -> None:
+    lines = [ln.strip() for ln in (ROOT / ".dockerignore").read_text().splitlines()
+             if ln.strip() and not ln.startswith("#")]
+    assert lines[0] == "*", ".dockerignore should be an allow-list"
+    allowed = {ln[1:].rstrip("/") for ln in lines if ln.startswith("!")}
+    assert {"pyproject.toml", "constraints.txt", "wspolnota", "services"} <= allowed
+    assert not allowed & {".venv", "var", ".git", ".env", "tests"}
