@@ -81,30 +81,76 @@ class FlowSolution:
 
 
 def solve_flow(problem: FlowProblem) -> FlowSolution:
-    n, m = len(problem.slots), int(problem.piece_provider.max(initial=-1)) + 1
-    m = max(m, int(problem.arc_provider.max(initial=-1)) + 1)
-    sink = n + m
+    """Solve each connected part of the network on its own: same optimum, less work at scale."""
+    n = len(problem.slots)
+    m = int(max(problem.piece_provider.max(initial=-1), problem.arc_provider.max(initial=-1))) + 1
+    label = connected_parts(n, m, problem.arc_need, problem.arc_provider)
+    need_part, arc_part, piece_part = label[:n], label[problem.arc_need], label[n + problem.piece_provider]
+    arc_flow = np.zeros(len(problem.arc_need), dtype=np.int64)
+    unmet = np.zeros(n, dtype=np.int64)
+    total = 0
+    arcs_of, pieces_of = group_by(arc_part), group_by(piece_part)
+    for part, needs in group_by(need_part).items():
+        arcs, pieces = arcs_of.get(part, EMPTY), pieces_of.get(part, EMPTY)
+        solution = solve_part(problem, needs, arcs, pieces, m)
+        arc_flow[arcs], unmet[needs] = solution.arc_flow, solution.unmet
+        total += solution.total_cost
+    return FlowSolution(arc_flow, unmet, total)
+
+
+EMPTY = np.zeros(0, dtype=np.int64)
+
+
+def connected_parts(n: int, m: int, arc_need: np.ndarray, arc_provider: np.ndarray) -> np.ndarray:
+    """Label of the connected part of every node (needs 0..n-1, providers n..n+m-1): min-label propagation."""
+    label = np.arange(n + m)
+    tails, heads = arc_need, n + arc_provider
+    while True:
+        low = np.minimum(label[tails], label[heads])
+        new = label.copy()
+        np.minimum.at(new, tails, low)
+        np.minimum.at(new, heads, low)
+        new = new[new]  # pointer jumping: follow labels of labels
+        if np.array_equal(new, label):
+            return label
+        label = new
+
+
+def group_by(labels: np.ndarray) -> dict[int, np.ndarray]:
+    if len(labels) == 0:
+        return {}
+    order = np.argsort(labels, kind="stable")
+    keys, starts = np.unique(labels[order], return_index=True)
+    return dict(zip(keys.tolist(), np.split(order, starts[1:]), strict=True))
+
+
+def solve_part(problem: FlowProblem, needs: np.ndarray, arcs: np.ndarray, pieces: np.ndarray, m: int) -> FlowSolution:
+    n = len(needs)
+    need_at = np.full(len(problem.slots), -1)
+    need_at[needs] = np.arange(n)
+    providers = np.unique(np.concatenate([problem.arc_provider[arcs], problem.piece_provider[pieces]]))
+    provider_at = np.full(m, -1)
+    provider_at[providers] = np.arange(len(providers))
+    sink = n + len(providers)
+    arc_tail, arc_head = need_at[problem.arc_need[arcs]], n + provider_at[problem.arc_provider[arcs]]
+    piece_tail = n + provider_at[problem.piece_provider[pieces]]
     flow = min_cost_flow.SimpleMinCostFlow()
-    needs = np.arange(n, dtype=np.int64)
-    tails = np.concatenate([problem.arc_need, needs, n + problem.piece_provider]).astype(np.int64)
-    heads = np.concatenate(
-        [n + problem.arc_provider, np.full(n, sink), np.full(len(problem.piece_provider), sink)]
+    tails = np.concatenate([arc_tail, np.arange(n), piece_tail]).astype(np.int64)
+    heads = np.concatenate([arc_head, np.full(n + len(pieces), sink)]).astype(np.int64)
+    caps = np.concatenate([np.ones(len(arcs)), problem.slots[needs], np.ones(len(pieces))]).astype(np.int64)
+    costs = np.concatenate(
+        [problem.arc_cost[arcs], problem.unmet_cost[needs], problem.piece_cost[pieces]]
     ).astype(np.int64)
-    caps = np.concatenate(
-        [np.ones(len(problem.arc_need)), problem.slots, np.ones(len(problem.piece_provider))]
-    ).astype(np.int64)
-    costs = np.concatenate([problem.arc_cost, problem.unmet_cost, problem.piece_cost]).astype(np.int64)
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.zeros(sink + 1, dtype=np.int64)
-    supplies[:n] = problem.slots
-    supplies[sink] = -int(problem.slots.sum())
+    supplies[:n] = problem.slots[needs]
+    supplies[sink] = -int(supplies[:n].sum())
     flow.set_nodes_supplies(np.arange(sink + 1, dtype=np.int64), supplies)
     status = flow.solve()
     if status != flow.OPTIMAL:
         raise RuntimeError(f"min-cost flow failed with status {status}")
     flows = flow.flows(np.arange(len(tails), dtype=np.int64))
-    a = len(problem.arc_need)
-    return FlowSolution(flows[:a], flows[a : a + n], int(flow.optimal_cost()))
+    return FlowSolution(flows[: len(arcs)], flows[len(arcs) : len(arcs) + n], int(flow.optimal_cost()))
 
 
 # --- from the domain to the network and back -----------------------------------------------------

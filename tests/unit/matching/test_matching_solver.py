@@ -9,6 +9,7 @@ from services.matching.solver import (
     Weights,
     match,
     solve_flow,
+    solve_part,
 )
 
 NEAR_ZAGNANSK = Point(50.9800, 20.6610)  # about 150 m away
@@ -134,3 +135,19 @@ def test_no_providers_at_all_leaves_every_need_unmet_with_a_reason():
 
 def test_zagnansk_builder_point_is_where_the_tests_expect_it():
     assert ZAGNANSK.lat > 50.9
+
+
+def test_solving_connected_parts_separately_gives_the_single_network_optimum():
+    rng = np.random.default_rng(7)
+    needs, providers, arcs = 40, 30, 90
+    problem = FlowProblem(
+        slots=rng.integers(1, 3, needs),
+        unmet_cost=rng.integers(500, 2000, needs),
+        arc_need=rng.integers(0, needs, arcs),
+        arc_provider=rng.integers(0, providers, arcs),
+        arc_cost=rng.integers(0, 400, arcs),
+        piece_provider=np.repeat(np.arange(providers), 2),
+        piece_cost=np.tile([40, 120], providers),
+    )
+    whole = solve_part(problem, np.arange(needs), np.arange(arcs), np.arange(2 * providers), providers)
+    assert solve_flow(problem).total_cost == whole.total_cost

@@ -1,0 +1,361 @@
+"""Discrete-event simulation of one week of offers, answers and timeouts, in simulated hours.
+
+A need arrives, a policy picks providers, each pick becomes an offer (one notification). The provider
+answers after a delay (yes or no, drawn in advance in the World) or not at all, and the offer times out.
+A need is covered when all of its slots are accepted before its deadline; otherwise it expires.
+Offers hold the provider's hours and a task slot until they are answered.
+"""
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from bench.matching.world import World
+from services.matching.rules import Candidate, Need, Provider, open_tasks_left, weekly_hours_left
+from services.matching.solver import Weights, marginal_load_cost, match
+
+OFFER_TIMEOUT_HOURS = 3.0
+
+
+@dataclass
+class NeedState:
+    index: int
+    arrived: bool = False
+    closed: bool = False  # covered or expired
+    accepted: list[int] = field(default_factory=list)
+    pending: set[int] = field(default_factory=set)
+    refused: set[int] = field(default_factory=set)  # declined or timed out
+    covered_at: float | None = None
+
+    def open_slots(self, need: Need) -> int:
+        return need.slots - len(self.accepted) - len(self.pending)
+
+
+@dataclass
+class ProviderState:
+    hours: float = 0.0  # accepted + held by pending offers
+    open_tasks: int = 0
+    delivered_hours: float = 0.0
+    delivered_km: float = 0.0
+
+
+class Simulation:
+    def __init__(self, world: World, policy: Policy):
+        self.world = world
+        self.policy = policy
+        self.needs = [NeedState(i) for i in range(len(world.arrivals))]
+        self.providers = [ProviderState() for _ in world.providers]
+        self.provider_index = {p.id: j for j, p in enumerate(world.providers)}
+        self.events: list[tuple[float, int, str, tuple]] = []
+        self.sequence = itertools.count()
+        self.notifications = 0
+        self.now = 0.0
+        for i, arrival in enumerate(world.arrivals):
+            self.schedule(arrival.time, "arrive", (i,))
+            self.schedule(arrival.deadline, "expire", (i,))
+
+    # --- event loop ---
+
+    def schedule(self, time: float, kind: str, payload: tuple) -> None:
+        heapq.heappush(self.events, (time, next(self.sequence), kind, payload))
+
+    def run(self) -> Simulation:
+        while self.events:
+            self.now, _, kind, payload = heapq.heappop(self.events)
+            getattr(self, f"on_{kind}")(*payload)
+        return self
+
+    def on_arrive(self, i: int) -> None:
+        self.needs[i].arrived = True
+        self.policy.triggered(self, urgent=self.world.arrivals[i].need.urgency == "urgent")
+
+    def on_expire(self, i: int) -> None:
+        state = self.needs[i]
+        if state.closed:
+            return
+        state.closed = True
+        for j in list(state.pending):
+            self.withdraw(i, j)
+
+    def on_answer(self, i: int, j: int) -> None:
+        state = self.needs[i]
+        if j not in state.pending:
+            return  # withdrawn meanwhile
+        if not self.world.accepts[i, j] or state.closed or len(state.accepted) >= self.need(i).slots:
+            self.refuse(i, j)
+            return
+        state.pending.discard(j)
+        state.accepted.append(j)
+        self.providers[j].delivered_hours += self.need(i).duration_hours
+        self.providers[j].delivered_km += float(self.world.km[i, j])
+        self.schedule(max(self.world.arrivals[i].release, self.now), "release", (j,))
+        if len(state.accepted) == self.need(i).slots:
+            state.closed, state.covered_at = True, self.now
+            for other in list(state.pending):
+                self.withdraw(i, other)  # parallel offers for an urgent need that are no longer needed
+
+    def on_timeout(self, i: int, j: int) -> None:
+        if j in self.needs[i].pending:
+            self.refuse(i, j)
+
+    def on_release(self, j: int) -> None:
+        self.providers[j].open_tasks -= 1
+        self.policy.triggered(self, urgent=False)
+
+    def on_solve(self) -> None:
+        self.policy.solve_now(self)
+
+    # --- offers ---
+
+    def offer(self, i: int, j: int) -> None:
+        need = self.need(i)
+        self.needs[i].pending.add(j)
+        self.providers[j].hours += need.duration_hours
+        self.providers[j].open_tasks += 1
+        self.notifications += 1
+        if self.world.answers_in_time[i, j] and self.world.answer_delay[i, j] < OFFER_TIMEOUT_HOURS:
+            self.schedule(self.now + self.world.answer_delay[i, j], "answer", (i, j))
+        else:
+            self.schedule(self.now + OFFER_TIMEOUT_HOURS, "timeout", (i, j))
+
+    def release_hold(self, i: int, j: int) -> None:
+        self.needs[i].pending.discard(j)
+        self.providers[j].hours -= self.need(i).duration_hours
+        self.providers[j].open_tasks -= 1
+
+    def refuse(self, i: int, j: int) -> None:
+        self.release_hold(i, j)
+        self.needs[i].refused.add(j)
+        self.policy.triggered(self, urgent=self.need(i).urgency == "urgent")
+
+    def withdraw(self, i: int, j: int) -> None:
+        self.release_hold(i, j)
+        self.policy.triggered(self, urgent=False)
+
+    # --- views for policies ---
+
+    def need(self, i: int) -> Need:
+        return self.world.arrivals[i].need
+
+    def waiting(self) -> list[int]:
+        """Arrived, not closed needs with slots that no offer covers yet, oldest first."""
+        return [s.index for s in self.needs if s.arrived and not s.closed and s.open_slots(self.need(s.index)) > 0]
+
+    def provider_now(self, j: int) -> Provider:
+        state = self.providers[j]
+        return replace(self.world.providers[j], hours_booked=state.hours, open_tasks=state.open_tasks)
+
+    def excluded(self, i: int) -> set[int]:
+        state = self.needs[i]
+        return state.refused | state.pending | set(state.accepted)
+
+    def candidates(self, i: int) -> list[tuple[int, float]]:
+        """Statically feasible providers with room now, not yet asked for this need, nearest first."""
+        excluded = self.excluded(i)
+        need = self.need(i)
+        result = []
+        for provider_id, km in self.world.feasible[i]:
+            j = self.provider_index[provider_id]
+            if j in excluded:
+                continue
+            pair = Candidate(need, self.provider_now(j), km)
+            if weekly_hours_left(pair).passed and open_tasks_left(pair).passed:
+                result.append((j, km))
+        return result
+
+
+# --- policies ---------------------------------------------------------------------------------------
+
+
+class Policy:
+    name = "policy"
+
+    def triggered(self, sim: Simulation, urgent: bool) -> None:
+        self.solve_now(sim)
+
+    def solve_now(self, sim: Simulation) -> None:
+        raise NotImplementedError
+
+
+class GreedyNearest(Policy):
+    """Offer each waiting slot, oldest need first, to the nearest feasible provider with room."""
+
+    name = "greedy-nearest"
+
+    def score(self, sim: Simulation, j: int, km: float) -> float:
+        return km
+
+    def solve_now(self, sim: Simulation) -> None:
+        for i in sim.waiting():
+            for _ in range(sim.needs[i].open_slots(sim.need(i))):
+                options = sim.candidates(i)
+                if not options:
+                    break
+                j, _ = min(options, key=lambda o: (self.score(sim, *o), o[0]))
+                sim.offer(i, j)
+
+
+class GreedyScore(GreedyNearest):
+    """Like greedy-nearest, but the pick minimises distance cost plus the convex load cost."""
+
+    name = "greedy-score"
+
+    def __init__(self, weights: Weights):
+        self.weights = weights
+
+    def score(self, sim: Simulation, j: int, km: float) -> float:
+        return self.weights.km_cost * km + marginal_load_cost(sim.provider_now(j), 0, self.weights)
+
+
+class FlowPolicy(Policy):
+    """Solve a min-cost flow over every waiting slot; offer each assignment."""
+
+    def __init__(self, name: str, weights: Weights, debounce_hours: float = 0.0, urgent_parallel: int = 1,
+                 use_deficit: bool = False):
+        self.name = name
+        self.weights = weights
+        self.debounce_hours = debounce_hours
+        self.urgent_parallel = urgent_parallel
+        self.use_deficit = use_deficit
+        self.solve_pending = False
+
+    def triggered(self, sim: Simulation, urgent: bool) -> None:
+        if urgent or self.debounce_hours == 0:
+            self.solve_now(sim)
+        elif not self.solve_pending:
+            self.solve_pending = True
+            sim.schedule(sim.now + self.debounce_hours, "solve", ())
+
+    def solve_now(self, sim: Simulation) -> None:
+        self.solve_pending = False
+        options = {i: sim.candidates(i) for i in sim.waiting()}
+        waiting = [i for i, found in options.items() if found]  # the rest wait for capacity to free up
+        if not waiting:
+            return
+        needs = [self.open_part(sim, i) for i in waiting]
+        cache = {sim.need(i).id: [(sim.world.providers[j].id, km) for j, km in options[i]] for i in waiting}
+        providers = [sim.provider_now(j) for j in range(len(sim.world.providers))]
+        result = match(needs, providers, self.weights_now(sim), cached=cache)
+        index = {sim.need(i).id: i for i in waiting}
+        for a in result.assignments:
+            sim.offer(index[a.need_id], sim.provider_index[a.provider_id])
+
+    def open_part(self, sim: Simulation, i: int) -> Need:
+        need = sim.need(i)
+        slots = need.slots - len(sim.needs[i].accepted)  # pending offers count as a parallel try
+        wanted = slots * self.urgent_parallel if need.urgency == "urgent" else slots
+        return replace(need, slots=max(0, wanted - len(sim.needs[i].pending)))
+
+    def weights_now(self, sim: Simulation) -> Weights:
+        if not self.use_deficit:
+            return self.weights
+        villages, categories = deficits(sim)
+        return replace(self.weights, village_deficit=villages, category_deficit=categories)
+
+
+def deficits(sim: Simulation) -> tuple[dict[str, float], dict[str, float]]:
+    """How far each village's and category's expiry rate so far lags the whole gmina's."""
+    done = [s for s in sim.needs if s.closed]
+    if len(done) < 10:
+        return {}, {}
+    expired = [s for s in done if s.covered_at is None]
+    overall = len(expired) / len(done)
+
+    def lag(key) -> dict[str, float]:
+        total, lost = Counter(key(s) for s in done), Counter(key(s) for s in expired)
+        return {k: min(1.0, max(0.0, lost[k] / n - overall)) for k, n in total.items() if n >= 3}
+
+    return lag(lambda s: sim.need(s.index).village), lag(lambda s: sim.need(s.index).category)
+
+
+# --- hindsight ------------------------------------------------------------------------------------------
+
+
+def hindsight_covered(world: World, weights: Weights) -> set[int]:
+    """All arrivals and all answers known: one solve over the whole week, only with providers who say yes."""
+    needs = [a.need for a in world.arrivals]
+    cache = {
+        need.id: [(pid, km) for pid, km in world.feasible[i] if accepts_in_time(world, i, pid)]
+        for i, need in enumerate(needs)
+    }
+    providers = [replace(p, max_open_tasks=100) for p in world.providers]
+    result = match(needs, providers, replace(weights, max_units_per_provider=100, k_nearest=30), cached=cache)
+    served = Counter(a.need_id for a in result.assignments)
+    return {i for i, need in enumerate(needs) if served[need.id] == need.slots}
+
+
+def accepts_in_time(world: World, i: int, provider_id: str) -> bool:
+    j = int(provider_id.split("-")[1])
+    return bool(world.accepts[i, j] and world.answers_in_time[i, j] and world.answer_delay[i, j] < OFFER_TIMEOUT_HOURS)
+
+
+# --- metrics --------------------------------------------------------------------------------------------
+
+
+def gini(values: np.ndarray) -> float:
+    if len(values) == 0 or values.sum() == 0:
+        return 0.0
+    v = np.sort(values)
+    n = len(v)
+    return float((2 * np.arange(1, n + 1) - n - 1).dot(v) / (n * v.sum()))
+
+
+@dataclass
+class Outcome:
+    metrics: dict[str, float]
+    unmet_by_village: dict[str, tuple[int, int]]  # village → (unmet, total)
+    unmet_by_category: dict[str, tuple[int, int]]
+
+
+def share(part: int, whole: int) -> float:
+    return part / whole if whole else float("nan")
+
+
+def outcome(sim: Simulation) -> Outcome:
+    world = sim.world
+    arrivals = world.arrivals
+    covered = [s.covered_at is not None for s in sim.needs]
+    feasible = [bool(f) for f in world.feasible]
+    urgent = [a.need.urgency == "urgent" for a in arrivals]
+    waits = [s.covered_at - a.time for s, a in zip(sim.needs, arrivals, strict=True) if s.covered_at is not None]
+    eligible = sorted({sim.provider_index[pid] for f in world.feasible for pid, _ in f})
+    hours = np.array([sim.providers[j].delivered_hours for j in eligible])
+    assignments = sum(len(s.accepted) for s in sim.needs)
+    km = sum(p.delivered_km for p in sim.providers)
+    metrics = {
+        "coverage": share(sum(covered), len(covered)),
+        "coverage_feasible": share(sum(c for c, f in zip(covered, feasible, strict=True) if f), sum(feasible)),
+        "urgent_coverage": share(sum(c for c, u in zip(covered, urgent, strict=True) if u), sum(urgent)),
+        "median_hours_to_match": float(np.median(waits)) if waits else float("nan"),
+        "km_per_assignment": share(km, assignments),
+        "km_total": km,
+        "load_gini": gini(hours),
+        "active_share": share(int((hours > 0).sum()), len(eligible)),
+        "notifications_per_need": share(sim.notifications, len(arrivals)),
+    }
+    return Outcome(metrics, tally(sim, lambda n: n.village), tally(sim, lambda n: n.category))
+
+
+def tally(sim: Simulation, key) -> dict[str, tuple[int, int]]:
+    total: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for state, arrival in zip(sim.needs, sim.world.arrivals, strict=True):
+        cell = total[key(arrival.need)]
+        cell[0] += state.covered_at is None
+        cell[1] += 1
+    return {k: (v[0], v[1]) for k, v in total.items()}
+
+
+def hindsight_outcome(world: World, weights: Weights) -> dict[str, float]:
+    covered = hindsight_covered(world, weights)
+    n = len(world.arrivals)
+    feasible = [i for i in range(n) if world.feasible[i]]
+    urgent = [i for i in range(n) if world.arrivals[i].need.urgency == "urgent"]
+    return {
+        "coverage": share(len(covered), n),
+        "coverage_feasible": share(len(covered & set(feasible)), len(feasible)),
+        "urgent_coverage": share(len(covered & set(urgent)), len(urgent)),
+    }
