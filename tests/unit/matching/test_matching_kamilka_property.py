@@ -84,7 +84,7 @@ def holds_kamilka(provider, day: date) -> bool:
     return any(c.kind == KAMILKA_CHECK and c.valid_on(day) for c in provider.credentials)
 
 
-@settings(deadline=None, max_examples=150)
+@settings(deadline=None, max_examples=150, database=None)
 @given(instances())
 def test_no_one_without_in_date_kamilka_check_is_assigned_or_proposed_a_minor_related_need(instance):
     wanted, people, weights, cache = instance
