@@ -148,7 +148,7 @@ def targets(results: Results, scale: list[dict]) -> list[tuple[str, str, bool | 
     for scenario in results:
         r = results[scenario]
         gini = np.mean(r[OURS]["load_gini"]) / np.mean(r["greedy-nearest"]["load_gini"])
-        rows.append((f"{scenario}: load Gini ≤ 0.85 × greedy-nearest", f"{gini:.2f} ×", gini <= 0.85))
+        rows.append((f"{scenario}: load Gini ≤ 0.85 × greedy-nearest", f"{gini:.3f} ×", gini <= 0.85))
         worst = min(paired(results, scenario, "urgent_coverage", b)[0] for b in BASELINES)
         rows.append((f"{scenario}: urgent coverage ≥ every baseline", f"smallest mean difference {worst * 100:+.1f} pp",
                      worst >= 0))
