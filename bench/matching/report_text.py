@@ -142,7 +142,7 @@ re-run reproduces them (the hindsight bound can move slightly on the few seeds w
   and packs weekly hours perfectly. All online policies here leave that on the table; the flow with our cost
   terms does not recover it.
 - **Fairness: met in scarce and surge.** The convex load cost lowers the volunteer-load Gini from 0.51 to
-  0.43 (scarce, 0.845 ×) and from 0.34 to 0.29 (surge, 0.848 × — met by a hair), and raises the share of
+  0.43 (scarce, 0.844 ×) and from 0.34 to 0.29 (surge, 0.847 × — met by a hair), and raises the share of
   eligible volunteers who got any task by 7.7 pp and 4.5 pp. In *normal* (0.99 ×, missed) there are three
   providers per need, four in five eligible volunteers get nothing whatever the policy, and the Gini
   stays ≈ 0.85. Greedy-score gets almost the same fairness: the load term, not the flow, does this.
@@ -151,7 +151,7 @@ re-run reproduces them (the hindsight bound can move slightly on the few seeds w
   debounce; +0.07–0.08 notifications per need from the parallel offers for urgent needs.
 - **Urgent coverage** is ≥ every baseline in all three scenarios (+0.5 to +1.9 pp), but the paired CIs
   include 0: a small effect of offering urgent needs to two providers at once.
-- **Scale: met.** A 10,000 × 40,000 re-solve (k = 10) takes 0.41 s at p95 and 50,000 × 200,000 3.1 s, both
+- **Scale: met.** A 10,000 × 40,000 re-solve (k = 10) takes 0.38–0.41 s at p95 and 50,000 × 200,000 3.1–3.2 s (across three full runs), both
   well under 200 MiB, thanks to solving each connected part of the network on its own (one flow over the
   whole 10k × 40k network took 0.47–0.72 s p95 on this shared machine).
 - **Tried and dropped** (on separate tuning seeds 1000–1005, scarce + surge, not the seeds reported here):
