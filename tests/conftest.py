@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -113,17 +113,28 @@ def drop_pg_database(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[str]:
-    """A fresh, empty database on each engine the services run on."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'service.db'}"
-        return
-    if not pg_available:
+def new_database(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[Callable[[], str]]:
+    """A factory of fresh, empty databases, on each engine the services run on (SQLite, PostgreSQL)."""
+    if request.param == "postgresql" and not pg_available:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {PG_SERVER} (CI must test on PostgreSQL)")
         pytest.skip("PostgreSQL is not reachable")
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
+    created: list[str] = []
+
+    def make() -> str:
+        if request.param == "sqlite":
+            url = f"sqlite:///{tmp_path / f'db{len(created)}.db'}"
+        else:
+            url = create_pg_database()
+        created.append(url)
+        return url
+
+    yield make
+    if request.param == "postgresql":
+        for url in created:
+            drop_pg_database(url)
+
+
+@pytest.fixture
+def database_url(new_database: Callable[[], str]) -> str:
+    return new_database()

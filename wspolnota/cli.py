@@ -7,7 +7,6 @@ import shlex
 import sys
 import threading
 from datetime import datetime
-from pathlib import Path
 
 from wspolnota import config
 
@@ -17,6 +16,8 @@ FRONT_PORT = 8000
 
 def _services(name: str | None) -> list[str]:
     if name is None:
+        if os.environ.get("DATABASE_URL"):
+            raise SystemExit("DATABASE_URL names one service's database: name the service too")
         return list(config.SERVICES)
     if name not in config.SERVICES:
         raise SystemExit(f"unknown service {name!r}; one of {', '.join(config.SERVICES)}")
@@ -129,7 +130,6 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("service")
     p.set_defaults(func=cmd_consume)
     args = parser.parse_args(argv)
-    Path(config.var_dir()).mkdir(parents=True, exist_ok=True)
     args.func(args)
 
 
