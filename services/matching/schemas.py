@@ -1,6 +1,7 @@
-"""Matching service contract: payloads of the events it publishes on `matches`."""
+"""Matching service contract: payloads of the events it publishes on `matches`.
 
 Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
+"""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

@@ -1,6 +1,7 @@
-"""Needs service contract: API bodies and the payloads of the events it publishes on `needs`."""
+"""Needs service contract: API bodies and the payloads of the events it publishes on `needs`.
 
 Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
+"""
 from __future__ import annotations
 
 from datetime import UTC, datetime

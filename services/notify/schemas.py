@@ -1,6 +1,7 @@
-"""Notify service contract: its API output and the payloads it publishes on `notifications`."""
+"""Notify service contract: its API output and the payloads it publishes on `notifications`.
 
 Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
+"""
 from __future__ import annotations
 
 from marshmallow import Schema, fields, validate

@@ -1,6 +1,7 @@
-"""Volunteers service contract: API bodies and payloads on `volunteers` (never contact data)."""
+"""Volunteers service contract: API bodies and payloads on `volunteers` (never contact data).
 
 Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
+"""
 from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
