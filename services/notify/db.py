@@ -1,4 +1,13 @@
-"""Notify service tables: the notification ledger (one row per event × recipient × channel)."""
+"""Notify service tables.
+
+- `notifications`: the ledger — one row per (cause event, recipient, channel), enforced by a unique
+  constraint; the sender worker moves each row pending → sending → sent (or failed).
+- `notification_dead_letters`: rows the sender gave up on; staff see them as an alert until resolved.
+- `provider_responses`: one answer per signed offer link (single use, enforced by the primary key).
+- `matches_seen`: the few facts about a match later events refer to by id.
+- `needs_watched`: open needs, so the sender can report those without a provider after 48 h.
+- `sink_messages`: what the embedded SMTP/SMS/webhook sink received ("Skrzynka testowa").
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -21,7 +30,81 @@ notifications = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # The sender's part of the ledger (revision 0002).
+    sa.Column("match_id", sa.String(36), nullable=True, index=True),
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("payload", sa.Text, nullable=True),  # JSON body of a case-system webhook
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("claimed_at", UtcDateTime, nullable=True),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Column("last_error", sa.String(500), nullable=True),
+    sa.Column("segments", sa.Integer, nullable=True),  # SMS parts, for cost and length checks
     sa.UniqueConstraint("cause_event_id", "recipient", "channel", name="uq_notification_once"),
+    sa.Index("ix_notifications_due", "status", "next_attempt_at"),
+)
+
+dead_letters = sa.Table(
+    "notification_dead_letters", metadata,
+    sa.Column("notification_id", sa.String(36), sa.ForeignKey("notifications.id"), primary_key=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("recipient", sa.String(100), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("failed_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+)
+
+provider_responses = sa.Table(
+    "provider_responses", metadata,
+    sa.Column("link_id", sa.String(36), primary_key=True),  # the offer notification the link came in
+    sa.Column("match_id", sa.String(36), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("response", sa.String(10), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("responded_at", UtcDateTime, nullable=False),
+)
+
+# What notify knows of each match from the match events (no personal data): enough to word a
+# reminder or a cancellation when a later event carries only the ids.
+matches_seen = sa.Table(
+    "matches_seen", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("category", sa.String(10), nullable=False),
+    sa.Column("village", sa.String(50), nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False),
+    sa.Column("deadline", UtcDateTime, nullable=True),  # of the current offer
+    sa.Column("status", sa.String(20), nullable=False),
+)
+
+# Open needs notify watches for "no provider after 48 h"; the sender reports the ones still open.
+needs_watched = sa.Table(
+    "needs_watched", metadata,
+    sa.Column("need_id", sa.String(36), primary_key=True),
+    sa.Column("cause_event_id", sa.String(36), nullable=False),  # the NeedRegistered event
+    sa.Column("category", sa.String(10), nullable=False),
+    sa.Column("village", sa.String(50), nullable=False),
+    sa.Column("window_start", UtcDateTime, nullable=True),
+    sa.Column("registered_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | matched | closed | reported
+    sa.Index("ix_needs_watched_open", "status", "registered_at"),
+)
+
+sink_messages = sa.Table(
+    "sink_messages", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("message_id", sa.String(200), nullable=False),
+    sa.Column("recipient", sa.String(200), nullable=False),
+    sa.Column("subject", sa.String(300), nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("deliveries", sa.Integer, nullable=False),  # >1: a resend recognised as the same message
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("channel", "message_id", name="uq_sink_message"),
 )
 
 

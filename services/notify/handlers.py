@@ -1,8 +1,13 @@
-"""Notify service: turn events into notifications, never twice for the same event and recipient."""
+"""Notify service: turn events into ledger rows, never twice for the same event, recipient and channel.
+
+Only events whose schemas the publishers define are handled (`CONSUMES`); the others agreed in
+docs/events.md get handlers here as soon as they appear in the publisher's schemas.py.
+"""
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -10,7 +15,12 @@ from sqlalchemy.orm import Session
 from services.matching import schemas as match_schemas
 from services.needs import schemas as need_schemas
 from services.notify import schemas
-from services.notify.db import notifications
+from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, VOLUNTEER
+from services.notify.db import matches_seen, needs_watched, notifications
+from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
+from services.notify.links import link_url
+from services.notify.messages import render
+from services.notify.settings import Settings
 from services.volunteers import schemas as volunteer_schemas
 from wspolnota import reference
 from wspolnota.transport import Catalog, Event
@@ -21,34 +31,176 @@ PUBLISHES = Catalog(schemas.EVENTS)
 CONSUMES = Catalog(match_schemas.EVENTS, need_schemas.EVENTS, volunteer_schemas.EVENTS)
 SUBSCRIPTIONS = [match_schemas.TOPIC, need_schemas.TOPIC, volunteer_schemas.TOPIC]
 
-ORGANISER = "organizator"
+
+def _dt(value: Any) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    parsed = datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def record(session: Session, outbox: Outbox, cause: Event, kind: str, recipient: str, channel: str,
-           subject: str, body: str, need_id: str | None = None) -> None:
-    exists = session.execute(sa.select(notifications.c.id).where(
-        notifications.c.cause_event_id == str(cause.id), notifications.c.recipient == recipient,
-        notifications.c.channel == channel)).first()
-    if exists:
-        return
-    notification_id = str(uuid.uuid4())
-    session.execute(sa.insert(notifications).values(
-        id=notification_id, cause_event_id=str(cause.id), need_id=need_id, kind=kind, channel=channel,
-        recipient=recipient, subject=subject, body=body, status="recorded", created_at=datetime.now(UTC)))
-    outbox.add(session, schemas.TOPIC, "NotificationRecorded", notification_id, {
-        "notification_id": notification_id, "cause_event_id": str(cause.id), "kind": kind, "channel": channel,
-        "recipient_role": recipient})
+def _remember_match(session: Session, d: dict[str, Any], status: str) -> dict[str, Any]:
+    """Keep what later events about this match will not repeat; return what is known of it."""
+    t = matches_seen
+    known = session.execute(sa.select(t).where(t.c.match_id == d["match_id"])).mappings().first()
+    facts = {k: d[k] for k in ("category", "village", "urgent") if d.get(k) is not None}
+    for when in ("window_start", "deadline"):
+        if d.get(when):
+            facts[when] = _dt(d[when])
+    if known:
+        session.execute(sa.update(t).where(t.c.match_id == d["match_id"]).values(status=status, **facts))
+        return {**dict(known), **facts, "status": status}
+    if {"category", "village", "window_start"} <= facts.keys():
+        session.execute(sa.insert(t).values(match_id=d["match_id"], need_id=d["need_id"],
+                                            volunteer_id=d["volunteer_id"], status=status,
+                                            **{"urgent": False, **facts}))
+    return {"need_id": d["need_id"], "volunteer_id": d["volunteer_id"], "urgent": False, **facts}
 
 
-def handlers(outbox: Outbox) -> dict[str, Handler]:
+def _match_context(m: dict[str, Any]) -> dict[str, Any]:
+    return {"category_code": m.get("category"), "village_code": m.get("village"),
+            "window_start": m.get("window_start"), "urgent": bool(m.get("urgent"))}
+
+
+def _webhook_payload(event: Event, name: str, m: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    ws = m.get("window_start")
+    return {"event": name, "occurred_at": event.time.isoformat(), "need_id": event.data["need_id"],
+            "match_id": event.data["match_id"], "provider_ref": event.data["volunteer_id"],
+            "category": m.get("category"), "village": m.get("village"),
+            "window_start": ws.isoformat() if isinstance(ws, datetime) else ws, **extra}
+
+
+def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Handler]:
+    cfg = settings or Settings.from_env()
+
     def on_match_proposed(session: Session, event: Event) -> None:
         d = event.data
+        _remember_match(session, d, "proposed")
         category = reference.categories()[d["category"]]["name"]
         village = reference.villages()[d["village"]]["name"]
         urgent = " (PILNE)" if d["urgent"] else ""
-        record(session, outbox, event, "match_proposed", ORGANISER, "panel",
+        record(session, outbox, str(event.id), "match_proposed", ORGANISER, "panel",
                subject=f"Nowa propozycja dopasowania{urgent}: {category}, {village}",
                body=f"{d['reason']} Propozycja czeka na przegląd w module Dopasowania.",
-               need_id=d["need_id"])
+               need_id=d["need_id"], match_id=d["match_id"])
 
-    return {"MatchProposed": on_match_proposed}
+    def on_match_offered(session: Session, event: Event) -> None:
+        d = event.data
+        m = _remember_match(session, d, "offered")
+        offer_id = str(event.id)  # one answer per offer, whichever channel's link is used
+        links = {a: link_url(cfg.public_url, cfg.link_secret, offer_id, a) for a in ("accept", "decline", "choose")}
+        text = render("match_offered", **_match_context(m), deadline=d.get("deadline"), link=links["choose"],
+                      accept_link=links["accept"], decline_link=links["decline"])
+        record_rendered(session, outbox, offer_id, "match_offered", VOLUNTEER + d["volunteer_id"],
+                        PROVIDER_CHANNELS, text, need_id=d["need_id"], match_id=d["match_id"],
+                        urgent=bool(m.get("urgent")))
+
+    def on_match_accepted(session: Session, event: Event) -> None:
+        d = event.data
+        m = _remember_match(session, d, "accepted")
+        ctx = _match_context(m)
+        text = render("match_accepted", **ctx, need_id=d["need_id"], match_id=d["match_id"])
+        common = {"need_id": d["need_id"], "match_id": d["match_id"]}
+        record(session, outbox, str(event.id), "match_accepted", ORGANISER, "email", text.subject, text.email,
+               **common)
+        record(session, outbox, str(event.id), "match_accepted", CASE_SYSTEM, "webhook", text.subject,
+               text.email, payload=_webhook_payload(event, "match.accepted", m, status="accepted"), **common)
+        session.execute(sa.update(needs_watched).where(needs_watched.c.need_id == d["need_id"],
+                                                       needs_watched.c.status == "open").values(status="matched"))
+        window = _dt(m.get("window_start"))
+        if window is not None:
+            due = window - timedelta(hours=cfg.reminder_hours)
+            if due > datetime.now(UTC):
+                record_rendered(session, outbox, derived_id(str(event.id), "reminder"), "visit_reminder",
+                                VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS, render("visit_reminder", **ctx),
+                                due=due, **common)
+
+    def on_match_cancelled(session: Session, event: Event) -> None:
+        d = event.data
+        m = _remember_match(session, d, "cancelled")
+        cancel_pending(session, notifications.c.match_id == d["match_id"],
+                       notifications.c.kind.in_(["match_offered", "visit_reminder"]), reason="dopasowanie odwołane")
+        ctx = {**_match_context(m), "reason": d.get("reason"), "match_id": d["match_id"]}
+        common = {"need_id": d["need_id"], "match_id": d["match_id"]}
+        cause = str(event.id)
+        record_rendered(session, outbox, cause, "match_cancelled", VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS,
+                        render("match_cancelled", **ctx, for_provider=True), urgent=True, **common)
+        staff = render("match_cancelled", **ctx, for_provider=False)
+        record(session, outbox, cause, "match_cancelled", ORGANISER, "email", staff.subject, staff.email, **common)
+        record(session, outbox, cause, "match_cancelled", CASE_SYSTEM, "webhook", staff.subject, staff.email,
+               payload=_webhook_payload(event, "match.cancelled", m, status="cancelled",
+                                        reason=d.get("reason")), **common)
+
+    def on_match_closed(status: str) -> Handler:
+        def handle(session: Session, event: Event) -> None:
+            _remember_match(session, event.data, status)
+            cancel_pending(session, notifications.c.match_id == event.data["match_id"],
+                           notifications.c.kind == "match_offered", reason=f"oferta zamknięta ({status})")
+        return handle
+
+    def on_need_registered(session: Session, event: Event) -> None:
+        d = event.data
+        if session.execute(sa.select(needs_watched.c.need_id).where(needs_watched.c.need_id == d["need_id"])).first():
+            return
+        session.execute(sa.insert(needs_watched).values(
+            need_id=d["need_id"], cause_event_id=str(event.id), category=d["category"], village=d["village"],
+            window_start=_dt(d.get("window_start")), registered_at=event.time, status="open"))
+
+    def on_need_closed(session: Session, event: Event) -> None:
+        need_id = event.data["need_id"]
+        session.execute(sa.update(needs_watched).where(needs_watched.c.need_id == need_id,
+                                                       needs_watched.c.status == "open").values(status="closed"))
+        cancel_pending(session, notifications.c.need_id == need_id,
+                       notifications.c.kind.in_(["need_unmatched", "visit_reminder", "match_offered"]),
+                       reason=f"potrzeba zamknięta ({event.type})")
+
+    def on_package(kind: str, name: str) -> Handler:
+        def handle(session: Session, event: Event) -> None:
+            plan_ref = event.data.get("plan_ref") or event.key
+            text = render(kind, plan_ref=plan_ref)
+            record(session, outbox, str(event.id), kind, IPUS_COORDINATOR, "email", text.subject, text.email)
+            record(session, outbox, str(event.id), kind, CASE_SYSTEM, "webhook", text.subject, text.email,
+                   payload={"event": name, "occurred_at": event.time.isoformat(), "plan_ref": plan_ref})
+        return handle
+
+    def on_credential_recorded(session: Session, event: Event) -> None:
+        d = event.data
+        valid_until = d.get("valid_until")
+        if not valid_until:
+            return
+        until = _dt(valid_until) if "T" in str(valid_until) else datetime.fromisoformat(
+            str(valid_until) + "T00:00:00+00:00")
+        assert until is not None
+        due = max(until - timedelta(days=cfg.credential_warning_days), datetime.now(UTC))
+        text = render("credential_expiring", credential_code=d["kind"], expired=False,
+                      valid_until=f"{until:%d.%m.%Y}")
+        record_rendered(session, outbox, derived_id(str(event.id), "expiring"), "credential_expiring",
+                        VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS, text, due=due)
+
+    def on_credential_expired(session: Session, event: Event) -> None:
+        d = event.data
+        text = render("credential_expiring", credential_code=d["kind"], expired=True, valid_until="")
+        record_rendered(session, outbox, str(event.id), "credential_expiring", VOLUNTEER + d["volunteer_id"],
+                        PROVIDER_CHANNELS, text)
+
+    def on_volunteer_erased(session: Session, event: Event) -> None:
+        cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
+                       reason="dane wolontariusza usunięte")
+
+    wanted: dict[str, Callable[[Session, Event], None]] = {
+        "MatchProposed": on_match_proposed,
+        "MatchOffered": on_match_offered,
+        "MatchAccepted": on_match_accepted,
+        "MatchCancelled": on_match_cancelled,
+        "MatchDeclined": on_match_closed("declined"),
+        "MatchExpired": on_match_closed("expired"),
+        "NeedRegistered": on_need_registered,
+        "NeedCancelled": on_need_closed,
+        "NeedCompleted": on_need_closed,
+        "SupportPackageOpened": on_package("support_package_started", "support_package.opened"),
+        "SupportPackageClosed": on_package("support_package_ended", "support_package.closed"),
+        "CredentialRecorded": on_credential_recorded,
+        "CredentialExpired": on_credential_expired,
+        "VolunteerErased": on_volunteer_erased,
+    }
+    return {name: handler for name, handler in wanted.items() if name in CONSUMES}

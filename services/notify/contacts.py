@@ -1,0 +1,75 @@
+"""Contact details, fetched at send time from the volunteers service's internal API (docs/events.md).
+
+Notify never stores a volunteer's address: the ledger names the recipient by id and the sender asks
+for the address just before sending. Staff recipients come from settings.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import requests
+
+from services.notify.channels import PermanentFailure, TemporaryFailure
+from services.notify.settings import Settings
+
+VOLUNTEER = "wolontariusz:"
+ORGANISER = "organizator"
+IPUS_COORDINATOR = "koordynator_ipus"
+CASE_SYSTEM = "system_cus"
+
+
+@dataclass(frozen=True)
+class Contact:
+    name: str
+    email: str | None
+    phone: str | None
+    preferred_channel: str | None = None
+
+
+class VolunteerContacts:
+    """GET {base}/internal/volunteers/<id>/contact with the shared bearer token."""
+
+    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
+                 session: requests.Session | None = None):
+        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
+        self.http = session or requests.Session()
+
+    def fetch(self, volunteer_id: str) -> Contact:
+        url = f"{self.base_url}/internal/volunteers/{volunteer_id}/contact"
+        try:
+            response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}"},
+                                     timeout=self.timeout_s)
+        except requests.RequestException as err:
+            raise TemporaryFailure(f"usługa wolontariuszy nie odpowiada ({type(err).__name__})") from err
+        if response.status_code == 404:
+            raise PermanentFailure("brak wolontariusza w usłudze wolontariuszy (404)")
+        if response.status_code in (401, 403):
+            raise TemporaryFailure(f"usługa wolontariuszy odmówiła dostępu ({response.status_code}); "
+                                   "sprawdź INTERNAL_SERVICE_TOKEN")
+        if response.status_code != 200:
+            raise TemporaryFailure(f"usługa wolontariuszy odpowiedziała {response.status_code}")
+        try:
+            body = response.json()
+            return Contact(name=str(body.get("name") or ""), email=body.get("email") or None,
+                           phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"))
+        except (ValueError, AttributeError) as err:
+            raise TemporaryFailure("usługa wolontariuszy zwróciła niepoprawny JSON") from err
+
+
+class AddressBook:
+    """Where a ledger recipient is reached on a channel; None when it has no address there."""
+
+    def __init__(self, settings: Settings, volunteers: VolunteerContacts):
+        self.settings, self.volunteers = settings, volunteers
+
+    def address(self, recipient: str, channel: str) -> str | None:
+        s = self.settings
+        if recipient.startswith(VOLUNTEER):
+            contact = self.volunteers.fetch(recipient.removeprefix(VOLUNTEER))
+            return {"email": contact.email, "sms": contact.phone}.get(channel)
+        staff = {
+            (ORGANISER, "email"): s.organiser_email, (ORGANISER, "sms"): s.organiser_phone,
+            (IPUS_COORDINATOR, "email"): s.ipus_coordinator_email, (IPUS_COORDINATOR, "sms"): s.ipus_coordinator_phone,
+            (CASE_SYSTEM, "webhook"): s.case_webhook_url,
+        }
+        return staff.get((recipient, channel)) or None

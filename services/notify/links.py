@@ -1,0 +1,58 @@
+"""Signed, expiring response links for providers (itsdangerous).
+
+A token names the offer (the MatchOffered event id, which is also the key of the single answer
+allowed) and the action the link was for; the timestamp in it lets the link expire. Kept short on
+purpose: the link goes into an SMS.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
+
+ACTIONS = {"a": "accept", "d": "decline", "c": "choose"}
+SALT = "wspolnota.notify.provider-response"
+
+
+class LinkInvalid(ValueError):
+    pass
+
+
+class LinkExpired(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LinkClaim:
+    offer_id: str
+    action: str
+
+
+def _signer(secret: str) -> TimestampSigner:
+    return TimestampSigner(secret, salt=SALT)
+
+
+def make_token(secret: str, offer_id: str, action: str) -> str:
+    code = {v: k for k, v in ACTIONS.items()}[action]
+    compact = base64.urlsafe_b64encode(uuid.UUID(offer_id).bytes).rstrip(b"=").decode()
+    return _signer(secret).sign(f"{compact}{code}").decode()
+
+
+def read_token(secret: str, token: str, max_age_s: float) -> LinkClaim:
+    try:
+        value = _signer(secret).unsign(token, max_age=max_age_s).decode()
+    except SignatureExpired as err:
+        raise LinkExpired("link expired") from err
+    except BadSignature as err:
+        raise LinkInvalid("bad signature") from err
+    compact, code = value[:-1], value[-1:]
+    if code not in ACTIONS or len(compact) != 22:
+        raise LinkInvalid("malformed link")
+    offer_id = str(uuid.UUID(bytes=base64.urlsafe_b64decode(compact + "==")))
+    return LinkClaim(offer_id, ACTIONS[code])
+
+
+def link_url(public_url: str, secret: str, offer_id: str, action: str) -> str:
+    return f"{public_url.rstrip('/')}/o/{make_token(secret, offer_id, action)}"

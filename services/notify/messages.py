@@ -1,0 +1,151 @@
+"""Polish message texts: Jinja templates per kind, SMS segment counting, quiet hours.
+
+Each kind has `templates/messages/<kind>.txt` with three blocks: `subject`, `sms` and `email` (plain
+text). The HTML part of an e-mail is the plain text put through `email.html` with autoescaping on,
+so anything that came from an event is shown inert. Texts carry no personal data: the greeting is
+generic and the recipient's address is looked up only when the sender sends.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from wspolnota import reference
+
+TEMPLATES = Path(__file__).parent / "templates" / "messages"
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+_text = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
+                    trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+_html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                    undefined=StrictUndefined)
+
+KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled", "credential_expiring",
+         "need_unmatched", "support_package_started", "support_package_ended")
+
+WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
+CREDENTIALS = {
+    "driving_licence": "prawo jazdy", "own_car": "własny samochód", "kamilka_check": "sprawdzenie z ustawy Kamilka",
+    "first_aid": "szkolenie z pierwszej pomocy", "confidentiality_authorisation": "upoważnienie do danych",
+    "nnw_insurance": "ubezpieczenie NNW", "agreement": "porozumienie wolontariackie",
+}
+
+
+def _local(value: datetime | str) -> datetime:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(WARSAW)
+
+
+def when(value: datetime | str | None) -> str:
+    """'30.11.2026 (poniedziałek), godz. 10:00', in Warsaw time."""
+    if value is None:
+        return "termin do ustalenia"
+    local = _local(value)
+    return f"{local:%d.%m.%Y} ({WEEKDAYS[local.weekday()]}), godz. {local:%H:%M}"
+
+
+def short_when(value: datetime | str | None) -> str:
+    """'30.11 10:00': the SMS form, every character counts."""
+    if value is None:
+        return "termin do ustalenia"
+    local = _local(value)
+    return f"{local:%d.%m} {local:%H:%M}"
+
+
+for _env in (_text, _html):
+    _env.filters["when"] = when
+    _env.filters["short"] = short_when
+
+
+def category_name(code: str | None) -> str:
+    return reference.categories().get(code or "", {}).get("name", code or "pomoc")
+
+
+def village_name(code: str | None) -> str:
+    return reference.villages().get(code or "", {}).get("name", code or "gmina Zagnańsk")
+
+
+def credential_name(code: str | None) -> str:
+    return CREDENTIALS.get(code or "", code or "uprawnienie")
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    sms: str
+    email: str
+
+    def html(self) -> str:
+        return _html.get_template("email.html").render(subject=self.subject, paragraphs=self.email.split("\n\n"))
+
+
+def render(kind: str, **context: Any) -> Rendered:
+    if kind not in KINDS:
+        raise ValueError(f"no template for {kind!r}")
+    template = _text.get_template(f"{kind}.txt")
+    ctx = template.new_context({"category": category_name, "village": village_name,
+                                "credential": credential_name, **context})
+
+    def block(name: str) -> str:
+        return "".join(template.blocks[name](ctx)).strip()
+
+    return Rendered(subject=" ".join(block("subject").split()), sms=" ".join(block("sms").split()),
+                    email=block("email"))
+
+
+# -- SMS length ---------------------------------------------------------------------------------------
+GSM7_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                 "ÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENSION = set("^{}\\[~]|€\f")
+
+
+@dataclass(frozen=True)
+class SmsLength:
+    encoding: str  # "GSM-7" or "UCS-2"
+    units: int  # septets (GSM-7, extension characters count twice) or UTF-16 code units (UCS-2)
+    segments: int
+
+
+def sms_length(text: str) -> SmsLength:
+    """How many SMS parts a text takes: GSM-7 160/153 per part, UCS-2 (any Polish diacritic) 70/67."""
+    if all(c in GSM7_BASIC or c in GSM7_EXTENSION for c in text):
+        units = sum(2 if c in GSM7_EXTENSION else 1 for c in text)
+        single, multi, encoding = 160, 153, "GSM-7"
+    else:
+        units = len(text.encode("utf-16-le")) // 2
+        single, multi, encoding = 70, 67, "UCS-2"
+    segments = 1 if units <= single else math.ceil(units / multi)
+    return SmsLength(encoding, units, segments)
+
+
+POLISH_TO_GSM7 = str.maketrans("ąćęłńóśźżĄĆĘŁŃÓŚŹŻ„”–", "acelnoszzACELNOSZZ\"\"-")
+
+
+def sms_text(text: str) -> str:
+    """The text to send: with Polish letters unless dropping them saves SMS parts (UCS-2 → GSM-7)."""
+    plain = text.translate(POLISH_TO_GSM7)
+    if sms_length(plain).encoding == "GSM-7" and sms_length(plain).segments < sms_length(text).segments:
+        return plain
+    return text
+
+
+# -- quiet hours --------------------------------------------------------------------------------------
+def quiet_until(now: datetime, start: time, end: time, tz: ZoneInfo = WARSAW) -> datetime | None:
+    """When the quiet hours that `now` falls in end (aware UTC), or None outside quiet hours."""
+    local = now.astimezone(tz)
+    t = local.time()
+    overnight = start > end
+    inside = (t >= start or t < end) if overnight else (start <= t < end)
+    if not inside:
+        return None
+    day = local.date() + timedelta(days=1) if overnight and t >= start else local.date()
+    return datetime.combine(day, end, tzinfo=tz).astimezone(UTC)

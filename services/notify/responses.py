@@ -1,0 +1,75 @@
+"""A provider's answer to an offer, given through a signed link: single use, before the deadline."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from services.notify import schemas
+from services.notify.contacts import VOLUNTEER
+from services.notify.db import matches_seen, notifications, provider_responses
+from wspolnota.db import Database
+from wspolnota.transport.outbox import Outbox
+
+DECLINE_REASONS = {
+    "busy": "Nie mam wtedy czasu",
+    "distance": "To dla mnie za daleko",
+    "health": "Względy zdrowotne",
+    "not_for_me": "To zadanie nie jest dla mnie",
+    "other": "Inny powód",
+}
+CLOSED = {"cancelled": "odwołana", "expired": "wygasła", "declined": "odrzucona", "completed": "zakończona"}
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    match_id: str
+    volunteer_id: str
+    details: dict[str, Any]
+    answer: dict[str, Any] | None
+
+    @property
+    def closed_as(self) -> str | None:
+        return CLOSED.get(self.details.get("status", ""))
+
+    def past_deadline(self, now: datetime) -> bool:
+        deadline = self.details.get("deadline")
+        return deadline is not None and now > deadline
+
+
+class AlreadyAnswered(Exception):
+    pass
+
+
+def find_offer(db: Database, offer_id: str) -> Offer | None:
+    t = notifications
+    with db.engine.connect() as conn:
+        row = conn.execute(sa.select(t.c.match_id, t.c.recipient).where(
+            t.c.cause_event_id == offer_id, t.c.kind == "match_offered").limit(1)).first()
+        if row is None or row.match_id is None:
+            return None
+        details = conn.execute(sa.select(matches_seen).where(matches_seen.c.match_id == row.match_id)
+                               ).mappings().first()
+        answer = conn.execute(sa.select(provider_responses).where(provider_responses.c.link_id == offer_id)
+                              ).mappings().first()
+    return Offer(offer_id, row.match_id, row.recipient.removeprefix(VOLUNTEER), dict(details or {}),
+                 dict(answer) if answer else None)
+
+
+def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_code: str = "") -> None:
+    """Record the one answer to this offer and publish ProviderResponded in the same transaction."""
+    reason = DECLINE_REASONS.get(reason_code, "") if response == "decline" else ""
+    try:
+        with db.transaction() as session:
+            session.execute(sa.insert(provider_responses).values(
+                link_id=offer.offer_id, match_id=offer.match_id, volunteer_id=offer.volunteer_id,
+                response=response, reason=reason, responded_at=datetime.now(UTC)))
+            outbox.add(session, schemas.TOPIC, "ProviderResponded", offer.match_id, {
+                "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "response": response,
+                "reason": reason})
+    except IntegrityError as err:
+        raise AlreadyAnswered(offer.offer_id) from err

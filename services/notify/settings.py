@@ -1,0 +1,76 @@
+"""Notify's own settings, from environment variables with safe local defaults (see docs/notify.md).
+
+They live here rather than in wspolnota.config because only notify's processes read them.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import time
+
+
+@dataclass(frozen=True)
+class Settings:
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 8025
+    smtp_security: str = "none"  # none | starttls | ssl
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_timeout_s: float = 10.0
+    mail_from: str = "CUS Zagnańsk <powiadomienia@cus-zagnansk.local>"
+    sms_gateway_url: str = "http://127.0.0.1:8026/sms"
+    sms_gateway_token: str = ""
+    sms_sender: str = "CUSZagnansk"
+    case_webhook_url: str = "http://127.0.0.1:8026/webhook"
+    case_webhook_secret: str = "dev-only-webhook-secret"
+    webhook_replay_window_s: int = 300
+    http_timeout_s: float = 10.0
+    volunteers_internal_url: str = "http://127.0.0.1:8002"
+    internal_service_token: str = "dev-only-internal-token"  # the volunteers service's local default
+    organiser_email: str = "organizator@cus-zagnansk.local"
+    organiser_phone: str = ""
+    ipus_coordinator_email: str = "koordynator.ipus@cus-zagnansk.local"
+    ipus_coordinator_phone: str = ""
+    public_url: str = "http://127.0.0.1:8000/notify"
+    link_secret: str = ""
+    link_max_age_h: float = 72.0
+    quiet_hours: str = "20:00-08:00"
+    timezone: str = "Europe/Warsaw"
+    max_attempts: int = 5
+    retry_base_s: float = 30.0
+    retry_max_s: float = 3600.0
+    sending_lease_s: float = 120.0
+    sender_poll_s: float = 1.0
+    sender_batch: int = 50
+    reminder_hours: float = 24.0
+    unmatched_hours: float = 48.0
+    credential_warning_days: float = 30.0
+    sink_smtp_port: int = 8025
+    sink_http_port: int = 8026
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            name = env_name(f.name)
+            raw = env.get(name, "")
+            if raw != "":
+                values[f.name] = type(f.default)(raw)
+        if not values.get("link_secret"):
+            values["link_secret"] = env.get("SECRET_KEY") or "dev-only-not-secret"
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    def quiet_window(self) -> tuple[time, time]:
+        start, end = self.quiet_hours.split("-")
+        return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+UNPREFIXED = {"volunteers_internal_url", "internal_service_token"}
+
+
+def env_name(field_name: str) -> str:
+    """NOTIFY_SMTP_HOST for smtp_host; the shared ones keep their agreed names (VOLUNTEERS_INTERNAL_URL)."""
+    return field_name.upper() if field_name in UNPREFIXED else f"NOTIFY_{field_name.upper()}"
