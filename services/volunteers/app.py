@@ -1,62 +1,470 @@
-"""Volunteers service web app: JSON API and the staff list page."""
+"""Volunteers service web app: JSON API (+ OpenAPI), the internal contact API, staff pages and the
+public self-registration form."""
 from __future__ import annotations
 
+import hmac
+import logging
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, render_template
+from flask import Flask, abort as flask_abort, current_app, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from flask_wtf.csrf import CSRFProtect
+from marshmallow import Schema, fields
 
-from services.volunteers import handlers, schemas
-from services.volunteers.db import make_db, offers, volunteers
+from services.volunteers import forms, handlers, mail, model, schemas, settings
+from services.volunteers.db import (
+    availability_exceptions,
+    confirmation_mails,
+    credentials,
+    make_db,
+    offers,
+    volunteers,
+)
 from wspolnota import reference
 from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
+
+log = logging.getLogger("volunteers.web")
+STAFF_ACTOR = "personel CUS"  # until staff sign-in (issue 7) names the person
+STATUS_PL = {"draft": "czeka na weryfikację", "published": "opublikowana", "withdrawn": "wycofana"}
+
+
+class OnDate(Schema):
+    on = fields.Date(load_default=None, metadata={"description": "day to judge eligibility on (default today)"})
+
+
+class Within(Schema):
+    days = fields.Integer(load_default=model.WARN_DAYS_AHEAD)
+
+
+class ExpiringOut(Schema):
+    id = fields.String()
+    volunteer_id = fields.String()
+    kind = fields.String()
+    valid_until = fields.Date()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db = make_db((test_config or {}).get("DATABASE_URL"))
     app = create_service_app("volunteers", db, test_config)
+    for key, value in settings.app_defaults().items():
+        app.config.setdefault(key, value)
+    csrf = CSRFProtect(app)
     outbox = Outbox(db, handlers.PUBLISHES)
     api = make_api(app)
+    api.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
+
+    def run(use_case, *args, **kw):  # type: ignore[no-untyped-def]
+        """Run a use case in one transaction; domain errors become 404/409 with a Polish message."""
+        try:
+            with db.transaction() as session:
+                return use_case(session, *args, **kw)
+        except handlers.DuplicateSubmission as err:
+            headers = {"Location": f"/api/volunteers/{err.volunteer_id}"} if err.volunteer_id else {}
+            abort(409, message=str(err), headers=headers)
+        except handlers.NotFound:
+            abort(404, message="Nie ma takiego wykonawcy lub oferty.")
+        except handlers.Conflict as err:
+            abort(409, message=str(err))
+
+    def idempotency_key() -> str | None:
+        key = request.headers.get("Idempotency-Key", "").strip()
+        return key[:64] or None
+
+    # --- JSON API -------------------------------------------------------------------------------
     blp = Blueprint("volunteers_api", __name__, url_prefix="/api/volunteers",
-                    description="Wolontariusze i ich oferty")
+                    description="Wykonawcy (wolontariusze, opiekunowie sąsiedzcy, organizacje, personel), "
+                                "ich uprawnienia, dostępność i oferty. Bez danych kontaktowych.")
 
     @blp.route("")
     class VolunteerCollection(MethodView):
+        @blp.response(200, schemas.VolunteerOut(many=True))
+        def get(self):  # type: ignore[no-untyped-def]
+            with db.transaction() as session:
+                rows = session.execute(sa.select(volunteers).where(volunteers.c.erased_at.is_(None))
+                                       .order_by(volunteers.c.created_at.desc()).limit(500)).mappings().all()
+                return [handlers.profile_out(session, r) for r in rows]
+
         @blp.arguments(schemas.VolunteerCreate)
         @blp.response(201, schemas.VolunteerOut)
+        @blp.alt_response(409, description="e-mail already registered, or Idempotency-Key already used")
         def post(self, data):  # type: ignore[no-untyped-def]
-            with db.transaction() as session:
-                return handlers.register_volunteer(session, outbox, data)
+            """Register a provider (staff). Send an Idempotency-Key header to make a retry harmless."""
+            return run(handlers.register_volunteer, outbox, data, submission=idempotency_key())
+
+    @blp.route("/<volunteer_id>")
+    class VolunteerItem(MethodView):
+        @blp.arguments(OnDate, location="query")
+        @blp.response(200, schemas.VolunteerOut)
+        def get(self, args, volunteer_id):  # type: ignore[no-untyped-def]
+            return run(lambda s: handlers.profile_out(s, handlers.get_volunteer(s, volunteer_id), args["on"]))
+
+        @blp.arguments(schemas.VolunteerUpdate(partial=True))
+        @blp.response(200, schemas.VolunteerOut)
+        def patch(self, data, volunteer_id):  # type: ignore[no-untyped-def]
+            return run(handlers.update_volunteer, outbox, volunteer_id, data, submission=idempotency_key())
+
+    def action(path: str, use_case, doc: str, body: type[Schema] | None = None):  # type: ignore[no-untyped-def]
+        def view(volunteer_id, data=None):  # type: ignore[no-untyped-def]
+            extra = [data["verified_by"]] if data else []
+            run(use_case, outbox, volunteer_id, *extra)
+            return run(lambda s: handlers.profile_out(s, handlers.get_volunteer(s, volunteer_id)))
+
+        def with_body(data, volunteer_id):  # type: ignore[no-untyped-def]
+            return view(volunteer_id, data)
+
+        endpoint = with_body if body else view
+        endpoint.__name__ = f"{path}_volunteer"
+        endpoint.__doc__ = doc
+        if body:
+            endpoint = blp.arguments(body)(endpoint)
+        endpoint = blp.response(200, schemas.VolunteerOut)(endpoint)
+        blp.route(f"/<volunteer_id>/{path}", methods=["POST"])(endpoint)
+
+    action("verify", handlers.verify_volunteer, "Staff verified the person: matchable from now on.",
+           schemas.Verification)
+    action("pause", handlers.pause, "Pause: no new tasks until resumed (VolunteerPaused).")
+    action("resume", handlers.resume, "Resume after a pause (VolunteerResumed).")
+    action("erase", lambda s, o, vid: handlers.erase(s, o, vid, "API"),
+           "RODO erasure: personal data overwritten, offers withdrawn (VolunteerErased).")
+
+    @blp.route("/<volunteer_id>/credentials")
+    class CredentialCollection(MethodView):
+        @blp.response(200, schemas.CredentialOut(many=True))
+        def get(self, volunteer_id):  # type: ignore[no-untyped-def]
+            return run(lambda s: (handlers.get_volunteer(s, volunteer_id),
+                                  handlers.credential_rows(s, volunteer_id))[1])
+
+        @blp.arguments(schemas.Credential)
+        @blp.response(201, schemas.CredentialOut)
+        def post(self, data, volunteer_id):  # type: ignore[no-untyped-def]
+            """Record a credential. A Kamilka check's validity comes from KAMILKA_CHECK_VALIDITY_DAYS."""
+            return run(handlers.record_credential, outbox, volunteer_id, data,
+                       current_app.config["KAMILKA_CHECK_VALIDITY_DAYS"], submission=idempotency_key())
+
+    @blp.route("/<volunteer_id>/exceptions", methods=["POST"])
+    @blp.arguments(schemas.AvailabilityException)
+    @blp.response(201, schemas.AvailabilityException)
+    def add_exception(data, volunteer_id):  # type: ignore[no-untyped-def]
+        """An absence (holiday, sickness) inside the weekly availability."""
+        return run(handlers.add_exception, outbox, volunteer_id, data, submission=idempotency_key())
 
     @blp.route("/<volunteer_id>/offers")
     class OfferCollection(MethodView):
         @blp.arguments(schemas.OfferCreate)
         @blp.response(201, schemas.OfferOut)
         def post(self, data, volunteer_id):  # type: ignore[no-untyped-def]
-            try:
-                with db.transaction() as session:
-                    return handlers.publish_offer(session, outbox, volunteer_id, data)
-            except handlers.NotFound:
-                abort(404, message="Nie ma takiego wolontariusza.")
+            return run(handlers.publish_offer, outbox, volunteer_id, data, submission=idempotency_key())
 
         @blp.response(200, schemas.OfferOut(many=True))
         def get(self, volunteer_id):  # type: ignore[no-untyped-def]
             with db.engine.connect() as conn:
                 return conn.execute(sa.select(offers).where(offers.c.volunteer_id == volunteer_id)).mappings().all()
 
-    api.register_blueprint(blp)
+    offers_blp = Blueprint("offers_api", __name__, url_prefix="/api/offers", description="Oferty pomocy")
+
+    @offers_blp.route("/<offer_id>/withdraw", methods=["POST"])
+    @offers_blp.response(200, schemas.OfferOut)
+    def withdraw(offer_id):  # type: ignore[no-untyped-def]
+        """Withdraw an offer (OfferWithdrawn)."""
+        return run(handlers.withdraw_offer, outbox, offer_id)
+
+    credentials_blp = Blueprint("credentials_api", __name__, url_prefix="/api/credentials",
+                                description="Uprawnienia z datą ważności")
+
+    @credentials_blp.route("/expiring")
+    @credentials_blp.arguments(Within, location="query")
+    @credentials_blp.response(200, ExpiringOut(many=True))
+    def expiring(args):  # type: ignore[no-untyped-def]
+        """Credentials that end within `days` days (default 30): the staff warning list."""
+        with db.transaction() as session:
+            return handlers.expiring_soon(session, date.today(), args["days"])
+
+    internal = Blueprint("internal_api", __name__, url_prefix="/internal/volunteers",
+                         description="Dla usług wewnętrznych (token usługi). Każdy odczyt jest rejestrowany.")
+
+    @internal.route("/<volunteer_id>/contact")
+    @internal.response(200, schemas.ContactOut)
+    @internal.alt_response(401, description="missing or wrong service token")
+    @internal.doc(security=[{"serviceToken": []}])
+    def contact(volunteer_id):  # type: ignore[no-untyped-def]
+        """Contact details at send time: Authorization: Bearer <INTERNAL_SERVICE_TOKEN>. Audited."""
+        expected = current_app.config["INTERNAL_SERVICE_TOKEN"]
+        given = request.headers.get("Authorization", "")
+        if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+            log.warning("internal contact API: refused a request without a valid service token")
+            abort(401, message="Wymagany token usługi.")
+        caller = request.headers.get("X-Service-Name", "service")[:50]
+        return run(handlers.read_contact, volunteer_id, f"service:{caller}")
+
+    for bp in (blp, offers_blp, credentials_blp, internal):
+        csrf.exempt(bp)
+        api.register_blueprint(bp)
+
+    register_pages(app, db, outbox)
+    return app
+
+
+def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-untyped-def]
+    names = {"categories": reference.categories(), "villages": reference.villages(),
+             "provider_types": forms.PROVIDER_TYPES_PL, "credential_names": forms.CREDENTIALS_PL,
+             "organisation_kinds": forms.ORGANISATION_KINDS_PL, "exception_names": forms.EXCEPTIONS_PL,
+             "offer_status": STATUS_PL, "weekdays": forms.WEEKDAYS_PL}
+
+    def page(template: str, status: int = 200, **context):  # type: ignore[no-untyped-def]
+        return render_template(f"volunteers/{template}", **names, **context), status
+
+    def attempt(use_case, *args, form=None, **kw):  # type: ignore[no-untyped-def]
+        """Run a use case for a staff form; a Conflict becomes a message on the form. True if done."""
+        try:
+            with db.transaction() as session:
+                use_case(session, *args, **kw)
+            return True
+        except handlers.NotFound:
+            flask_abort(404)
+        except handlers.Conflict as err:
+            if form is not None:
+                form.form_errors.append(str(err))
+            else:
+                flash(str(err), "error")
+            return False
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
-        with db.engine.connect() as conn:
-            rows = conn.execute(
+        today = date.today()
+        with db.transaction() as session:
+            providers = session.execute(sa.select(volunteers).where(volunteers.c.erased_at.is_(None))
+                                        .order_by(volunteers.c.created_at.desc()).limit(200)).mappings().all()
+            offer_rows = session.execute(
                 sa.select(offers, volunteers.c.provider_type)
                 .join(volunteers, volunteers.c.id == offers.c.volunteer_id)
                 .order_by(offers.c.created_at.desc()).limit(100)).mappings().all()
-        return render_template("volunteers/index.html", offers=rows, categories=reference.categories(),
-                               villages=reference.villages())
+            warnings = handlers.expiring_soon(session, today)
+            unsent = session.execute(sa.select(confirmation_mails.c.volunteer_id)
+                                     .where(confirmation_mails.c.sent_at.is_(None))).scalars().all()
+        return page("index.html", providers=providers, offers=offer_rows, warnings=warnings,
+                    unsent=set(unsent), today=today)[0]
 
-    return app
+    @app.route("/wykonawcy/nowy", methods=["GET", "POST"])
+    def new_provider():  # type: ignore[no-untyped-def]
+        form = forms.ProviderForm()
+        if request.method == "GET":
+            form.submission.data = forms.new_token()
+        elif form.validate_on_submit():
+            data = forms.load(schemas.VolunteerCreate(), form)
+            if data is not None:
+                created: dict[str, Any] = {}
+                try:
+                    with db.transaction() as session:
+                        created = handlers.register_volunteer(session, outbox, data, source="staff",
+                                                              submission=form.submission.data,
+                                                              verified_by=STAFF_ACTOR)
+                except handlers.DuplicateSubmission as err:
+                    flash("Ten formularz został już wysłany — nic nie zapisano drugi raz.", "info")
+                    return redirect(url_for("profile", volunteer_id=err.volunteer_id) if err.volunteer_id
+                                    else url_for("index"))
+                except handlers.Conflict as err:
+                    form.email.errors = [*form.email.errors, str(err)]
+                else:
+                    flash("Zapisano wykonawcę.", "info")
+                    return redirect(url_for("profile", volunteer_id=created["id"]))
+        return page("provider_form.html", 200 if request.method == "GET" else 422, form=form, editing=False)
+
+    @app.route("/wykonawcy/<volunteer_id>/edycja", methods=["GET", "POST"])
+    def edit_provider(volunteer_id):  # type: ignore[no-untyped-def]
+        form = forms.ProviderForm()
+        with db.transaction() as session:
+            try:
+                current = handlers.get_volunteer(session, volunteer_id)
+            except handlers.NotFound:
+                flask_abort(404)
+            handlers.audit(session, STAFF_ACTOR, "profile_read", volunteer_id, "edycja profilu")
+        if current["erased_at"] is not None:
+            flask_abort(410)
+        if request.method == "GET":
+            form.fill(dict(current))
+            form.submission.data = forms.new_token()
+        elif form.validate_on_submit():
+            data = forms.load(schemas.VolunteerUpdate(), _without(form, "consent", "verified"))
+            if data is not None and attempt(handlers.update_volunteer, outbox, volunteer_id, data,
+                                            submission=form.submission.data, form=form):
+                flash("Zapisano zmiany.", "info")
+                return redirect(url_for("profile", volunteer_id=volunteer_id))
+        return page("provider_form.html", 200 if request.method == "GET" else 422, form=form, editing=True,
+                    volunteer=current)
+
+    def render_profile(volunteer_id: str, status: int = 200, **override: Any):  # type: ignore[no-untyped-def]
+        """The provider's card; a failing form passed in `override` replaces its empty twin."""
+        today = date.today()
+        with db.transaction() as session:
+            try:
+                v = handlers.get_volunteer(session, volunteer_id)
+            except handlers.NotFound:
+                flask_abort(404)
+            creds = handlers.credential_rows(session, volunteer_id)
+            exceptions = session.execute(sa.select(availability_exceptions)
+                                         .where(availability_exceptions.c.volunteer_id == volunteer_id)
+                                         .order_by(availability_exceptions.c.starts_on)).mappings().all()
+            offer_rows = session.execute(sa.select(offers).where(offers.c.volunteer_id == volunteer_id)
+                                         .order_by(offers.c.created_at.desc())).mappings().all()
+            mails = session.execute(sa.select(confirmation_mails)
+                                    .where(confirmation_mails.c.volunteer_id == volunteer_id)).mappings().all()
+            handlers.audit(session, STAFF_ACTOR, "profile_read", volunteer_id, "karta wykonawcy")
+            p = handlers.as_provider(v, creds)
+        context: dict[str, Any] = {
+            "credential_form": forms.CredentialForm(formdata=None),
+            "exception_form": forms.ExceptionForm(formdata=None), "offer_form": forms.OfferForm(formdata=None),
+            "verify_form": forms.VerifyForm(formdata=None), "action_form": forms.ActionForm(formdata=None),
+            "erase_form": forms.EraseForm(formdata=None)}
+        for name in ("credential_form", "exception_form", "offer_form"):
+            context[name].submission.data = forms.new_token()
+        context.update(override)
+        horizon = today + timedelta(days=model.WARN_DAYS_AHEAD)
+        soon = {c["id"] for c in creds if c["valid_until"] is not None and today <= c["valid_until"] <= horizon}
+        return page("profile.html", status, v=v, creds=creds, exceptions=exceptions, offers=offer_rows,
+                    mails=mails, eligible=sorted(model.eligible_categories(p, today)), today=today,
+                    expiring=soon, **context)
+
+    @app.get("/wykonawcy/<volunteer_id>")
+    def profile(volunteer_id):  # type: ignore[no-untyped-def]
+        return render_profile(volunteer_id)
+
+    def rerender_profile(volunteer_id: str, **override: Any):  # type: ignore[no-untyped-def]
+        return render_profile(volunteer_id, 422, **override)
+
+    def profile_form_post(volunteer_id: str, form, form_name: str, schema, use_case, *args):  # type: ignore[no-untyped-def]
+        if form.validate_on_submit():
+            data = forms.load(schema, form)
+            if data is not None:
+                try:
+                    with db.transaction() as session:
+                        use_case(session, outbox, volunteer_id, data, *args, submission=form.submission.data)
+                except handlers.DuplicateSubmission:
+                    flash("Ten formularz został już wysłany — nic nie zapisano drugi raz.", "info")
+                    return redirect(url_for("profile", volunteer_id=volunteer_id))
+                except handlers.NotFound:
+                    flask_abort(404)
+                except handlers.Conflict as err:
+                    form.form_errors.append(str(err))
+                else:
+                    flash("Zapisano.", "info")
+                    return redirect(url_for("profile", volunteer_id=volunteer_id))
+        return rerender_profile(volunteer_id, **{form_name: form})
+
+    @app.post("/wykonawcy/<volunteer_id>/uprawnienia")
+    def add_credential(volunteer_id):  # type: ignore[no-untyped-def]
+        return profile_form_post(volunteer_id, forms.CredentialForm(), "credential_form", schemas.Credential(),
+                                 handlers.record_credential, app.config["KAMILKA_CHECK_VALIDITY_DAYS"])
+
+    @app.post("/wykonawcy/<volunteer_id>/wyjatki")
+    def add_exception_page(volunteer_id):  # type: ignore[no-untyped-def]
+        return profile_form_post(volunteer_id, forms.ExceptionForm(), "exception_form",
+                                 schemas.AvailabilityException(), handlers.add_exception)
+
+    @app.post("/wykonawcy/<volunteer_id>/oferty")
+    def add_offer(volunteer_id):  # type: ignore[no-untyped-def]
+        return profile_form_post(volunteer_id, forms.OfferForm(), "offer_form", schemas.OfferCreate(),
+                                 handlers.publish_offer)
+
+    @app.post("/wykonawcy/<volunteer_id>/weryfikacja")
+    def verify(volunteer_id):  # type: ignore[no-untyped-def]
+        form = forms.VerifyForm()
+        by = (form.verified_by.data or "").strip()
+        if form.validate_on_submit() and not 2 <= len(by) <= 120:
+            form.verified_by.errors = ["Podaj, kto weryfikuje (2–120 znaków)."]
+        elif form.validate_on_submit():
+            if attempt(handlers.verify_volunteer, outbox, volunteer_id, by):
+                flash("Zweryfikowano — wykonawca może otrzymywać propozycje.", "info")
+                return redirect(url_for("profile", volunteer_id=volunteer_id))
+            return redirect(url_for("profile", volunteer_id=volunteer_id))
+        return rerender_profile(volunteer_id, verify_form=form)
+
+    def simple_action(path: str, use_case, done: str) -> None:  # type: ignore[no-untyped-def]
+        def view(volunteer_id):  # type: ignore[no-untyped-def]
+            if forms.ActionForm().validate_on_submit() and attempt(use_case, outbox, volunteer_id):
+                flash(done, "info")
+            return redirect(url_for("profile", volunteer_id=volunteer_id))
+
+        view.__name__ = f"{path}_page"
+        app.post(f"/wykonawcy/<volunteer_id>/{path}")(view)
+
+    simple_action("przerwa", handlers.pause, "Wstrzymano — wykonawca nie dostanie nowych zadań.")
+    simple_action("wznowienie", handlers.resume, "Wznowiono.")
+
+    @app.post("/wykonawcy/<volunteer_id>/usuniecie")
+    def erase_page(volunteer_id):  # type: ignore[no-untyped-def]
+        form = forms.EraseForm()
+        if form.validate_on_submit() and form.confirm.data:
+            if attempt(handlers.erase, outbox, volunteer_id, STAFF_ACTOR):
+                flash("Usunięto dane osobowe.", "info")
+            return redirect(url_for("profile", volunteer_id=volunteer_id))
+        form.confirm.errors = ["Zaznacz potwierdzenie, aby usunąć dane."]
+        return rerender_profile(volunteer_id, erase_form=form)
+
+    @app.post("/oferty/<offer_id>/wycofanie")
+    def withdraw_page(offer_id):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as conn:
+            owner = conn.execute(sa.select(offers.c.volunteer_id).where(offers.c.id == offer_id)).scalar()
+        if owner is None:
+            flask_abort(404)
+        if forms.ActionForm().validate_on_submit() and attempt(handlers.withdraw_offer, outbox, offer_id):
+            flash("Wycofano ofertę.", "info")
+        return redirect(url_for("profile", volunteer_id=owner))
+
+    # --- public self-registration ---------------------------------------------------------------
+    @app.route("/zglos-sie", methods=["GET", "POST"])
+    def self_registration():  # type: ignore[no-untyped-def]
+        form = forms.SelfRegistrationForm()
+        if request.method == "GET":
+            form.submission.data = forms.new_token()
+        elif form.validate_on_submit():
+            data = forms.load(schemas.SelfRegistration(), form)
+            if data is not None:
+                try:
+                    with db.transaction() as session:
+                        volunteer_id = handlers.self_register(session, outbox, data, form.submission.data)
+                except handlers.Conflict:
+                    # A double submit or an address already registered: nothing stored, and the page does
+                    # not reveal whether the address is known.
+                    return redirect(url_for("self_registration_done"))
+                token = mail.make_token(app.config["SECRET_KEY"], volunteer_id)
+                link = url_for("confirm_email", token=token, _external=True)
+                mail.send_confirmation(db, volunteer_id, data["email"], link, app.config["SMTP_HOST"],
+                                       app.config["SMTP_PORT"], app.config["MAIL_FROM"])
+                return redirect(url_for("self_registration_done"))
+        return page("register.html", 200 if request.method == "GET" else 422, form=form,
+                    consent_text=forms.CONSENT_TEXT)
+
+    @app.get("/zglos-sie/dziekujemy")
+    def self_registration_done():  # type: ignore[no-untyped-def]
+        return page("register_done.html")[0]
+
+    @app.get("/zglos-sie/potwierdz/<token>")
+    def confirm_email(token):  # type: ignore[no-untyped-def]
+        volunteer_id = mail.read_token(app.config["SECRET_KEY"], token,
+                                       app.config["CONFIRMATION_MAX_AGE_HOURS"] * 3600)
+        if volunteer_id is None:
+            return page("confirm.html", 400, ok=False)
+        try:
+            with db.transaction() as session:
+                handlers.confirm_email(session, volunteer_id)
+        except handlers.NotFound:
+            return page("confirm.html", 400, ok=False)
+        return page("confirm.html", ok=True)
+
+
+def _without(form, *names):  # type: ignore[no-untyped-def]
+    """The form, with some keys dropped from its data (the edit form does not change consent/verification)."""
+    original = form.to_data
+
+    def to_data():  # type: ignore[no-untyped-def]
+        data = original()
+        for name in names:
+            data.pop(name, None)
+        return data
+
+    form.to_data = to_data
+    return form

@@ -1,14 +1,16 @@
-"""Volunteers service tables. Contact data lives only here."""
+"""Volunteers service tables. Contact and personal data live only here, never on the bus."""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from wspolnota import config
-from wspolnota.db import Database, UtcDateTime, transport_tables
+from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
 
+# One row per provider: a volunteer, a paid neighbour, a partner organisation (name = organisation,
+# contact_person = who to call) or a member of staff.
 volunteers = sa.Table(
     "volunteers", metadata,
     sa.Column("id", sa.String(36), primary_key=True),
@@ -18,6 +20,28 @@ volunteers = sa.Table(
     sa.Column("provider_type", sa.String(30), nullable=False),
     sa.Column("villages", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("organisation_kind", sa.String(20), nullable=True),
+    sa.Column("contact_person", sa.String(120), nullable=True),
+    sa.Column("preferred_channel", sa.String(10), nullable=True),
+    sa.Column("home_village", sa.String(40), nullable=True),
+    sa.Column("radius_km", sa.Float, nullable=True),
+    sa.Column("skills", sa.JSON, nullable=True),
+    sa.Column("languages", sa.JSON, nullable=True),
+    sa.Column("own_car", sa.Boolean, nullable=True),
+    sa.Column("weekly_slots", sa.JSON, nullable=True),
+    sa.Column("capacity_hours_per_week", sa.Float, nullable=True),
+    sa.Column("max_open_tasks", sa.Integer, nullable=True),
+    sa.Column("neighbour_conditions", sa.JSON, nullable=True),
+    sa.Column("notes", sa.Text, nullable=True),
+    sa.Column("source", sa.String(10), nullable=True),  # staff | api | self
+    sa.Column("consent_at", UtcDateTime, nullable=True),
+    sa.Column("consent_version", sa.String(20), nullable=True),
+    sa.Column("email_confirmed_at", UtcDateTime, nullable=True),
+    sa.Column("verified_at", UtcDateTime, nullable=True),
+    sa.Column("verified_by", sa.String(120), nullable=True),
+    sa.Column("paused", sa.Boolean, nullable=True),
+    sa.Column("erased_at", UtcDateTime, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=True),
 )
 
 offers = sa.Table(
@@ -30,6 +54,63 @@ offers = sa.Table(
     sa.Column("available_to", UtcDateTime, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("weekly_slots", sa.JSON, nullable=True),
+    sa.Column("standing", sa.Boolean, nullable=True),  # a partner organisation's standing offer
+    sa.Column("withdrawn_at", UtcDateTime, nullable=True),
+)
+
+credentials = sa.Table(
+    "credentials", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("volunteer_id", sa.String(36), sa.ForeignKey("volunteers.id"), nullable=False, index=True),
+    sa.Column("kind", sa.String(40), nullable=False),
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=True),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("recorded_by", sa.String(120), nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("expiry_published_at", UtcDateTime, nullable=True),
+)
+
+availability_exceptions = sa.Table(
+    "availability_exceptions", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("volunteer_id", sa.String(36), sa.ForeignKey("volunteers.id"), nullable=False, index=True),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("reason", sa.String(20), nullable=False),  # holiday | sick | other
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Who read whose personal data, when and why (internal contact API, staff profile pages).
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(120), nullable=False),
+    sa.Column("action", sa.String(40), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=True, index=True),
+    sa.Column("detail", sa.String(200), nullable=False),
+)
+
+# One row per accepted form/API submission token: a double submit finds its token taken.
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("token", sa.String(64), primary_key=True),
+    sa.Column("form", sa.String(30), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# E-mail confirmations: sent through SMTP; the link is kept only when sending failed, for a retry.
+confirmation_mails = sa.Table(
+    "confirmation_mails", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("volunteer_id", sa.String(36), sa.ForeignKey("volunteers.id"), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Column("link", sa.Text, nullable=True),
+    sa.Column("error", sa.String(300), nullable=True),
 )
 
 # Matches this volunteer was proposed for (their load and history, from `matches`).

@@ -1,16 +1,30 @@
-"""Volunteers service use cases: register volunteers, publish offers, follow their matches."""
+"""Volunteers service use cases: providers, credentials, availability, offers, and their events.
+
+Every use case takes the caller's session and writes its events into the outbox in that same
+transaction, so a change and its event commit together or not at all. Payloads carry no names,
+e-mail addresses, phone numbers or free text.
+"""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.matching import schemas as match_schemas
-from services.volunteers import schemas
-from services.volunteers.db import assignments, offers, volunteers
+from services.volunteers import model, schemas
+from services.volunteers.db import (
+    assignments,
+    audit_log,
+    availability_exceptions,
+    confirmation_mails,
+    credentials,
+    offers,
+    submissions,
+    volunteers,
+)
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -18,38 +32,374 @@ from wspolnota.transport.outbox import Outbox
 PUBLISHES = Catalog(schemas.EVENTS)
 CONSUMES = Catalog(match_schemas.EVENTS)
 SUBSCRIPTIONS = [match_schemas.TOPIC]
+CONSENT_VERSION = "2026-11"
+
+PROFILE_FIELDS = ("organisation_kind", "contact_person", "preferred_channel", "home_village", "radius_km",
+                  "skills", "languages", "own_car", "weekly_slots", "capacity_hours_per_week", "max_open_tasks",
+                  "neighbour_conditions", "notes")
 
 
 class NotFound(LookupError):
     pass
 
 
-def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any]) -> dict[str, Any]:
-    row = {**data, "id": str(uuid.uuid4()), "created_at": datetime.now(UTC)}
-    session.execute(sa.insert(volunteers).values(**row))
-    outbox.add(session, schemas.TOPIC, "VolunteerRegistered", row["id"], {
-        "volunteer_id": row["id"], "provider_type": row["provider_type"], "villages": row["villages"]})
-    return row
+class Conflict(ValueError):
+    """The request cannot be carried out in the provider's present state (Polish message for staff)."""
 
 
-def publish_offer(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any]) -> dict[str, Any]:
-    volunteer = session.execute(sa.select(volunteers).where(volunteers.c.id == volunteer_id)).mappings().first()
-    if volunteer is None:
+class DuplicateSubmission(Conflict):
+    def __init__(self, volunteer_id: str | None):
+        super().__init__("To zgłoszenie zostało już przyjęte.")
+        self.volunteer_id = volunteer_id
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+# --- reading ---------------------------------------------------------------------------------------
+
+
+def get_volunteer(session: Session, volunteer_id: str) -> sa.RowMapping:
+    row = session.execute(sa.select(volunteers).where(volunteers.c.id == volunteer_id)).mappings().first()
+    if row is None:
         raise NotFound(volunteer_id)
-    row = {**data, "id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "status": "published",
-           "villages": data.get("villages") or volunteer["villages"], "created_at": datetime.now(UTC)}
-    session.execute(sa.insert(offers).values(**row))
-    outbox.add(session, schemas.TOPIC, "OfferPublished", volunteer_id, {
-        "offer_id": row["id"], "volunteer_id": volunteer_id, "categories": row["categories"],
-        "villages": row["villages"], "available_from": row["available_from"].isoformat(),
-        "available_to": row["available_to"].isoformat()})
     return row
+
+
+def credential_rows(session: Session, volunteer_id: str) -> list[sa.RowMapping]:
+    return list(session.execute(sa.select(credentials).where(credentials.c.volunteer_id == volunteer_id)
+                                .order_by(credentials.c.recorded_at)).mappings())
+
+
+def as_credential(row: sa.RowMapping) -> model.Credential:
+    return model.Credential(row["kind"], row["valid_from"], row["valid_until"], dict(row["details"] or {}))
+
+
+def as_provider(volunteer: sa.RowMapping, creds: list[sa.RowMapping]) -> model.Provider:
+    conditions = volunteer["neighbour_conditions"] or {}
+    return model.Provider(
+        type=volunteer["provider_type"], verified=volunteer["verified_at"] is not None,
+        paused=bool(volunteer["paused"]), erased=volunteer["erased_at"] is not None,
+        credentials=tuple(as_credential(c) for c in creds),
+        neighbour=model.NeighbourConditions(**{k: bool(conditions.get(k)) for k in (
+            "adult", "not_family", "lives_nearby", "fitness_declared", "accepted_by_cus")}))
+
+
+def provider(session: Session, volunteer_id: str) -> model.Provider:
+    return as_provider(get_volunteer(session, volunteer_id), credential_rows(session, volunteer_id))
+
+
+def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date | None = None) -> dict[str, Any]:
+    p = as_provider(volunteer, credential_rows(session, volunteer["id"]))
+    return {**volunteer, "skills": volunteer["skills"] or [], "languages": volunteer["languages"] or ["pl"],
+            "weekly_slots": volunteer["weekly_slots"] or [], "verified": p.verified, "paused": p.paused,
+            "erased": p.erased, "email_confirmed": volunteer["email_confirmed_at"] is not None,
+            "eligible_categories": sorted(model.eligible_categories(p, on_date or date.today()))}
+
+
+def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
+    """The profile as it travels on the bus: no contact data, no free text, no Kamilka details."""
+    v = get_volunteer(session, volunteer_id)
+    creds = [as_credential(c) for c in credential_rows(session, volunteer_id)]
+    p = as_provider(v, credential_rows(session, volunteer_id))
+    return {
+        "volunteer_id": v["id"], "provider_type": v["provider_type"], "villages": v["villages"],
+        "home_village": v["home_village"], "radius_km": v["radius_km"], "languages": v["languages"] or ["pl"],
+        "skills": v["skills"] or [], "capacity_hours_per_week": v["capacity_hours_per_week"],
+        "max_open_tasks": v["max_open_tasks"], "verified": p.verified, "paused": p.paused,
+        "credentials": [credential_payload(c) for c in creds
+                        if c.kind != model.KAMILKA_CHECK or model.kamilka_check_complete(c.details)],
+        "neighbour_conditions_met": p.neighbour.all_met(), "weekly_slots": v["weekly_slots"] or [],
+    }
+
+
+def credential_payload(c: model.Credential) -> dict[str, Any]:
+    return {"kind": c.kind, "valid_from": c.valid_from.isoformat(),
+            "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+
+
+# --- submissions: a double submit stores and publishes nothing --------------------------------------
+
+
+def claim_submission(session: Session, token: str | None, form: str, volunteer_id: str | None) -> None:
+    if not token:
+        return
+    existing = session.execute(sa.select(submissions.c.volunteer_id).where(submissions.c.token == token)).first()
+    if existing is not None:
+        raise DuplicateSubmission(existing.volunteer_id)
+    session.execute(sa.insert(submissions).values(token=token, form=form, volunteer_id=volunteer_id,
+                                                  created_at=now()))
+
+
+def email_taken(session: Session, email: str, except_id: str | None = None) -> bool:
+    query = sa.select(volunteers.c.id).where(sa.func.lower(volunteers.c.email) == email.lower(),
+                                             volunteers.c.erased_at.is_(None))
+    if except_id:
+        query = query.where(volunteers.c.id != except_id)
+    return session.execute(query).first() is not None
+
+
+# --- providers -------------------------------------------------------------------------------------
+
+
+def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any], source: str = "api",
+                       submission: str | None = None, verified_by: str = "API") -> dict[str, Any]:
+    if email_taken(session, data["email"]):
+        raise Conflict("Ten adres e-mail jest już zarejestrowany.")
+    volunteer_id = str(uuid.uuid4())
+    claim_submission(session, submission, f"register-{source}", volunteer_id)
+    at = now()
+    row = {"id": volunteer_id, "name": data["name"], "email": data["email"],
+           "phone": schemas.normalise_phone(data["phone"]), "provider_type": data.get("provider_type", "volunteer"),
+           "villages": data["villages"], "created_at": at, "updated_at": at, "source": source, "paused": False,
+           **{k: data.get(k) for k in PROFILE_FIELDS if k in data}}
+    row.setdefault("languages", ["pl"])
+    if data.get("consent"):
+        row.update(consent_at=at, consent_version=CONSENT_VERSION)
+    if data.get("verified") and source != "self":
+        row.update(verified_at=at, verified_by=verified_by)
+    session.execute(sa.insert(volunteers).values(**row))
+    outbox.add(session, schemas.TOPIC, "VolunteerRegistered", volunteer_id, profile_payload(session, volunteer_id))
+    return profile_out(session, get_volunteer(session, volunteer_id))
+
+
+def self_register(session: Session, outbox: Outbox, data: dict[str, Any], submission: str | None) -> str:
+    """A person's own registration: stored unverified; what they offer waits as a draft offer."""
+    profile = {k: data[k] for k in ("name", "email", "phone", "villages", "languages", "own_car",
+                                    "weekly_slots", "notes", "consent")}
+    created = register_volunteer(session, outbox, {**profile, "provider_type": model.VOLUNTEER, "verified": False},
+                                 source="self", submission=submission)
+    if data.get("categories"):
+        at = now()
+        session.execute(sa.insert(offers).values(
+            id=str(uuid.uuid4()), volunteer_id=created["id"], categories=data["categories"],
+            villages=data["villages"], available_from=at, available_to=at + timedelta(days=365),
+            weekly_slots=data.get("weekly_slots") or [], standing=False, status="draft", created_at=at))
+    return str(created["id"])
+
+
+def _live(session: Session, volunteer_id: str) -> sa.RowMapping:
+    v = get_volunteer(session, volunteer_id)
+    if v["erased_at"] is not None:
+        raise Conflict("Dane tego wykonawcy zostały usunięte.")
+    return v
+
+
+def _updated(session: Session, outbox: Outbox, volunteer_id: str) -> None:
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(updated_at=now()))
+    outbox.add(session, schemas.TOPIC, "VolunteerUpdated", volunteer_id, profile_payload(session, volunteer_id))
+
+
+def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, changes: dict[str, Any],
+                     submission: str | None = None) -> dict[str, Any]:
+    _live(session, volunteer_id)
+    if "email" in changes and email_taken(session, changes["email"], except_id=volunteer_id):
+        raise Conflict("Ten adres e-mail jest już zarejestrowany.")
+    claim_submission(session, submission, "update", volunteer_id)
+    values = {k: v for k, v in changes.items() if k in PROFILE_FIELDS + ("name", "email", "phone", "villages",
+                                                                          "provider_type")}
+    if "phone" in values:
+        values["phone"] = schemas.normalise_phone(values["phone"])
+    if values:
+        session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(**values))
+    _updated(session, outbox, volunteer_id)
+    return profile_out(session, get_volunteer(session, volunteer_id))
+
+
+def confirm_email(session: Session, volunteer_id: str) -> bool:
+    """True if this call confirmed the address (False: already confirmed or erased)."""
+    v = get_volunteer(session, volunteer_id)
+    if v["erased_at"] is not None or v["email_confirmed_at"] is not None:
+        return False
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(email_confirmed_at=now()))
+    return True
+
+
+def verify_volunteer(session: Session, outbox: Outbox, volunteer_id: str, verified_by: str) -> None:
+    """Staff confirm the person: from now on they can be matched; drafts from self-registration go live."""
+    v = _live(session, volunteer_id)
+    if v["verified_at"] is not None:
+        raise Conflict("Wykonawca jest już zweryfikowany.")
+    if v["source"] == "self" and v["email_confirmed_at"] is None:
+        raise Conflict("Wolontariusz nie potwierdził jeszcze adresu e-mail.")
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id)
+                    .values(verified_at=now(), verified_by=verified_by))
+    _updated(session, outbox, volunteer_id)
+    drafts = session.execute(sa.select(offers).where(offers.c.volunteer_id == volunteer_id,
+                                                     offers.c.status == "draft")).mappings().all()
+    for draft in drafts:
+        at = now()
+        session.execute(sa.update(offers).where(offers.c.id == draft["id"]).values(
+            status="published", available_from=at, available_to=at + timedelta(days=365)))
+        _offer_published(session, outbox, draft["id"])
+
+
+def pause(session: Session, outbox: Outbox, volunteer_id: str) -> None:
+    if _live(session, volunteer_id)["paused"]:
+        raise Conflict("Wykonawca ma już przerwę.")
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=True, updated_at=now()))
+    outbox.add(session, schemas.TOPIC, "VolunteerPaused", volunteer_id, {"volunteer_id": volunteer_id})
+
+
+def resume(session: Session, outbox: Outbox, volunteer_id: str) -> None:
+    if not _live(session, volunteer_id)["paused"]:
+        raise Conflict("Wykonawca nie ma przerwy.")
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=False, updated_at=now()))
+    outbox.add(session, schemas.TOPIC, "VolunteerResumed", volunteer_id, {"volunteer_id": volunteer_id})
+
+
+def erase(session: Session, outbox: Outbox, volunteer_id: str, actor: str) -> None:
+    """RODO erasure: personal data overwritten, offers withdrawn, every service told by VolunteerErased."""
+    _live(session, volunteer_id)
+    for offer_id in session.execute(sa.select(offers.c.id).where(
+            offers.c.volunteer_id == volunteer_id, offers.c.status.in_(["published", "draft"]))).scalars().all():
+        withdraw_offer(session, outbox, offer_id)
+    at = now()
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(
+        name="(usunięto)", email="", phone="", contact_person=None, notes=None, skills=[], weekly_slots=[],
+        neighbour_conditions=None, paused=True, erased_at=at, updated_at=at))
+    session.execute(sa.update(credentials).where(credentials.c.volunteer_id == volunteer_id).values(details={}))
+    session.execute(sa.delete(confirmation_mails).where(confirmation_mails.c.volunteer_id == volunteer_id))
+    audit(session, actor, "erase", volunteer_id, "usunięcie danych osobowych")
+    outbox.add(session, schemas.TOPIC, "VolunteerErased", volunteer_id, {"volunteer_id": volunteer_id})
+
+
+# --- credentials and availability ------------------------------------------------------------------
+
+
+KAMILKA_DETAIL_FIELDS = ("register_checked_on", "checked_by", "register_result", "krk_seen_on",
+                         "countries_last_20_years", "foreign_record_seen_on")
+
+
+def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
+                      kamilka_validity_days: int, submission: str | None = None) -> dict[str, Any]:
+    _live(session, volunteer_id)
+    claim_submission(session, submission, "credential", volunteer_id)
+    details: dict[str, Any] = {}
+    valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
+    if data["kind"] == model.KAMILKA_CHECK:
+        details = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()
+                   if k in KAMILKA_DETAIL_FIELDS}
+        valid_from = max(data["register_checked_on"], data["krk_seen_on"])
+        valid_until = model.kamilka_valid_until(data["register_checked_on"], data["krk_seen_on"],
+                                                kamilka_validity_days)
+    elif data["kind"] == model.AGREEMENT:
+        details = {"written": bool(data.get("written"))}
+    row = {"id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "kind": data["kind"], "valid_from": valid_from,
+           "valid_until": valid_until, "details": details, "recorded_by": data.get("recorded_by") or "API",
+           "recorded_at": now()}
+    session.execute(sa.insert(credentials).values(**row))
+    credential = as_credential(row)  # type: ignore[arg-type]
+    # A Kamilka check that found the person listed is kept for the record but opens nothing.
+    if credential.kind != model.KAMILKA_CHECK or model.kamilka_check_complete(credential.details):
+        outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
+                   {"volunteer_id": volunteer_id, **credential_payload(credential)})
+    return row
+
+
+def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
+                  submission: str | None = None) -> dict[str, Any]:
+    _live(session, volunteer_id)
+    claim_submission(session, submission, "exception", volunteer_id)
+    row = {"id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "created_at": now(), **data}
+    session.execute(sa.insert(availability_exceptions).values(**row))
+    return row
+
+
+def expire_credentials(session: Session, outbox: Outbox, today: date) -> int:
+    """CredentialExpired once per credential whose last valid day has passed; returns how many."""
+    due = session.execute(
+        sa.select(credentials.c.id, credentials.c.volunteer_id, credentials.c.kind, credentials.c.valid_until)
+        .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
+        .where(credentials.c.valid_until < today, credentials.c.expiry_published_at.is_(None),
+               volunteers.c.erased_at.is_(None))
+        .order_by(credentials.c.valid_until)).all()
+    for row in due:
+        session.execute(sa.update(credentials).where(credentials.c.id == row.id).values(expiry_published_at=now()))
+        outbox.add(session, schemas.TOPIC, "CredentialExpired", row.volunteer_id, {
+            "volunteer_id": row.volunteer_id, "kind": row.kind, "valid_until": row.valid_until.isoformat()})
+    return len(due)
+
+
+def expiring_soon(session: Session, today: date, days: int = model.WARN_DAYS_AHEAD) -> list[sa.RowMapping]:
+    """Staff warnings: in-date credentials ending within `days` days, soonest first."""
+    return list(session.execute(
+        sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id,
+                  volunteers.c.name)
+        .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
+        .where(credentials.c.valid_until >= today, credentials.c.valid_until <= today + timedelta(days=days),
+               volunteers.c.erased_at.is_(None))
+        .order_by(credentials.c.valid_until)).mappings())
+
+
+# --- offers ----------------------------------------------------------------------------------------
+
+
+def _offer_published(session: Session, outbox: Outbox, offer_id: str) -> None:
+    o = session.execute(sa.select(offers).where(offers.c.id == offer_id)).mappings().one()
+    outbox.add(session, schemas.TOPIC, "OfferPublished", o["volunteer_id"], {
+        "offer_id": o["id"], "volunteer_id": o["volunteer_id"], "categories": o["categories"],
+        "villages": o["villages"], "available_from": o["available_from"].isoformat(),
+        "available_to": o["available_to"].isoformat(), "weekly_slots": o["weekly_slots"] or [],
+        "standing": bool(o["standing"])})
+
+
+def publish_offer(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
+                  submission: str | None = None) -> dict[str, Any]:
+    volunteer = _live(session, volunteer_id)
+    if volunteer["verified_at"] is None:
+        raise Conflict("Wykonawca nie został jeszcze zweryfikowany przez pracownika CUS.")
+    claim_submission(session, submission, "offer", volunteer_id)
+    row = {"categories": data["categories"], "available_from": data["available_from"],
+           "available_to": data["available_to"], "weekly_slots": data.get("weekly_slots") or [],
+           "standing": bool(data.get("standing")), "id": str(uuid.uuid4()), "volunteer_id": volunteer_id,
+           "status": "published", "villages": data.get("villages") or volunteer["villages"], "created_at": now()}
+    session.execute(sa.insert(offers).values(**row))
+    _offer_published(session, outbox, row["id"])
+    return row
+
+
+def withdraw_offer(session: Session, outbox: Outbox, offer_id: str) -> dict[str, Any]:
+    o = session.execute(sa.select(offers).where(offers.c.id == offer_id)).mappings().first()
+    if o is None:
+        raise NotFound(offer_id)
+    if o["status"] == "withdrawn":
+        raise Conflict("Oferta została już wycofana.")
+    session.execute(sa.update(offers).where(offers.c.id == offer_id).values(status="withdrawn", withdrawn_at=now()))
+    if o["status"] == "published":
+        outbox.add(session, schemas.TOPIC, "OfferWithdrawn", o["volunteer_id"],
+                   {"offer_id": offer_id, "volunteer_id": o["volunteer_id"]})
+    return {**o, "status": "withdrawn"}
+
+
+# --- personal data reads ---------------------------------------------------------------------------
+
+
+def audit(session: Session, actor: str, action: str, volunteer_id: str | None, detail: str) -> None:
+    session.execute(sa.insert(audit_log).values(at=now(), actor=actor[:120], action=action,
+                                                volunteer_id=volunteer_id, detail=detail[:200]))
+
+
+def read_contact(session: Session, volunteer_id: str, actor: str) -> dict[str, Any]:
+    """Contact details for the one service that needs them at send time; the read is audited."""
+    v = get_volunteer(session, volunteer_id)
+    if v["erased_at"] is not None:
+        raise NotFound(volunteer_id)  # erased: as if never known
+    audit(session, actor, "contact_read", volunteer_id, "odczyt danych kontaktowych (API wewnętrzne)")
+    name = v["contact_person"] if v["provider_type"] == model.PARTNER_ORGANISATION and v["contact_person"] \
+        else v["name"]
+    return {"name": name, "email": v["email"], "phone": v["phone"],
+            "preferred_channel": v["preferred_channel"] or "email"}
+
+
+# --- consumed events -------------------------------------------------------------------------------
 
 
 def on_match_proposed(session: Session, event: Event) -> None:
     session.execute(sa.insert(assignments).values(
         match_id=event.data["match_id"], volunteer_id=event.data["volunteer_id"], need_id=event.data["need_id"],
-        status="proposed", updated_at=datetime.now(UTC)))
+        status="proposed", updated_at=now()))
 
 
 def handlers(outbox: Outbox) -> dict[str, Handler]:

@@ -1,0 +1,304 @@
+"""Staff and public forms (Flask-WTF, CSRF). The forms only collect text: the marshmallow schemas in
+schemas.py validate it, so the forms and the JSON API give the same Polish messages for the same mistake.
+"""
+from __future__ import annotations
+
+import re
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from services.volunteers import model, schemas
+from wspolnota import reference
+from wspolnota.web import WARSAW
+
+PROVIDER_TYPES_PL = {"volunteer": "wolontariusz", "paid_neighbour": "opiekun sąsiedzki (usługi sąsiedzkie)",
+                     "partner_organisation": "organizacja partnerska", "staff": "pracownik CUS"}
+ORGANISATION_KINDS_PL = {"kgw": "Koło Gospodyń Wiejskich", "osp": "Ochotnicza Straż Pożarna", "parish": "parafia",
+                         "school": "szkoła", "ngo": "organizacja pozarządowa", "business": "firma",
+                         "other": "inna"}
+CREDENTIALS_PL = {"driving_licence": "prawo jazdy", "own_car": "własny samochód (ubezpieczenie OC)",
+                  "kamilka_check": "weryfikacja Kamilka (ochrona małoletnich)",
+                  "first_aid": "szkolenie z pierwszej pomocy",
+                  "confidentiality_authorisation": "upoważnienie do przetwarzania danych",
+                  "nnw_insurance": "ubezpieczenie NNW", "agreement": "porozumienie wolontariackie"}
+EXCEPTIONS_PL = {"holiday": "urlop / wyjazd", "sick": "choroba", "other": "inna przyczyna"}
+WEEKDAYS_PL = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
+CONSENT_TEXT = (
+    "Wyrażam zgodę na przetwarzanie moich danych osobowych (imię i nazwisko, adres e-mail, numer telefonu, "
+    "miejscowości, dostępność) przez Centrum Usług Społecznych w Zagnańsku, ul. Turystyczna 86, 26-050 Zagnańsk, "
+    "w celu organizowania pomocy wolontariackiej i sąsiedzkiej. Zgodę mogę wycofać w każdej chwili, "
+    "co nie wpływa na zgodność z prawem wcześniejszego przetwarzania. Moje dane kontaktowe nie są "
+    "przekazywane innym osobom bez potrzeby.")
+
+_DAY_ALIASES = {"pn": 0, "pon": 0, "poniedzialek": 0, "wt": 1, "wto": 1, "wtorek": 1, "sr": 2, "sro": 2,
+                "sroda": 2, "cz": 3, "czw": 3, "czwartek": 3, "pt": 4, "pia": 4, "piatek": 4, "so": 5,
+                "sob": 5, "sobota": 5, "nd": 6, "nie": 6, "niedz": 6, "ndz": 6, "niedziela": 6}
+_PLAIN = str.maketrans("ąćęłńóśźż", "acelnoszz")
+SLOT_LINE = re.compile(r"^\s*([^\d\s]+)\.?\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}:\d{2})\s*$")
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def village_choices(blank: bool = False) -> list[tuple[str, str]]:
+    items = sorted(((code, v["name"]) for code, v in reference.villages().items()), key=lambda c: c[1])
+    return ([("", "— wybierz —")] if blank else []) + items
+
+
+def category_choices() -> list[tuple[str, str]]:
+    return [(code, f"{c['name']} ({code})") for code, c in reference.categories().items()]
+
+
+def new_token() -> str:
+    return str(uuid.uuid4())
+
+
+class SlotSyntaxError(ValueError):
+    pass
+
+
+def parse_slots(text: str | None) -> list[dict[str, Any]]:
+    """'pon 16:00-19:00' per line → weekly slots; raise SlotSyntaxError with a Polish message."""
+    slots = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if not line.strip():
+            continue
+        m = SLOT_LINE.match(line)
+        day = _DAY_ALIASES.get(m.group(1).lower().translate(_PLAIN)) if m else None
+        if m is None or day is None:
+            raise SlotSyntaxError(f"Wiersz {number}: nieczytelny zapis — użyj np. „pon 16:00-19:00”.")
+        slots.append({"weekday": day, "start": m.group(2).zfill(5), "end": m.group(3).zfill(5)})
+    return slots
+
+
+def format_slots(slots: list[dict[str, Any]] | None) -> str:
+    return "\n".join(f"{WEEKDAYS_PL[s['weekday']]} {s['start']}-{s['end']}" for s in slots or [])
+
+
+def split_list(text: str | None, upper: bool = False) -> list[str]:
+    items = [t.strip() for t in re.split(r"[,;\n]", text or "") if t.strip()]
+    return [t.upper() if upper else t.lower() for t in items]
+
+
+def local_to_utc_iso(value: str | None) -> str | None:
+    """A datetime-local value typed in Warsaw time → aware ISO string; None if empty or unreadable."""
+    if not value:
+        return None
+    try:
+        naive = datetime.fromisoformat(value)
+    except ValueError:
+        return value  # the schema reports it as an invalid date
+    return naive.replace(tzinfo=WARSAW).isoformat()
+
+
+def apply_errors(form: FlaskForm, messages: dict[str, Any]) -> None:
+    """Put the schema's Polish messages on the form's fields (nested messages flattened)."""
+    for name, value in messages.items():
+        target = getattr(form, name, None)
+        text = list(_flatten(value, name))
+        if target is None:
+            form.form_errors.extend(text)
+        else:
+            target.errors = list(target.errors or []) + text
+
+
+def _flatten(value: Any, name: str) -> Any:
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            label = f"Przedział {key + 1}: " if isinstance(key, int) and name == "weekly_slots" else ""
+            for message in _flatten(inner, name):
+                yield label + message
+    elif isinstance(value, list):
+        for item in value:
+            yield from _flatten(item, name)
+    else:
+        yield str(value)
+
+
+class ProviderForm(FlaskForm):
+    submission = HiddenField()
+    provider_type = SelectField("Rodzaj wykonawcy", choices=list(PROVIDER_TYPES_PL.items()))
+    name = StringField("Imię i nazwisko albo nazwa organizacji")
+    organisation_kind = SelectField("Rodzaj organizacji (dla organizacji partnerskiej)",
+                                    choices=[("", "— nie dotyczy —"), *ORGANISATION_KINDS_PL.items()])
+    contact_person = StringField("Osoba kontaktowa (dla organizacji partnerskiej)")
+    email = StringField("Adres e-mail", render_kw={"type": "email", "autocomplete": "off"})
+    phone = StringField("Telefon", render_kw={"type": "tel"})
+    preferred_channel = SelectField("Preferowany kanał kontaktu", choices=[("email", "e-mail"), ("sms", "SMS")])
+    villages = SelectMultipleField("Miejscowości, w których pomaga", choices=village_choices())
+    home_village = SelectField("Miejscowość zamieszkania", choices=village_choices(blank=True))
+    radius_km = StringField("Promień działania (km)", render_kw={"type": "number", "min": 0, "max": 50, "step": "0.5"})
+    skills = StringField("Umiejętności (oddzielone przecinkami)")
+    languages = StringField("Języki (kody, np. pl, uk, en)", default="pl")
+    own_car = BooleanField("Ma własny samochód")
+    weekly_slots = TextAreaField("Dostępność tygodniowa (jeden przedział w wierszu, np. „pon 16:00-19:00”)")
+    capacity_hours_per_week = StringField("Godzin tygodniowo (najwyżej)", render_kw={"type": "number", "min": 0})
+    max_open_tasks = StringField("Otwartych zadań naraz (najwyżej)", render_kw={"type": "number", "min": 1})
+    nc_adult = BooleanField("Osoba pełnoletnia")
+    nc_not_family = BooleanField("Oświadczenie: nie jest członkiem rodziny osób, którym będzie pomagać")
+    nc_lives_nearby = BooleanField("Mieszka w pobliżu")
+    nc_fitness_declared = BooleanField("Oświadczenie o stanie zdrowia (sprawność psychofizyczna)")
+    nc_accepted_by_cus = BooleanField("Zaakceptowany przez CUS")
+    notes = TextAreaField("Uwagi (najwyżej 2000 znaków)")
+    consent = BooleanField("Osoba wyraziła zgodę na przetwarzanie danych")
+    verified = BooleanField("Tożsamość i dane sprawdzone (zweryfikowany)")
+
+    NEIGHBOUR = ("adult", "not_family", "lives_nearby", "fitness_declared", "accepted_by_cus")
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name in ("provider_type", "name", "organisation_kind", "contact_person", "email", "phone",
+                     "preferred_channel", "home_village", "radius_km", "capacity_hours_per_week", "max_open_tasks",
+                     "notes"):
+            value = (getattr(self, name).data or "").strip()
+            if value:
+                data[name] = value
+        data["villages"] = self.villages.data or []
+        data["skills"] = split_list(self.skills.data)
+        data["languages"] = split_list(self.languages.data) or ["pl"]
+        data["own_car"] = bool(self.own_car.data)
+        data["weekly_slots"] = parse_slots(self.weekly_slots.data)
+        if data.get("provider_type") == model.PAID_NEIGHBOUR:
+            data["neighbour_conditions"] = {k: bool(getattr(self, f"nc_{k}").data) for k in self.NEIGHBOUR}
+        data["consent"] = bool(self.consent.data)
+        data["verified"] = bool(self.verified.data)
+        return data
+
+    def fill(self, v: dict[str, Any]) -> None:
+        for name in ("provider_type", "name", "organisation_kind", "contact_person", "email", "phone",
+                     "preferred_channel", "home_village", "notes", "villages", "own_car"):
+            getattr(self, name).data = v.get(name) or getattr(self, name).data
+        for name in ("radius_km", "capacity_hours_per_week", "max_open_tasks"):
+            getattr(self, name).data = "" if v.get(name) is None else f"{v[name]:g}"
+        self.skills.data = ", ".join(v.get("skills") or [])
+        self.languages.data = ", ".join(v.get("languages") or ["pl"])
+        self.weekly_slots.data = format_slots(v.get("weekly_slots"))
+        for k in self.NEIGHBOUR:
+            getattr(self, f"nc_{k}").data = bool((v.get("neighbour_conditions") or {}).get(k))
+
+
+class SelfRegistrationForm(FlaskForm):
+    submission = HiddenField()
+    name = StringField("Imię i nazwisko", render_kw={"autocomplete": "name"})
+    email = StringField("Adres e-mail", render_kw={"type": "email", "autocomplete": "email"})
+    phone = StringField("Telefon", render_kw={"type": "tel", "autocomplete": "tel"})
+    villages = MultiCheckbox("W których miejscowościach możesz pomagać?", choices=village_choices())
+    categories = MultiCheckbox("W czym chcesz pomagać?", choices=category_choices())
+    languages = StringField("Języki, którymi się posługujesz (kody, np. pl, uk, en)", default="pl")
+    own_car = BooleanField("Mam samochód i mogę nim dowozić")
+    weekly_slots = TextAreaField("Kiedy zwykle masz czas? (jeden przedział w wierszu, np. „sob 10:00-13:00”)")
+    notes = TextAreaField("Coś o sobie (nieobowiązkowo, najwyżej 2000 znaków)")
+    consent = BooleanField("Zgadzam się na przetwarzanie moich danych na zasadach opisanych powyżej")
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        for name in ("name", "email", "phone", "notes"):
+            value = (getattr(self, name).data or "").strip()
+            if value:
+                data[name] = value
+        data["villages"] = self.villages.data or []
+        data["categories"] = self.categories.data or []
+        data["languages"] = split_list(self.languages.data) or ["pl"]
+        data["own_car"] = bool(self.own_car.data)
+        data["weekly_slots"] = parse_slots(self.weekly_slots.data)
+        data["consent"] = bool(self.consent.data)
+        return data
+
+
+class CredentialForm(FlaskForm):
+    submission = HiddenField()
+    kind = SelectField("Rodzaj uprawnienia", choices=list(CREDENTIALS_PL.items()))
+    valid_from = StringField("Ważne od", render_kw={"type": "date"})
+    valid_until = StringField("Ważne do (puste: bezterminowo)", render_kw={"type": "date"})
+    written = BooleanField("Porozumienie zawarte na piśmie")
+    register_checked_on = StringField("Kamilka: data sprawdzenia w Rejestrze Sprawców (dostęp ograniczony)",
+                                      render_kw={"type": "date"})
+    checked_by = StringField("Kamilka: kto sprawdził")
+    register_result = SelectField("Kamilka: wynik sprawdzenia w rejestrze",
+                                  choices=[("", "— wybierz —"), ("not_listed", "osoba nie figuruje w rejestrze"),
+                                           ("listed", "osoba figuruje w rejestrze")])
+    krk_seen_on = StringField("Kamilka: data okazania informacji z KRK", render_kw={"type": "date"})
+    countries_last_20_years = StringField("Kamilka: kraje zamieszkania w ostatnich 20 latach (kody, np. PL, DE)",
+                                          default="PL")
+    foreign_record_seen_on = StringField("Kamilka: data okazania informacji z rejestrów karnych innych krajów",
+                                         render_kw={"type": "date"})
+    recorded_by = StringField("Wpisał(a) (pracownik CUS)")
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"kind": self.kind.data, "written": bool(self.written.data),
+                                "countries_last_20_years": split_list(self.countries_last_20_years.data, upper=True)
+                                or ["PL"]}
+        for name in ("valid_from", "valid_until", "register_checked_on", "checked_by", "register_result",
+                     "krk_seen_on", "foreign_record_seen_on", "recorded_by"):
+            value = (getattr(self, name).data or "").strip()
+            if value:
+                data[name] = value
+        return data
+
+
+class ExceptionForm(FlaskForm):
+    submission = HiddenField()
+    starts_on = StringField("Od dnia", render_kw={"type": "date"})
+    ends_on = StringField("Do dnia", render_kw={"type": "date"})
+    reason = SelectField("Przyczyna", choices=list(EXCEPTIONS_PL.items()))
+
+    def to_data(self) -> dict[str, Any]:
+        return {k: v for k, v in {"starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
+                                  "reason": self.reason.data}.items() if v}
+
+
+class OfferForm(FlaskForm):
+    submission = HiddenField()
+    categories = SelectMultipleField("Kategorie pomocy", choices=category_choices())
+    villages = SelectMultipleField("Miejscowości (puste: jak w profilu)", choices=village_choices())
+    available_from = StringField("Dostępny od", render_kw={"type": "datetime-local"})
+    available_to = StringField("Dostępny do", render_kw={"type": "datetime-local"})
+    weekly_slots = TextAreaField("Godziny w tygodniu (np. „pon 16:00-19:00”; puste: cały okres)")
+    standing = BooleanField("Oferta stała (organizacja partnerska)")
+
+    def to_data(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"categories": self.categories.data or [],
+                                "weekly_slots": parse_slots(self.weekly_slots.data),
+                                "standing": bool(self.standing.data)}
+        if self.villages.data:
+            data["villages"] = self.villages.data
+        for name in ("available_from", "available_to"):
+            value = local_to_utc_iso(getattr(self, name).data)
+            if value:
+                data[name] = value
+        return data
+
+
+class VerifyForm(FlaskForm):
+    verified_by = StringField("Zweryfikował(a) (pracownik CUS)")
+
+
+class ActionForm(FlaskForm):
+    """Buttons that only need the CSRF token (pause, resume, withdraw)."""
+
+
+class EraseForm(FlaskForm):
+    confirm = BooleanField("Potwierdzam usunięcie danych osobowych tej osoby (nieodwracalne)")
+
+
+def load(schema: schemas.PolishSchema, form: FlaskForm, partial: bool = False) -> dict[str, Any] | None:
+    """Validate the form's data with the API's schema; on errors put them on the form and return None."""
+    from marshmallow import ValidationError
+
+    try:
+        raw = form.to_data()  # type: ignore[attr-defined]
+    except SlotSyntaxError as err:
+        form.weekly_slots.errors = [str(err)]  # type: ignore[attr-defined]
+        return None
+    try:
+        return schema.load(raw, partial=partial)  # type: ignore[no-any-return]
+    except ValidationError as err:
+        apply_errors(form, err.messages)  # type: ignore[arg-type]
+        return None

@@ -1,0 +1,176 @@
+"""Pure domain of the volunteers service: providers, credentials and what they may do.
+
+Nothing here imports Flask, SQLAlchemy or Kafka. `eligible_categories` answers "which kinds of help may
+this provider give on this day", and the Kamilka gate inside it can be satisfied only by a recorded,
+in-date check with a clean result — no other fact about a provider opens tasks involving minors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+# Provider types (same codes as services/matching/rules.py and the VolunteerRegistered event).
+VOLUNTEER = "volunteer"
+PAID_NEIGHBOUR = "paid_neighbour"
+PARTNER_ORGANISATION = "partner_organisation"
+STAFF = "staff"
+PROVIDER_TYPES = (VOLUNTEER, PAID_NEIGHBOUR, PARTNER_ORGANISATION, STAFF)
+
+# Credential kinds = requirement codes of docs/events.md, plus "agreement" (porozumienie).
+DRIVING_LICENCE = "driving_licence"
+OWN_CAR = "own_car"  # the matcher's rules.py calls this one "car"
+KAMILKA_CHECK = "kamilka_check"
+FIRST_AID = "first_aid"
+CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"
+NNW_INSURANCE = "nnw_insurance"
+AGREEMENT = "agreement"
+CREDENTIAL_KINDS = (DRIVING_LICENCE, OWN_CAR, KAMILKA_CHECK, FIRST_AID, CONFIDENTIALITY_AUTHORISATION,
+                    NNW_INSURANCE, AGREEMENT)
+
+CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
+# Respite care where the dependant is a minor: OPI under the Kamilka gate.
+OPI_WITH_MINOR = "OPI+minor"
+CATEGORIES_INVOLVING_MINORS = frozenset({"KOR", OPI_WITH_MINOR})
+
+KAMILKA_NOT_LISTED = "not_listed"  # the only register result that admits anyone to work with minors
+KAMILKA_RESULTS = (KAMILKA_NOT_LISTED, "listed")
+WRITTEN_AGREEMENT_AFTER_DAYS = 30  # art. 44 ust. 2: written form beyond 30 days
+NNW_UP_TO_DAYS = 30  # art. 46: accident insurance for work of up to 30 days
+WARN_DAYS_AHEAD = 30
+
+
+@dataclass(frozen=True)
+class Credential:
+    kind: str
+    valid_from: date
+    valid_until: date | None = None  # None: no end date (e.g. a driving licence)
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def in_date(self, day: date) -> bool:
+        return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
+
+    def counts_on(self, day: date) -> bool:
+        """In date and, for a Kamilka check, complete and clean."""
+        if not self.in_date(day):
+            return False
+        if self.kind == KAMILKA_CHECK:
+            return kamilka_check_complete(self.details)
+        return True
+
+
+def kamilka_check_complete(details: dict[str, Any]) -> bool:
+    """Register checked with a 'not listed' result, KRK information seen, abroad covered if lived abroad."""
+    if details.get("register_result") != KAMILKA_NOT_LISTED:
+        return False
+    if not details.get("register_checked_on") or not details.get("checked_by") or not details.get("krk_seen_on"):
+        return False
+    abroad = [c for c in details.get("countries_last_20_years") or [] if c != "PL"]
+    return not abroad or bool(details.get("foreign_record_seen_on"))
+
+
+def kamilka_valid_until(register_checked_on: date, krk_seen_on: date, validity_days: int) -> date:
+    """A check is as old as its older half: the register look-up or the KRK information."""
+    return min(register_checked_on, krk_seen_on) + timedelta(days=validity_days)
+
+
+@dataclass(frozen=True)
+class NeighbourConditions:
+    """Art. 50 u.p.s. provider conditions confirmed by staff (acceptance by the resident is per need)."""
+
+    adult: bool = False
+    not_family: bool = False  # declared: not a relative of the people they will serve
+    lives_nearby: bool = False
+    fitness_declared: bool = False  # declaration of psychophysical fitness
+    accepted_by_cus: bool = False
+
+    def all_met(self) -> bool:
+        return all((self.adult, self.not_family, self.lives_nearby, self.fitness_declared, self.accepted_by_cus))
+
+
+@dataclass(frozen=True)
+class Provider:
+    type: str
+    verified: bool = False
+    paused: bool = False
+    erased: bool = False
+    credentials: tuple[Credential, ...] = ()
+    neighbour: NeighbourConditions = NeighbourConditions()
+
+    def holds(self, kind: str, day: date) -> bool:
+        return any(c.kind == kind and c.counts_on(day) for c in self.credentials)
+
+    def agreement_on(self, day: date) -> Credential | None:
+        return next((c for c in self.credentials if c.kind == AGREEMENT and c.counts_on(day)), None)
+
+
+def agreement_is_short(agreement: Credential) -> bool:
+    if agreement.valid_until is None:
+        return False
+    return (agreement.valid_until - agreement.valid_from).days + 1 <= WRITTEN_AGREEMENT_AFTER_DAYS
+
+
+def agreement_problem(valid_from: date, valid_until: date | None, written: bool) -> str | None:
+    """Polish message if an agreement breaks art. 44 ust. 2 (written form beyond 30 days)."""
+    long = valid_until is None or (valid_until - valid_from).days + 1 > WRITTEN_AGREEMENT_AFTER_DAYS
+    if long and not written:
+        return "Porozumienie na ponad 30 dni (lub bezterminowe) wymaga formy pisemnej."
+    return None
+
+
+def may_act(provider: Provider, day: date) -> bool:
+    """Verified, active, and — for a volunteer — under an in-date agreement (plus NNW if it is short)."""
+    if provider.type not in PROVIDER_TYPES or not provider.verified or provider.paused or provider.erased:
+        return False
+    if provider.type == VOLUNTEER:
+        agreement = provider.agreement_on(day)
+        if agreement is None:
+            return False
+        if agreement_is_short(agreement) and not provider.holds(NNW_INSURANCE, day):
+            return False
+    return True
+
+
+def eligible_categories(provider: Provider, on_date: date) -> set[str]:
+    """Category codes (and OPI_WITH_MINOR) this provider may be matched to on `on_date`."""
+    if not may_act(provider, on_date):
+        return set()
+    holds = lambda kind: provider.holds(kind, on_date)  # noqa: E731
+    allowed = {"ZAK", "TOW", "OPI", "NAP", "OGR", "CYF", "POS", "ZWI", "DOM", "WSP"}
+    if holds(DRIVING_LICENCE) and holds(OWN_CAR):
+        allowed.add("TRN")
+    if holds(CONFIDENTIALITY_AUTHORISATION):
+        allowed.add("URZ")
+    if provider.type == PAID_NEIGHBOUR and provider.neighbour.all_met() and holds(FIRST_AID):
+        allowed.add("SAS")
+    if holds(KAMILKA_CHECK):
+        allowed |= CATEGORIES_INVOLVING_MINORS
+    return allowed
+
+
+# --- weekly availability --------------------------------------------------------------------------
+
+
+def minutes(hhmm: str) -> int:
+    hours, mins = hhmm.split(":")
+    return int(hours) * 60 + int(mins)
+
+
+def slot_problems(slots: list[dict[str, Any]]) -> dict[int, str]:
+    """Polish messages by slot index: a slot ending before it starts, or overlapping another that day."""
+    problems: dict[int, str] = {}
+    for i, slot in enumerate(slots):
+        if minutes(slot["end"]) <= minutes(slot["start"]):
+            problems[i] = "Koniec przedziału musi być później niż jego początek."
+    ordered = sorted((s["weekday"], minutes(s["start"]), minutes(s["end"]), i)
+                     for i, s in enumerate(slots) if i not in problems)
+    for (day_a, _, end_a, _), (day_b, start_b, _, j) in zip(ordered, ordered[1:]):
+        if day_a == day_b and start_b < end_a:
+            problems[j] = "Przedziały dostępności w tym samym dniu nakładają się."
+    return problems
+
+
+def expiring(credentials: list[Credential], today: date, days: int = WARN_DAYS_AHEAD) -> list[Credential]:
+    """Credentials still in date today that end within `days` days."""
+    horizon = today + timedelta(days=days)
+    return [c for c in credentials if c.valid_until is not None and today <= c.valid_until <= horizon]

@@ -1,0 +1,105 @@
+"""Fixtures for the volunteers service: a migrated SQLite database, the app, its outbox as events."""
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from services.volunteers.app import create_app
+from services.volunteers.db import make_db
+from wspolnota.db import Database
+
+TOKEN = "test-internal-token"
+
+
+def person(**over: Any) -> dict[str, Any]:
+    body = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
+            "villages": ["belno"]}
+    return {**body, **over}
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Iterator[Database]:
+    database = make_db(f"sqlite:///{tmp_path / 'volunteers.db'}")
+    database.migrate()
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def app(db: Database) -> Flask:
+    return create_app({"DATABASE_URL": db.url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": TOKEN,
+                       "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9})
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+class Outbox:
+    """The service's outbox read back as (type, key, data) — what the relay would publish."""
+
+    def __init__(self, db: Database):
+        self.db = db
+
+    def all(self) -> list[tuple[str, str, dict[str, Any]]]:
+        with self.db.engine.connect() as conn:
+            rows = conn.execute(sa.select(self.db.outbox.c.type, self.db.outbox.c.key, self.db.outbox.c.body)
+                                .order_by(self.db.outbox.c.id)).all()
+        return [(r.type, r.key, json.loads(r.body)["data"]) for r in rows]
+
+    def types(self) -> list[str]:
+        return [t for t, _, _ in self.all()]
+
+    def raw(self) -> str:
+        with self.db.engine.connect() as conn:
+            return " ".join(b.decode() for b in conn.execute(sa.select(self.db.outbox.c.body)).scalars())
+
+
+@pytest.fixture
+def outbox(db: Database) -> Outbox:
+    return Outbox(db)
+
+
+def count(db: Database, table: str) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(sa.text(f"SELECT count(*) FROM {table}")).scalar_one()
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def hidden(html: str, name: str) -> str:
+    match = re.search(rf'name="{name}" type="hidden" value="([^"]*)"', html)
+    assert match, f"no hidden field {name} on the page"
+    return match.group(1)
+
+
+def register(client: FlaskClient, **over: Any) -> str:
+    response = client.post("/api/volunteers", json=person(**over))
+    assert response.status_code == 201, response.json
+    return str(response.json["id"])
+
+
+def record(client: FlaskClient, volunteer_id: str, **body: Any) -> Any:
+    response = client.post(f"/api/volunteers/{volunteer_id}/credentials", json=body)
+    assert response.status_code == 201, response.json
+    return response.json
+
+
+def clean_kamilka_check(on: date, **over: Any) -> dict[str, Any]:
+    body = {"kind": "kamilka_check", "register_checked_on": on.isoformat(), "checked_by": "Anna Nowak (OSL)",
+            "register_result": "not_listed", "krk_seen_on": on.isoformat(), "countries_last_20_years": ["PL"]}
+    return {**body, **over}
