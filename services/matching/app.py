@@ -1,40 +1,211 @@
-"""Matching service web app: proposals for staff, JSON API."""
+"""Matching service web app: the review queue and explanations for staff (Polish), and the JSON API."""
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, render_template
+from flask import Flask, abort, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_wtf.csrf import CSRFProtect
 
-from services.matching import schemas
-from services.matching.db import make_db, proposals
+from services.matching import engine, forms, schemas
+from services.matching.db import make_db, moderation, open_needs, proposals, unmet_needs
+from services.matching.handlers import PUBLISHES
 from wspolnota import reference
+from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
+
+QUEUE_ORDER = (proposals.c.urgent.desc(), proposals.c.window_start, proposals.c.created_at)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db = make_db((test_config or {}).get("DATABASE_URL"))
     app = create_service_app("matching", db, test_config)
+    csrf = CSRFProtect(app)
+    outbox = Outbox(db, PUBLISHES)
+    settings: engine.Settings = app.config.get("MATCHING_SETTINGS") or engine.Settings.from_env()
+    clock: Callable[[], datetime] = app.config.get("MATCHING_CLOCK") or (lambda: datetime.now(UTC))
     api = make_api(app)
-    blp = Blueprint("matching_api", __name__, url_prefix="/api/proposals", description="Propozycje dopasowań")
+    blp = Blueprint("matching_api", __name__, url_prefix="/api", description="Dopasowania: przegląd i kaskada")
 
-    @blp.route("")
+    def run(action: Callable[..., Any], *args: Any) -> Any:
+        """One use case in one transaction; domain refusals become 404 / 409 with a Polish message."""
+        try:
+            with db.transaction() as session:
+                return action(session, outbox, *args)
+        except engine.MatchNotFound:
+            abort(404)
+
+    @blp.route("/proposals")
     class ProposalCollection(MethodView):
         @blp.response(200, schemas.ProposalOut(many=True))
         def get(self):  # type: ignore[no-untyped-def]
+            query = sa.select(proposals).order_by(proposals.c.created_at.desc()).limit(200)
+            if request.args.get("status"):
+                query = query.where(proposals.c.status == request.args["status"])
             with db.engine.connect() as conn:
-                return conn.execute(sa.select(proposals).order_by(proposals.c.created_at.desc())
-                                    .limit(200)).mappings().all()
+                return conn.execute(query).mappings().all()
+
+    @blp.route("/matches/<match_id>")
+    class MatchItem(MethodView):
+        @blp.response(200, schemas.MatchDetailOut)
+        def get(self, match_id):  # type: ignore[no-untyped-def]
+            with db.transaction() as session:
+                try:
+                    return dict(engine.get_match(session, match_id))
+                except engine.MatchNotFound:
+                    abort(404)
+
+    def api_action(action: Callable[..., Any], *args: Any) -> Any:
+        try:
+            run(action, *args)
+        except engine.NotAllowed as err:
+            abort(409, message=str(err))
+        with db.engine.connect() as conn:
+            return conn.execute(sa.select(proposals).where(proposals.c.id == args[0])).mappings().one()
+
+    @blp.route("/matches/<match_id>/approve", methods=["POST"])
+    @blp.arguments(schemas.ApproveIn)
+    @blp.response(200, schemas.ProposalOut)
+    def api_approve(body, match_id):  # type: ignore[no-untyped-def]
+        return api_action(lambda s, o, m: engine.approve(s, o, m, body["reviewer"], clock(), settings), match_id)
+
+    @blp.route("/matches/<match_id>/reject", methods=["POST"])
+    @blp.arguments(schemas.RejectIn)
+    @blp.response(200, schemas.ProposalOut)
+    def api_reject(body, match_id):  # type: ignore[no-untyped-def]
+        return api_action(lambda s, o, m: engine.reject(s, o, m, body["reason"], body["reviewer"], clock()), match_id)
+
+    @blp.route("/matches/<match_id>/pick", methods=["POST"])
+    @blp.arguments(schemas.PickIn)
+    @blp.response(201, schemas.ProposalOut)
+    def api_pick(body, match_id):  # type: ignore[no-untyped-def]
+        try:
+            new = run(lambda s, o: engine.pick(s, o, match_id, body["volunteer_id"], body["reviewer"], clock(),
+                                               settings))
+        except engine.NotAllowed as err:
+            abort(409, message=str(err))
+        with db.engine.connect() as conn:
+            return conn.execute(sa.select(proposals).where(proposals.c.id == new["id"])).mappings().one()
+
+    @blp.route("/moderation/<category>", methods=["PUT"])
+    @blp.arguments(schemas.ModerationIn)
+    @blp.response(200, schemas.ModerationIn)
+    def api_moderation(body, category):  # type: ignore[no-untyped-def]
+        try:
+            with db.transaction() as session:
+                engine.set_moderation(session, category, body["mode"])
+        except engine.NotAllowed as err:
+            abort(404, message=str(err))
+        return body
 
     api.register_blueprint(blp)
+    csrf.exempt(blp)
+
+    # --- staff pages -----------------------------------------------------------------------------
+
+    def page_context() -> dict[str, Any]:
+        return {"categories": reference.categories(), "villages": reference.villages(), "statuses": forms.STATUSES_PL,
+                "reasons": forms.REASONS_PL}
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
         with db.engine.connect() as conn:
-            rows = conn.execute(sa.select(proposals).order_by(proposals.c.created_at.desc()).limit(100)).mappings().all()
-        return render_template("matching/index.html", proposals=rows, categories=reference.categories(),
-                               villages=reference.villages())
+            queue = conn.execute(sa.select(proposals).where(proposals.c.status == engine.PROPOSED)
+                                 .order_by(*QUEUE_ORDER)).mappings().all()
+            offered = conn.execute(sa.select(proposals).where(proposals.c.status == engine.OFFERED)
+                                   .order_by(proposals.c.deadline)).mappings().all()
+            unmet = conn.execute(sa.select(unmet_needs, open_needs.c.category, open_needs.c.village,
+                                           open_needs.c.window_start, open_needs.c.urgent)
+                                 .join(open_needs, open_needs.c.need_id == unmet_needs.c.need_id)
+                                 .where(open_needs.c.status == "open")
+                                 .order_by(open_needs.c.urgent.desc(), open_needs.c.window_start)).mappings().all()
+            recent = conn.execute(sa.select(proposals).where(proposals.c.status.not_in(
+                (engine.PROPOSED, engine.OFFERED))).order_by(proposals.c.updated_at.desc()).limit(30)).mappings().all()
+        return render_template("matching/index.html", queue=queue, offered=offered, unmet=unmet, recent=recent,
+                               **page_context())
+
+    def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None, pick_form: Any = None,
+                   status: int = 200) -> Any:
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.select(proposals).where(proposals.c.id == match_id)).mappings().first()
+            if row is None:
+                abort(404)
+            need = conn.execute(sa.select(open_needs).where(open_needs.c.need_id == row["need_id"])).mappings().first()
+            history = conn.execute(sa.select(proposals).where(proposals.c.need_id == row["need_id"])
+                                   .order_by(proposals.c.created_at)).mappings().all()
+        explanation = row["explanation"] or {}
+        pick_form = pick_form or forms.PickForm(prefix="pick")
+        pick_form.volunteer_id.choices = [(c["volunteer_id"], f"{c['volunteer_id'][:8]} — {c['km']:.1f} km")
+                                          for c in explanation.get("candidates", [])]
+        return render_template("matching/match.html", match=row, need=need, history=history, explanation=explanation,
+                               approve_form=approve_form or forms.ApproveForm(prefix="approve"),
+                               reject_form=reject_form or forms.RejectForm(prefix="reject"), pick_form=pick_form,
+                               rules_pl=forms.RULES_PL, terms_pl=forms.TERMS_PL, sources_pl=forms.SOURCES_PL,
+                               **page_context()), status
+
+    @app.get("/matches/<match_id>")
+    def match_detail(match_id: str):  # type: ignore[no-untyped-def]
+        return match_page(match_id)
+
+    def staff_action(match_id: str, form: Any, action: Callable[..., Any], done: str, form_arg: str) -> Any:
+        if not form.validate_on_submit():
+            return match_page(match_id, status=422, **{form_arg: form})
+        try:
+            run(action)
+        except engine.NotAllowed as err:
+            form.form_errors.append(str(err))
+            return match_page(match_id, status=409, **{form_arg: form})
+        flash(done)
+        return redirect(url_for("index"))
+
+    @app.post("/matches/<match_id>/approve")
+    def approve(match_id: str):  # type: ignore[no-untyped-def]
+        form = forms.ApproveForm(prefix="approve")
+        return staff_action(match_id, form, lambda s, o: engine.approve(
+            s, o, match_id, form.reviewer.data or None, clock(), settings),
+            "Propozycję zatwierdzono i wysłano ofertę do wykonawcy.", "approve_form")
+
+    @app.post("/matches/<match_id>/reject")
+    def reject(match_id: str):  # type: ignore[no-untyped-def]
+        form = forms.RejectForm(prefix="reject")
+        return staff_action(match_id, form, lambda s, o: engine.reject(
+            s, o, match_id, form.reason.data.strip(), form.reviewer.data or None, clock()),
+            "Propozycję odrzucono; potrzeba wróci do dopasowania.", "reject_form")
+
+    @app.post("/matches/<match_id>/pick")
+    def pick(match_id: str):  # type: ignore[no-untyped-def]
+        with db.engine.connect() as conn:
+            row = conn.execute(sa.select(proposals.c.explanation).where(proposals.c.id == match_id)).first()
+        if row is None:
+            abort(404)
+        form = forms.PickForm(prefix="pick")
+        form.volunteer_id.choices = [(c["volunteer_id"], c["volunteer_id"])
+                                     for c in (row.explanation or {}).get("candidates", [])]
+        return staff_action(match_id, form, lambda s, o: engine.pick(
+            s, o, match_id, form.volunteer_id.data, form.reviewer.data or None, clock(), settings),
+            "Wybrano innego kandydata i wysłano mu ofertę.", "pick_form")
+
+    @app.route("/moderation", methods=["GET", "POST"])
+    def moderation_page():  # type: ignore[no-untyped-def]
+        if request.method == "POST":
+            category = request.form.get("category", "")
+            form = forms.ModerationForm(prefix=category)
+            if category in reference.categories() and form.validate_on_submit():
+                with db.transaction() as session:
+                    engine.set_moderation(session, category, form.mode.data)
+                flash(f"Zapisano tryb moderacji dla kategorii {reference.categories()[category]['name']}.")
+                return redirect(url_for("moderation_page"))
+            flash("Nie zapisano: wybierz kategorię i tryb.")
+        with db.engine.connect() as conn:
+            modes = dict(conn.execute(sa.select(moderation.c.category, moderation.c.mode)).all())
+        rows = []
+        for code in reference.categories():
+            form = forms.ModerationForm(prefix=code, formdata=None, data={"mode": modes.get(code, "review")})
+            rows.append((code, form))
+        return render_template("matching/moderation.html", rows=rows, **page_context())
 
     return app

@@ -1,10 +1,17 @@
-"""Matching service tables: a projection of open needs and offers (rebuildable from events) and proposals."""
+"""Matching service tables.
+
+- Projection (rebuildable): open_needs, providers, offers — written only by projection.apply from the
+  needs and volunteers events; every applied event is kept verbatim in applied_events so the projection
+  can be rebuilt from it (python -m services.matching.rebuild).
+- Matching's own state: proposals (one row per need × provider match, with its explanation and cascade
+  status), unmet_needs (why a need is still without a provider), moderation (per category), solver_state.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from wspolnota import config
-from wspolnota.db import Database, UtcDateTime, transport_tables
+from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
@@ -19,7 +26,33 @@ open_needs = sa.Table(
     sa.Column("duration_minutes", sa.Integer, nullable=False),
     sa.Column("urgent", sa.Boolean, nullable=False),
     sa.Column("slots", sa.Integer, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | cancelled | completed (from needs events)
+    sa.Column("resident_ref", sa.String(64), nullable=True),
+    sa.Column("requirements", sa.JSON, nullable=True),
+    sa.Column("involves_minor", sa.Boolean, nullable=True),
+    sa.Column("language", sa.String(8), nullable=True),
+    sa.Column("plan_ref", sa.String(64), nullable=True),
+    sa.Column("series_id", sa.String(64), nullable=True),
+    sa.Column("continuity", sa.Boolean, nullable=True),
+    sa.Column("moderation", sa.String(10), nullable=True),
+    sa.Column("urgency", sa.String(10), nullable=True),  # normal | high | urgent (urgent=True without it)
+)
+
+providers = sa.Table(
+    "providers", metadata,
+    sa.Column("volunteer_id", sa.String(36), primary_key=True),
+    sa.Column("provider_type", sa.String(30), nullable=False),
+    sa.Column("villages", sa.JSON, nullable=False),
+    sa.Column("home_village", sa.String(40), nullable=True),
+    sa.Column("radius_km", sa.Float, nullable=True),
+    sa.Column("languages", sa.JSON, nullable=True),
+    sa.Column("skills", sa.JSON, nullable=True),
+    sa.Column("capacity_hours_per_week", sa.Float, nullable=True),
+    sa.Column("max_open_tasks", sa.Integer, nullable=True),
+    sa.Column("verified", sa.Boolean, nullable=False),
+    sa.Column("paused", sa.Boolean, nullable=False),
+    sa.Column("erased", sa.Boolean, nullable=False),
+    sa.Column("credentials", sa.JSON, nullable=False),  # [{kind, valid_from, valid_until}] ISO dates
 )
 
 offers = sa.Table(
@@ -30,7 +63,18 @@ offers = sa.Table(
     sa.Column("villages", sa.JSON, nullable=False),
     sa.Column("available_from", UtcDateTime, nullable=False),
     sa.Column("available_to", UtcDateTime, nullable=False),
-    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # published | withdrawn
+    sa.Column("weekly_slots", sa.JSON, nullable=True),
+)
+
+applied_events = sa.Table(
+    "applied_events", metadata,
+    sa.Column("seq", BigId, primary_key=True, autoincrement=True),
+    sa.Column("event_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("type", sa.String(100), nullable=False),
+    sa.Column("key", sa.String(200), nullable=False),
+    sa.Column("data", sa.JSON, nullable=False),
+    sa.Column("time", UtcDateTime, nullable=False),
 )
 
 proposals = sa.Table(
@@ -42,10 +86,44 @@ proposals = sa.Table(
     sa.Column("category", sa.String(3), nullable=False),
     sa.Column("village", sa.String(40), nullable=False),
     sa.Column("window_start", UtcDateTime, nullable=False),
+    # proposed → approved → offered → accepted → completed; or rejected, replaced, declined, expired, cancelled
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("reason", sa.String(500), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=True),
+    sa.Column("score", sa.Integer, nullable=True),
+    sa.Column("explanation", sa.JSON, nullable=True),
+    sa.Column("reviewer", sa.String(100), nullable=True),
+    sa.Column("decision_reason", sa.String(500), nullable=True),
+    sa.Column("deadline", UtcDateTime, nullable=True),
+    sa.Column("updated_at", UtcDateTime, nullable=True),
 )
+
+unmet_needs = sa.Table(
+    "unmet_needs", metadata,
+    sa.Column("need_id", sa.String(36), primary_key=True),
+    sa.Column("missing_slots", sa.Integer, nullable=False),
+    sa.Column("code", sa.String(40), nullable=False),
+    sa.Column("reason", sa.String(500), nullable=False),
+    sa.Column("funnel", sa.JSON, nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+moderation = sa.Table(
+    "moderation", metadata,
+    sa.Column("category", sa.String(3), primary_key=True),
+    sa.Column("mode", sa.String(10), nullable=False),  # review | auto
+)
+
+solver_state = sa.Table(
+    "solver_state", metadata,
+    sa.Column("id", sa.Integer, primary_key=True),
+    sa.Column("dirty", sa.Boolean, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False),
+    sa.Column("last_solved_at", UtcDateTime, nullable=True),
+)
+
+PROJECTION = (open_needs, providers, offers)
 
 
 def make_db(url: str | None = None) -> Database:

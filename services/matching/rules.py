@@ -104,6 +104,8 @@ class Provider:
     skills: frozenset[str] = frozenset()
     credentials: tuple[Credential, ...] = ()
     family_of: frozenset[str] = frozenset()  # beneficiary refs of own relatives
+    categories: frozenset[str] | None = None  # categories the provider offers; None: any
+    verified: bool = True  # checked and admitted by CUS staff
 
     def holds(self, kind: str, day: date) -> bool:
         return any(c.kind == kind and c.valid_on(day) for c in self.credentials)
@@ -142,6 +144,16 @@ def haversine_km(a: Point, b: Point) -> float:
 
 def provider_not_paused(c: Candidate) -> Verdict:
     return fail("Wykonawca ma przerwę w działalności") if c.provider.paused else PASS
+
+
+def provider_verified(c: Candidate) -> Verdict:
+    return PASS if c.provider.verified else fail("Wykonawca nie został jeszcze zweryfikowany przez CUS")
+
+
+def category_offered(c: Candidate) -> Verdict:
+    if c.provider.categories is not None and c.need.category not in c.provider.categories:
+        return fail("Wykonawca nie oferuje pomocy w tej kategorii")
+    return PASS
 
 
 def not_declined_before(c: Candidate) -> Verdict:
@@ -219,8 +231,8 @@ def language_spoken(c: Candidate) -> Verdict:
 
 
 def within_area(c: Candidate) -> Verdict:
-    if c.need.village in c.provider.villages or c.km <= c.provider.radius_km:
-        return PASS
+    if c.need.village in c.provider.villages or (c.provider.radius_km > 0 and c.km <= c.provider.radius_km):
+        return PASS  # a radius of 0 means "only the villages listed", even next door
     return fail(f"Poza obszarem działania ({c.km:.1f} km > {c.provider.radius_km:g} km)")
 
 
@@ -248,7 +260,9 @@ Rule = Callable[[Candidate], Verdict]
 
 RULES: tuple[Rule, ...] = (
     provider_not_paused,
+    provider_verified,
     not_declined_before,
+    category_offered,
     kamilka_gate,
     neighbour_services_only_by_paid_neighbours,
     no_personal_care_by_volunteers,
@@ -266,7 +280,9 @@ RULES: tuple[Rule, ...] = (
 
 # Rules that depend on the provider's current load or on the offer history; the rest are stable
 # for a given need and provider and can be cached between re-solves.
-DYNAMIC_RULES: tuple[Rule, ...] = (provider_not_paused, not_declined_before, weekly_hours_left, open_tasks_left)
+DYNAMIC_RULES: tuple[Rule, ...] = (
+    provider_not_paused, provider_verified, not_declined_before, weekly_hours_left, open_tasks_left,
+)
 STATIC_RULES: tuple[Rule, ...] = tuple(r for r in RULES if r not in DYNAMIC_RULES)
 
 CREDENTIAL_NAMES_PL = {

@@ -1,6 +1,7 @@
-"""Matching service contract: payloads of the events it publishes on `matches`.
+"""Matching service contract: payloads of the events it publishes on `matches`, and its API bodies.
 
 Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
+Every match event carries match_id, need_id and volunteer_id and is keyed by need_id.
 """
 from __future__ import annotations
 
@@ -9,18 +10,76 @@ from marshmallow import Schema, fields, validate
 from wspolnota.schemas import category_field, uuid_str, village_field
 
 TOPIC = "matches"
+REASON = validate.Length(max=500)
 
 
-class MatchProposed(Schema):
+class MatchEvent(Schema):
     match_id = uuid_str(required=True)
     need_id = uuid_str(required=True)
     volunteer_id = uuid_str(required=True)
+
+
+class MatchProposed(MatchEvent):
     offer_id = uuid_str(required=True)
     category = category_field(required=True)
     village = village_field(required=True)
     window_start = fields.AwareDateTime(required=True)
     urgent = fields.Boolean(required=True)
-    reason = fields.String(required=True, validate=validate.Length(max=500))
+    reason = fields.String(required=True, validate=REASON)
+    score = fields.Integer(load_default=None, allow_none=True)
+    explanation = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+
+
+class MatchApproved(MatchEvent):
+    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class MatchRejected(MatchEvent):
+    reason = fields.String(required=True, validate=REASON)
+
+
+class MatchOffered(MatchEvent):
+    deadline = fields.AwareDateTime(required=True)
+    urgent = fields.Boolean(required=True)
+    category = category_field(required=True)
+    village = village_field(required=True)
+    window_start = fields.AwareDateTime(required=True)
+
+
+class MatchAccepted(MatchEvent):
+    pass
+
+
+class MatchDeclined(MatchEvent):
+    reason = fields.String(load_default="", validate=REASON)
+
+
+class MatchExpired(MatchEvent):
+    pass
+
+
+class MatchCancelled(MatchEvent):
+    reason = fields.String(required=True, validate=REASON)
+
+
+class MatchCompleted(MatchEvent):
+    hours = fields.Float(required=True, validate=validate.Range(min=0))
+
+
+EVENTS = {
+    "MatchProposed": MatchProposed,
+    "MatchApproved": MatchApproved,
+    "MatchRejected": MatchRejected,
+    "MatchOffered": MatchOffered,
+    "MatchAccepted": MatchAccepted,
+    "MatchDeclined": MatchDeclined,
+    "MatchExpired": MatchExpired,
+    "MatchCancelled": MatchCancelled,
+    "MatchCompleted": MatchCompleted,
+}
+
+
+# --- HTTP API ------------------------------------------------------------------------------------
 
 
 class ProposalOut(Schema):
@@ -34,6 +93,30 @@ class ProposalOut(Schema):
     status = fields.String()
     reason = fields.String()
     created_at = fields.AwareDateTime()
+    score = fields.Integer(allow_none=True)
+    urgent = fields.Boolean()
+    deadline = fields.AwareDateTime(allow_none=True)
+    reviewer = fields.String(allow_none=True)
+    decision_reason = fields.String(allow_none=True)
 
 
-EVENTS = {"MatchProposed": MatchProposed}
+class MatchDetailOut(ProposalOut):
+    explanation = fields.Dict(allow_none=True)
+
+
+class ApproveIn(Schema):
+    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class RejectIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=500, error="Podaj powód (3–500 znaków)."))
+    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class PickIn(Schema):
+    volunteer_id = uuid_str(required=True)
+    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+
+
+class ModerationIn(Schema):
+    mode = fields.String(required=True, validate=validate.OneOf(["review", "auto"]))

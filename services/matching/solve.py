@@ -85,6 +85,8 @@ def parse_provider(raw: Mapping[str, Any]) -> Provider:
         skills=frozenset(raw.get("skills", ())),
         credentials=credentials,
         family_of=frozenset(raw.get("family_of", ())),
+        categories=frozenset(raw["categories"]) if raw.get("categories") is not None else None,
+        verified=bool(raw.get("verified", True)),
     )
 
 

@@ -5,3 +5,15 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture
+def matching(tmp_path):  # type: ignore[no-untyped-def]
+    from matching_service import MatchingService
+
+    service = MatchingService(tmp_path)
+    yield service
+    service.close()

@@ -1,0 +1,515 @@
+"""Matching use cases: the debounced re-solve, the review queue and the offer cascade.
+
+Every function takes the session of the caller's unit of work, the outbox and `now` (an injected
+clock: tests pass their own times, nothing here reads the wall clock). Events go through the outbox in
+the same transaction as the change. Hard filters come from rules.py and are re-checked whenever a
+match is created outside the solver (cascade, staff pick), so the Kamilka gate holds on every path.
+"""
+from __future__ import annotations
+
+import os
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.matching import projection, schemas
+from services.matching.db import moderation, open_needs, proposals, providers, solver_state, unmet_needs
+from services.matching.rules import (
+    RULES,
+    Candidate,
+    Funnel,
+    Need,
+    Provider,
+    distance_km,
+    first_rejection,
+    funnel,
+    not_declined_before,
+    open_tasks_left,
+    weekly_hours_left,
+)
+from services.matching.solver import Option, Weights, feasible_options, marginal_load_cost, match
+from wspolnota import reference
+from wspolnota.transport.outbox import Outbox
+
+PROPOSED, APPROVED, OFFERED, ACCEPTED, COMPLETED = "proposed", "approved", "offered", "accepted", "completed"
+REJECTED, REPLACED, DECLINED, EXPIRED, CANCELLED = "rejected", "replaced", "declined", "expired", "cancelled"
+ACTIVE = (PROPOSED, APPROVED, OFFERED, ACCEPTED)
+COMMITTED = (APPROVED, OFFERED, ACCEPTED)  # count towards the provider's load
+EXCLUDING = (REJECTED, DECLINED, EXPIRED)  # the provider is not asked again for this need
+
+# A match already made is re-checked against every rule except load and history: those held when it was made.
+RECHECK_RULES = tuple(r for r in RULES if r not in (weekly_hours_left, open_tasks_left, not_declined_before))
+
+CASCADE_REVIEWER = "kaskada"
+AUTO_REVIEWER = "automatycznie"
+
+
+class MatchNotFound(LookupError):
+    pass
+
+
+class NotAllowed(ValueError):
+    """The action does not fit the match's state or the rules; the message is Polish, for staff."""
+
+
+def _env_float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    resolve_interval: timedelta = timedelta(seconds=5)
+    offer_deadline: timedelta = timedelta(hours=2)
+    urgent_offer_deadline: timedelta = timedelta(minutes=30)
+    urgent_parallel: int = 3  # providers alerted at once for an urgent need
+    horizon_days: int = 28  # how far ahead weekly slots are expanded
+    candidates_shown: int = 5
+    weights: Weights = field(default_factory=Weights)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            resolve_interval=timedelta(seconds=_env_float("MATCHING_RESOLVE_INTERVAL_S", 5)),
+            offer_deadline=timedelta(minutes=_env_float("MATCHING_OFFER_DEADLINE_MIN", 120)),
+            urgent_offer_deadline=timedelta(minutes=_env_float("MATCHING_URGENT_OFFER_DEADLINE_MIN", 30)),
+            urgent_parallel=int(_env_float("MATCHING_URGENT_PARALLEL", 3)),
+        )
+
+
+# --- the world as the matcher sees it -----------------------------------------------------------
+
+@dataclass
+class World:
+    needs: dict[str, sa.RowMapping]
+    providers: dict[str, Provider]
+    free: dict[str, projection.Availability]
+    matches: dict[str, list[sa.RowMapping]]  # per need, every match row
+
+    def active(self, need_id: str, statuses: tuple[str, ...] = ACTIVE) -> list[sa.RowMapping]:
+        return [m for m in self.matches.get(need_id, []) if m["status"] in statuses]
+
+    def domain_need(self, need_id: str, slots: int | None = None, keep: frozenset[str] = frozenset()) -> Need:
+        """The need with its exclusions: who declined, timed out or was rejected, and who already serves it."""
+        rows = self.matches.get(need_id, [])
+        excluded = {m["volunteer_id"] for m in rows if m["status"] in EXCLUDING + COMMITTED} - keep
+        row = self.needs[need_id]
+        return projection.need_from_row(row, declined_by=frozenset(excluded),
+                                        previous_providers=self.previous_providers(row))
+
+    def previous_providers(self, need: sa.RowMapping) -> frozenset[str]:
+        if not (need["series_id"] or (need["plan_ref"] and need["continuity"])):
+            return frozenset()
+        same = {nid for nid, n in self.needs.items()
+                if nid != need["need_id"] and ((need["series_id"] and n["series_id"] == need["series_id"])
+                                               or (need["continuity"] and n["plan_ref"] == need["plan_ref"]))}
+        return frozenset(m["volunteer_id"] for nid in same for m in self.matches.get(nid, [])
+                         if m["status"] in (ACCEPTED, COMPLETED))
+
+
+def load_world(session: Session, now: datetime, settings: Settings) -> World:
+    needs = {r["need_id"]: r for r in session.execute(sa.select(open_needs)).mappings()}
+    matches: dict[str, list[sa.RowMapping]] = defaultdict(list)
+    hours: dict[str, float] = defaultdict(float)
+    tasks: dict[str, int] = defaultdict(int)
+    for m in session.execute(sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)).mappings():
+        matches[m["need_id"]].append(m)
+        need = needs.get(m["need_id"])
+        if m["status"] in COMMITTED and need is not None and need["window_end"] > now:
+            hours[m["volunteer_id"]] += need["duration_minutes"] / 60
+            tasks[m["volunteer_id"]] += 1
+    free = projection.availability(session, now, settings.horizon_days)
+    people = {r["volunteer_id"]: projection.provider_from_row(r, free.get(r["volunteer_id"]),
+                                                              hours[r["volunteer_id"]], tasks[r["volunteer_id"]])
+              for r in session.execute(sa.select(providers).order_by(providers.c.volunteer_id)).mappings()}
+    return World(needs, people, free, matches)
+
+
+def _solvable(world: World, need_id: str, now: datetime) -> int:
+    """Slots the solver may (re)decide for this need: 0 while its cascade runs or when it is not open."""
+    need = world.needs[need_id]
+    if need["status"] != "open" or need["window_end"] <= now or world.active(need_id, (OFFERED,)):
+        return 0
+    return need["slots"] - len(world.active(need_id, COMMITTED))
+
+
+# --- debounced re-solve -------------------------------------------------------------------------
+
+def _state(session: Session) -> sa.RowMapping:
+    row = session.execute(sa.select(solver_state).where(solver_state.c.id == 1)).mappings().first()
+    if row is None:
+        session.execute(sa.insert(solver_state).values(id=1, dirty=False, urgent=False, last_solved_at=None))
+        row = session.execute(sa.select(solver_state).where(solver_state.c.id == 1)).mappings().one()
+    return row
+
+
+def mark_dirty(session: Session, urgent: bool = False) -> None:
+    state = _state(session)
+    session.execute(sa.update(solver_state).where(solver_state.c.id == 1)
+                    .values(dirty=True, urgent=bool(state["urgent"] or urgent)))
+
+
+def resolve_due(session: Session, now: datetime, settings: Settings) -> bool:
+    state = _state(session)
+    if not state["dirty"]:
+        return False
+    last = state["last_solved_at"]
+    return bool(state["urgent"]) or last is None or now - last >= settings.resolve_interval
+
+
+def tick(session: Session, outbox: Outbox, now: datetime, settings: Settings) -> dict[str, int]:
+    """One step of the scheduler: time out offers, then re-solve if the projection changed and it is due."""
+    expired = expire_offers(session, outbox, now, settings)
+    solved = resolve(session, outbox, now, settings) if resolve_due(session, now, settings) else None
+    return {"expired": expired, "proposed": solved or 0}
+
+
+def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings) -> int:
+    """Re-solve every open need at once; unapproved proposals may be replaced by better ones.
+
+    Returns how many new proposals were made. A run with no open need or no matchable provider does
+    not count against the debounce interval (nothing expensive happened).
+    """
+    world = load_world(session, now, settings)
+    wanted: list[Need] = []
+    for need_id in sorted(world.needs):
+        slots = _solvable(world, need_id, now)
+        if slots > 0:
+            wanted.append(replace(world.domain_need(need_id), slots=slots))
+    people = list(world.providers.values())
+    # Unapproved proposals are re-decided: their providers carry no load from them.
+    result = match(wanted, people, settings.weights)
+    assigned: dict[str, list[Any]] = defaultdict(list)
+    for a in result.assignments:
+        assigned[a.need_id].append(a)
+    made = 0
+    for need in wanted:
+        made += _settle_proposals(session, outbox, world, need, assigned[need.id], result, people, now, settings)
+    _record_unmet(session, wanted, result, now)
+    matchable = any(p.verified and not p.paused and p.availability for p in people)
+    values: dict[str, Any] = {"dirty": False, "urgent": False}
+    if wanted and matchable:
+        values["last_solved_at"] = now
+    session.execute(sa.update(solver_state).where(solver_state.c.id == 1).values(**values))
+    return made
+
+
+def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need, chosen: list[Any],
+                      result: Any, people: list[Provider], now: datetime, settings: Settings) -> int:
+    pending = {m["volunteer_id"]: m for m in world.active(need.id, (PROPOSED,))}
+    keep = {a.provider_id for a in chosen}
+    for volunteer_id, row in pending.items():
+        if volunteer_id not in keep:
+            _close(session, outbox, row, REPLACED, "replaced", now)
+    runner = result.runner_up.get(need.id)
+    made = 0
+    for a in chosen:
+        explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
+                                   runner_up=None if runner is None else {
+                                       "volunteer_id": runner.provider_id, "km": runner.km, "cost": runner.cost,
+                                       "why_not": runner.why_not})
+        score = a.terms["distance"] + a.terms["load"] - a.terms["continuity"]
+        if a.provider_id in pending:
+            session.execute(sa.update(proposals).where(proposals.c.id == pending[a.provider_id]["id"])
+                            .values(explanation=explanation, score=score, updated_at=now))
+            continue
+        row = _create(session, outbox, world, need.id, a.provider_id, now, explanation, score)
+        made += 1
+        if moderation_mode(session, world.needs[need.id]) == "auto":
+            approve(session, outbox, row["id"], AUTO_REVIEWER, now, settings)
+    return made
+
+
+def _explanation(need: Need, provider_id: str, people: list[Provider], settings: Settings, *,
+                 terms: dict[str, int], km: float, runner_up: dict[str, Any] | None,
+                 source: str = "solver") -> dict[str, Any]:
+    own = funnel([need], people)
+    options = feasible_options(need, people, distance_km, settings.weights, Funnel())
+    candidates = [{"volunteer_id": o.provider.id, "km": round(o.km, 2), "cost": _price(o, settings)}
+                  for o in sorted(options, key=lambda o: (_price(o, settings), o.km))][: settings.candidates_shown]
+    return {
+        "source": source,
+        "km": km,
+        "terms": terms,
+        "funnel": {"examined": own.examined, "passed": own.passed,
+                   "removed": {rule: n for rule, n in own.as_rows() if n}},
+        "runner_up": runner_up,
+        "candidates": [c for c in candidates if c["volunteer_id"] != provider_id],
+    }
+
+
+def _price(o: Option, settings: Settings) -> int:
+    return o.cost + marginal_load_cost(o.provider, 0, settings.weights)
+
+
+def _record_unmet(session: Session, wanted: list[Need], result: Any, now: datetime) -> None:
+    if wanted:
+        session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id.in_([n.id for n in wanted])))
+    for u in result.unmet:
+        session.execute(sa.insert(unmet_needs).values(
+            need_id=u.need_id, missing_slots=u.missing_slots, code=u.code, reason=u.reason[:500],
+            funnel=u.funnel, at=now))
+
+
+def moderation_mode(session: Session, need: sa.RowMapping) -> str:
+    """Automatic when the need asks for it or staff set its category to automatic; otherwise staff review."""
+    category = session.execute(sa.select(moderation.c.mode).where(moderation.c.category == need["category"])).scalar()
+    return "auto" if "auto" in (need["moderation"], category) else "review"
+
+
+def set_moderation(session: Session, category: str, mode: str) -> None:
+    if category not in reference.categories() or mode not in ("review", "auto"):
+        raise NotAllowed("Nieznana kategoria lub tryb moderacji.")
+    session.execute(sa.delete(moderation).where(moderation.c.category == category))
+    session.execute(sa.insert(moderation).values(category=category, mode=mode))
+
+
+# --- creating and closing matches ------------------------------------------------------------------
+
+def _reason_pl(need: sa.RowMapping, explanation: dict[str, Any]) -> str:
+    category = reference.categories()[need["category"]]["name"]
+    village = reference.villages()[need["village"]]["name"]
+    f = explanation["funnel"]
+    return (f"Kategoria {category}, miejscowość {village}; dojazd {explanation['km']:.1f} km; "
+            f"spełnia wszystkie warunki (sprawdzono {f['examined']} wykonawców, pasuje {f['passed']}).")[:500]
+
+
+def _create(session: Session, outbox: Outbox, world: World, need_id: str, volunteer_id: str, now: datetime,
+            explanation: dict[str, Any], score: int | None) -> dict[str, Any]:
+    need = world.needs[need_id]
+    free = world.free.get(volunteer_id) or projection.Availability()
+    offer_id = free.offer_for(projection.need_from_row(need)) or (free.windows[0][1] if free.windows else None)
+    if offer_id is None:
+        raise NotAllowed("Wykonawca nie ma opublikowanej oferty.")
+    row = {"id": str(uuid.uuid4()), "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
+           "category": need["category"], "village": need["village"], "window_start": need["window_start"],
+           "status": PROPOSED, "reason": _reason_pl(need, explanation), "created_at": now, "updated_at": now,
+           "urgent": need["urgent"], "score": score, "explanation": explanation}
+    session.execute(sa.insert(proposals).values(**row))
+    outbox.add(session, schemas.TOPIC, "MatchProposed", need_id, {
+        "match_id": row["id"], "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
+        "category": row["category"], "village": row["village"], "window_start": row["window_start"].isoformat(),
+        "urgent": bool(row["urgent"]), "reason": row["reason"], "score": score, "explanation": explanation})
+    world.matches[need_id].append(row)  # type: ignore[arg-type]
+    return row
+
+
+def _ids(row: Any) -> dict[str, str]:
+    return {"match_id": row["id"], "need_id": row["need_id"], "volunteer_id": row["volunteer_id"]}
+
+
+def _set(session: Session, row: Any, now: datetime, **values: Any) -> None:
+    session.execute(sa.update(proposals).where(proposals.c.id == row["id"]).values(updated_at=now, **values))
+
+
+def _close(session: Session, outbox: Outbox, row: Any, status: str, reason: str, now: datetime) -> None:
+    """End a match for a reason of ours (replaced, covered, cancelled): one MatchCancelled."""
+    _set(session, row, now, status=status, decision_reason=reason)
+    outbox.add(session, schemas.TOPIC, "MatchCancelled", row["need_id"], {**_ids(row), "reason": reason})
+
+
+def get_match(session: Session, match_id: str) -> sa.RowMapping:
+    row = session.execute(sa.select(proposals).where(proposals.c.id == match_id)).mappings().first()
+    if row is None:
+        raise MatchNotFound(match_id)
+    return row
+
+
+# --- review queue -------------------------------------------------------------------------------
+
+def approve(session: Session, outbox: Outbox, match_id: str, reviewer: str | None, now: datetime,
+            settings: Settings) -> None:
+    row = get_match(session, match_id)
+    if row["status"] != PROPOSED:
+        raise NotAllowed("Tę propozycję już rozpatrzono.")
+    _set(session, row, now, status=APPROVED, reviewer=reviewer)
+    outbox.add(session, schemas.TOPIC, "MatchApproved", row["need_id"], {**_ids(row), "reviewer": reviewer})
+    _offer(session, outbox, row, now, settings)
+    refill(session, outbox, row["need_id"], now, settings)
+
+
+def reject(session: Session, outbox: Outbox, match_id: str, reason: str, reviewer: str | None,
+           now: datetime) -> None:
+    row = get_match(session, match_id)
+    if row["status"] != PROPOSED:
+        raise NotAllowed("Tę propozycję już rozpatrzono.")
+    _set(session, row, now, status=REJECTED, reviewer=reviewer, decision_reason=reason)
+    outbox.add(session, schemas.TOPIC, "MatchRejected", row["need_id"], {**_ids(row), "reason": reason})
+    mark_dirty(session)
+
+
+def pick(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, reviewer: str | None,
+         now: datetime, settings: Settings) -> dict[str, Any]:
+    """Staff choose another candidate: checked against every hard rule, then approved and offered."""
+    row = get_match(session, match_id)
+    if row["status"] != PROPOSED:
+        raise NotAllowed("Tę propozycję już rozpatrzono.")
+    world = load_world(session, now, settings)
+    provider = world.providers.get(volunteer_id)
+    if provider is None:
+        raise NotAllowed("Nieznany wykonawca.")
+    need = world.domain_need(row["need_id"])
+    rejection = first_rejection(Candidate(need, provider, distance_km(need, provider)))
+    if rejection is not None:
+        raise NotAllowed(f"Nie można wybrać tego wykonawcy: {rejection.reason}.")
+    _close(session, outbox, row, REPLACED, "replaced", now)
+    people = list(world.providers.values())
+    option = feasible_options(need, [provider], distance_km, settings.weights, Funnel())[0]
+    explanation = _explanation(need, volunteer_id, people, settings, source="staff", km=round(option.km, 2),
+                               terms=_terms(option, need, settings), runner_up=None)
+    new = _create(session, outbox, world, row["need_id"], volunteer_id, now, explanation, _price(option, settings))
+    approve(session, outbox, new["id"], reviewer, now, settings)
+    return new
+
+
+def _terms(o: Option, need: Need, settings: Settings) -> dict[str, int]:
+    return {"distance": o.distance, "load": marginal_load_cost(o.provider, 0, settings.weights),
+            "continuity": o.continuity, "urgency": settings.weights.unmet_penalty.get(need.urgency, 0), "deficit": 0}
+
+
+# --- offer cascade ------------------------------------------------------------------------------
+
+def _offer(session: Session, outbox: Outbox, row: Any, now: datetime, settings: Settings) -> None:
+    deadline = now + (settings.urgent_offer_deadline if row["urgent"] else settings.offer_deadline)
+    _set(session, row, now, status=OFFERED, deadline=deadline)
+    outbox.add(session, schemas.TOPIC, "MatchOffered", row["need_id"], {
+        **_ids(row), "deadline": deadline.isoformat(), "urgent": bool(row["urgent"]), "category": row["category"],
+        "village": row["village"], "window_start": row["window_start"].isoformat()})
+
+
+def refill(session: Session, outbox: Outbox, need_id: str, now: datetime, settings: Settings) -> None:
+    """Keep the need's cascade going: enough offers out (k at once when urgent), the rest told it is covered.
+
+    When nobody is left to ask, the need goes back to the solver, whose next proposal staff review again.
+    """
+    world = load_world(session, now, settings)
+    need = world.needs.get(need_id)
+    if need is None or need["status"] != "open":
+        return
+    accepted = len(world.active(need_id, (ACCEPTED,)))
+    if accepted >= need["slots"]:
+        for row in world.active(need_id, (PROPOSED, APPROVED, OFFERED)):
+            _close(session, outbox, row, CANCELLED, "covered", now)
+        return
+    missing = need["slots"] - accepted
+    target = max(missing, settings.urgent_parallel) if need["urgent"] else missing
+    waiting = len(world.active(need_id, (PROPOSED, APPROVED, OFFERED)))
+    if target > waiting and need["window_end"] > now:
+        for provider_id, option in next_candidates(world, need_id, target - waiting, settings):
+            explanation = _explanation(world.domain_need(need_id), provider_id, list(world.providers.values()),
+                                       settings, source="cascade", km=round(option.km, 2),
+                                       terms=_terms(option, option.need, settings), runner_up=None)
+            new = _create(session, outbox, world, need_id, provider_id, now, explanation, _price(option, settings))
+            _set(session, new, now, status=APPROVED, reviewer=CASCADE_REVIEWER)
+            outbox.add(session, schemas.TOPIC, "MatchApproved", need_id, {**_ids(new), "reviewer": CASCADE_REVIEWER})
+            _offer(session, outbox, new, now, settings)
+            world.providers[provider_id] = replace(world.providers[provider_id],
+                                                   open_tasks=world.providers[provider_id].open_tasks + 1)
+    if not session.execute(sa.select(proposals.c.id).where(
+            proposals.c.need_id == need_id, proposals.c.status.in_((OFFERED, PROPOSED)))).first():
+        mark_dirty(session, urgent=bool(need["urgent"]))
+
+
+def next_candidates(world: World, need_id: str, count: int, settings: Settings) -> list[tuple[str, Option]]:
+    """The best providers not yet asked, by the solver's own price (travel, load, continuity)."""
+    asked = {m["volunteer_id"] for m in world.matches.get(need_id, []) if m["status"] not in (REPLACED,)}
+    need = world.domain_need(need_id)
+    need = replace(need, declined_by=need.declined_by | frozenset(asked))
+    options = feasible_options(need, list(world.providers.values()), distance_km, settings.weights, Funnel())
+    ranked = sorted(options, key=lambda o: (_price(o, settings), o.km, o.provider.id))
+    return [(o.provider.id, o) for o in ranked[:count]]
+
+
+def respond(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, response: str, reason: str,
+            now: datetime, settings: Settings) -> bool:
+    """A provider's answer to an offer. Answers to offers no longer open (covered, expired) change nothing."""
+    row = session.execute(sa.select(proposals).where(proposals.c.id == match_id)).mappings().first()
+    if row is None or row["status"] != OFFERED or row["volunteer_id"] != volunteer_id:
+        return False
+    if response == "accept":
+        _set(session, row, now, status=ACCEPTED)
+        outbox.add(session, schemas.TOPIC, "MatchAccepted", row["need_id"], _ids(row))
+    else:
+        _set(session, row, now, status=DECLINED, decision_reason=reason[:500])
+        outbox.add(session, schemas.TOPIC, "MatchDeclined", row["need_id"], {**_ids(row), "reason": reason[:500]})
+    refill(session, outbox, row["need_id"], now, settings)
+    return True
+
+
+def expire_offers(session: Session, outbox: Outbox, now: datetime, settings: Settings) -> int:
+    rows = session.execute(sa.select(proposals).where(proposals.c.status == OFFERED, proposals.c.deadline <= now)
+                           .order_by(proposals.c.deadline)).mappings().all()
+    for row in rows:
+        _set(session, row, now, status=EXPIRED)
+        outbox.add(session, schemas.TOPIC, "MatchExpired", row["need_id"], _ids(row))
+    for need_id in sorted({r["need_id"] for r in rows}):
+        refill(session, outbox, need_id, now, settings)
+    return len(rows)
+
+
+# --- changes in the world that undo matches -------------------------------------------------------
+
+def recheck_volunteer(session: Session, outbox: Outbox, volunteer_id: str, reason: str, now: datetime,
+                      settings: Settings) -> int:
+    """After a pause, a withdrawn offer or an expired credential: cancel the matches that no longer hold."""
+    world = load_world(session, now, settings)
+    provider = world.providers.get(volunteer_id)
+    broken = []
+    for need_id, rows in world.matches.items():
+        for row in rows:
+            if row["volunteer_id"] != volunteer_id or row["status"] not in ACTIVE or need_id not in world.needs:
+                continue
+            need = projection.need_from_row(world.needs[need_id])
+            if provider is None or first_rejection(Candidate(need, provider, distance_km(need, provider)),
+                                                   RECHECK_RULES) is not None:
+                broken.append(row)
+    return _cancel_and_rematch(session, outbox, broken, reason, now, settings)
+
+
+def recheck_need(session: Session, outbox: Outbox, need_id: str, now: datetime, settings: Settings) -> int:
+    world = load_world(session, now, settings)
+    if need_id not in world.needs:
+        return 0
+    need = projection.need_from_row(world.needs[need_id])
+    broken = [row for row in world.active(need_id)
+              if (p := world.providers.get(row["volunteer_id"])) is None
+              or first_rejection(Candidate(need, p, distance_km(need, p)), RECHECK_RULES) is not None]
+    return _cancel_and_rematch(session, outbox, broken, "need_updated", now, settings)
+
+
+def _cancel_and_rematch(session: Session, outbox: Outbox, rows: list[Any], reason: str, now: datetime,
+                        settings: Settings) -> int:
+    in_cascade = set()
+    for row in rows:
+        if row["status"] in COMMITTED:
+            in_cascade.add(row["need_id"])
+        _close(session, outbox, row, CANCELLED, reason, now)
+    for need_id in sorted(in_cascade):
+        refill(session, outbox, need_id, now, settings)
+    mark_dirty(session)
+    return len(rows)
+
+
+def cancel_need(session: Session, outbox: Outbox, need_id: str, now: datetime) -> None:
+    for row in session.execute(sa.select(proposals).where(proposals.c.need_id == need_id,
+                                                          proposals.c.status.in_(ACTIVE))).mappings().all():
+        _close(session, outbox, row, CANCELLED, "need_cancelled", now)
+    session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id == need_id))
+
+
+def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float | None, now: datetime) -> None:
+    need = session.execute(sa.select(open_needs).where(open_needs.c.need_id == need_id)).mappings().first()
+    for row in session.execute(sa.select(proposals).where(proposals.c.need_id == need_id,
+                                                          proposals.c.status.in_(ACTIVE))).mappings().all():
+        if row["status"] == ACCEPTED:
+            spent = hours if hours is not None else (need["duration_minutes"] / 60 if need else 0.0)
+            _set(session, row, now, status=COMPLETED)
+            outbox.add(session, schemas.TOPIC, "MatchCompleted", need_id, {**_ids(row), "hours": spent})
+        else:
+            _close(session, outbox, row, CANCELLED, "need_completed", now)
+    session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id == need_id))

@@ -1,0 +1,82 @@
+"""Staff forms of the review queue (Flask-WTF, CSRF) and the Polish words the pages use."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from services.matching import rules
+
+RULES_PL = {
+    "provider_not_paused": "przerwa w działalności wykonawcy",
+    "provider_verified": "wykonawca niezweryfikowany przez CUS",
+    "not_declined_before": "odmówił lub nie odpowiedział wcześniej / już obsługuje tę potrzebę",
+    "category_offered": "nie oferuje pomocy w tej kategorii",
+    "kamilka_gate": "brak aktualnej weryfikacji Kamilka (ochrona małoletnich)",
+    "neighbour_services_only_by_paid_neighbours": "usługi sąsiedzkie tylko przez opiekuna sąsiedzkiego",
+    "no_personal_care_by_volunteers": "czynności opiekuńcze tylko przez opiekuna sąsiedzkiego",
+    "no_installation_work": "instalacje gazowe i elektryczne — tylko fachowiec",
+    "driving_licence_and_car_for_transport": "brak prawa jazdy lub samochodu",
+    "confidentiality_authorisation_for_paperwork": "brak upoważnienia do danych",
+    "required_credentials_in_date": "brak wymaganych, aktualnych uprawnień",
+    "skills_present": "brak wymaganych umiejętności",
+    "language_spoken": "nie mówi w języku osoby wspieranej",
+    "within_area": "poza obszarem działania",
+    "time_windows_overlap": "brak wspólnego terminu",
+    "weekly_hours_left": "wyczerpany tygodniowy limit godzin",
+    "open_tasks_left": "maksymalna liczba otwartych zadań",
+}
+assert set(RULES_PL) == {r.__name__ for r in rules.RULES}, "every rule needs a Polish name"
+
+TERMS_PL = {
+    "distance": "dojazd (koszt)",
+    "load": "obciążenie wykonawcy (koszt)",
+    "continuity": "ten sam wykonawca co wcześniej (bonus)",
+    "urgency": "waga pilności (kara za brak pomocy)",
+    "deficit": "wyrównanie dla miejscowości i kategorii (bonus)",
+}
+
+STATUSES_PL = {
+    "proposed": "do przeglądu", "approved": "zatwierdzona", "offered": "zaproponowana wykonawcy",
+    "accepted": "przyjęta", "completed": "wykonana", "rejected": "odrzucona", "replaced": "zastąpiona",
+    "declined": "odmowa wykonawcy", "expired": "brak odpowiedzi w terminie", "cancelled": "anulowana",
+}
+
+REASONS_PL = {
+    "covered": "potrzeba jest już obsłużona",
+    "replaced": "zastąpiona lepszą propozycją lub wyborem personelu",
+    "need_cancelled": "potrzeba odwołana",
+    "need_completed": "potrzeba zakończona",
+    "need_updated": "potrzeba zmieniona — wykonawca nie spełnia już warunków",
+    "volunteer_paused": "wykonawca zawiesił działalność",
+    "volunteer_updated": "dane wykonawcy zmienione — nie spełnia już warunków",
+    "volunteer_erased": "dane wykonawcy usunięte",
+    "credential_expired": "wygasło uprawnienie wykonawcy",
+    "credential_changed": "zmiana uprawnień wykonawcy",
+    "offer_withdrawn": "wykonawca wycofał ofertę",
+    "offer_changed": "zmiana oferty wykonawcy",
+}
+
+SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "wybór personelu"}
+
+
+class ApproveForm(FlaskForm):
+    reviewer = StringField("Zatwierdzający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField("Powód odrzucenia", validators=[
+        DataRequired(message="Podaj powód odrzucenia."),
+        Length(min=3, max=500, message="Powód musi mieć od 3 do 500 znaków.")])
+    reviewer = StringField("Odrzucający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+
+
+class PickForm(FlaskForm):
+    volunteer_id = SelectField("Inny kandydat", validators=[DataRequired(message="Wybierz kandydata.")],
+                               choices=[])
+    reviewer = StringField("Wybierający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+
+
+class ModerationForm(FlaskForm):
+    mode = SelectField("Tryb moderacji", choices=[("review", "przegląd przez personel"), ("auto", "automatycznie")],
+                       validators=[DataRequired(message="Wybierz tryb.")])

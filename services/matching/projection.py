@@ -1,0 +1,269 @@
+"""The matching projection: open needs, providers and their offers, built from needs/volunteers events.
+
+`apply` is the only writer of the projection tables. Every applied event is also kept verbatim in
+`applied_events`, so `rebuild` can throw the projection away and replay it exactly (the bus keeps no
+history we could replay). `load_world` turns the projection into the matcher's domain objects.
+Consumption is tolerant: fields a producer does not send yet take the agreed defaults.
+"""
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.matching.db import PROJECTION, applied_events, offers, open_needs, providers
+from services.matching.rules import CAR, Credential, Need, Point, Provider, TimeWindow
+from wspolnota import reference
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+# Requirement and credential codes on the bus (docs/events.md) → codes of the rules.
+CODE_ALIASES = {"own_car": CAR}
+DEFAULT_HOURS_PER_WEEK = 10.0
+DEFAULT_MAX_OPEN_TASKS = 3
+
+
+def rule_code(kind: str) -> str:
+    return CODE_ALIASES.get(kind, kind)
+
+
+def _dt(value: str | None) -> datetime | None:
+    return None if value is None else datetime.fromisoformat(value)
+
+
+# --- applying events ----------------------------------------------------------------------------
+
+def _need_values(d: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "category": d["category"], "village": d["village"],
+        "window_start": _dt(d["window_start"]), "window_end": _dt(d["window_end"]),
+        "duration_minutes": d["duration_minutes"], "urgent": bool(d.get("urgent", False)),
+        "slots": int(d.get("slots", 1)), "resident_ref": d.get("resident_ref"),
+        "requirements": list(d.get("requirements") or []), "involves_minor": bool(d.get("involves_minor", False)),
+        "language": d.get("language") or "pl", "plan_ref": d.get("plan_ref"), "series_id": d.get("series_id"),
+        "continuity": bool(d.get("continuity", False)), "moderation": d.get("moderation") or "review",
+        "urgency": "urgent" if d.get("urgent") else (d.get("urgency") or "normal"),
+    }
+
+
+def _upsert(session: Session, table: sa.Table, key: str, key_value: str, values: dict[str, Any]) -> None:
+    updated = session.execute(sa.update(table).where(table.c[key] == key_value).values(**values))
+    if updated.rowcount == 0:
+        session.execute(sa.insert(table).values(**{key: key_value, **values}))
+
+
+def need_registered(session: Session, d: dict[str, Any]) -> None:
+    _upsert(session, open_needs, "need_id", d["need_id"], {**_need_values(d), "status": "open"})
+
+
+def need_updated(session: Session, d: dict[str, Any]) -> None:
+    current = session.execute(sa.select(open_needs.c.status).where(open_needs.c.need_id == d["need_id"])).scalar()
+    _upsert(session, open_needs, "need_id", d["need_id"], {**_need_values(d), "status": current or "open"})
+
+
+def _need_status(status: str) -> Callable[[Session, dict[str, Any]], None]:
+    def apply(session: Session, d: dict[str, Any]) -> None:
+        session.execute(sa.update(open_needs).where(open_needs.c.need_id == d["need_id"]).values(status=status))
+    return apply
+
+
+def _credentials(raw: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    return [{"kind": rule_code(c["kind"]), "valid_from": c.get("valid_from"), "valid_until": c.get("valid_until")}
+            for c in raw or ()]
+
+
+def volunteer_registered(session: Session, d: dict[str, Any]) -> None:
+    row = session.execute(sa.select(providers).where(providers.c.volunteer_id == d["volunteer_id"])).mappings().first()
+    values: dict[str, Any] = dict(row) if row else {
+        "provider_type": "volunteer", "villages": [], "verified": True, "paused": False, "erased": False,
+        "credentials": []}
+    values.pop("volunteer_id", None)
+    for name in ("provider_type", "villages", "home_village", "radius_km", "languages", "skills",
+                 "capacity_hours_per_week", "max_open_tasks", "verified", "paused"):
+        if d.get(name) is not None:  # absent or null: the producer does not know the field (yet)
+            values[name] = d[name]
+    if d.get("credentials") is not None:
+        values["credentials"] = _credentials(d["credentials"])
+    _upsert(session, providers, "volunteer_id", d["volunteer_id"], values)
+
+
+def _set_provider(**values: Any) -> Callable[[Session, dict[str, Any]], None]:
+    def apply(session: Session, d: dict[str, Any]) -> None:
+        session.execute(sa.update(providers).where(providers.c.volunteer_id == d["volunteer_id"]).values(**values))
+    return apply
+
+
+def _provider_credentials(session: Session, volunteer_id: str) -> list[dict[str, Any]] | None:
+    return session.execute(sa.select(providers.c.credentials)
+                           .where(providers.c.volunteer_id == volunteer_id)).scalar()
+
+
+def credential_recorded(session: Session, d: dict[str, Any]) -> None:
+    held = _provider_credentials(session, d["volunteer_id"])
+    if held is None:
+        return
+    kind = rule_code(d["kind"])
+    held = [c for c in held if c["kind"] != kind] + _credentials([{**d, "kind": kind}])
+    _set_provider(credentials=held)(session, d)
+
+
+def credential_expired(session: Session, d: dict[str, Any]) -> None:
+    held = _provider_credentials(session, d["volunteer_id"])
+    if held is not None:
+        kind = rule_code(d["kind"])
+        _set_provider(credentials=[c for c in held if c["kind"] != kind])(session, d)
+
+
+def offer_published(session: Session, d: dict[str, Any]) -> None:
+    _upsert(session, offers, "offer_id", d["offer_id"], {
+        "volunteer_id": d["volunteer_id"], "categories": d["categories"], "villages": d["villages"],
+        "available_from": _dt(d["available_from"]), "available_to": _dt(d["available_to"]),
+        "weekly_slots": d.get("weekly_slots"), "status": "published"})
+
+
+def offer_withdrawn(session: Session, d: dict[str, Any]) -> None:
+    session.execute(sa.update(offers).where(offers.c.offer_id == d["offer_id"]).values(status="withdrawn"))
+
+
+def volunteer_erased(session: Session, d: dict[str, Any]) -> None:
+    _set_provider(erased=True, credentials=[], skills=None, languages=None)(session, d)
+    session.execute(sa.update(offers).where(offers.c.volunteer_id == d["volunteer_id"]).values(status="withdrawn"))
+
+
+PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
+    "NeedRegistered": need_registered,
+    "NeedUpdated": need_updated,
+    "NeedCancelled": _need_status("cancelled"),
+    "NeedCompleted": _need_status("completed"),
+    "VolunteerRegistered": volunteer_registered,
+    "VolunteerUpdated": volunteer_registered,
+    "VolunteerPaused": _set_provider(paused=True),
+    "VolunteerResumed": _set_provider(paused=False),
+    "VolunteerErased": volunteer_erased,
+    "CredentialRecorded": credential_recorded,
+    "CredentialExpired": credential_expired,
+    "OfferPublished": offer_published,
+    "OfferWithdrawn": offer_withdrawn,
+}
+
+
+def apply(session: Session, event_id: str, event_type: str, key: str, data: dict[str, Any],
+          at: datetime) -> None:
+    """Keep the raw event, then fold it into the projection."""
+    if event_type not in PROJECTORS:
+        return
+    session.execute(sa.insert(applied_events).values(event_id=event_id, type=event_type, key=key, data=data, time=at))
+    PROJECTORS[event_type](session, data)
+
+
+def rebuild(session: Session) -> int:
+    """Empty the projection and fold every kept event into it again, in the order they were applied."""
+    for table in PROJECTION:
+        session.execute(sa.delete(table))
+    count = 0
+    for row in session.execute(sa.select(applied_events.c.type, applied_events.c.data)
+                               .order_by(applied_events.c.seq)).all():
+        PROJECTORS[row.type](session, row.data)
+        count += 1
+    return count
+
+
+# --- from the projection to the matcher's domain -----------------------------------------------
+
+def village_point(code: str | None) -> Point | None:
+    village = reference.villages().get(code or "")
+    return None if village is None else Point(village["lat"], village["lon"])
+
+
+def need_from_row(row: sa.RowMapping, **extra: Any) -> Need:
+    return Need(
+        id=row["need_id"], category=row["category"], village=row["village"],
+        windows=(TimeWindow(row["window_start"], row["window_end"]),),
+        duration_hours=row["duration_minutes"] / 60, point=village_point(row["village"]),
+        urgency=row["urgency"] or ("urgent" if row["urgent"] else "normal"), slots=row["slots"],
+        involves_minor=bool(row["involves_minor"]), language=row["language"] or "pl",
+        credentials=frozenset(rule_code(k) for k in row["requirements"] or ()),
+        beneficiary_ref=row["resident_ref"], plan_ref=row["plan_ref"], **extra)
+
+
+@dataclass
+class Availability:
+    """Free time of one provider, each window remembering the offer it came from."""
+
+    windows: list[tuple[TimeWindow, str]] = field(default_factory=list)
+    categories: set[str] = field(default_factory=set)
+    villages: set[str] = field(default_factory=set)
+
+    def offer_for(self, need: Need) -> str | None:
+        for window in need.windows:
+            for free, offer_id in self.windows:
+                if window.overlap_hours(free) >= need.duration_hours:
+                    return offer_id
+        return None
+
+
+def offer_windows(row: sa.RowMapping, now: datetime, horizon_days: int) -> list[TimeWindow]:
+    start, end = row["available_from"], row["available_to"]
+    if not row["weekly_slots"]:
+        return [TimeWindow(start, end)]
+    windows = []
+    first = max(start, now - timedelta(days=1)).astimezone(WARSAW).date()
+    last = min(end, now + timedelta(days=horizon_days)).astimezone(WARSAW).date()
+    day = first
+    while day <= last:
+        for slot in row["weekly_slots"]:
+            if int(slot["weekday"]) == day.weekday():
+                w_start = _local(day, slot["start"])
+                w_end = _local(day, slot["end"])
+                w_start, w_end = max(w_start, start), min(w_end, end)
+                if w_end > w_start:
+                    windows.append(TimeWindow(w_start, w_end))
+        day += timedelta(days=1)
+    return windows
+
+
+def _local(day: date, hhmm: str) -> datetime:
+    hours, minutes = (int(x) for x in hhmm.split(":"))
+    return datetime.combine(day, time(hours, minutes), WARSAW).astimezone(UTC)
+
+
+def availability(session: Session, now: datetime, horizon_days: int) -> dict[str, Availability]:
+    found: dict[str, Availability] = defaultdict(Availability)
+    rows = session.execute(sa.select(offers).where(offers.c.status == "published", offers.c.available_to > now)
+                           .order_by(offers.c.available_from, offers.c.offer_id)).mappings()
+    for row in rows:
+        a = found[row["volunteer_id"]]
+        a.windows += [(w, row["offer_id"]) for w in offer_windows(row, now, horizon_days)]
+        a.categories.update(row["categories"])
+        a.villages.update(row["villages"])
+    return found
+
+
+def _credential(raw: dict[str, Any]) -> Credential:
+    until, start = raw.get("valid_until"), raw.get("valid_from")
+    return Credential(raw["kind"], date.fromisoformat(until) if until else None,
+                      date.fromisoformat(start) if start else None)
+
+
+def provider_from_row(row: sa.RowMapping, free: Availability | None, hours_booked: float = 0.0,
+                      open_tasks: int = 0) -> Provider:
+    free = free or Availability()
+    home = row["home_village"] or (row["villages"][0] if row["villages"] else None)
+    return Provider(
+        id=row["volunteer_id"], type=row["provider_type"],
+        villages=frozenset(free.villages or row["villages"]),
+        radius_km=float(row["radius_km"] or 0.0),
+        availability=tuple(w for w, _ in free.windows),
+        hours_per_week=float(row["capacity_hours_per_week"] or DEFAULT_HOURS_PER_WEEK),
+        max_open_tasks=int(row["max_open_tasks"] or DEFAULT_MAX_OPEN_TASKS),
+        point=village_point(home), hours_booked=hours_booked, open_tasks=open_tasks,
+        paused=bool(row["paused"] or row["erased"]),
+        languages=frozenset(row["languages"] or ("pl",)), skills=frozenset(row["skills"] or ()),
+        credentials=tuple(_credential(c) for c in row["credentials"] or ()),
+        categories=frozenset(free.categories), verified=bool(row["verified"]) and not row["erased"],
+    )

@@ -1,0 +1,115 @@
+"""The matching service alone on the in-memory bus, with a clock the test moves by hand.
+
+Needs, volunteers and notify are played by the test: it publishes their events (validated with their
+own schemas) and reads what matching publishes on `matches`.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from services.matching import engine
+from services.matching.contracts import CONSUMES
+from services.matching.db import proposals
+from services.matching.handlers import handlers
+from wspolnota import config
+from wspolnota.testing import InMemorySystem
+from wspolnota.transport import encode, new_event
+
+NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
+TOMORROW_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
+SOURCES = {"needs": "needs", "volunteers": "volunteers", "notifications": "notify"}
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class MatchingService:
+    def __init__(self, workdir: Path, settings: engine.Settings | None = None):
+        self.system = InMemorySystem(workdir, services=("matching",))
+        self.service = self.system["matching"]
+        self.now = NOW
+        self.settings = settings or engine.Settings(resolve_interval=timedelta(seconds=0))
+        self.service.loop.handlers = handlers(self.service.outbox, clock=lambda: self.now, settings=self.settings)
+        self.producer = self.system.broker.producer()
+
+    # -- playing the other services -------------------------------------------------------------
+    def publish(self, topic: str, event_type: str, key: str, data: dict[str, Any]) -> None:
+        event = new_event(CONSUMES, SOURCES[topic], event_type, key, data)
+        self.producer.send(config.topic(topic), key.encode(), encode(event), [])
+        self.producer.flush()
+        self.system.pump()
+
+    def need(self, **over: Any) -> str:
+        start = over.pop("start", TOMORROW_9)
+        data = {"need_id": new_id(), "resident_ref": "R-1", "category": "ZAK", "village": "zagnansk",
+                "window_start": start.isoformat(), "window_end": (start + timedelta(hours=4)).isoformat(),
+                "duration_minutes": 60, "urgent": False, "slots": 1, **over}
+        self.publish("needs", "NeedRegistered", data["need_id"], data)
+        return data["need_id"]
+
+    def volunteer(self, village: str = "zagnansk", categories: tuple[str, ...] = ("ZAK",), offer: bool = True,
+                  **over: Any) -> str:
+        data = {"volunteer_id": new_id(), "provider_type": "volunteer", "villages": [village], "verified": True,
+                **over}
+        self.publish("volunteers", "VolunteerRegistered", data["volunteer_id"], data)
+        if offer:
+            self.offer(data["volunteer_id"], village=village, categories=categories)
+        return data["volunteer_id"]
+
+    def offer(self, volunteer_id: str, village: str = "zagnansk", categories: tuple[str, ...] = ("ZAK",),
+              **over: Any) -> str:
+        data = {"offer_id": new_id(), "volunteer_id": volunteer_id, "categories": list(categories),
+                "villages": [village], "available_from": (NOW - timedelta(days=1)).isoformat(),
+                "available_to": (NOW + timedelta(days=14)).isoformat(), **over}
+        self.publish("volunteers", "OfferPublished", volunteer_id, data)
+        return data["offer_id"]
+
+    def respond(self, match_id: str, volunteer_id: str, response: str, reason: str = "") -> None:
+        self.publish("notifications", "ProviderResponded", match_id, {
+            "match_id": match_id, "volunteer_id": volunteer_id, "response": response, "reason": reason})
+
+    # -- driving matching -------------------------------------------------------------------------
+    def tick(self) -> dict[str, int]:
+        with self.service.db.transaction() as session:
+            result = engine.tick(session, self.service.outbox, self.now, self.settings)
+        self.system.pump()
+        return result
+
+    def act(self, action: Any, *args: Any) -> Any:
+        with self.service.db.transaction() as session:
+            result = action(session, self.service.outbox, *args)
+        self.system.pump()
+        return result
+
+    def approve(self, match_id: str) -> None:
+        self.act(engine.approve, match_id, "Anna (OSL)", self.now, self.settings)
+
+    # -- what matching did ----------------------------------------------------------------------
+    def matches(self, **where: Any) -> list[sa.RowMapping]:
+        query = sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)
+        for name, value in where.items():
+            query = query.where(proposals.c[name] == value)
+        with self.service.db.engine.connect() as conn:
+            return list(conn.execute(query).mappings().all())
+
+    def match_of(self, need_id: str, status: str = "proposed") -> sa.RowMapping:
+        [row] = self.matches(need_id=need_id, status=status)
+        return row
+
+    def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
+        found = []
+        for message in self.system.broker.messages(config.topic("matches")):
+            body = json.loads(message.value)
+            if event_type is None or body["type"] == event_type:
+                found.append({"type": body["type"], **body["data"]})
+        return found
+
+    def close(self) -> None:
+        self.system.close()
