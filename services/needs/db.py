@@ -1,13 +1,73 @@
-"""Needs service tables and its database (with outbox and processed_events)."""
+"""Needs service tables and its database (with outbox and processed_events).
+
+Personal data of residents lives only in `residents`; everything else refers to them by the
+pseudonymous `ref`, which is also all the bus ever sees.
+"""
 from __future__ import annotations
 
 import sqlalchemy as sa
 
 from wspolnota import config
-from wspolnota.db import Database, UtcDateTime, transport_tables
+from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
+
+residents = sa.Table(
+    "residents", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("ref", sa.String(64), nullable=False, unique=True),  # pseudonymous id used everywhere else
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(300), nullable=False),
+    sa.Column("village", sa.String(40), nullable=False),
+    sa.Column("phone", sa.String(40), nullable=False, server_default=""),
+    sa.Column("email", sa.String(200), nullable=False, server_default=""),
+    sa.Column("preferred_channel", sa.String(20), nullable=False),
+    sa.Column("notes", sa.Text, nullable=False, server_default=""),
+    sa.Column("legal_basis", sa.String(40), nullable=False),
+    sa.Column("consent_date", sa.Date, nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),  # read | create | update
+    sa.Column("subject", sa.String(20), nullable=False),  # resident | need
+    sa.Column("subject_id", sa.String(64), nullable=False),
+    sa.Column("fields", sa.String(500), nullable=False),
+    sa.Column("purpose", sa.String(200), nullable=False),  # the page or endpoint that showed the data
+    sa.Index("ix_audit_subject", "subject", "subject_id"),
+)
+
+support_packages = sa.Table(
+    "support_packages", metadata,
+    sa.Column("plan_ref", sa.String(64), primary_key=True),
+    sa.Column("resident_ref", sa.String(64), nullable=False),
+    sa.Column("village", sa.String(40), nullable=False),
+    sa.Column("start_date", sa.Date, nullable=False),
+    sa.Column("end_date", sa.Date, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # open | closed
+    sa.Column("note", sa.Text, nullable=False, server_default=""),
+    sa.Column("opened_at", UtcDateTime, nullable=False),
+    sa.Column("closed_at", UtcDateTime, nullable=True),
+    sa.Column("close_reason", sa.String(500), nullable=False, server_default=""),
+)
+
+series = sa.Table(
+    "need_series", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("plan_ref", sa.String(64), nullable=True),
+    sa.Column("weekdays", sa.String(20), nullable=False),  # "0,2,4"
+    sa.Column("time_from", sa.String(5), nullable=False),
+    sa.Column("time_to", sa.String(5), nullable=False),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("until", sa.Date, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
 
 needs = sa.Table(
     "needs", metadata,
@@ -24,7 +84,56 @@ needs = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("urgency", sa.String(10), nullable=False, server_default="normal"),
+    sa.Column("requirements", sa.String(300), nullable=False, server_default=""),  # resolved codes, "a,b"
+    sa.Column("explicit_requirements", sa.String(300), nullable=False, server_default=""),
+    sa.Column("waived_requirements", sa.String(300), nullable=False, server_default=""),
+    sa.Column("involves_minor", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("language", sa.String(2), nullable=False, server_default="pl"),
+    sa.Column("continuity", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("moderation", sa.String(10), nullable=False, server_default="review"),
+    sa.Column("source", sa.String(20), nullable=False, server_default="staff_form"),
+    sa.Column("plan_ref", sa.String(64), nullable=True),
+    sa.Column("series_id", sa.String(36), nullable=True),
+    sa.Column("cancel_reason", sa.String(500), nullable=False, server_default=""),
+    sa.Column("hours_delivered", sa.Float, nullable=False, server_default="0"),
+    sa.Column("visits_delivered", sa.Integer, nullable=False, server_default="0"),
     sa.Index("ix_needs_status", "status"),
+    sa.Index("ix_needs_plan", "plan_ref"),
+    sa.Index("ix_needs_series", "series_id"),
+    sa.Index("ix_needs_created", "created_at"),
+)
+
+# Matches of a need as the matching service reports them (ids only, no personal data).
+need_matches = sa.Table(
+    "need_matches", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False, server_default=""),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("was_accepted", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("hours", sa.Float, nullable=False, server_default="0"),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+# The need's history shown on its page: every change and every match event, in order.
+timeline = sa.Table(
+    "need_timeline", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("need_id", sa.String(36), nullable=False, index=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("kind", sa.String(40), nullable=False),  # event type or staff action
+    sa.Column("actor", sa.String(200), nullable=False),
+    sa.Column("status_after", sa.String(20), nullable=False),
+    sa.Column("detail", sa.String(1000), nullable=False, server_default=""),
+)
+
+# A form or API submission key seen once: a second submit of the same form stores nothing.
+submissions = sa.Table(
+    "submissions", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
 

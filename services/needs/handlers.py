@@ -1,42 +1,470 @@
-"""Needs service use cases: register a need (API/forms) and follow match events."""
+"""Needs service use cases (API, forms, seed) and the match events it follows.
+
+Every use case runs inside the caller's unit of work (`db.transaction()`): the domain change, its
+timeline entry, its audit entry and its outbox event commit together or not at all.
+"""
 from __future__ import annotations
 
+import logging
+import secrets
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy.orm import Session
 
 from services.matching import schemas as match_schemas
-from services.needs import schemas
-from services.needs.db import needs
+from services.needs import audit, model, schemas
+from services.needs.db import need_matches, needs, residents, series, submissions, support_packages, timeline
+from wspolnota import reference
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
+log = logging.getLogger("services.needs")
+
+MATCHING = "serwis dopasowań"
+RESIDENT_PII = ("name", "address", "phone", "email", "notes", "preferred_channel")
+
+
+# --- errors the web layer turns into answers ----------------------------------------------------------
+class NotFound(Exception):
+    pass
+
+
+class Invalid(Exception):
+    """Business validation that needs the database: field → Polish message."""
+
+    def __init__(self, errors: dict[str, str]):
+        super().__init__(errors)
+        self.errors = errors
+
+
+class DuplicateSubmission(Exception):
+    def __init__(self, need_id: str):
+        super().__init__(need_id)
+        self.need_id = need_id
+
+
+# --- match events this service follows ------------------------------------------------------------------
+class _MatchEvent(Schema):
+    """Tolerant reading of a match event whose schema the matching service has not published yet."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    match_id = fields.String(required=True)
+    need_id = fields.String(required=True)
+    volunteer_id = fields.String(load_default="")
+    reason = fields.String(load_default="")
+
+
+class _MatchCompleted(_MatchEvent):
+    hours = fields.Float(load_default=0.0)
+
+
+MATCH_STATUS = {"MatchProposed": "proposed", "MatchApproved": "approved", "MatchRejected": "rejected",
+                "MatchOffered": "offered", "MatchAccepted": "accepted", "MatchDeclined": "declined",
+                "MatchExpired": "expired", "MatchCancelled": "cancelled", "MatchCompleted": "completed"}
+_FALLBACK = {name: (_MatchCompleted if name == "MatchCompleted" else _MatchEvent) for name in MATCH_STATUS}
+
 PUBLISHES = Catalog(schemas.EVENTS)
-CONSUMES = Catalog(match_schemas.EVENTS)
+# matching's own schemas win; the fallback only covers events it has not defined yet
+CONSUMES = Catalog({k: v for k, v in _FALLBACK.items() if k not in match_schemas.EVENTS}, match_schemas.EVENTS)
 SUBSCRIPTIONS = [match_schemas.TOPIC]
 
 
-def register_need(session: Session, outbox: Outbox, data: dict[str, Any]) -> dict[str, Any]:
-    now = datetime.now(UTC)
-    row = {**data, "id": str(uuid.uuid4()), "status": "open", "created_at": now, "updated_at": now}
-    session.execute(sa.insert(needs).values(**row))
-    outbox.add(session, schemas.TOPIC, "NeedRegistered", row["id"], {
+# --- helpers ----------------------------------------------------------------------------------------------
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _codes(value: str | None) -> list[str]:
+    return [c for c in (value or "").split(",") if c]
+
+
+def need_payload(row: dict[str, Any]) -> dict[str, Any]:
+    """The need as the bus sees it: no names, no description."""
+    return {
         "need_id": row["id"], "resident_ref": row["resident_ref"], "category": row["category"],
         "village": row["village"], "window_start": row["window_start"].isoformat(),
         "window_end": row["window_end"].isoformat(), "duration_minutes": row["duration_minutes"],
-        "urgent": row["urgent"], "slots": row["slots"],
-    })
+        "urgent": row["urgency"] == "urgent", "urgency": row["urgency"], "slots": row["slots"],
+        "requirements": _codes(row["requirements"]), "involves_minor": row["involves_minor"],
+        "language": row["language"], "plan_ref": row["plan_ref"], "series_id": row["series_id"],
+        "continuity": row["continuity"], "moderation": row["moderation"],
+    }
+
+
+def note(session: Session, need_id: str, kind: str, status_after: str, detail: str = "",
+         actor: str | None = None) -> None:
+    session.execute(sa.insert(timeline).values(need_id=need_id, at=_now(), kind=kind,
+                                               actor=actor or audit.current_actor(),
+                                               status_after=status_after, detail=detail[:1000]))
+
+
+def get_need(session: Session, need_id: str, for_update: bool = False) -> dict[str, Any]:
+    query = sa.select(needs).where(needs.c.id == need_id)
+    if for_update:
+        query = query.with_for_update()
+    row = session.execute(query).mappings().first()
+    if row is None:
+        raise NotFound(need_id)
+    return dict(row)
+
+
+def _check_submission(session: Session, key: str | None) -> None:
+    """A form or API call seen before stores nothing (a race ends in the primary key's IntegrityError)."""
+    if key:
+        seen = session.execute(sa.select(submissions.c.need_id).where(submissions.c.key == key[:64])).scalar()
+        if seen:
+            raise DuplicateSubmission(seen)
+
+
+def _remember_submission(session: Session, key: str | None, need_id: str) -> None:
+    if key:
+        session.execute(sa.insert(submissions).values(key=key[:64], need_id=need_id, created_at=_now()))
+
+
+def _terms(data: dict[str, Any]) -> dict[str, Any]:
+    """Columns that follow from a validated body: urgency, minors, requirements, continuity."""
+    urgency = data.get("urgency") or ("urgent" if data.get("urgent") else "normal")
+    minor = model.involves_minor(data["category"], data.get("involves_minor", False))
+    explicit, waived = data.get("requirements", []), data.get("waived_requirements", [])
+    resolved = model.resolve_requirements(data["category"], minor, explicit, waived)
+    continuity = data.get("continuity")
+    if continuity is None:
+        continuity = bool(reference.categories()[data["category"]]["rules"].get("continuity"))
+    return {"urgency": urgency, "urgent": urgency == "urgent", "involves_minor": minor,
+            "requirements": ",".join(resolved), "explicit_requirements": ",".join(sorted(set(explicit))),
+            "waived_requirements": ",".join(sorted(set(waived))), "continuity": continuity}
+
+
+def _package(session: Session, plan_ref: str) -> dict[str, Any] | None:
+    row = session.execute(sa.select(support_packages).where(support_packages.c.plan_ref == plan_ref)).mappings().first()
+    return dict(row) if row else None
+
+
+def _check_plan(session: Session, plan_ref: str | None, until: date | None = None) -> None:
+    if not plan_ref:
+        return
+    package = _package(session, plan_ref)
+    if package is None:
+        if until is not None:
+            raise Invalid({"plan_ref": "Nie ma pakietu wsparcia (IPUS) o tym numerze; najpierw go otwórz."})
+        return  # a one-off need may cite a plan the case system has not opened here
+    if package["status"] != "open":
+        raise Invalid({"plan_ref": "Ten pakiet wsparcia jest już zamknięty."})
+    if until is not None and until > package["end_date"]:
+        raise Invalid({"recurrence.until": f"Powtarzanie nie może wykraczać poza koniec planu "
+                                           f"({package['end_date'].strftime('%d.%m.%Y')})."})
+
+
+# --- needs ------------------------------------------------------------------------------------------------
+def _insert_need(session: Session, outbox: Outbox, data: dict[str, Any], start: datetime, end: datetime,
+                 series_id: str | None, actor: str) -> dict[str, Any]:
+    now = _now()
+    row = {
+        "id": str(uuid.uuid4()), "resident_ref": data["resident_ref"], "category": data["category"],
+        "village": data["village"], "description": data.get("description", ""), "window_start": start,
+        "window_end": end, "duration_minutes": data["duration_minutes"], "slots": data.get("slots", 1),
+        "status": model.OPEN, "created_at": now, "updated_at": now, "language": data.get("language", "pl"),
+        "moderation": data.get("moderation", "review"), "source": data.get("source", "case_system"),
+        "plan_ref": data.get("plan_ref"), "series_id": series_id, "cancel_reason": "",
+        "hours_delivered": 0.0, "visits_delivered": 0, **_terms(data),
+    }
+    session.execute(sa.insert(needs).values(**row))
+    note(session, row["id"], "NeedRegistered", model.OPEN, f"źródło: {schemas.SOURCE_PL[row['source']]}", actor)
+    outbox.add(session, schemas.TOPIC, "NeedRegistered", row["id"], need_payload(row))
     return row
 
 
-def on_match_proposed(session: Session, event: Event) -> None:
-    session.execute(sa.update(needs).where(needs.c.id == event.data["need_id"], needs.c.status == "open")
-                    .values(status="proposed", updated_at=datetime.now(UTC)))
+def register_need(session: Session, outbox: Outbox, data: dict[str, Any], submission_key: str | None = None,
+                  actor: str | None = None) -> dict[str, Any]:
+    """A one-off need (body already validated by schemas.NeedCreate)."""
+    _check_submission(session, submission_key)
+    _check_plan(session, data.get("plan_ref"))
+    row = _insert_need(session, outbox, data, data["window_start"], data["window_end"], None,
+                       actor or audit.current_actor())
+    _remember_submission(session, submission_key, row["id"])
+    return row
+
+
+def register_series(session: Session, outbox: Outbox, data: dict[str, Any], submission_key: str | None = None,
+                    actor: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+    """A weekly pattern inside a support package, expanded into one need per occurrence."""
+    rec = data["recurrence"]
+    _check_submission(session, submission_key)
+    _check_plan(session, data["plan_ref"], rec["until"])
+    package = _package(session, data["plan_ref"])
+    pattern = model.WeeklyPattern(tuple(sorted(set(rec["weekdays"]))), rec["time_from"], rec["time_to"],
+                                  rec["starts_on"], rec["until"])
+    try:
+        windows = model.expand(pattern, data["duration_minutes"], package["end_date"] if package else None)
+    except model.WindowError as err:
+        field = err.field if err.field == "duration_minutes" else f"recurrence.{err.field}"
+        raise Invalid({field: err.message}) from err
+    if (data.get("urgency") or ("urgent" if data.get("urgent") else "normal")) == "urgent":
+        raise Invalid({"urgency": "Potrzeba cykliczna nie może być pilna; zgłoś pilną wizytę osobno."})
+    series_id = str(uuid.uuid4())
+    session.execute(sa.insert(series).values(
+        id=series_id, plan_ref=data["plan_ref"], weekdays=",".join(map(str, pattern.weekdays)),
+        time_from=pattern.time_from.strftime("%H:%M"), time_to=pattern.time_to.strftime("%H:%M"),
+        starts_on=pattern.starts_on, until=pattern.until, created_at=_now()))
+    actor = actor or audit.current_actor()
+    rows = [_insert_need(session, outbox, data, start, end, series_id, actor) for start, end in windows]
+    _remember_submission(session, submission_key, rows[0]["id"])
+    return series_id, rows
+
+
+def update_need(session: Session, outbox: Outbox, need_id: str, changes: dict[str, Any],
+                actor: str | None = None) -> dict[str, Any]:
+    """Edit a need that is still open; the whole result is validated as a new need would be."""
+    row = get_need(session, need_id, for_update=True)
+    model.check_editable(row["status"])
+    merged = {
+        "resident_ref": row["resident_ref"], "category": row["category"], "village": row["village"],
+        "description": row["description"], "duration_minutes": row["duration_minutes"],
+        "urgency": row["urgency"], "slots": row["slots"], "involves_minor": row["involves_minor"],
+        "requirements": _codes(row["explicit_requirements"]), "waived_requirements": _codes(row["waived_requirements"]),
+        "continuity": row["continuity"], "moderation": row["moderation"], "source": row["source"],
+        "plan_ref": row["plan_ref"], "language": row["language"],
+        "window_start": row["window_start"].isoformat(), "window_end": row["window_end"].isoformat(),
+    }
+    for key, value in changes.items():
+        merged[key] = value.isoformat() if isinstance(value, datetime) else value
+    if "involves_minor" not in changes and "category" in changes:
+        merged["involves_minor"] = False  # re-derived from the new category (KOR always involves minors)
+    errors = schemas.NeedCreate().validate(merged)
+    if errors:
+        raise Invalid({k: " ".join(v) if isinstance(v, list) else str(v) for k, v in errors.items()})
+    data = schemas.NeedCreate().load(merged)
+    values = {
+        "category": data["category"], "village": data["village"], "description": data["description"],
+        "window_start": data["window_start"], "window_end": data["window_end"],
+        "duration_minutes": data["duration_minutes"], "slots": data["slots"], "moderation": data["moderation"],
+        "updated_at": _now(), **_terms(data),
+    }
+    values.pop("urgent")
+    values["urgent"] = values["urgency"] == "urgent"
+    changed = sorted(k for k, v in values.items() if k != "updated_at" and row.get(k) != v)
+    session.execute(sa.update(needs).where(needs.c.id == need_id).values(**values))
+    row.update(values)
+    note(session, need_id, "NeedUpdated", row["status"], "zmieniono: " + ", ".join(changed) if changed else "", actor)
+    outbox.add(session, schemas.TOPIC, "NeedUpdated", need_id, need_payload(row))
+    return row
+
+
+def change_status(session: Session, outbox: Outbox, need_id: str, target: str, reason: str = "",
+                  actor: str | None = None) -> dict[str, Any]:
+    """A status change made by staff; the lifecycle decides (InvalidTransition → 409)."""
+    row = get_need(session, need_id, for_update=True)
+    if row["status"] == target:
+        raise model.InvalidTransition(row["status"], target,
+                                      f"Potrzeba ma już status „{model.STATUS_PL[target]}”.")
+    model.check_transition(row["status"], target, by_staff=True)
+    values: dict[str, Any] = {"status": target, "updated_at": _now()}
+    if target == model.CANCELLED:
+        values["cancel_reason"] = reason[:500]
+    session.execute(sa.update(needs).where(needs.c.id == need_id).values(**values))
+    row.update(values)
+    note(session, need_id, f"status:{target}", target, reason, actor)
+    if target == model.CANCELLED:
+        outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {
+            "need_id": need_id, "reason": reason, "plan_ref": row["plan_ref"], "series_id": row["series_id"]})
+    elif target == model.EXPIRED:  # for matching an expired need is as gone as a cancelled one
+        outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {
+            "need_id": need_id, "reason": "expired", "plan_ref": row["plan_ref"], "series_id": row["series_id"]})
+    elif target == model.COMPLETED:
+        _completed(session, outbox, row)
+    return row
+
+
+def cancel_need(session: Session, outbox: Outbox, need_id: str, reason: str = "",
+                actor: str | None = None) -> dict[str, Any]:
+    return change_status(session, outbox, need_id, model.CANCELLED, reason, actor)
+
+
+def _completed(session: Session, outbox: Outbox, row: dict[str, Any]) -> None:
+    outbox.add(session, schemas.TOPIC, "NeedCompleted", row["id"], {
+        "need_id": row["id"], "visits": row["visits_delivered"], "hours": row["hours_delivered"],
+        "plan_ref": row["plan_ref"]})
+
+
+def timeline_of(session: Session, need_id: str) -> list[dict[str, Any]]:
+    return [dict(r) for r in session.execute(
+        sa.select(timeline).where(timeline.c.need_id == need_id).order_by(timeline.c.id)).mappings()]
+
+
+# --- match events -------------------------------------------------------------------------------------------
+def _describe(event: Event) -> str:
+    d = event.data
+    parts = [f"dopasowanie {str(d['match_id'])[:8]}"]
+    if d.get("volunteer_id"):
+        parts.append(f"wykonawca {str(d['volunteer_id'])[:8]}")
+    if d.get("hours"):
+        parts.append(f"godziny: {d['hours']}")
+    if d.get("reason"):
+        parts.append(f"powód: {d['reason']}")
+    return "; ".join(parts)
+
+
+def on_match_event(session: Session, outbox: Outbox, event: Event) -> None:
+    """Record the match's new state, move the need's status when the lifecycle allows, log it."""
+    d = event.data
+    match_status = MATCH_STATUS[event.type]
+    row = session.execute(sa.select(needs).where(needs.c.id == str(d["need_id"])).with_for_update()
+                          ).mappings().first()
+    if row is None:
+        log.info("%s for unknown need %s ignored", event.type, d["need_id"])
+        return
+    need = dict(row)
+    match_id = str(d["match_id"])
+    current = session.execute(sa.select(need_matches).where(need_matches.c.match_id == match_id)).mappings().first()
+    hours = float(d.get("hours") or 0.0) if match_status == "completed" else 0.0
+    if current is None:
+        session.execute(sa.insert(need_matches).values(
+            match_id=match_id, need_id=need["id"], volunteer_id=str(d.get("volunteer_id") or ""),
+            status=match_status, was_accepted=match_status in ("accepted", "completed"), hours=hours,
+            updated_at=_now()))
+    else:
+        session.execute(sa.update(need_matches).where(need_matches.c.match_id == match_id).values(
+            status=match_status, hours=current["hours"] + hours, updated_at=_now(),
+            was_accepted=current["was_accepted"] or match_status in ("accepted", "completed")))
+    if match_status == "completed":
+        need["visits_delivered"] += 1
+        need["hours_delivered"] += hours
+    states = [model.MatchState(m.status, m.was_accepted) for m in session.execute(
+        sa.select(need_matches.c.status, need_matches.c.was_accepted).where(need_matches.c.need_id == need["id"]))]
+    wanted = model.status_from_matches(states, need["slots"])
+    detail = _describe(event)
+    status = need["status"]
+    if wanted != status:
+        if model.may_follow_matching(status, wanted):
+            status = wanted
+        else:
+            detail += f" (status pozostaje „{model.STATUS_PL[status]}”)"
+    session.execute(sa.update(needs).where(needs.c.id == need["id"]).values(
+        status=status, updated_at=_now(), visits_delivered=need["visits_delivered"],
+        hours_delivered=need["hours_delivered"]))
+    note(session, need["id"], event.type, status, detail, actor=MATCHING)
+    if status == model.COMPLETED and need["status"] != model.COMPLETED:
+        need.update(status=status)
+        _completed(session, outbox, need)
 
 
 def handlers(outbox: Outbox) -> dict[str, Handler]:
-    return {"MatchProposed": on_match_proposed}
+    def follow(session: Session, event: Event) -> None:
+        on_match_event(session, outbox, event)
+
+    return {name: follow for name in MATCH_STATUS}
+
+
+# --- residents (personal data lives only here) ------------------------------------------------------------
+def new_resident_ref() -> str:
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    return "M-" + "".join(secrets.choice(alphabet) for _ in range(6))
+
+
+def create_resident(session: Session, data: dict[str, Any], actor: str | None = None) -> dict[str, Any]:
+    ref = data.get("ref") or new_resident_ref()
+    if session.execute(sa.select(residents.c.id).where(residents.c.ref == ref)).first():
+        raise Invalid({"ref": "Mieszkaniec o tym pseudonimie już istnieje."})
+    now = _now()
+    row = {**{k: data.get(k) for k in ("name", "address", "village", "preferred_channel", "legal_basis",
+                                        "consent_date")},
+           "phone": data.get("phone") or "", "email": data.get("email") or "", "notes": data.get("notes") or "",
+           "id": str(uuid.uuid4()), "ref": ref, "created_at": now, "updated_at": now}
+    session.execute(sa.insert(residents).values(**row))
+    audit.record(session, "create", "resident", row["id"], RESIDENT_PII, actor)
+    return row
+
+
+def read_resident(session: Session, resident_id: str, actor: str | None = None,
+                  purpose: str | None = None) -> dict[str, Any]:
+    """The resident's card; every call leaves an audit entry."""
+    row = session.execute(sa.select(residents).where(residents.c.id == resident_id)).mappings().first()
+    if row is None:
+        raise NotFound(resident_id)
+    audit.record(session, "read", "resident", resident_id, RESIDENT_PII, actor, purpose)
+    return dict(row)
+
+
+def update_resident(session: Session, resident_id: str, data: dict[str, Any], actor: str | None = None
+                    ) -> dict[str, Any]:
+    row = session.execute(sa.select(residents).where(residents.c.id == resident_id)).mappings().first()
+    if row is None:
+        raise NotFound(resident_id)
+    values = {k: v for k, v in data.items() if k != "ref"}
+    values.update(updated_at=_now())
+    session.execute(sa.update(residents).where(residents.c.id == resident_id).values(**values))
+    audit.record(session, "update", "resident", resident_id, sorted(k for k in data if k != "ref"), actor)
+    return {**dict(row), **values}
+
+
+def resident_by_ref(session: Session, ref: str) -> dict[str, Any] | None:
+    row = session.execute(sa.select(residents.c.id, residents.c.ref, residents.c.village)
+                          .where(residents.c.ref == ref)).mappings().first()
+    return dict(row) if row else None
+
+
+# --- support packages -----------------------------------------------------------------------------------
+def open_package(session: Session, outbox: Outbox, data: dict[str, Any], actor: str | None = None
+                 ) -> dict[str, Any]:
+    if _package(session, data["plan_ref"]) is not None:
+        raise Invalid({"plan_ref": "Pakiet wsparcia o tym numerze już istnieje."})
+    row = {**data, "status": "open", "opened_at": _now(), "closed_at": None, "close_reason": "",
+           "note": data.get("note", "")}
+    session.execute(sa.insert(support_packages).values(**row))
+    outbox.add(session, schemas.TOPIC, "SupportPackageOpened", data["plan_ref"], {
+        "plan_ref": data["plan_ref"], "resident_ref": data["resident_ref"], "village": data["village"],
+        "start_date": data["start_date"].isoformat(), "end_date": data["end_date"].isoformat()})
+    return row
+
+
+def package_summary(session: Session, plan_ref: str) -> dict[str, Any]:
+    package = _package(session, plan_ref)
+    if package is None:
+        raise NotFound(plan_ref)
+    open_statuses = [s for s in model.STATUSES if s not in model.TERMINAL and s != model.EXPIRED]
+    totals = session.execute(sa.select(
+        sa.func.count(), sa.func.coalesce(sa.func.sum(needs.c.visits_delivered), 0),
+        sa.func.coalesce(sa.func.sum(needs.c.hours_delivered), 0.0),
+        sa.func.coalesce(sa.func.sum(sa.case((needs.c.status.in_(open_statuses), 1), else_=0)), 0),
+    ).where(needs.c.plan_ref == plan_ref)).one()
+    return {**package, "needs_total": totals[0], "visits_delivered": int(totals[1]),
+            "hours_delivered": round(float(totals[2]), 2), "needs_open": int(totals[3])}
+
+
+def close_package(session: Session, outbox: Outbox, plan_ref: str, reason: str = "",
+                  actor: str | None = None) -> dict[str, Any]:
+    """Close a plan: occurrences not yet agreed with anyone are cancelled, then the summary is published."""
+    package = _package(session, plan_ref)
+    if package is None:
+        raise NotFound(plan_ref)
+    if package["status"] != "open":
+        raise model.InvalidTransition("closed", "closed", "Ten pakiet wsparcia jest już zamknięty.")
+    pending = session.execute(sa.select(needs.c.id).where(
+        needs.c.plan_ref == plan_ref,
+        needs.c.status.in_([model.OPEN, model.PROPOSED, model.APPROVED, model.OFFERED, model.FOLLOW_UP]),
+    ).order_by(needs.c.window_start)).scalars().all()
+    for need_id in pending:
+        change_status(session, outbox, need_id, model.CANCELLED, f"zamknięcie planu {plan_ref}", actor)
+    session.execute(sa.update(support_packages).where(support_packages.c.plan_ref == plan_ref).values(
+        status="closed", closed_at=_now(), close_reason=reason[:500]))
+    summary = package_summary(session, plan_ref)
+    outbox.add(session, schemas.TOPIC, "SupportPackageClosed", plan_ref, {
+        "plan_ref": plan_ref, "reason": reason, "visits_delivered": summary["visits_delivered"],
+        "hours_delivered": summary["hours_delivered"]})
+    return summary
+
+
+def resident_by_id(session: Session, resident_id: str) -> dict[str, Any]:
+    """Existence check without personal data (no audit entry needed)."""
+    row = session.execute(sa.select(residents.c.id, residents.c.ref, residents.c.village)
+                          .where(residents.c.id == resident_id)).mappings().first()
+    if row is None:
+        raise NotFound(resident_id)
+    return dict(row)

@@ -1,43 +1,151 @@
 """Needs service contract: API bodies and the payloads of the events it publishes on `needs`.
 
 Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
+Event payloads carry no personal data: residents appear only as their pseudonymous `resident_ref`,
+and descriptions stay in this service.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import re
+from datetime import date
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from services.needs import model
 from wspolnota.schemas import category_field, uuid_str, village_field
 
 TOPIC = "needs"
 
+REF = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$",
+                      error="Dozwolone są litery, cyfry oraz / . _ - (do 64 znaków).")
+SOURCES = ("staff_form", "case_system", "phone")
+SOURCE_PL = {"staff_form": "formularz pracownika", "case_system": "system dziedzinowy", "phone": "telefon"}
+MODERATION = ("review", "auto")
+MODERATION_PL = {"review": "przegląd przez pracownika", "auto": "automatycznie"}
+CHANNELS = ("phone", "sms", "email", "letter", "in_person")
+CHANNEL_PL = {"phone": "telefon", "sms": "SMS", "email": "e-mail", "letter": "list", "in_person": "osobiście"}
+LEGAL_BASES = ("art6_1_c", "art6_1_e", "art9_2_b", "art9_2_g", "consent")
+LEGAL_BASIS_PL = {
+    "art6_1_c": "art. 6 ust. 1 lit. c RODO — obowiązek prawny (ustawa o CUS)",
+    "art6_1_e": "art. 6 ust. 1 lit. e RODO — zadanie w interesie publicznym",
+    "art9_2_b": "art. 9 ust. 2 lit. b RODO — zabezpieczenie społeczne",
+    "art9_2_g": "art. 9 ust. 2 lit. g RODO — ważny interes publiczny",
+    "consent": "zgoda osoby (art. 6 ust. 1 lit. a RODO)",
+}
+PHONE = re.compile(r"^\+?[0-9 ()-]{9,20}$")
+ONE_OF = "Wybierz jedną z dozwolonych wartości."
 
-class NeedCreate(Schema):
-    """What staff (or the case system) send to register a need."""
+
+def _text(max_len: int, **kw) -> fields.String:  # type: ignore[no-untyped-def]
+    return fields.String(validate=validate.Length(max=max_len, error=f"Najwyżej {max_len} znaków."), **kw)
+
+
+def _required_text(max_len: int) -> fields.String:
+    return fields.String(required=True, validate=validate.Length(
+        min=1, max=max_len, error=f"Wymagane, najwyżej {max_len} znaków."))
+
+
+requirement_code = fields.String(validate=validate.OneOf(model.REQUIREMENT_CODES, error="Nieznany wymóg: {input}."))
+
+
+class NeedFields(Schema):
+    """What a need is, apart from when it happens (shared by one-off and recurring bodies)."""
 
     resident_ref = fields.String(required=True, validate=validate.Length(min=1, max=64),
                                  metadata={"description": "pseudonymous resident id (no names here)"})
     category = category_field(required=True)
     village = village_field(required=True)
-    description = fields.String(load_default="", validate=validate.Length(max=2000))
+    description = _text(2000, load_default="")
+    duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=15, max=12 * 60))
+    urgent = fields.Boolean(load_default=False, metadata={"description": "legacy flag: true means urgency=urgent"})
+    urgency = fields.String(load_default=None, validate=validate.OneOf(model.URGENCIES, error=ONE_OF),
+                            metadata={"description": "normal | high | urgent (urgent: starts within 24 h)"})
+    slots = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
+    involves_minor = fields.Boolean(load_default=False)
+    requirements = fields.List(requirement_code, load_default=list,
+                               metadata={"description": "explicit requirements, added to the category's"})
+    waived_requirements = fields.List(requirement_code, load_default=list,
+                                      metadata={"description": "category requirements staff drop; never legal ones"})
+    continuity = fields.Boolean(load_default=None, metadata={"description": "prefer the same provider"})
+    moderation = fields.String(load_default="review", validate=validate.OneOf(MODERATION, error=ONE_OF))
+    source = fields.String(load_default="case_system", validate=validate.OneOf(SOURCES, error=ONE_OF))
+    plan_ref = fields.String(load_default=None, allow_none=True, validate=REF,
+                             metadata={"description": "IPUS reference (support package)"})
+    language = fields.String(load_default="pl", validate=validate.Regexp(r"^[a-z]{2}$"))
+
+    @validates_schema
+    def _requirements(self, data, **_kw):  # type: ignore[no-untyped-def]
+        if data.get("category") in model.reference.categories():
+            minor = model.involves_minor(data["category"], data.get("involves_minor", False))
+            try:
+                model.resolve_requirements(data["category"], minor, data.get("requirements", []),
+                                           data.get("waived_requirements", []))
+            except model.RequirementError as err:
+                raise ValidationError(err.message, "waived_requirements") from err
+
+
+class NeedCreate(NeedFields):
+    """A one-off need: one time window."""
+
     window_start = fields.AwareDateTime(required=True)
     window_end = fields.AwareDateTime(required=True)
-    duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=15, max=12 * 60))
-    urgent = fields.Boolean(load_default=False)
-    slots = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
 
     @validates_schema
     def _window(self, data, **_kw):  # type: ignore[no-untyped-def]
         start, end = data.get("window_start"), data.get("window_end")
-        if start and end:
-            if end <= start:
-                raise ValidationError("Koniec okna musi być po jego początku.", "window_end")
-            if end < datetime.now(UTC):
-                raise ValidationError("Okno czasowe już minęło.", "window_end")
-            minutes = data.get("duration_minutes")
-            if minutes and (end - start).total_seconds() < minutes * 60:
-                raise ValidationError("Okno jest krótsze niż czas trwania.", "duration_minutes")
+        if start and end and data.get("duration_minutes"):
+            urgency = data.get("urgency") or ("urgent" if data.get("urgent") else "normal")
+            try:
+                model.check_window(start, end, data["duration_minutes"], urgency)
+            except model.WindowError as err:
+                raise ValidationError(err.message, err.field) from err
+
+
+class Recurrence(Schema):
+    weekdays = fields.List(fields.Integer(strict=True, validate=validate.Range(min=0, max=6)), required=True,
+                           validate=validate.Length(min=1, max=7, error="Wybierz od 1 do 7 dni."),
+                           metadata={"description": "0 = Monday … 6 = Sunday"})
+    time_from = fields.Time(required=True, format="%H:%M", metadata={"description": "local time, HH:MM"})
+    time_to = fields.Time(required=True, format="%H:%M")
+    starts_on = fields.Date(required=True)
+    until = fields.Date(required=True)
+
+
+class RecurringNeedCreate(NeedFields):
+    """A weekly pattern inside a support package; expanded into one need per occurrence."""
+
+    plan_ref = fields.String(required=True, validate=REF)
+    recurrence = fields.Nested(Recurrence, required=True)
+
+
+class NeedUpdate(Schema):
+    """Fields staff may change while the need is still open; requirements are resolved again."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    description = _text(2000)
+    village = village_field()
+    category = category_field()
+    window_start = fields.AwareDateTime()
+    window_end = fields.AwareDateTime()
+    duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=15, max=12 * 60))
+    urgency = fields.String(validate=validate.OneOf(model.URGENCIES, error=ONE_OF))
+    slots = fields.Integer(strict=True, validate=validate.Range(min=1, max=10))
+    involves_minor = fields.Boolean()
+    requirements = fields.List(requirement_code)
+    waived_requirements = fields.List(requirement_code)
+    continuity = fields.Boolean()
+    moderation = fields.String(validate=validate.OneOf(MODERATION, error=ONE_OF))
+
+
+class StatusChange(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(model.STATUSES, error="Nieznany status."))
+    reason = _text(500, load_default="")
+
+
+class CancelBody(Schema):
+    reason = _text(500, load_default="")
 
 
 class NeedOut(Schema):
@@ -50,11 +158,165 @@ class NeedOut(Schema):
     window_end = fields.AwareDateTime()
     duration_minutes = fields.Integer()
     urgent = fields.Boolean()
+    urgency = fields.String()
     slots = fields.Integer()
     status = fields.String()
+    requirements = fields.Method("_requirements")
+    involves_minor = fields.Boolean()
+    language = fields.String()
+    continuity = fields.Boolean()
+    moderation = fields.String()
+    source = fields.String()
+    plan_ref = fields.String(allow_none=True)
+    series_id = fields.String(allow_none=True)
+    cancel_reason = fields.String()
+    visits_delivered = fields.Integer()
+    hours_delivered = fields.Float()
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+    def _requirements(self, row):  # type: ignore[no-untyped-def]
+        value = row["requirements"] if "requirements" in row else ""
+        return [c for c in (value or "").split(",") if c]
+
+
+class NeedListItem(NeedOut):
+    """A need in a list: without the description (data minimisation; item reads are audited)."""
+
+    class Meta:
+        exclude = ("description",)
+
+
+class SeriesOut(Schema):
+    series_id = fields.String()
+    plan_ref = fields.String()
+    needs = fields.List(fields.Nested(NeedOut))
+
+
+class TimelineEntry(Schema):
+    at = fields.AwareDateTime()
+    kind = fields.String()
+    actor = fields.String()
+    status_after = fields.String()
+    detail = fields.String()
+
+
+class NeedQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    village = fields.String()
+    category = fields.String()
+    status = fields.String()
+    urgency = fields.String()
+    plan_ref = fields.String()
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=100_000))
+    per_page = fields.Integer(load_default=25, validate=validate.Range(min=1, max=200))
+
+
+class ResidentCreate(Schema):
+    ref = fields.String(load_default=None, allow_none=True, validate=REF,
+                        metadata={"description": "pseudonym; generated when omitted"})
+    name = _required_text(200)
+    address = _required_text(300)
+    village = village_field(required=True)
+    phone = fields.String(load_default="", validate=validate.Length(max=20))
+    email = fields.Email(load_default="", validate=validate.Length(max=200), error_messages={
+        "invalid": "Nieprawidłowy adres e-mail."})
+    preferred_channel = fields.String(required=True, validate=validate.OneOf(CHANNELS, error=ONE_OF))
+    notes = _text(2000, load_default="")
+    legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES, error=ONE_OF))
+    consent_date = fields.Date(load_default=None, allow_none=True)
+
+    @validates_schema
+    def _contact(self, data, partial=False, **_kw):  # type: ignore[no-untyped-def]
+        errors: dict[str, str] = {}
+        phone = data.get("phone")
+        if phone and not PHONE.match(phone):
+            errors["phone"] = "Numer telefonu: 9–20 cyfr, może zaczynać się od +."
+        channel = data.get("preferred_channel")
+        if channel in ("phone", "sms") and not phone and not partial:
+            errors["phone"] = "Podaj telefon, skoro to preferowany kanał kontaktu."
+        if channel == "email" and not data.get("email") and not partial:
+            errors["email"] = "Podaj e-mail, skoro to preferowany kanał kontaktu."
+        if data.get("legal_basis") == "consent":
+            consent = data.get("consent_date")
+            if consent is None:
+                errors["consent_date"] = "Przy zgodzie podaj datę jej wyrażenia."
+            elif consent > date.today():
+                errors["consent_date"] = "Data zgody nie może być w przyszłości."
+        if errors:
+            raise ValidationError(errors)
+
+
+class ResidentUpdate(ResidentCreate):
+    """Any subset of a resident's fields (loaded with partial=True)."""
+
+
+class ResidentOut(Schema):
+    id = fields.String()
+    ref = fields.String()
+    name = fields.String()
+    address = fields.String()
+    village = fields.String()
+    phone = fields.String()
+    email = fields.String()
+    preferred_channel = fields.String()
+    notes = fields.String()
+    legal_basis = fields.String()
+    consent_date = fields.Date(allow_none=True)
     created_at = fields.AwareDateTime()
 
 
+class ResidentSummary(Schema):
+    """A resident as lists show them: no personal data."""
+
+    id = fields.String()
+    ref = fields.String()
+    village = fields.String()
+
+
+class PackageCreate(Schema):
+    plan_ref = fields.String(required=True, validate=REF)
+    resident_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    village = village_field(required=True)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+    note = _text(2000, load_default="")
+
+    @validates_schema
+    def _period(self, data, **_kw):  # type: ignore[no-untyped-def]
+        if data.get("start_date") and data.get("end_date"):
+            try:
+                model.check_plan_period(data["start_date"], data["end_date"])
+            except model.WindowError as err:
+                raise ValidationError(err.message, err.field) from err
+            if data["end_date"] < date.today():
+                raise ValidationError("Plan już się zakończył.", "end_date")
+
+
+class PackageOut(Schema):
+    plan_ref = fields.String()
+    resident_ref = fields.String()
+    village = fields.String()
+    start_date = fields.Date()
+    end_date = fields.Date()
+    status = fields.String()
+    note = fields.String()
+    close_reason = fields.String()
+    needs_total = fields.Integer()
+    needs_open = fields.Integer()
+    visits_delivered = fields.Integer()
+    hours_delivered = fields.Float()
+
+
+class ReferenceOut(Schema):
+    categories = fields.List(fields.Dict())
+    villages = fields.List(fields.Dict())
+    requirements = fields.Dict()
+
+
+# --- events published on `needs` ----------------------------------------------------------------------
 class NeedRegistered(Schema):
     """No personal data: the description stays in the needs service."""
 
@@ -67,11 +329,49 @@ class NeedRegistered(Schema):
     duration_minutes = fields.Integer(required=True)
     urgent = fields.Boolean(required=True)
     slots = fields.Integer(required=True)
+    requirements = fields.List(requirement_code, load_default=list)
+    involves_minor = fields.Boolean(load_default=False)
+    language = fields.String(load_default="pl")
+    plan_ref = fields.String(load_default=None, allow_none=True)
+    series_id = fields.String(load_default=None, allow_none=True)
+    continuity = fields.Boolean(load_default=False)
+    moderation = fields.String(load_default="review", validate=validate.OneOf(MODERATION))
+    urgency = fields.String(load_default="normal", validate=validate.OneOf(model.URGENCIES))
+
+
+class NeedUpdated(NeedRegistered):
+    """The need's current terms after staff edited it (same fields as NeedRegistered)."""
 
 
 class NeedCancelled(Schema):
     need_id = uuid_str(required=True)
     reason = fields.String(load_default="")
+    plan_ref = fields.String(load_default=None, allow_none=True)
+    series_id = fields.String(load_default=None, allow_none=True)
 
 
-EVENTS = {"NeedRegistered": NeedRegistered, "NeedCancelled": NeedCancelled}
+class NeedCompleted(Schema):
+    need_id = uuid_str(required=True)
+    visits = fields.Integer(load_default=0)
+    hours = fields.Float(load_default=0.0)
+    plan_ref = fields.String(load_default=None, allow_none=True)
+
+
+class SupportPackageOpened(Schema):
+    plan_ref = fields.String(required=True)
+    resident_ref = fields.String(required=True)
+    village = village_field(required=True)
+    start_date = fields.Date(required=True)
+    end_date = fields.Date(required=True)
+
+
+class SupportPackageClosed(Schema):
+    plan_ref = fields.String(required=True)
+    reason = fields.String(load_default="")
+    visits_delivered = fields.Integer(load_default=0)
+    hours_delivered = fields.Float(load_default=0.0)
+
+
+EVENTS = {"NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
+          "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
+          "SupportPackageClosed": SupportPackageClosed}

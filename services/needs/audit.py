@@ -1,0 +1,42 @@
+"""Who looked at whose personal data, when, and where.
+
+`current_actor()` is the one place that names the person at the keyboard. Until staff sign-in
+(issue 7) lands it trusts the `X-Staff-User` header the front door may set, else a placeholder;
+issue 7 replaces only this function.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.needs.db import audit_log
+
+ANONYMOUS_STAFF = "pracownik CUS (bez logowania)"
+SYSTEM = "system"
+
+
+def current_actor() -> str:
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return SYSTEM
+    claimed = "".join(ch for ch in request.headers.get("X-Staff-User", "") if ch.isprintable()).strip()
+    return claimed[:200] or ANONYMOUS_STAFF
+
+
+def current_purpose() -> str:
+    from flask import has_request_context, request
+
+    if not has_request_context():
+        return "proces w tle"
+    return f"{request.method} {request.path}"[:200]
+
+
+def record(session: Session, action: str, subject: str, subject_id: str, fields: Iterable[str],
+           actor: str | None = None, purpose: str | None = None) -> None:
+    session.execute(sa.insert(audit_log).values(
+        at=datetime.now(UTC), actor=actor or current_actor(), action=action, subject=subject,
+        subject_id=subject_id, fields=",".join(fields)[:500], purpose=purpose or current_purpose()))

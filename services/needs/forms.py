@@ -1,0 +1,226 @@
+"""Staff forms (Flask-WTF, CSRF). WTForms only parses types; the rules are the API schemas' rules.
+
+`to_need_body` turns a submitted form into the same body the JSON API takes, so one set of
+validators (schemas.py + model.py) judges both, and `attach_errors` puts their Polish messages
+next to the fields.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DateTimeLocalField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    TimeField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Optional
+
+from services.needs import model, schemas
+from wspolnota import reference
+
+REQUIRED = "To pole jest wymagane."
+
+
+def opts(pairs: Any) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+class PolishForm(FlaskForm):
+    class Meta:
+        locales = ["pl_PL", "pl"]
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _categories() -> list[tuple[str, str]]:
+    return [("", "— wybierz —")] + [(c, v["name"]) for c, v in reference.categories().items()]
+
+
+def _villages() -> list[tuple[str, str]]:
+    return [("", "— wybierz —")] + sorted(((c, v["name"]) for c, v in reference.villages().items()),
+                                          key=lambda cv: cv[1])
+
+
+class NeedForm(PolishForm):
+    submission_id = HiddenField()
+    resident_ref = StringField("Mieszkaniec (pseudonim)", validators=[InputRequired(REQUIRED)],
+                               description="np. M-7K3QXA — bez imienia i nazwiska")
+    category = SelectField("Kategoria", validators=[InputRequired(REQUIRED)])
+    village = SelectField("Miejscowość", validators=[InputRequired(REQUIRED)])
+    description = TextAreaField("Opis (widoczny tylko w CUS)", validators=[Optional()])
+    kind = RadioField("Rodzaj", choices=opts([("one_off", "jednorazowa"), ("recurring", "cykliczna (co tydzień)")]),
+                      default="one_off")
+    window_start = DateTimeLocalField("Od", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    window_end = DateTimeLocalField("Do", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    weekdays = MultiCheckboxField("Dni tygodnia", coerce=int,
+                                  choices=opts(list(enumerate(model.WEEKDAYS_PL))), validators=[Optional()])
+    time_from = TimeField("Godzina od", validators=[Optional()])
+    time_to = TimeField("Godzina do", validators=[Optional()])
+    starts_on = DateField("Pierwszy dzień", validators=[Optional()])
+    until = DateField("Ostatni dzień (nie później niż koniec planu)", validators=[Optional()])
+    duration_minutes = IntegerField("Czas trwania (minuty)", default=60, validators=[InputRequired(REQUIRED)])
+    urgency = SelectField("Pilność", choices=opts(list(model.URGENCY_PL.items())), default="normal")
+    slots = IntegerField("Liczba potrzebnych osób", default=1, validators=[InputRequired(REQUIRED)])
+    involves_minor = BooleanField("Dotyczy dziecka (małoletniego)")
+    requirements = MultiCheckboxField("Dodatkowe wymagania", choices=opts(list(model.REQUIREMENT_PL.items())))
+    waived_requirements = MultiCheckboxField("Pomiń wymagania kategorii (nie dotyczy wymogów prawnych)",
+                                             choices=opts(list(model.REQUIREMENT_PL.items())))
+    continuity = BooleanField("Ta sama osoba przy kolejnych wizytach")
+    moderation = SelectField("Akceptacja propozycji", choices=opts(list(schemas.MODERATION_PL.items())),
+                             default="review")
+    source = SelectField("Źródło zgłoszenia", choices=opts(list(schemas.SOURCE_PL.items())), default="staff_form")
+    plan_ref = StringField("Numer planu IPUS (pakiet wsparcia)", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.category.choices = opts(_categories())
+        self.village.choices = opts(_villages())
+        if not self.submission_id.data:
+            self.submission_id.data = uuid.uuid4().hex
+
+
+class NeedEditForm(NeedForm):
+    """Editing keeps who and when the need was registered for; one-off terms only."""
+
+
+class CancelForm(PolishForm):
+    reason = TextAreaField("Powód anulowania", validators=[Optional()])
+
+
+class StatusForm(PolishForm):
+    status = SelectField("Nowy status", choices=opts((s, model.STATUS_PL[s]) for s in model.STATUSES
+                                                     if s in model.STAFF_TARGETS and s != model.CANCELLED))
+    reason = StringField("Uzasadnienie", validators=[Optional()])
+
+
+class ResidentForm(PolishForm):
+    name = StringField("Imię i nazwisko", validators=[InputRequired(REQUIRED)])
+    address = StringField("Adres", validators=[InputRequired(REQUIRED)])
+    village = SelectField("Miejscowość", validators=[InputRequired(REQUIRED)])
+    phone = StringField("Telefon", validators=[Optional()])
+    email = StringField("E-mail", validators=[Optional()])
+    preferred_channel = SelectField("Preferowany kontakt", choices=opts(list(schemas.CHANNEL_PL.items())))
+    notes = TextAreaField("Uwagi", validators=[Optional()])
+    legal_basis = SelectField("Podstawa prawna przetwarzania", choices=opts(list(schemas.LEGAL_BASIS_PL.items())))
+    consent_date = DateField("Data zgody (gdy podstawą jest zgoda)", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.village.choices = opts(_villages())
+
+
+class PackageForm(PolishForm):
+    plan_ref = StringField("Numer planu IPUS", validators=[InputRequired(REQUIRED)])
+    resident_ref = StringField("Mieszkaniec (pseudonim)", validators=[InputRequired(REQUIRED)])
+    village = SelectField("Miejscowość", validators=[InputRequired(REQUIRED)])
+    start_date = DateField("Początek planu", validators=[InputRequired(REQUIRED)])
+    end_date = DateField("Koniec planu", validators=[InputRequired(REQUIRED)])
+    note = TextAreaField("Uwagi", validators=[Optional()])
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.village.choices = opts(_villages())
+
+
+class ClosePackageForm(PolishForm):
+    reason = StringField("Powód zamknięcia", validators=[Optional()])
+
+
+def _aware(value: datetime | None) -> str | None:
+    return value.replace(tzinfo=model.WARSAW).isoformat() if value else None
+
+
+def to_need_body(form: NeedForm) -> dict[str, Any]:
+    """The API body a filled-in need form stands for (times entered in Polish local time)."""
+    body: dict[str, Any] = {
+        "resident_ref": (form.resident_ref.data or "").strip(), "category": form.category.data,
+        "village": form.village.data, "description": form.description.data or "",
+        "duration_minutes": form.duration_minutes.data, "urgency": form.urgency.data, "slots": form.slots.data,
+        "involves_minor": form.involves_minor.data, "requirements": form.requirements.data or [],
+        "waived_requirements": form.waived_requirements.data or [], "continuity": form.continuity.data,
+        "moderation": form.moderation.data, "source": form.source.data,
+        "plan_ref": (form.plan_ref.data or "").strip() or None,
+    }
+    if form.kind.data == "recurring":
+        body["recurrence"] = {
+            "weekdays": form.weekdays.data or [],
+            "time_from": form.time_from.data.strftime("%H:%M") if form.time_from.data else None,
+            "time_to": form.time_to.data.strftime("%H:%M") if form.time_to.data else None,
+            "starts_on": form.starts_on.data.isoformat() if form.starts_on.data else None,
+            "until": form.until.data.isoformat() if form.until.data else None,
+        }
+    else:
+        body["window_start"] = _aware(form.window_start.data)
+        body["window_end"] = _aware(form.window_end.data)
+    return body
+
+
+FIELD_ALIASES = {"recurrence": "weekdays", "_schema": "description", "urgent": "urgency"}
+
+
+def attach_errors(form: FlaskForm, errors: dict[str, Any]) -> None:
+    """Marshmallow's (or the use cases') field errors, shown next to the form's fields, in Polish."""
+    for key, messages in _flatten(errors):
+        name = key.split(".")[-1] if key.startswith("recurrence.") else FIELD_ALIASES.get(key, key)
+        field = getattr(form, name, None)
+        if field is None:
+            field = form.description if hasattr(form, "description") else next(iter(form))
+        field.errors = list(field.errors or []) + [_polish(m) for m in messages]
+
+
+def _flatten(errors: dict[str, Any], prefix: str = "") -> list[tuple[str, list[str]]]:
+    out: list[tuple[str, list[str]]] = []
+    for key, value in errors.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.extend(_flatten(value, f"{name}."))
+        elif isinstance(value, list):
+            out.append((name, [str(v) for v in value]))
+        else:
+            out.append((name, [str(value)]))
+    return out
+
+
+_ENGLISH = {
+    "Missing data for required field.": REQUIRED,
+    "Field may not be null.": REQUIRED,
+    "Not a valid datetime.": "Nieprawidłowa data i godzina.",
+    "Not a valid integer.": "Nieprawidłowa liczba całkowita.",
+    "Not a valid date.": "Nieprawidłowa data.",
+    "Not a valid time.": "Nieprawidłowa godzina.",
+    "Not a valid string.": "Nieprawidłowy tekst.",
+    "Not a valid boolean.": "Nieprawidłowa wartość tak/nie.",
+    "Not a valid list.": "Nieprawidłowa lista.",
+    "Not a valid email address.": "Nieprawidłowy adres e-mail.",
+    "Must be one of: pl.": "Nieprawidłowy język.",
+    "Not a valid aware datetime.": "Podaj datę i godzinę ze strefą czasową.",
+    "Unknown field.": "Nieznane pole.",
+}
+
+
+def _polish(message: str) -> str:
+    if message in _ENGLISH:
+        return _ENGLISH[message]
+    if message.startswith("Must be greater than or equal to") or message.startswith("Must be less than"):
+        return "Wartość spoza dozwolonego zakresu."
+    if message.startswith("Length must be") or message.startswith("Shorter than") or message.startswith("Longer than"):
+        return "Nieprawidłowa długość tekstu."
+    if message.startswith("String does not match"):
+        return "Nieprawidłowy format."
+    return message
