@@ -12,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_wtf import FlaskForm
 from wtforms import SelectField, SubmitField
+from wtforms.fields.choices import SelectChoice
 
 from services.notify import schemas
 from services.notify.db import dead_letters, make_db, notifications, sink_messages
@@ -30,7 +31,8 @@ TOKEN_IN_LINK = re.compile(r"(/o/)[A-Za-z0-9_\-.]+")
 
 
 class ResponseForm(FlaskForm):
-    reason = SelectField("Powód odmowy", choices=[("", "— wybierz —"), *DECLINE_REASONS.items()], default="")
+    reason = SelectField("Powód odmowy", default="", choices=[
+        SelectChoice("", "— wybierz —"), *(SelectChoice(code, label) for code, label in DECLINE_REASONS.items())])
     accept = SubmitField("Przyjmuję zadanie")
     decline = SubmitField("Nie mogę pomóc")
 
@@ -143,7 +145,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 pass
             return redirect(url_for("provider_response", token=token, zapisano=1))
         action = "choose" if "wybor" in request.args else claim.action
-        return render_template("notify/response.html", offer=offer, form=form, action=action), (
-            422 if form.errors else 200)
+        status = 400 if "csrf_token" in form.errors else 422 if form.errors else 200
+        return render_template("notify/response.html", offer=offer, form=form, action=action), status
 
     return app

@@ -196,7 +196,8 @@ class WebhookChannel:
 
     def send(self, message: Outgoing) -> None:
         body = json.dumps(message.payload, ensure_ascii=False, sort_keys=True).encode()
-        headers = signed_headers(self.s.case_webhook_secret, body, message.notification_id, message.kind)
+        headers = signed_headers(self.s.case_webhook_secret, body, message.notification_id,
+                                 str(message.payload.get("event", message.kind)))
         _post(message.address, body, headers, self.s.http_timeout_s, "system CUS")
 
 
