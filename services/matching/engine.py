@@ -507,7 +507,7 @@ def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float |
     for row in session.execute(sa.select(proposals).where(proposals.c.need_id == need_id,
                                                           proposals.c.status.in_(ACTIVE))).mappings().all():
         if row["status"] == ACCEPTED:
-            spent = hours if hours is not None else (need["duration_minutes"] / 60 if need else 0.0)
+            spent = hours if hours else (need["duration_minutes"] / 60 if need else 0.0)  # 0: not reported
             _set(session, row, now, status=COMPLETED)
             outbox.add(session, schemas.TOPIC, "MatchCompleted", need_id, {**_ids(row), "hours": spent})
         else:
