@@ -9,7 +9,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
-from conftest import FakeHttpServer
+from notify_support import FakeHttpServer
 
 from services.notify.channels import (
     EmailChannel,

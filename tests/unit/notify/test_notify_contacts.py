@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import FakeHttpServer
+from notify_support import FakeHttpServer
 
 from services.notify.channels import PermanentFailure, TemporaryFailure
 from services.notify.contacts import AddressBook, VolunteerContacts

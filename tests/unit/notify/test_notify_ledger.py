@@ -5,7 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import IN_THREE_DAYS, MATCH, NEED, VOLUNTEER, event, ledger, match_data, offered, outbox_events
+from notify_support import (
+    IN_THREE_DAYS,
+    MATCH,
+    NEED,
+    VOLUNTEER,
+    event,
+    ledger,
+    match_data,
+    offered,
+    outbox_events,
+)
 from sqlalchemy.exc import IntegrityError
 
 from services.notify.db import notifications

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import MATCH, VOLUNTEER, event, match_data, offered, outbox_events
+from notify_support import MATCH, VOLUNTEER, event, match_data, offered, outbox_events
 
 from services.notify.app import create_app
 from services.notify.db import matches_seen

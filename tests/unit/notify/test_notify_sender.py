@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from conftest import (
+from notify_support import (
     NEED,
     FakeAddressBook,
     FakeChannel,
