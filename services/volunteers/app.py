@@ -8,17 +8,17 @@ from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, abort as flask_abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Flask, current_app, flash, redirect, render_template, request, url_for
+from flask import abort as flask_abort
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from marshmallow import Schema, fields
 
 from services.volunteers import forms, handlers, mail, model, schemas, settings
 from services.volunteers.db import (
     availability_exceptions,
     confirmation_mails,
-    credentials,
     make_db,
     offers,
     volunteers,
@@ -204,6 +204,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         csrf.exempt(bp)
         api.register_blueprint(bp)
 
+    @app.errorhandler(CSRFError)
+    def csrf_failed(_err):  # type: ignore[no-untyped-def]
+        return render_template("volunteers/csrf.html"), 400
+
     register_pages(app, db, outbox)
     return app
 
@@ -382,17 +386,16 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
             return redirect(url_for("profile", volunteer_id=volunteer_id))
         return rerender_profile(volunteer_id, verify_form=form)
 
-    def simple_action(path: str, use_case, done: str) -> None:  # type: ignore[no-untyped-def]
+    def simple_action(path: str, endpoint: str, use_case, done: str) -> None:  # type: ignore[no-untyped-def]
         def view(volunteer_id):  # type: ignore[no-untyped-def]
             if forms.ActionForm().validate_on_submit() and attempt(use_case, outbox, volunteer_id):
                 flash(done, "info")
             return redirect(url_for("profile", volunteer_id=volunteer_id))
 
-        view.__name__ = f"{path}_page"
-        app.post(f"/wykonawcy/<volunteer_id>/{path}")(view)
+        app.add_url_rule(f"/wykonawcy/<volunteer_id>/{path}", endpoint, view, methods=["POST"])
 
-    simple_action("przerwa", handlers.pause, "Wstrzymano — wykonawca nie dostanie nowych zadań.")
-    simple_action("wznowienie", handlers.resume, "Wznowiono.")
+    simple_action("przerwa", "pause_page", handlers.pause, "Wstrzymano — wykonawca nie dostanie nowych zadań.")
+    simple_action("wznowienie", "resume_page", handlers.resume, "Wznowiono.")
 
     @app.post("/wykonawcy/<volunteer_id>/usuniecie")
     def erase_page(volunteer_id):  # type: ignore[no-untyped-def]

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from services.volunteers import model, schemas
@@ -43,17 +44,23 @@ SLOT_LINE = re.compile(r"^\s*([^\d\s]+)\.?\s+(\d{1,2}:\d{2})\s*[-–]\s*(\d{1,2}
 
 
 class MultiCheckbox(SelectMultipleField):
+    """Checkboxes for a multiple choice (the public form: easier than a multi-select)."""
+
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
 
-def village_choices(blank: bool = False) -> list[tuple[str, str]]:
+def opts(pairs: Any) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def village_choices(blank: bool = False) -> list[SelectChoice]:
     items = sorted(((code, v["name"]) for code, v in reference.villages().items()), key=lambda c: c[1])
-    return ([("", "— wybierz —")] if blank else []) + items
+    return opts(([("", "— wybierz —")] if blank else []) + items)
 
 
-def category_choices() -> list[tuple[str, str]]:
-    return [(code, f"{c['name']} ({code})") for code, c in reference.categories().items()]
+def category_choices() -> list[SelectChoice]:
+    return opts((code, f"{c['name']} ({code})") for code, c in reference.categories().items())
 
 
 def new_token() -> str:
@@ -124,16 +131,16 @@ def _flatten(value: Any, name: str) -> Any:
 
 class ProviderForm(FlaskForm):
     submission = HiddenField()
-    provider_type = SelectField("Rodzaj wykonawcy", choices=list(PROVIDER_TYPES_PL.items()))
+    provider_type = SelectField("Rodzaj wykonawcy", choices=opts(PROVIDER_TYPES_PL.items()), validate_choice=False)
     name = StringField("Imię i nazwisko albo nazwa organizacji")
     organisation_kind = SelectField("Rodzaj organizacji (dla organizacji partnerskiej)",
-                                    choices=[("", "— nie dotyczy —"), *ORGANISATION_KINDS_PL.items()])
+                                    choices=opts([("", "— nie dotyczy —"), *ORGANISATION_KINDS_PL.items()]), validate_choice=False)
     contact_person = StringField("Osoba kontaktowa (dla organizacji partnerskiej)")
     email = StringField("Adres e-mail", render_kw={"type": "email", "autocomplete": "off"})
     phone = StringField("Telefon", render_kw={"type": "tel"})
-    preferred_channel = SelectField("Preferowany kanał kontaktu", choices=[("email", "e-mail"), ("sms", "SMS")])
-    villages = SelectMultipleField("Miejscowości, w których pomaga", choices=village_choices())
-    home_village = SelectField("Miejscowość zamieszkania", choices=village_choices(blank=True))
+    preferred_channel = SelectField("Preferowany kanał kontaktu", choices=opts([("email", "e-mail"), ("sms", "SMS")]), validate_choice=False)
+    villages = SelectMultipleField("Miejscowości, w których pomaga", choices=village_choices(), validate_choice=False)
+    home_village = SelectField("Miejscowość zamieszkania", choices=village_choices(blank=True), validate_choice=False)
     radius_km = StringField("Promień działania (km)", render_kw={"type": "number", "min": 0, "max": 50, "step": "0.5"})
     skills = StringField("Umiejętności (oddzielone przecinkami)")
     languages = StringField("Języki (kody, np. pl, uk, en)", default="pl")
@@ -189,8 +196,8 @@ class SelfRegistrationForm(FlaskForm):
     name = StringField("Imię i nazwisko", render_kw={"autocomplete": "name"})
     email = StringField("Adres e-mail", render_kw={"type": "email", "autocomplete": "email"})
     phone = StringField("Telefon", render_kw={"type": "tel", "autocomplete": "tel"})
-    villages = MultiCheckbox("W których miejscowościach możesz pomagać?", choices=village_choices())
-    categories = MultiCheckbox("W czym chcesz pomagać?", choices=category_choices())
+    villages = MultiCheckbox("W których miejscowościach możesz pomagać?", choices=village_choices(), validate_choice=False)
+    categories = MultiCheckbox("W czym chcesz pomagać?", choices=category_choices(), validate_choice=False)
     languages = StringField("Języki, którymi się posługujesz (kody, np. pl, uk, en)", default="pl")
     own_car = BooleanField("Mam samochód i mogę nim dowozić")
     weekly_slots = TextAreaField("Kiedy zwykle masz czas? (jeden przedział w wierszu, np. „sob 10:00-13:00”)")
@@ -214,7 +221,7 @@ class SelfRegistrationForm(FlaskForm):
 
 class CredentialForm(FlaskForm):
     submission = HiddenField()
-    kind = SelectField("Rodzaj uprawnienia", choices=list(CREDENTIALS_PL.items()))
+    kind = SelectField("Rodzaj uprawnienia", choices=opts(CREDENTIALS_PL.items()), validate_choice=False)
     valid_from = StringField("Ważne od", render_kw={"type": "date"})
     valid_until = StringField("Ważne do (puste: bezterminowo)", render_kw={"type": "date"})
     written = BooleanField("Porozumienie zawarte na piśmie")
@@ -222,8 +229,9 @@ class CredentialForm(FlaskForm):
                                       render_kw={"type": "date"})
     checked_by = StringField("Kamilka: kto sprawdził")
     register_result = SelectField("Kamilka: wynik sprawdzenia w rejestrze",
-                                  choices=[("", "— wybierz —"), ("not_listed", "osoba nie figuruje w rejestrze"),
-                                           ("listed", "osoba figuruje w rejestrze")])
+                                  choices=opts([("", "— wybierz —"),
+                                                ("not_listed", "osoba nie figuruje w rejestrze"),
+                                                ("listed", "osoba figuruje w rejestrze")]), validate_choice=False)
     krk_seen_on = StringField("Kamilka: data okazania informacji z KRK", render_kw={"type": "date"})
     countries_last_20_years = StringField("Kamilka: kraje zamieszkania w ostatnich 20 latach (kody, np. PL, DE)",
                                           default="PL")
@@ -247,7 +255,7 @@ class ExceptionForm(FlaskForm):
     submission = HiddenField()
     starts_on = StringField("Od dnia", render_kw={"type": "date"})
     ends_on = StringField("Do dnia", render_kw={"type": "date"})
-    reason = SelectField("Przyczyna", choices=list(EXCEPTIONS_PL.items()))
+    reason = SelectField("Przyczyna", choices=opts(EXCEPTIONS_PL.items()), validate_choice=False)
 
     def to_data(self) -> dict[str, Any]:
         return {k: v for k, v in {"starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
@@ -256,8 +264,8 @@ class ExceptionForm(FlaskForm):
 
 class OfferForm(FlaskForm):
     submission = HiddenField()
-    categories = SelectMultipleField("Kategorie pomocy", choices=category_choices())
-    villages = SelectMultipleField("Miejscowości (puste: jak w profilu)", choices=village_choices())
+    categories = SelectMultipleField("Kategorie pomocy", choices=category_choices(), validate_choice=False)
+    villages = SelectMultipleField("Miejscowości (puste: jak w profilu)", choices=village_choices(), validate_choice=False)
     available_from = StringField("Dostępny od", render_kw={"type": "datetime-local"})
     available_to = StringField("Dostępny do", render_kw={"type": "datetime-local"})
     weekly_slots = TextAreaField("Godziny w tygodniu (np. „pon 16:00-19:00”; puste: cały okres)")

@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.matching import schemas as match_schemas
@@ -128,8 +129,11 @@ def claim_submission(session: Session, token: str | None, form: str, volunteer_i
     existing = session.execute(sa.select(submissions.c.volunteer_id).where(submissions.c.token == token)).first()
     if existing is not None:
         raise DuplicateSubmission(existing.volunteer_id)
-    session.execute(sa.insert(submissions).values(token=token, form=form, volunteer_id=volunteer_id,
-                                                  created_at=now()))
+    try:
+        session.execute(sa.insert(submissions).values(token=token, form=form, volunteer_id=volunteer_id,
+                                                      created_at=now()))
+    except IntegrityError as err:  # the twin request got there first (PostgreSQL, concurrent submits)
+        raise DuplicateSubmission(None) from err
 
 
 def email_taken(session: Session, email: str, except_id: str | None = None) -> bool:
@@ -145,10 +149,10 @@ def email_taken(session: Session, email: str, except_id: str | None = None) -> b
 
 def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any], source: str = "api",
                        submission: str | None = None, verified_by: str = "API") -> dict[str, Any]:
-    if email_taken(session, data["email"]):
-        raise Conflict("Ten adres e-mail jest już zarejestrowany.")
     volunteer_id = str(uuid.uuid4())
     claim_submission(session, submission, f"register-{source}", volunteer_id)
+    if email_taken(session, data["email"]):
+        raise Conflict("Ten adres e-mail jest już zarejestrowany.")
     at = now()
     row = {"id": volunteer_id, "name": data["name"], "email": data["email"],
            "phone": schemas.normalise_phone(data["phone"]), "provider_type": data.get("provider_type", "volunteer"),
@@ -194,9 +198,9 @@ def _updated(session: Session, outbox: Outbox, volunteer_id: str) -> None:
 def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, changes: dict[str, Any],
                      submission: str | None = None) -> dict[str, Any]:
     _live(session, volunteer_id)
+    claim_submission(session, submission, "update", volunteer_id)
     if "email" in changes and email_taken(session, changes["email"], except_id=volunteer_id):
         raise Conflict("Ten adres e-mail jest już zarejestrowany.")
-    claim_submission(session, submission, "update", volunteer_id)
     values = {k: v for k, v in changes.items() if k in PROFILE_FIELDS + ("name", "email", "phone", "villages",
                                                                           "provider_type")}
     if "phone" in values:

@@ -164,9 +164,11 @@ def slot_problems(slots: list[dict[str, Any]]) -> dict[int, str]:
             problems[i] = "Koniec przedziału musi być później niż jego początek."
     ordered = sorted((s["weekday"], minutes(s["start"]), minutes(s["end"]), i)
                      for i, s in enumerate(slots) if i not in problems)
-    for (day_a, _, end_a, _), (day_b, start_b, _, j) in zip(ordered, ordered[1:]):
-        if day_a == day_b and start_b < end_a:
+    latest_end: dict[int, int] = {}
+    for day, start, end, j in ordered:
+        if start < latest_end.get(day, -1):
             problems[j] = "Przedziały dostępności w tym samym dniu nakładają się."
+        latest_end[day] = max(end, latest_end.get(day, -1))
     return problems
 
 

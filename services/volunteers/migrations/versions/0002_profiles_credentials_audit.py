@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 07:00:20.470268
 """
-from alembic import op
 import sqlalchemy as sa
-import wspolnota.db
+from alembic import op
 
+import wspolnota.db
 
 revision = '0002'
 down_revision = '0001'
