@@ -10,7 +10,7 @@ from flask import Flask, abort, flash, redirect, render_template, request, url_f
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
-from flask_wtf.csrf import CSRFProtect
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -79,6 +79,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 "source_pl": schemas.SOURCE_PL, "moderation_pl": schemas.MODERATION_PL,
                 "channel_pl": schemas.CHANNEL_PL, "legal_basis_pl": schemas.LEGAL_BASIS_PL,
                 "match_status_pl": model.MATCH_STATUS_PL, "weekdays_pl": model.WEEKDAYS_PL}
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(err):  # type: ignore[no-untyped-def]
+        return render_template("needs/csrf.html"), 400
 
     return app
 

@@ -66,8 +66,8 @@ class NeedForm(PolishForm):
     description = TextAreaField("Opis (widoczny tylko w CUS)", validators=[Optional()])
     kind = RadioField("Rodzaj", choices=opts([("one_off", "jednorazowa"), ("recurring", "cykliczna (co tydzień)")]),
                       default="one_off")
-    window_start = DateTimeLocalField("Od", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    window_end = DateTimeLocalField("Do", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    window_start = DateTimeLocalField("Początek terminu", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    window_end = DateTimeLocalField("Koniec terminu", format="%Y-%m-%dT%H:%M", validators=[Optional()])
     weekdays = MultiCheckboxField("Dni tygodnia", coerce=int,
                                   choices=opts(list(enumerate(model.WEEKDAYS_PL))), validators=[Optional()])
     time_from = TimeField("Godzina od", validators=[Optional()])

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from services.needs import model
 from wspolnota.schemas import category_field, uuid_str, village_field
@@ -227,6 +227,12 @@ class ResidentCreate(Schema):
     notes = _text(2000, load_default="")
     legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES, error=ONE_OF))
     consent_date = fields.Date(load_default=None, allow_none=True)
+
+    @pre_load
+    def _blank_is_absent(self, data, **_kw):  # type: ignore[no-untyped-def]
+        if isinstance(data, dict) and data.get("email") == "":
+            data = {k: v for k, v in data.items() if k != "email"}
+        return data
 
     @validates_schema
     def _contact(self, data, partial=False, **_kw):  # type: ignore[no-untyped-def]
