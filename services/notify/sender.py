@@ -17,6 +17,7 @@ import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -61,7 +62,7 @@ class Sender:
         attempted = 0
         for row in self.due(now):
             if row.channel == "sms" and not row.urgent:
-                quiet_end = quiet_until(now, *self.s.quiet_window())
+                quiet_end = quiet_until(now, *self.s.quiet_window(), ZoneInfo(self.s.timezone))
                 if quiet_end is not None:
                     self.defer(row.id, quiet_end)
                     continue

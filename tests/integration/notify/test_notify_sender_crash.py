@@ -27,7 +27,7 @@ from wspolnota.transport.outbox import Outbox
 
 pytestmark = pytest.mark.integration
 
-CAUSES = ["a0000000-0000-4000-8000-00000000000%d" % i for i in range(1, 4)]
+CAUSES = [f"a0000000-0000-4000-8000-00000000000{i}" for i in range(1, 4)]
 
 
 def sender(env: dict[str, str], failpoint: str = "") -> subprocess.Popen[bytes]:
