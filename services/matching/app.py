@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from flask import Flask, abort, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from flask_smorest import abort as api_abort
 from flask_wtf.csrf import CSRFProtect
 
 from services.matching import engine, forms, schemas
@@ -35,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         """One use case in one transaction; domain refusals become 404 / 409 with a Polish message."""
         try:
             with db.transaction() as session:
+                engine.lock(session)
                 return action(session, outbox, *args)
         except engine.MatchNotFound:
             abort(404)
@@ -63,7 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         try:
             run(action, *args)
         except engine.NotAllowed as err:
-            abort(409, message=str(err))
+            api_abort(409, message=str(err))
         with db.engine.connect() as conn:
             return conn.execute(sa.select(proposals).where(proposals.c.id == args[0])).mappings().one()
 
@@ -87,7 +89,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             new = run(lambda s, o: engine.pick(s, o, match_id, body["volunteer_id"], body["reviewer"], clock(),
                                                settings))
         except engine.NotAllowed as err:
-            abort(409, message=str(err))
+            api_abort(409, message=str(err))
         with db.engine.connect() as conn:
             return conn.execute(sa.select(proposals).where(proposals.c.id == new["id"])).mappings().one()
 
@@ -99,7 +101,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             with db.transaction() as session:
                 engine.set_moderation(session, category, body["mode"])
         except engine.NotAllowed as err:
-            abort(404, message=str(err))
+            api_abort(404, message=str(err))
         return body
 
     api.register_blueprint(blp)
@@ -139,8 +141,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                    .order_by(proposals.c.created_at)).mappings().all()
         explanation = row["explanation"] or {}
         pick_form = pick_form or forms.PickForm(prefix="pick")
-        pick_form.volunteer_id.choices = [(c["volunteer_id"], f"{c['volunteer_id'][:8]} — {c['km']:.1f} km")
-                                          for c in explanation.get("candidates", [])]
+        pick_form.volunteer_id.choices = [
+            forms.SelectChoice(c["volunteer_id"], f"{c['volunteer_id'][:8]} — {c['km']:.1f} km, koszt {c['cost']}")
+            for c in explanation.get("candidates", [])]
         return render_template("matching/match.html", match=row, need=need, history=history, explanation=explanation,
                                approve_form=approve_form or forms.ApproveForm(prefix="approve"),
                                reject_form=reject_form or forms.RejectForm(prefix="reject"), pick_form=pick_form,
@@ -183,7 +186,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if row is None:
             abort(404)
         form = forms.PickForm(prefix="pick")
-        form.volunteer_id.choices = [(c["volunteer_id"], c["volunteer_id"])
+        form.volunteer_id.choices = [forms.SelectChoice(c["volunteer_id"])
                                      for c in (row.explanation or {}).get("candidates", [])]
         return staff_action(match_id, form, lambda s, o: engine.pick(
             s, o, match_id, form.volunteer_id.data, form.reviewer.data or None, clock(), settings),

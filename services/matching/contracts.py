@@ -6,6 +6,8 @@ as soon as the publisher's own schema exists it takes precedence (later parts of
 """
 from __future__ import annotations
 
+from typing import cast
+
 from marshmallow import INCLUDE, Schema, fields, validate
 
 from services.needs import schemas as need_schemas
@@ -93,7 +95,7 @@ class ProviderResponded(Tolerant):
     reason = fields.String(load_default="")
 
 
-STAND_INS = {
+STAND_INS: dict[str, type[Schema]] = {
     "NeedUpdated": NeedFields,
     "NeedCancelled": NeedRef,
     "NeedCompleted": NeedRef,
@@ -107,4 +109,5 @@ STAND_INS = {
     "ProviderResponded": ProviderResponded,
 }
 
-CONSUMES = Catalog(STAND_INS, need_schemas.EVENTS, volunteer_schemas.EVENTS, notify_schemas.EVENTS)
+CONSUMES = Catalog(STAND_INS, *(cast(dict[str, type[Schema]], events) for events in (
+    need_schemas.EVENTS, volunteer_schemas.EVENTS, notify_schemas.EVENTS)))

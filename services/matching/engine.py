@@ -140,8 +140,17 @@ def _solvable(world: World, need_id: str, now: datetime) -> int:
 
 # --- debounced re-solve -------------------------------------------------------------------------
 
+def lock(session: Session) -> None:
+    """Serialise matching's writers (consumer, scheduler, staff actions) on the solver_state row.
+
+    SQLite already runs one writer at a time (BEGIN IMMEDIATE); on PostgreSQL this row lock keeps two
+    re-solves or cascades from deciding the same need at once.
+    """
+    _state(session)
+
+
 def _state(session: Session) -> sa.RowMapping:
-    row = session.execute(sa.select(solver_state).where(solver_state.c.id == 1)).mappings().first()
+    row = session.execute(sa.select(solver_state).where(solver_state.c.id == 1).with_for_update()).mappings().first()
     if row is None:
         session.execute(sa.insert(solver_state).values(id=1, dirty=False, urgent=False, last_solved_at=None))
         row = session.execute(sa.select(solver_state).where(solver_state.c.id == 1)).mappings().one()
@@ -203,9 +212,9 @@ def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need
                       result: Any, people: list[Provider], now: datetime, settings: Settings) -> int:
     pending = {m["volunteer_id"]: m for m in world.active(need.id, (PROPOSED,))}
     keep = {a.provider_id for a in chosen}
-    for volunteer_id, row in pending.items():
+    for volunteer_id, old in pending.items():
         if volunteer_id not in keep:
-            _close(session, outbox, row, REPLACED, "replaced", now)
+            _close(session, outbox, old, REPLACED, "replaced", now)
     runner = result.runner_up.get(need.id)
     made = 0
     for a in chosen:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from services.matching import rules
@@ -78,5 +79,6 @@ class PickForm(FlaskForm):
 
 
 class ModerationForm(FlaskForm):
-    mode = SelectField("Tryb moderacji", choices=[("review", "przegląd przez personel"), ("auto", "automatycznie")],
+    mode = SelectField("Tryb moderacji", choices=[SelectChoice("review", "przegląd przez personel"),
+                                                        SelectChoice("auto", "automatycznie")],
                        validators=[DataRequired(message="Wybierz tryb.")])

@@ -82,6 +82,7 @@ def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: engine.Setting
 
     def make(reaction: Reaction) -> Handler:
         def handle(session: Session, event: Event) -> None:
+            engine.lock(session)
             now = clock()
             projection.apply(session, str(event.id), event.type, event.key, event.data, event.time)
             reaction(session, outbox, event, now, config)

@@ -53,7 +53,7 @@ def _need_values(d: dict[str, Any]) -> dict[str, Any]:
 
 def _upsert(session: Session, table: sa.Table, key: str, key_value: str, values: dict[str, Any]) -> None:
     updated = session.execute(sa.update(table).where(table.c[key] == key_value).values(**values))
-    if updated.rowcount == 0:
+    if updated.rowcount == 0:  # type: ignore[attr-defined]
         session.execute(sa.insert(table).values(**{key: key_value, **values}))
 
 

@@ -66,7 +66,7 @@ class MatchCompleted(MatchEvent):
     hours = fields.Float(required=True, validate=validate.Range(min=0))
 
 
-EVENTS = {
+EVENTS: dict[str, type[Schema]] = {
     "MatchProposed": MatchProposed,
     "MatchApproved": MatchApproved,
     "MatchRejected": MatchRejected,

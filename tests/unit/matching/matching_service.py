@@ -18,8 +18,12 @@ from services.matching.contracts import CONSUMES
 from services.matching.db import proposals
 from services.matching.handlers import handlers
 from wspolnota import config
-from wspolnota.testing import InMemorySystem
+from wspolnota.db import Database
+from wspolnota.testing import InMemorySystem, ServiceUnderTest
 from wspolnota.transport import encode, new_event
+from wspolnota.transport.consumer import ConsumerLoop
+from wspolnota.transport.memory import MemoryBroker
+from wspolnota.transport.outbox import Outbox, Relay
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 TOMORROW_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -31,8 +35,10 @@ def new_id() -> str:
 
 
 class MatchingService:
-    def __init__(self, workdir: Path, settings: engine.Settings | None = None):
-        self.system = InMemorySystem(workdir, services=("matching",))
+    def __init__(self, workdir: Path, settings: engine.Settings | None = None, database_url: str | None = None):
+        """On the in-memory system's SQLite file, or on any database URL (the integration tests' PostgreSQL)."""
+        self.system = InMemorySystem(workdir, services=("matching",)) if database_url is None \
+            else OneServiceSystem(database_url)
         self.service = self.system["matching"]
         self.now = NOW
         self.settings = settings or engine.Settings(resolve_interval=timedelta(seconds=0))
@@ -113,3 +119,19 @@ class MatchingService:
 
     def close(self) -> None:
         self.system.close()
+
+
+class OneServiceSystem(InMemorySystem):
+    """InMemorySystem's pump and broker for matching alone, on a database URL of the caller's choice."""
+
+    def __init__(self, database_url: str):  # noqa: D107 - deliberately not calling super().__init__
+        from services.matching import handlers as module
+        from services.matching.db import make_db
+
+        self.broker = MemoryBroker()
+        db: Database = make_db(database_url)
+        db.migrate()
+        outbox = Outbox(db, module.PUBLISHES)
+        consumer = self.broker.consumer("matching", [config.topic(t) for t in module.SUBSCRIPTIONS])
+        loop = ConsumerLoop("matching", consumer, self.broker.producer(), db, module.CONSUMES, module.handlers(outbox))
+        self.services = {"matching": ServiceUnderTest("matching", db, outbox, Relay(db, self.broker.producer()), loop)}

@@ -4,10 +4,10 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-26 07:06:10.694631
 """
-from alembic import op
 import sqlalchemy as sa
-import wspolnota.db
+from alembic import op
 
+import wspolnota.db
 
 revision = '0002'
 down_revision = '0001'
@@ -48,13 +48,15 @@ def upgrade() -> None:
     sa.Column('credentials', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('volunteer_id')
     )
-    op.create_table('solver_state',
+    solver_state = op.create_table('solver_state',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('dirty', sa.Boolean(), nullable=False),
     sa.Column('urgent', sa.Boolean(), nullable=False),
     sa.Column('last_solved_at', wspolnota.db.UtcDateTimeType(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    # the one row the matching writers lock (engine.lock)
+    op.bulk_insert(solver_state, [{"id": 1, "dirty": False, "urgent": False, "last_solved_at": None}])
     op.create_table('unmet_needs',
     sa.Column('need_id', sa.String(length=36), nullable=False),
     sa.Column('missing_slots', sa.Integer(), nullable=False),

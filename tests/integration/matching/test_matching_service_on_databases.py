@@ -1,0 +1,78 @@
+"""The matching service's whole path — projection, re-solve, review over HTTP, cascade, timeouts,
+rebuild — on SQLite and on PostgreSQL (the in-memory bus carries the events)."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from services.matching import engine, projection
+from services.matching.app import create_app
+from services.matching.db import PROJECTION
+from services.matching.worker import scheduler_step
+from tests.unit.matching.matching_service import MatchingService
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def matching(tmp_path: Path, new_database: Callable[[], str]) -> Iterator[MatchingService]:
+    service = MatchingService(tmp_path, database_url=new_database())
+    yield service
+    service.close()
+
+
+def projection_rows(matching: MatchingService) -> dict[str, list[tuple]]:  # type: ignore[type-arg]
+    with matching.service.db.engine.connect() as conn:
+        return {t.name: sorted(tuple(sorted((k, repr(v)) for k, v in r.items()))
+                               for r in conn.execute(sa.select(t)).mappings()) for t in PROJECTION}
+
+
+def test_review_over_http_then_decline_timeout_and_acceptance_on_this_database(matching: MatchingService) -> None:
+    first = matching.volunteer()
+    second = matching.volunteer(village="kajetanow", radius_km=10)  # 3.0 km away
+    third = matching.volunteer(village="umer", radius_km=15)  # 7.7 km away
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    assert proposal["volunteer_id"] == first
+
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True,
+                      "MATCHING_CLOCK": lambda: matching.now, "MATCHING_SETTINGS": matching.settings})
+    client = app.test_client()
+    page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
+    assert "Lejek warunków" in page and "Drugi w kolejności" in page
+    response = client.post(f"/api/matches/{proposal['id']}/approve", json={"reviewer": "Anna (OSL)"})
+    assert response.status_code == 200 and response.json["status"] == "offered"
+    matching.system.pump()
+
+    matching.respond(proposal["id"], first, "decline", "Wyjazd")
+    assert matching.match_of(need_id, "offered")["volunteer_id"] == second
+    matching.now += matching.settings.offer_deadline
+    assert scheduler_step(matching.service.db, matching.service.outbox, matching.settings,
+                          clock=lambda: matching.now)["expired"] == 1
+    matching.system.pump()
+    last = matching.match_of(need_id, "offered")
+    assert last["volunteer_id"] == third
+    matching.respond(last["id"], third, "accept")
+    assert [e["type"] for e in matching.events()] == [
+        "MatchProposed", "MatchApproved", "MatchOffered", "MatchDeclined",
+        "MatchProposed", "MatchApproved", "MatchOffered", "MatchExpired",
+        "MatchProposed", "MatchApproved", "MatchOffered", "MatchAccepted"]
+
+    before = projection_rows(matching)
+    with matching.service.db.transaction() as session:
+        assert projection.rebuild(session) == 7
+    assert projection_rows(matching) == before
+
+
+def test_a_second_approval_of_the_same_proposal_is_refused_with_409(matching: MatchingService) -> None:
+    matching.volunteer()
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    client = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True}).test_client()
+    assert client.post(f"/api/matches/{proposal['id']}/approve", json={}).status_code == 200
+    again = client.post(f"/api/matches/{proposal['id']}/approve", json={})
+    assert again.status_code == 409 and "rozpatrzono" in again.json["message"]
+    assert engine.OFFERED == matching.match_of(need_id, "offered")["status"]

@@ -1,0 +1,114 @@
+"""Staff pages (Polish, CSRF-protected forms) and the JSON API of the review queue."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from services.matching.app import create_app
+
+
+@pytest.fixture
+def client(matching):  # type: ignore[no-untyped-def]
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "SECRET_KEY": "test",
+                      "MATCHING_CLOCK": lambda: matching.now, "MATCHING_SETTINGS": matching.settings})
+    return app.test_client()
+
+
+def csrf(page: str, prefix: str) -> str:
+    name = f"{prefix}-csrf_token" if prefix else "csrf_token"
+    return re.search(rf'name="{name}" type="hidden" value="([^"]+)"', page).group(1)
+
+
+def test_the_queue_and_the_explanation_are_in_polish(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    matching.volunteer(village="kajetanow", radius_km=15)
+    need_id = matching.need()
+    matching.need(category="KOR")  # nobody may tutor: shown with the reason
+    queue = client.get("/").get_data(as_text=True)
+    assert "Do przeglądu (1)" in queue and "Zakupy i sprawunki" in queue
+    assert "Potrzeby bez wykonawcy (1)" in queue and "Żaden wykonawca nie spełnia warunków" in queue
+    page = client.get(f"/matches/{matching.match_of(need_id)['id']}").get_data(as_text=True)
+    for words in ("Lejek warunków", "Składniki oceny", "dojazd (koszt)", "Drugi w kolejności",
+                  "Zatwierdź i wyślij ofertę", "Powód odrzucenia", "Inny kandydat"):
+        assert words in page
+
+
+def test_a_form_without_its_csrf_token_is_refused(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    response = client.post(f"/matches/{proposal['id']}/approve", data={"approve-reviewer": "Anna"})
+    assert response.status_code in (400, 422)
+    assert matching.match_of(need_id)["status"] == "proposed"
+
+
+def test_staff_approve_through_the_form(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
+    response = client.post(f"/matches/{proposal['id']}/approve",
+                           data={"approve-csrf_token": csrf(page, "approve"), "approve-reviewer": "Anna (OSL)"})
+    assert response.status_code == 302
+    offered = matching.match_of(need_id, "offered")
+    assert offered["reviewer"] == "Anna (OSL)"
+    assert "Propozycję zatwierdzono" in client.get("/").get_data(as_text=True)
+
+
+def test_rejecting_without_a_reason_shows_a_polish_message_next_to_the_field(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
+    response = client.post(f"/matches/{proposal['id']}/reject",
+                           data={"reject-csrf_token": csrf(page, "reject"), "reject-reason": ""})
+    assert response.status_code == 422
+    body = response.get_data(as_text=True)
+    assert 'id="reject-reason-bledy"' in body and "Podaj powód odrzucenia." in body
+    assert matching.match_of(need_id)["status"] == "proposed"
+
+
+def test_staff_pick_another_candidate_through_the_form(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    other = matching.volunteer(village="kajetanow", radius_km=15)
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
+    response = client.post(f"/matches/{proposal['id']}/pick",
+                           data={"pick-csrf_token": csrf(page, "pick"), "pick-volunteer_id": other})
+    assert response.status_code == 302
+    assert matching.match_of(need_id, "offered")["volunteer_id"] == other
+
+
+def test_moderation_of_a_category_is_set_on_its_page(matching, client) -> None:  # type: ignore[no-untyped-def]
+    page = client.get("/moderation").get_data(as_text=True)
+    response = client.post("/moderation", data={"category": "ZAK", "ZAK-csrf_token": csrf(page, "ZAK"),
+                                                "ZAK-mode": "auto"})
+    assert response.status_code == 302
+    matching.volunteer()
+    need_id = matching.need()
+    assert matching.match_of(need_id, "offered")
+
+
+def test_the_api_rejects_with_a_reason_and_refuses_one_without(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    need_id = matching.need()
+    proposal = matching.match_of(need_id)
+    missing = client.post(f"/api/matches/{proposal['id']}/reject", json={})
+    assert missing.status_code == 422 and "reason" in missing.json["errors"]["json"]
+    done = client.post(f"/api/matches/{proposal['id']}/reject", json={"reason": "Konflikt interesów"})
+    assert done.status_code == 200 and done.json["status"] == "rejected"
+    detail = client.get(f"/api/matches/{proposal['id']}").json
+    assert detail["decision_reason"] == "Konflikt interesów" and "funnel" in detail["explanation"]
+
+
+def test_the_api_refuses_to_pick_a_provider_who_fails_a_rule(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer(categories=("KOR",), credentials=[
+        {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2027-06-30"}])
+    unchecked = matching.volunteer(categories=("KOR",))
+    need_id = matching.need(category="KOR")
+    proposal = matching.match_of(need_id)
+    response = client.post(f"/api/matches/{proposal['id']}/pick", json={"volunteer_id": unchecked})
+    assert response.status_code == 409 and "Kamilka" in response.json["message"]
+    assert client.get("/api/matches/00000000-0000-0000-0000-000000000000").status_code == 404
