@@ -154,6 +154,14 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
                 return {"series_id": first["series_id"], "plan_ref": first["plan_ref"], "needs": rows}, 200
             return {"series_id": series_id, "plan_ref": data["plan_ref"], "needs": rows}
 
+    @blp.route("/needs/expire-overdue")
+    class ExpireOverdue(MethodView):
+        @blp.response(200, schemas.ExpiredOut)
+        def post(self):  # type: ignore[no-untyped-def]
+            """Mark needs whose window passed without an agreed visit as expired (for a scheduler)."""
+            with unit_of_work() as session:
+                return {"expired": handlers.expire_overdue(session, outbox)}
+
     @blp.route("/needs/<need_id>")
     class NeedItem(MethodView):
         @blp.response(200, schemas.NeedOut)

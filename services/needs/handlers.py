@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import EXCLUDE, Schema, fields
 from sqlalchemy.orm import Session
 
 from services.matching import schemas as match_schemas
@@ -49,30 +48,14 @@ class DuplicateSubmission(Exception):
 
 
 # --- match events this service follows ------------------------------------------------------------------
-class _MatchEvent(Schema):
-    """Tolerant reading of a match event whose schema the matching service has not published yet."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    match_id = fields.String(required=True)
-    need_id = fields.String(required=True)
-    volunteer_id = fields.String(load_default="")
-    reason = fields.String(load_default="")
-
-
-class _MatchCompleted(_MatchEvent):
-    hours = fields.Float(load_default=0.0)
-
-
+# Payload schemas are matching's own (services/matching/schemas.py); the handler reads only the ids,
+# `hours` and `reason`, so new optional fields there never break it.
 MATCH_STATUS = {"MatchProposed": "proposed", "MatchApproved": "approved", "MatchRejected": "rejected",
                 "MatchOffered": "offered", "MatchAccepted": "accepted", "MatchDeclined": "declined",
                 "MatchExpired": "expired", "MatchCancelled": "cancelled", "MatchCompleted": "completed"}
-_FALLBACK = {name: (_MatchCompleted if name == "MatchCompleted" else _MatchEvent) for name in MATCH_STATUS}
 
 PUBLISHES = Catalog(schemas.EVENTS)
-# matching's own schemas win; the fallback only covers events it has not defined yet
-CONSUMES = Catalog({k: v for k, v in _FALLBACK.items() if k not in match_schemas.EVENTS}, match_schemas.EVENTS)
+CONSUMES = Catalog(match_schemas.EVENTS)
 SUBSCRIPTIONS = [match_schemas.TOPIC]
 
 
@@ -287,6 +270,17 @@ def cancel_need(session: Session, outbox: Outbox, need_id: str, reason: str = ""
     return change_status(session, outbox, need_id, model.CANCELLED, reason, actor)
 
 
+def expire_overdue(session: Session, outbox: Outbox, now: datetime | None = None) -> list[str]:
+    """Needs whose window has passed with nobody agreed become expired (a cron or staff call this)."""
+    waiting = [model.OPEN, model.PROPOSED, model.APPROVED, model.OFFERED]
+    overdue = session.execute(sa.select(needs.c.id).where(needs.c.window_end < (now or _now()),
+                                                          needs.c.status.in_(waiting))).scalars().all()
+    for need_id in overdue:
+        change_status(session, outbox, need_id, model.EXPIRED, "termin minął bez uzgodnionej wizyty",
+                      actor=audit.SYSTEM)
+    return list(overdue)
+
+
 def _completed(session: Session, outbox: Outbox, row: dict[str, Any]) -> None:
     outbox.add(session, schemas.TOPIC, "NeedCompleted", row["id"], {
         "need_id": row["id"], "visits": row["visits_delivered"], "hours": row["hours_delivered"],
@@ -359,7 +353,7 @@ def handlers(outbox: Outbox) -> dict[str, Handler]:
     def follow(session: Session, event: Event) -> None:
         on_match_event(session, outbox, event)
 
-    return {name: follow for name in MATCH_STATUS}
+    return {name: follow for name in MATCH_STATUS if name in CONSUMES}
 
 
 # --- residents (personal data lives only here) ------------------------------------------------------------

@@ -193,6 +193,10 @@ class SeriesOut(Schema):
     needs = fields.List(fields.Nested(NeedOut))
 
 
+class ExpiredOut(Schema):
+    expired = fields.List(fields.String())
+
+
 class TimelineEntry(Schema):
     at = fields.AwareDateTime()
     kind = fields.String()

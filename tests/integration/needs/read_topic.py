@@ -2,7 +2,6 @@
 a single consumer role (tansu: a group join after a manual assignment in one process may hang)."""
 from __future__ import annotations
 
-import json
 import sys
 import time
 

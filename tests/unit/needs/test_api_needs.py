@@ -157,3 +157,18 @@ def test_the_openapi_document_describes_the_api_and_the_docs_page_renders_it_off
             "/api/packages/{plan_ref}"} <= set(spec["paths"])
     docs = needs.page("/api/docs")
     assert "POST /api/needs" in docs and "NeedCreate" in docs and "<script src" not in docs
+
+
+def test_needs_whose_window_passed_unserved_expire_and_matching_is_told(needs) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from services.needs.db import needs as needs_table
+
+    served, unserved = needs.register()["id"], needs.register()["id"]
+    needs.client.post(f"/api/needs/{served}/cancel", json={})
+    with needs.db.transaction() as session:  # both windows are now in the past
+        session.execute(sa.update(needs_table).values(window_end=datetime.now(UTC) - timedelta(hours=1)))
+    response = needs.client.post("/api/needs/expire-overdue")
+    assert response.json == {"expired": [unserved]}
+    assert needs.status(unserved) == "expired" and needs.status(served) == "cancelled"
+    assert [e.data["reason"] for e in needs.published("NeedCancelled")] == ["", "expired"]
