@@ -1,0 +1,105 @@
+"""The volunteers service on SQLite and PostgreSQL, and its events through the real broker."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from services.volunteers import handlers, jobs
+from services.volunteers.app import create_app
+from services.volunteers.db import make_db
+from wspolnota import config
+from wspolnota.testing import wait_until
+from wspolnota.transport import Event
+from wspolnota.transport.consumer import ConsumerLoop
+from wspolnota.transport.kafka import KafkaConsumerAdapter, KafkaProducerAdapter, ensure_topics
+from wspolnota.transport.outbox import Relay
+
+pytestmark = pytest.mark.integration
+TODAY = date.today()
+TOKEN = "integration-token"
+PERSON = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
+          "villages": ["belno"], "notes": "Klucz u sąsiadki"}
+EVERY_EVENT = ["VolunteerRegistered", "CredentialRecorded", "CredentialRecorded", "OfferPublished",
+               "VolunteerUpdated", "VolunteerPaused", "VolunteerResumed", "CredentialExpired", "OfferWithdrawn",
+               "VolunteerErased"]
+
+
+def live_through_a_providers_life(client, db) -> str:  # type: ignore[no-untyped-def]
+    """Every use case once, through the API: each leaves exactly one event (erasure: two)."""
+    volunteer_id = client.post("/api/volunteers", json=PERSON).json["id"]
+    ok = client.post(f"/api/volunteers/{volunteer_id}/credentials", json={
+        "kind": "kamilka_check", "register_checked_on": TODAY.isoformat(), "checked_by": "Anna Nowak",
+        "register_result": "not_listed", "krk_seen_on": TODAY.isoformat(), "countries_last_20_years": ["PL"]})
+    assert ok.status_code == 201, ok.json
+    client.post(f"/api/volunteers/{volunteer_id}/credentials", json={
+        "kind": "first_aid", "valid_from": "2024-01-10", "valid_until": (TODAY - timedelta(days=1)).isoformat()})
+    start = datetime.now(UTC)
+    offer = client.post(f"/api/volunteers/{volunteer_id}/offers", json={
+        "categories": ["KOR"], "available_from": start.isoformat(),
+        "available_to": (start + timedelta(days=30)).isoformat()})
+    assert offer.status_code == 201, offer.json
+    assert client.patch(f"/api/volunteers/{volunteer_id}", json={"radius_km": 4}).status_code == 200
+    assert client.post(f"/api/volunteers/{volunteer_id}/pause").status_code == 200
+    assert client.post(f"/api/volunteers/{volunteer_id}/resume").status_code == 200
+    assert jobs.expire_credentials(db, TODAY).expired == 1
+    contact = client.get(f"/internal/volunteers/{volunteer_id}/contact", headers={"Authorization": f"Bearer {TOKEN}"})
+    assert contact.json["email"] == "zofia@example.pl"
+    assert client.post(f"/api/volunteers/{volunteer_id}/erase").status_code == 200
+    return str(volunteer_id)
+
+
+def test_the_whole_provider_life_and_its_refusals_work_on_each_database(database_url: str) -> None:
+    db = make_db(database_url)
+    db.migrate()
+    client = create_app({"DATABASE_URL": database_url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": TOKEN}).test_client()
+    try:
+        bad = client.post("/api/volunteers", json={**PERSON, "villages": ["atlantyda"], "phone": "123"})
+        assert bad.status_code == 422 and set(bad.json["errors"]["json"]) == {"villages", "phone"}
+        headers = {"Idempotency-Key": "same-form-twice"}
+        assert client.post("/api/volunteers", json={**PERSON, "email": "x@example.pl"}, headers=headers).status_code == 201
+        assert client.post("/api/volunteers", json={**PERSON, "email": "y@example.pl"}, headers=headers).status_code == 409
+        volunteer_id = live_through_a_providers_life(client, db)
+        with db.engine.connect() as conn:
+            types = conn.execute(sa.select(db.outbox.c.type).where(db.outbox.c.key == volunteer_id)
+                                 .order_by(db.outbox.c.id)).scalars().all()
+            volunteers_stored = conn.execute(sa.text("SELECT count(*) FROM volunteers")).scalar_one()
+            audited = conn.execute(sa.text("SELECT count(*) FROM audit_log WHERE action = 'contact_read'")).scalar_one()
+        assert types == EVERY_EVENT
+        assert volunteers_stored == 2 and audited == 1
+    finally:
+        db.dispose()
+
+
+def test_volunteer_events_cross_the_real_broker_valid_and_without_contact_data(
+        kafka_bootstrap: str, topic_prefix: str, new_database: Callable[[], str]) -> None:
+    db = make_db(new_database())
+    db.migrate()
+    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": TOKEN}).test_client()
+    topic = config.topic("volunteers")
+    ensure_topics([topic, f"{topic}.dlq"], kafka_bootstrap)
+    producer = KafkaProducerAdapter(kafka_bootstrap)
+    consumer = KafkaConsumerAdapter(f"{topic_prefix}reader", [topic], kafka_bootstrap)
+    received: list[Event] = []
+
+    def remember(_session, event: Event) -> None:  # type: ignore[no-untyped-def]
+        received.append(event)
+
+    loop = ConsumerLoop("reader", consumer, producer, db, handlers.PUBLISHES,
+                        {name: remember for name in handlers.PUBLISHES.types()})
+    try:
+        volunteer_id = live_through_a_providers_life(client, db)
+        assert Relay(db, producer).run_once() == len(EVERY_EVENT)
+        wait_until(lambda: loop.run_once(200) >= 0 and len(received) >= len(EVERY_EVENT), 90,
+                   message="every volunteer event consumed")
+        assert [e.type for e in received] == EVERY_EVENT  # one key, one partition: in order
+        assert {e.key for e in received} == {volunteer_id} and loop.stats["dead_lettered"] == 0
+        wire = " ".join(str(e.data) for e in received)
+        for secret in ("Zofia", "zofia@example.pl", "601 202 303", "+48601202303", "Klucz", "Anna Nowak"):
+            assert secret not in wire
+    finally:
+        consumer.close()
+        producer.close()
+        db.dispose()
