@@ -142,7 +142,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         explanation = row["explanation"] or {}
         pick_form = pick_form or forms.PickForm(prefix="pick")
         pick_form.volunteer_id.choices = [
-            forms.SelectChoice(c["volunteer_id"], f"{c['volunteer_id'][:8]} — {c['km']:.1f} km, koszt {c['cost']}")
+            forms.SelectChoice(c["volunteer_id"], f"{c['volunteer_id'][:8]} — {c['km']:.1f} km, koszt {c['cost']}".replace(".", ",", 1))
             for c in explanation.get("candidates", [])]
         return render_template("matching/match.html", match=row, need=need, history=history, explanation=explanation,
                                approve_form=approve_form or forms.ApproveForm(prefix="approve"),

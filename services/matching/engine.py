@@ -283,9 +283,10 @@ def set_moderation(session: Session, category: str, mode: str) -> None:
 def _reason_pl(need: sa.RowMapping, explanation: dict[str, Any]) -> str:
     category = reference.categories()[need["category"]]["name"]
     village = reference.villages()[need["village"]]["name"]
+    km = f"{explanation['km']:.1f}".replace(".", ",")
     f = explanation["funnel"]
-    return (f"Kategoria {category}, miejscowość {village}; dojazd {explanation['km']:.1f} km; "
-            f"spełnia wszystkie warunki (sprawdzono {f['examined']} wykonawców, pasuje {f['passed']}).")[:500]
+    return (f"Kategoria {category}, miejscowość {village}; dojazd {km} km; spełnia wszystkie warunki "
+            f"(sprawdzono wykonawców: {f['examined']}, pasuje: {f['passed']}).")[:500]
 
 
 def _create(session: Session, outbox: Outbox, world: World, need_id: str, volunteer_id: str, now: datetime,
