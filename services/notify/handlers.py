@@ -117,25 +117,32 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
 
     def on_match_cancelled(session: Session, event: Event) -> None:
         d = event.data
+        before = session.execute(sa.select(matches_seen.c.status).where(
+            matches_seen.c.match_id == d["match_id"])).scalar()
         m = _remember_match(session, d, "cancelled")
         cancel_pending(session, notifications.c.match_id == d["match_id"],
                        notifications.c.kind.in_(["match_offered", "visit_reminder"]), reason="dopasowanie odwołane")
         ctx = {**_match_context(m), "reason": d.get("reason"), "match_id": d["match_id"]}
         common = {"need_id": d["need_id"], "match_id": d["match_id"]}
         cause = str(event.id)
-        record_rendered(session, outbox, cause, "match_cancelled", VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS,
-                        render("match_cancelled", **ctx, for_provider=True), urgent=True, **common)
+        # Affected: the provider if they heard of it (offered or accepted; unknown history counts as heard),
+        # the case system if it was told of the acceptance, and always the organiser.
+        if before in (None, "offered", "accepted"):
+            record_rendered(session, outbox, cause, "match_cancelled", VOLUNTEER + d["volunteer_id"],
+                            PROVIDER_CHANNELS, render("match_cancelled", **ctx, for_provider=True), urgent=True,
+                            **common)
         staff = render("match_cancelled", **ctx, for_provider=False)
         record(session, outbox, cause, "match_cancelled", ORGANISER, "email", staff.subject, staff.email, **common)
-        record(session, outbox, cause, "match_cancelled", CASE_SYSTEM, "webhook", staff.subject, staff.email,
-               payload=_webhook_payload(event, "match.cancelled", m, status="cancelled",
-                                        reason=d.get("reason")), **common)
+        if before in (None, "accepted"):
+            record(session, outbox, cause, "match_cancelled", CASE_SYSTEM, "webhook", staff.subject, staff.email,
+                   payload=_webhook_payload(event, "match.cancelled", m, status="cancelled",
+                                            reason=d.get("reason")), **common)
 
-    def on_match_closed(status: str) -> Handler:
+    def on_match_closed(status: str, kinds: tuple[str, ...] = ("match_offered",)) -> Handler:
         def handle(session: Session, event: Event) -> None:
             _remember_match(session, event.data, status)
             cancel_pending(session, notifications.c.match_id == event.data["match_id"],
-                           notifications.c.kind == "match_offered", reason=f"oferta zamknięta ({status})")
+                           notifications.c.kind.in_(kinds), reason=f"dopasowanie zamknięte ({status})")
         return handle
 
     def on_need_registered(session: Session, event: Event) -> None:
@@ -194,6 +201,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "MatchCancelled": on_match_cancelled,
         "MatchDeclined": on_match_closed("declined"),
         "MatchExpired": on_match_closed("expired"),
+        "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
         "NeedRegistered": on_need_registered,
         "NeedCancelled": on_need_closed,
         "NeedCompleted": on_need_closed,

@@ -125,6 +125,7 @@ def main() -> None:
     from wspolnota.worker import stop_on_signals
 
     setup_logging("notify", "sink")
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every SMTP command
     settings = Settings.from_env()
     db = make_db()
     inbox = Inbox(db)

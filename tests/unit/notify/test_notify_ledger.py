@@ -85,6 +85,14 @@ def test_a_cancellation_reaches_everyone_affected_and_stops_the_reminder(db, del
     assert all(r["urgent"] for r in ledger(db, kind="match_cancelled", recipient=PROVIDER))
 
 
+def test_a_provider_who_was_only_proposed_hears_nothing_of_a_cancellation(db, deliver) -> None:
+    deliver(event("MatchProposed", match_data(offer_id=NEED, category="ZAK", village="belno",
+                                              window_start=IN_THREE_DAYS.isoformat(), urgent=False,
+                                              reason="Pasuje: ta sama miejscowość.")))
+    deliver(event("MatchCancelled", match_data(reason="Potrzeba odwołana")))
+    assert {(r["recipient"], r["channel"]) for r in ledger(db, kind="match_cancelled")} == {("organizator", "email")}
+
+
 def test_an_offer_not_yet_sent_is_withdrawn_when_it_expires(db, deliver) -> None:
     deliver(event("MatchOffered", offered()))
     deliver(event("MatchExpired", match_data()))
