@@ -191,8 +191,10 @@ def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings)
         if slots > 0:
             wanted.append(replace(world.domain_need(need_id), slots=slots))
     people = list(world.providers.values())
+    village_deficit, category_deficit = deficits(world, now)
+    weights = replace(settings.weights, village_deficit=village_deficit, category_deficit=category_deficit)
     # Unapproved proposals are re-decided: their providers carry no load from them.
-    result = match(wanted, people, settings.weights)
+    result = match(wanted, people, weights)
     assigned: dict[str, list[Any]] = defaultdict(list)
     for a in result.assignments:
         assigned[a.need_id].append(a)
@@ -206,6 +208,31 @@ def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings)
         values["last_solved_at"] = now
     session.execute(sa.update(solver_state).where(solver_state.c.id == 1).values(**values))
     return made
+
+
+DEFICIT_LOOKBACK = timedelta(days=60)
+
+
+def deficits(world: World, now: datetime) -> tuple[dict[str, float], dict[str, float]]:
+    """How far each village and category fell behind: its share of past needs left without anyone,
+    above the share for the whole gmina (0..1). Feeds the solver's deficit boost."""
+    past = [n for n in world.needs.values()
+            if n["status"] != "cancelled" and now - DEFICIT_LOOKBACK <= n["window_end"] <= now]
+    if not past:
+        return {}, {}
+    served = {n["need_id"] for n in past
+              if any(m["status"] in (ACCEPTED, COMPLETED) for m in world.matches.get(n["need_id"], []))}
+    overall = 1 - len(served) / len(past)
+
+    def behind(key: str) -> dict[str, float]:
+        totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for n in past:
+            totals[n[key]][0] += 1
+            totals[n[key]][1] += n["need_id"] not in served
+        return {k: round(min(1.0, unserved / total - overall), 3) for k, (total, unserved) in totals.items()
+                if unserved / total > overall}
+
+    return behind("village"), behind("category")
 
 
 def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need, chosen: list[Any],
