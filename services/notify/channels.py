@@ -38,6 +38,10 @@ class TemporaryFailure(Exception):
     pass
 
 
+class NotOnThisChannel(Exception):
+    """The recipient is not to be reached on this channel (no address, or prefers another one)."""
+
+
 @dataclass(frozen=True)
 class Outgoing:
     notification_id: str

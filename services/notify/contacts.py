@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import requests
 
-from services.notify.channels import PermanentFailure, TemporaryFailure
+from services.notify.channels import NotOnThisChannel, PermanentFailure, TemporaryFailure
 from services.notify.settings import Settings
 
 VOLUNTEER = "wolontariusz:"
@@ -62,11 +62,16 @@ class AddressBook:
     def __init__(self, settings: Settings, volunteers: VolunteerContacts):
         self.settings, self.volunteers = settings, volunteers
 
-    def address(self, recipient: str, channel: str) -> str | None:
+    def address(self, recipient: str, channel: str, urgent: bool = False) -> str | None:
         s = self.settings
         if recipient.startswith(VOLUNTEER):
             contact = self.volunteers.fetch(recipient.removeprefix(VOLUNTEER))
-            return {"email": contact.email, "sms": contact.phone}.get(channel)
+            addresses = {"email": contact.email, "sms": contact.phone}
+            preferred = contact.preferred_channel
+            if (not urgent and preferred in addresses and preferred != channel and addresses[preferred]
+                    and channel in addresses):
+                raise NotOnThisChannel(f"wolontariusz woli kanał {'e-mail' if preferred == 'email' else 'SMS'}")
+            return addresses.get(channel)
         staff = {
             (ORGANISER, "email"): s.organiser_email, (ORGANISER, "sms"): s.organiser_phone,
             (IPUS_COORDINATOR, "email"): s.ipus_coordinator_email, (IPUS_COORDINATOR, "sms"): s.ipus_coordinator_phone,

@@ -21,7 +21,14 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from services.notify.channels import Channel, Outgoing, PermanentFailure, TemporaryFailure, default_channels
+from services.notify.channels import (
+    Channel,
+    NotOnThisChannel,
+    Outgoing,
+    PermanentFailure,
+    TemporaryFailure,
+    default_channels,
+)
 from services.notify.contacts import ORGANISER, AddressBook, VolunteerContacts
 from services.notify.db import dead_letters, make_db, needs_watched, notifications
 from services.notify.handlers import PUBLISHES
@@ -139,12 +146,14 @@ class Sender:
             row = conn.execute(sa.select(t).where(t.c.id == notification_id)).mappings().one()
             conn.rollback()
         try:
-            address = self.addresses.address(row["recipient"], row["channel"])
+            address = self.addresses.address(row["recipient"], row["channel"], urgent=row["urgent"])
             if not address:
-                self.finish(row, "skipped", f"brak adresu dla kanału {row['channel']}")
-                return
+                raise NotOnThisChannel(f"brak adresu dla kanału {row['channel']}")
             config.failpoint("sender.before_send")
             self.channels[row["channel"]].send(self.outgoing(row, address))
+        except NotOnThisChannel as err:
+            self.finish(row, "skipped", str(err))
+            return
         except PermanentFailure as err:
             self.fail(row, str(err))
             return

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 from notify_support import FakeHttpServer
 
-from services.notify.channels import PermanentFailure, TemporaryFailure
+from services.notify.channels import NotOnThisChannel, PermanentFailure, TemporaryFailure
 from services.notify.contacts import AddressBook, VolunteerContacts
 from services.notify.settings import Settings
 from wspolnota.broker import free_port
@@ -51,7 +51,19 @@ def test_the_address_book_picks_the_channel_address_and_staff_come_from_settings
     with FakeHttpServer(volunteers_api) as api:
         book = AddressBook(settings, VolunteerContacts(api.url, "right-token"))
         assert book.address(f"wolontariusz:{VOLUNTEER}", "sms") == "+48601202303"
-        assert book.address(f"wolontariusz:{VOLUNTEER}", "email") == "zofia@example.pl"
+        with pytest.raises(NotOnThisChannel, match="woli kanał SMS"):  # the volunteer asked for SMS
+            book.address(f"wolontariusz:{VOLUNTEER}", "email")
+        assert book.address(f"wolontariusz:{VOLUNTEER}", "email", urgent=True) == "zofia@example.pl"
     assert book.address("organizator", "email") == "osl@cus.example"
     assert book.address("organizator", "sms") is None
     assert book.address("system_cus", "webhook") == settings.case_webhook_url
+
+
+def test_without_a_stated_preference_a_volunteer_gets_both_channels() -> None:
+    def api(*_):  # type: ignore[no-untyped-def]
+        return 200, {**CONTACT, "preferred_channel": None}
+
+    with FakeHttpServer(api) as server:
+        book = AddressBook(Settings.from_env({}), VolunteerContacts(server.url, "t"))
+        assert book.address(f"wolontariusz:{VOLUNTEER}", "email") == "zofia@example.pl"
+        assert book.address(f"wolontariusz:{VOLUNTEER}", "sms") == "+48601202303"
