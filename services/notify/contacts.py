@@ -37,7 +37,8 @@ class VolunteerContacts:
     def fetch(self, volunteer_id: str) -> Contact:
         url = f"{self.base_url}/internal/volunteers/{volunteer_id}/contact"
         try:
-            response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}"},
+            response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}",
+                                                   "X-Service-Name": "notify"},
                                      timeout=self.timeout_s)
         except requests.RequestException as err:
             raise TemporaryFailure(f"usługa wolontariuszy nie odpowiada ({type(err).__name__})") from err
