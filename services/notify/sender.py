@@ -102,8 +102,11 @@ class Sender:
     def recover_stale(self, now: datetime) -> int:
         """Rows left "sending" by a worker that died: due again, same ledger id, same message identity."""
         cutoff = now - timedelta(seconds=self.s.sending_lease_s)
+        stale = (t.c.status == "sending") & (t.c.claimed_at < cutoff)
+        if not self._any(sa.select(t.c.id).where(stale)):  # read first: SQLite writers take a file lock
+            return 0
         with self.db.engine.begin() as conn:
-            n = conn.execute(sa.update(t).where(t.c.status == "sending", t.c.claimed_at < cutoff)
+            n = conn.execute(sa.update(t).where(stale)
                              .values(status="pending", next_attempt_at=now,
                                      last_error="wysyłka przerwana (proces zatrzymany); ponowienie z tym samym "
                                                 "identyfikatorem")).rowcount or 0
@@ -116,6 +119,8 @@ class Sender:
         """Needs still without a provider NOTIFY_UNMATCHED_HOURS after registration: one e-mail to the organiser."""
         w = needs_watched
         cutoff = now - timedelta(hours=self.s.unmatched_hours)
+        if not self._any(sa.select(w.c.need_id).where(w.c.status == "open", w.c.registered_at <= cutoff)):
+            return 0
         reported = 0
         with self.db.transaction() as session:
             for need in session.execute(sa.select(w).where(w.c.status == "open", w.c.registered_at <= cutoff)
@@ -128,6 +133,12 @@ class Sender:
                 session.execute(sa.update(w).where(w.c.need_id == need["need_id"]).values(status="reported"))
                 reported += 1
         return reported
+
+    def _any(self, query: sa.Select) -> bool:  # type: ignore[type-arg]
+        with self.db.engine.connect() as conn:
+            found = conn.execute(query.limit(1)).first() is not None
+            conn.rollback()
+        return found
 
     def defer(self, notification_id: str, until: datetime) -> None:
         with self.db.engine.begin() as conn:
