@@ -38,7 +38,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KAFKA_HEARTBEAT_INTERVAL_MS", "1000", "consumer heartbeat interval", roles=("consumer",)),
     Setting("KAFKA_MAX_POLL_INTERVAL_MS", "300000", "max time between polls before the member is evicted",
             roles=("consumer",)),
-    Setting("KAFKA_REQUEST_TIMEOUT_MS", "30000", "client request timeout"),
+    Setting("KAFKA_REQUEST_TIMEOUT_MS", "15000", "client request timeout"),
+    Setting("KAFKA_DELIVERY_TIMEOUT_MS", "30000", "how long the producer keeps retrying one record; a relay "
+            "round that fails is retried with a new producer", roles=("relay", "consumer")),
     Setting("KAFKA_POLL_TIMEOUT_MS", "500", "how long one poll waits for records", roles=("consumer",)),
     Setting("CONSUMER_MAX_ATTEMPTS", "3", "handler failures before a message goes to the DLQ",
             roles=("consumer",)),

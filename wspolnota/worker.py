@@ -56,13 +56,16 @@ def run_relay(service: str) -> None:
     setup_logging(service, "relay")
     db, _ = service_parts(service)
     ensure_topics(all_topics())
-    producer = KafkaProducerAdapter(client_id=f"{service}-relay")
+    def new_producer() -> KafkaProducerAdapter:
+        return KafkaProducerAdapter(client_id=f"{service}-relay")
+
+    relay = Relay(db, new_producer(), producer_factory=new_producer)
     stop = stop_on_signals()
     log.info("relay for %s started (%s)", service, db.engine.url.render_as_string(hide_password=True))
     try:
-        Relay(db, producer).run(stop, heartbeat=heartbeat)
+        relay.run(stop, heartbeat=heartbeat)
     finally:
-        producer.close()
+        relay.producer.close()
         db.dispose()
         log.info("relay for %s stopped", service)
 

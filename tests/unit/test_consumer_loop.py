@@ -136,3 +136,19 @@ def test_a_handler_without_a_payload_schema_is_refused_at_start(setup) -> None: 
     with pytest.raises(ValueError, match="NoSuchEvent"):
         ConsumerLoop("x", broker.consumer("x", ["needs"]), broker.producer(), db, CATALOG,
                      {"NoSuchEvent": Recorder()})
+
+
+def test_a_failed_offset_commit_does_not_stop_the_loop_and_redelivery_is_harmless(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+    consumer = broker.consumer("matching", ["needs"])
+    real_commit = consumer.commit
+    consumer.commit = lambda offsets: (_ for _ in ()).throw(RuntimeError("rebalance in progress"))  # type: ignore[method-assign]
+    handler = Recorder()
+    loop = ConsumerLoop("matching", consumer, broker.producer(), db, CATALOG, {"NeedRegistered": handler})
+    loop.run_once(0)
+    consumer.commit = real_commit  # type: ignore[method-assign]
+    again = ConsumerLoop("matching", broker.consumer("matching", ["needs"]), broker.producer(), db, CATALOG,
+                         {"NeedRegistered": handler})
+    again.run_once(0)  # nothing was committed: the event comes again and is recognised
+    assert handler.calls == 1 and again.stats["duplicates"] == 1 and rows(db) == 1

@@ -67,10 +67,18 @@ class ConsumerLoop:
                     continue
                 done[tp] = msg.offset + 1
         finally:
-            self.consumer.commit(done)
+            self._commit(done)
         if stalled:
             raise DatabaseUnavailable(f"database unavailable; {len(stalled)} partition(s) rewound")
         return sum(1 for _ in messages)
+
+    def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """A failed commit (rebalance, broker restart) is harmless: the events come again and are deduplicated."""
+        try:
+            self.consumer.commit(offsets)
+        except Exception as err:  # noqa: BLE001 - any broker-side failure; the work itself is durable
+            log.warning("%s: offset commit failed (%s: %s); those events will be redelivered and skipped",
+                        self.name, type(err).__name__, err)
 
     def run(self, stop: threading.Event, heartbeat: Callable[[], None] = lambda: None) -> None:
         backoff = 0.5
@@ -81,8 +89,13 @@ class ConsumerLoop:
                 backoff = 0.5
             except DatabaseUnavailable as err:
                 log.warning("%s: %s; retrying in %.1fs", self.name, err, backoff)
-                stop.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
+            except Exception as err:  # noqa: BLE001 - broker unreachable or similar: wait, never exit
+                log.warning("%s: polling failed (%s: %s); retrying in %.1fs", self.name, type(err).__name__, err,
+                            backoff)
+            else:
+                continue
+            stop.wait(backoff)
+            backoff = min(backoff * 2, 30.0)
 
     # -- one message ------------------------------------------------------------------------------
     def _process(self, msg: Message) -> None:

@@ -35,6 +35,7 @@ class KafkaProducerAdapter:
             "max_in_flight_requests_per_connection": 5,  # idempotence keeps order per partition up to 5
             "linger_ms": 2,
             "request_timeout_ms": config.get_int("KAFKA_REQUEST_TIMEOUT_MS"),
+            "delivery_timeout_ms": config.get_int("KAFKA_DELIVERY_TIMEOUT_MS"),
         }
         settings.update(overrides)
         self._producer = KafkaProducer(**settings)
@@ -75,6 +76,7 @@ class KafkaConsumerAdapter:
         self._consumer.subscribe(topics)
 
     def poll(self, timeout_ms: int, max_records: int | None = None) -> list[Message]:
+        self._rewind_truncated_partitions()
         batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         out: list[Message] = []
         for tp, records in batches.items():
@@ -82,6 +84,25 @@ class KafkaConsumerAdapter:
                 headers = [(k, v if v is not None else b"") for k, v in (r.headers or [])]
                 out.append(Message(tp.topic, tp.partition, r.offset, r.key, r.value, headers))
         return out
+
+    def _rewind_truncated_partitions(self) -> None:
+        """A broker that lost its log (the embedded tansu keeps it in memory) leaves our position past its end.
+
+        Kafka would answer OFFSET_OUT_OF_RANGE and auto_offset_reset would apply; tansu just waits, so new
+        records at lower offsets would be skipped. Reread such a partition from the start: consumers dedupe.
+        """
+        for tp in self._consumer.assignment():
+            high = self._consumer.highwater(tp)
+            if high is None:
+                continue
+            try:
+                position = self._consumer.position(tp, timeout_ms=0)
+            except KafkaError:  # position not known yet (just assigned): nothing to compare
+                continue
+            if position is not None and position > high:
+                log.warning("%s:%d is at %d but the broker's log ends at %d (broker restarted?): rereading it",
+                            tp.topic, tp.partition, position, high)
+                self._consumer.seek_to_beginning(tp)
 
     def commit(self, offsets: dict[TopicPartition, int]) -> None:
         if offsets:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -46,8 +47,8 @@ class Outbox:
 
 class Relay:
     def __init__(self, db: Database, producer: Producer, batch_size: int | None = None,
-                 retention: timedelta | None = None):
-        self.db, self.producer = db, producer
+                 retention: timedelta | None = None, producer_factory: Callable[[], Producer] | None = None):
+        self.db, self.producer, self.producer_factory = db, producer, producer_factory
         self.batch_size = batch_size or config.get_int("OUTBOX_BATCH_SIZE")
         self.retention = retention or timedelta(hours=config.get_float("OUTBOX_RETENTION_HOURS"))
         self.published_total = 0
@@ -78,6 +79,17 @@ class Relay:
             log.info("published %s key=%s topic=%s", row.type, row.key, row.topic)
         self.published_total += len(rows)
         return len(rows)
+
+    def _renew_producer(self) -> None:
+        """After a failed round start a new producer: an idempotent producer whose broker lost its state
+        (embedded tansu restart) cannot recover its sequence numbers."""
+        if self.producer_factory is None:
+            return
+        try:
+            self.producer.close()
+        except Exception:  # noqa: BLE001 - the old one is being discarded anyway
+            pass
+        self.producer = self.producer_factory()
 
     def purge(self, now: datetime | None = None) -> int:
         """Delete published rows older than the retention; unpublished rows are never purged."""
@@ -120,8 +132,9 @@ class Relay:
                 next_purge = time.monotonic() + purge_every_s
             try:
                 sent = self.run_once()
-            except Exception:
-                log.exception("relay round failed; retrying")
+            except Exception as err:  # noqa: BLE001 - broker or database trouble: the rows wait, nothing is lost
+                log.warning("relay round failed (%s: %s); retrying", type(err).__name__, err)
+                self._renew_producer()
                 stop.wait(1.0)
                 continue
             if sent < self.batch_size:

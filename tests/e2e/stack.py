@@ -1,0 +1,125 @@
+"""Each service in its own processes (gunicorn web, relay, consumer) on a real broker, plus the front door."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from wspolnota.broker import free_port
+from wspolnota.config import ROOT, SERVICES
+from wspolnota.testing import wait_until
+
+PY = sys.executable
+
+
+class Stack:
+    def __init__(self, workdir: Path, bootstrap: str, prefix: str):
+        self.workdir, self.bootstrap, self.prefix = workdir, bootstrap, prefix
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.ports = {s: free_port() for s in SERVICES}
+        self.front_port = free_port()
+        self.url = f"http://127.0.0.1:{self.front_port}"
+
+    def db_url(self, service: str) -> str:
+        return f"sqlite:///{self.workdir / (service + '.db')}"
+
+    def env(self, service: str | None, **extra: str) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "WSPOLNOTA_FAILPOINT")}
+        env.update(KAFKA_BOOTSTRAP_SERVERS=self.bootstrap, WSPOLNOTA_TOPIC_PREFIX=self.prefix,
+                   WSPOLNOTA_VAR_DIR=str(self.workdir), GUNICORN_WORKERS="1", GUNICORN_THREADS="4",
+                   PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
+        if service:
+            env["DATABASE_URL"] = self.db_url(service)
+        for i, s in enumerate(SERVICES):
+            env[f"WSPOLNOTA_{s.upper()}_URL"] = f"http://127.0.0.1:{self.ports[s]}"
+        env.update(extra)
+        return env
+
+    def _spawn(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen[bytes]:
+        log = open(self.workdir / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        self.procs[name] = proc
+        return proc
+
+    def migrate(self) -> None:
+        for service in SERVICES:
+            subprocess.run([PY, "-m", "wspolnota.cli", "migrate", service], env=self.env(service), check=True,
+                           capture_output=True)
+
+    def start_web(self, service: str) -> None:
+        self._spawn(f"{service}-web", [PY, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                                       "--bind", f"127.0.0.1:{self.ports[service]}",
+                                       f"services.{service}.app:create_app()"], self.env(service))
+
+    def start_front(self) -> None:
+        self._spawn("front", [PY, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
+                              "--bind", f"127.0.0.1:{self.front_port}", "wspolnota.frontdoor:create_app()"],
+                    self.env(None))
+
+    def start_worker(self, role: str, service: str, **extra: str) -> subprocess.Popen[bytes]:
+        command = "relay" if role == "relay" else "consume"
+        return self._spawn(f"{service}-{role}", [PY, "-m", "wspolnota.cli", command, service],
+                           self.env(service, **extra))
+
+    def start(self, without: tuple[str, ...] = ()) -> Stack:
+        self.migrate()
+        self.start_front()
+        for service in SERVICES:
+            self.start_web(service)
+            for role in ("relay", "consumer"):
+                if f"{service}-{role}" not in without:
+                    self.start_worker(role, service)
+        for service in SERVICES:
+            wait_until(lambda s=service: self._healthy(f"{self.url}/{s}/healthz"), 60, message=f"{service} web")
+        return self
+
+    @staticmethod
+    def _healthy(url: str) -> bool:
+        try:
+            return requests.get(url, timeout=5).status_code == 200
+        except requests.RequestException:  # not listening yet, or still importing
+            return False
+
+    def stop(self, name: str, sig: int = signal.SIGTERM) -> int:
+        proc = self.procs.pop(name)
+        if proc.poll() is None:
+            os.killpg(proc.pid, sig)
+        return proc.wait(15)
+
+    def stop_all(self) -> None:
+        for name in list(self.procs):
+            try:
+                self.stop(name)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.procs[name].pid, signal.SIGKILL) if name in self.procs else None
+
+    # -- the staff's view, through the front door -----------------------------------------------
+    def post(self, path: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{self.url}{path}", json=body, timeout=10)
+
+    def get(self, path: str) -> Any:
+        response = requests.get(f"{self.url}{path}", timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def read_topic(self, topic: str, expect: int, timeout_s: float = 60) -> list[dict[str, Any]]:
+        """Read a topic in a separate process (one consumer role per process: see DESIGN §2)."""
+        out = subprocess.run([PY, "-m", "tests.e2e.read_topic", self.bootstrap, self.prefix + topic, str(expect),
+                              str(timeout_s)], capture_output=True, check=True, cwd=ROOT, timeout=timeout_s + 30)
+        return json.loads(out.stdout)
+
+    def committed(self, topic: str, service: str) -> int:
+        """How many records of the topic the service's consumer group has committed, over all partitions."""
+        out = subprocess.run([PY, "-m", "tests.e2e.read_topic", "--committed", self.bootstrap, self.prefix + topic,
+                              self.prefix + service], capture_output=True, check=True, cwd=ROOT, timeout=60)
+        return sum(o or 0 for o in json.loads(out.stdout).values())
+
+    def log(self, name: str) -> str:
+        path = self.workdir / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""

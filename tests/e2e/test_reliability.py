@@ -1,0 +1,88 @@
+"""Issue 2 §7: a killed relay, a poison message and a lost embedded broker never lose or double an event."""
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from tests.conftest import TansuBroker
+from tests.e2e.conftest import add_volunteer_with_offer, need_body, notifications_for
+from wspolnota.testing import wait_until
+from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics
+
+
+def count(stack, service: str, sql: str) -> int:  # type: ignore[no-untyped-def]
+    engine = sa.create_engine(stack.db_url(service))
+    with engine.connect() as conn:
+        value = conn.execute(sa.text(sql)).scalar_one()
+    engine.dispose()
+    return int(value)
+
+
+def test_a_relay_killed_around_the_publish_loses_nothing_and_consumers_act_once(kafka_bootstrap, new_stack) -> None:  # type: ignore[no-untyped-def]
+    stack = new_stack(kafka_bootstrap).start(without=("needs-relay",))
+    add_volunteer_with_offer(stack)
+    need_id = stack.post("/needs/api/needs", need_body()).json()["id"]  # committed, not yet published
+    # Killed after reading the row, before publishing it:
+    assert stack.start_worker("relay", "needs", WSPOLNOTA_FAILPOINT="relay.before_publish").wait(60) == -signal.SIGKILL
+    # Killed after the broker acknowledged it, before the row was marked published:
+    assert stack.start_worker("relay", "needs", WSPOLNOTA_FAILPOINT="relay.after_publish").wait(60) == -signal.SIGKILL
+    assert count(stack, "needs", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 1
+    stack.start_worker("relay", "needs")  # publishes the same event a second time
+    wait_until(lambda: count(stack, "needs", "SELECT count(*) FROM outbox WHERE published_at IS NULL") == 0, 60,
+               message="the restarted relay to publish")
+    wait_until(lambda: notifications_for(stack, need_id), 90, message="the notification")
+    copies = stack.read_topic("needs", expect=2)
+    assert len(copies) == 2 and copies[0]["value"] == copies[1]["value"]  # the same event, twice on the bus
+    # The matching consumer saw both copies and acted on one: its stats are logged when it stops.
+    wait_until(lambda: stack.committed("needs", "matching") == 2, 60, message="matching to consume both copies")
+    stack.stop("matching-consumer")
+    assert "'duplicates': 1" in stack.log("matching-consumer")
+    assert count(stack, "matching", "SELECT count(*) FROM processed_events WHERE event_type = 'NeedRegistered'") == 1
+    assert len(notifications_for(stack, need_id)) == 1
+    assert count(stack, "matching", "SELECT count(*) FROM proposals") == 1
+    assert count(stack, "matching", "SELECT count(*) FROM open_needs") == 1
+
+
+def test_a_malformed_message_lands_in_the_dlq_and_the_consumers_carry_on(kafka_bootstrap, new_stack) -> None:  # type: ignore[no-untyped-def]
+    stack = new_stack(kafka_bootstrap).start()
+    topic = stack.prefix + "needs"
+    ensure_topics([topic], kafka_bootstrap)
+    producer = KafkaProducerAdapter(kafka_bootstrap)
+    producer.send(topic, b"zatruta", b"\x00{to nie jest JSON")
+    producer.flush()
+    producer.close()
+    add_volunteer_with_offer(stack)
+    need_id = stack.post("/needs/api/needs", need_body()).json()["id"]
+    wait_until(lambda: notifications_for(stack, need_id), 90, message="the notification after the poison")
+    dead = stack.read_topic("needs.dlq", expect=2)  # matching and notify both subscribe to needs
+    assert sorted(d["headers"]["dlq.consumer"] for d in dead) == ["matching", "notify"]
+    for record in dead:
+        assert record["key"] == "zatruta" and record["headers"]["dlq.kind"] == "invalid"
+        assert "not JSON" in record["headers"]["dlq.reason"]
+        assert record["headers"]["dlq.source.topic"] == topic
+
+
+def test_after_the_embedded_broker_restarts_replay_restores_the_flow_without_duplicates(tmp_path: Path, new_stack) -> None:  # type: ignore[no-untyped-def]
+    broker = TansuBroker(tmp_path)
+    broker.start()
+    try:
+        stack = new_stack(broker.bootstrap).start()
+        add_volunteer_with_offer(stack)
+        first = stack.post("/needs/api/needs", need_body()).json()["id"]
+        wait_until(lambda: notifications_for(stack, first), 90, message="the first notification")
+        broker.restart()  # memory storage: topics, events and committed offsets are gone
+        for service in ("needs", "volunteers", "matching", "notify"):
+            import subprocess
+            import sys
+
+            subprocess.run([sys.executable, "-m", "wspolnota.cli", "replay", service], env=stack.env(service),
+                           check=True, capture_output=True, timeout=120)
+        second = stack.post("/needs/api/needs", need_body()).json()["id"]
+        wait_until(lambda: notifications_for(stack, second), 120, message="a notification after the restart")
+        assert len(notifications_for(stack, first)) == 1
+        assert count(stack, "notify", "SELECT count(*) FROM notifications") == 2
+        assert count(stack, "matching", "SELECT count(*) FROM proposals") == 2
+    finally:
+        broker.stop()
