@@ -91,6 +91,7 @@ needs_watched = sa.Table(
     sa.Column("window_start", UtcDateTime, nullable=True),
     sa.Column("registered_at", UtcDateTime, nullable=False),
     sa.Column("status", sa.String(20), nullable=False),  # open | matched | closed | reported
+    sa.Column("plan_ref", sa.String(100), nullable=True),  # IPUS plan, echoed to the case system (0003)
     sa.Index("ix_needs_watched_open", "status", "registered_at"),
 )
 

@@ -62,9 +62,11 @@ def _match_context(m: dict[str, Any]) -> dict[str, Any]:
             "window_start": m.get("window_start"), "urgent": bool(m.get("urgent"))}
 
 
-def _webhook_payload(event: Event, name: str, m: dict[str, Any], **extra: Any) -> dict[str, Any]:
+def _webhook_payload(session: Session, event: Event, name: str, m: dict[str, Any], **extra: Any) -> dict[str, Any]:
     ws = m.get("window_start")
-    return {"event": name, "occurred_at": event.time.isoformat(), "need_id": event.data["need_id"],
+    plan_ref = session.execute(sa.select(needs_watched.c.plan_ref).where(
+        needs_watched.c.need_id == event.data["need_id"])).scalar()
+    return {"event": name, "occurred_at": event.time.isoformat(), "need_id": event.data["need_id"], "plan_ref": plan_ref,
             "match_id": event.data["match_id"], "provider_ref": event.data["volunteer_id"],
             "category": m.get("category"), "village": m.get("village"),
             "window_start": ws.isoformat() if isinstance(ws, datetime) else ws, **extra}
@@ -104,7 +106,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         record(session, outbox, str(event.id), "match_accepted", ORGANISER, "email", text.subject, text.email,
                **common)
         record(session, outbox, str(event.id), "match_accepted", CASE_SYSTEM, "webhook", text.subject,
-               text.email, payload=_webhook_payload(event, "match.accepted", m, status="accepted"), **common)
+               text.email, payload=_webhook_payload(session, event, "match.accepted", m, status="accepted"), **common)
         session.execute(sa.update(needs_watched).where(needs_watched.c.need_id == d["need_id"],
                                                        needs_watched.c.status == "open").values(status="matched"))
         window = _dt(m.get("window_start"))
@@ -135,7 +137,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         record(session, outbox, cause, "match_cancelled", ORGANISER, "email", staff.subject, staff.email, **common)
         if before in (None, "accepted"):
             record(session, outbox, cause, "match_cancelled", CASE_SYSTEM, "webhook", staff.subject, staff.email,
-                   payload=_webhook_payload(event, "match.cancelled", m, status="cancelled",
+                   payload=_webhook_payload(session, event, "match.cancelled", m, status="cancelled",
                                             reason=d.get("reason")), **common)
 
     def on_match_closed(status: str, kinds: tuple[str, ...] = ("match_offered",)) -> Handler:
@@ -147,11 +149,13 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
 
     def on_need_registered(session: Session, event: Event) -> None:
         d = event.data
+        facts = {"category": d["category"], "village": d["village"], "window_start": _dt(d.get("window_start")),
+                 "plan_ref": d.get("plan_ref")}
         if session.execute(sa.select(needs_watched.c.need_id).where(needs_watched.c.need_id == d["need_id"])).first():
+            session.execute(sa.update(needs_watched).where(needs_watched.c.need_id == d["need_id"]).values(**facts))
             return
         session.execute(sa.insert(needs_watched).values(
-            need_id=d["need_id"], cause_event_id=str(event.id), category=d["category"], village=d["village"],
-            window_start=_dt(d.get("window_start")), registered_at=event.time, status="open"))
+            need_id=d["need_id"], cause_event_id=str(event.id), registered_at=event.time, status="open", **facts))
 
     def on_need_closed(session: Session, event: Event) -> None:
         need_id = event.data["need_id"]
@@ -203,6 +207,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "MatchExpired": on_match_closed("expired"),
         "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
         "NeedRegistered": on_need_registered,
+        "NeedUpdated": on_need_registered,
         "NeedCancelled": on_need_closed,
         "NeedCompleted": on_need_closed,
         "SupportPackageOpened": on_package("support_package_started", "support_package.opened"),

@@ -137,3 +137,15 @@ def test_only_events_whose_schemas_exist_get_handlers(outbox, settings) -> None:
 
     assert set(handlers(outbox, settings)) <= CONSUMES.types()
     assert MATCH  # the fixtures' ids are valid UUIDs the schemas accept
+
+
+def test_the_case_system_hears_of_an_acceptance_under_its_own_plan_reference(db, deliver) -> None:
+    deliver(event("NeedRegistered", {
+        "need_id": NEED, "resident_ref": "R-1", "category": "ZAK", "village": "belno",
+        "window_start": IN_THREE_DAYS.isoformat(), "window_end": (IN_THREE_DAYS + timedelta(hours=2)).isoformat(),
+        "duration_minutes": 60, "urgent": False, "slots": 1, "plan_ref": "IPUS/2026/017"}))
+    deliver(event("MatchOffered", offered()))
+    deliver(event("MatchAccepted", match_data()))
+    [hook] = ledger(db, kind="match_accepted", channel="webhook")
+    assert '"plan_ref": "IPUS/2026/017"' in hook["payload"]
+    assert "R-1" not in hook["payload"]  # the resident's reference stays out of the webhook
