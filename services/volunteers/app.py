@@ -107,29 +107,37 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         def patch(self, data, volunteer_id):  # type: ignore[no-untyped-def]
             return run(handlers.update_volunteer, outbox, volunteer_id, data, submission=idempotency_key())
 
-    def action(path: str, use_case, doc: str, body: type[Schema] | None = None):  # type: ignore[no-untyped-def]
-        def view(volunteer_id, data=None):  # type: ignore[no-untyped-def]
-            extra = [data["verified_by"]] if data else []
-            run(use_case, outbox, volunteer_id, *extra)
-            return run(lambda s: handlers.profile_out(s, handlers.get_volunteer(s, volunteer_id)))
+    def profile(volunteer_id: str) -> dict[str, Any]:
+        return run(lambda s: handlers.profile_out(s, handlers.get_volunteer(s, volunteer_id)))  # type: ignore[no-any-return]
 
-        def with_body(data, volunteer_id):  # type: ignore[no-untyped-def]
-            return view(volunteer_id, data)
+    @blp.route("/<volunteer_id>/verify", methods=["POST"])
+    @blp.arguments(schemas.Verification)
+    @blp.response(200, schemas.VolunteerOut)
+    def verify_volunteer(data, volunteer_id):  # type: ignore[no-untyped-def]
+        """Staff verified the person: matchable from now on; self-registered drafts are published."""
+        run(handlers.verify_volunteer, outbox, volunteer_id, data["verified_by"])
+        return profile(volunteer_id)
 
-        endpoint = with_body if body else view
-        endpoint.__name__ = f"{path}_volunteer"
-        endpoint.__doc__ = doc
-        if body:
-            endpoint = blp.arguments(body)(endpoint)
-        endpoint = blp.response(200, schemas.VolunteerOut)(endpoint)
-        blp.route(f"/<volunteer_id>/{path}", methods=["POST"])(endpoint)
+    @blp.route("/<volunteer_id>/pause", methods=["POST"])
+    @blp.response(200, schemas.VolunteerOut)
+    def pause_volunteer(volunteer_id):  # type: ignore[no-untyped-def]
+        """Pause: no new tasks until resumed (VolunteerPaused)."""
+        run(handlers.pause, outbox, volunteer_id)
+        return profile(volunteer_id)
 
-    action("verify", handlers.verify_volunteer, "Staff verified the person: matchable from now on.",
-           schemas.Verification)
-    action("pause", handlers.pause, "Pause: no new tasks until resumed (VolunteerPaused).")
-    action("resume", handlers.resume, "Resume after a pause (VolunteerResumed).")
-    action("erase", lambda s, o, vid: handlers.erase(s, o, vid, "API"),
-           "RODO erasure: personal data overwritten, offers withdrawn (VolunteerErased).")
+    @blp.route("/<volunteer_id>/resume", methods=["POST"])
+    @blp.response(200, schemas.VolunteerOut)
+    def resume_volunteer(volunteer_id):  # type: ignore[no-untyped-def]
+        """Resume after a pause (VolunteerResumed)."""
+        run(handlers.resume, outbox, volunteer_id)
+        return profile(volunteer_id)
+
+    @blp.route("/<volunteer_id>/erase", methods=["POST"])
+    @blp.response(200, schemas.VolunteerOut)
+    def erase_volunteer(volunteer_id):  # type: ignore[no-untyped-def]
+        """RODO erasure: personal data overwritten, offers withdrawn (OfferWithdrawn, VolunteerErased)."""
+        run(handlers.erase, outbox, volunteer_id, "API")
+        return profile(volunteer_id)
 
     @blp.route("/<volunteer_id>/credentials")
     class CredentialCollection(MethodView):

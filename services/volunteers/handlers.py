@@ -112,6 +112,12 @@ def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
         "credentials": [credential_payload(c) for c in creds
                         if c.kind != model.KAMILKA_CHECK or model.kamilka_check_complete(c.details)],
         "neighbour_conditions_met": p.neighbour.all_met(), "weekly_slots": v["weekly_slots"] or [],
+        "unavailable": [{"starts_on": a.starts_on.isoformat(), "ends_on": a.ends_on.isoformat()}
+                        for a in session.execute(
+                            sa.select(availability_exceptions.c.starts_on, availability_exceptions.c.ends_on)
+                            .where(availability_exceptions.c.volunteer_id == volunteer_id,
+                                   availability_exceptions.c.ends_on >= date.today())
+                            .order_by(availability_exceptions.c.starts_on))],
     }
 
 
@@ -308,6 +314,7 @@ def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dic
     claim_submission(session, submission, "exception", volunteer_id)
     row = {"id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "created_at": now(), **data}
     session.execute(sa.insert(availability_exceptions).values(**row))
+    _updated(session, outbox, volunteer_id)
     return row
 
 

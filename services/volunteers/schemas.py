@@ -310,6 +310,11 @@ class EventSchema(Schema):
         unknown = EXCLUDE  # a newer producer's extra fields do not break an older consumer
 
 
+class Absence(EventSchema):
+    starts_on = fields.Date(required=True)
+    ends_on = fields.Date(required=True)
+
+
 class CredentialPayload(EventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_from = fields.Date(required=True)
@@ -329,9 +334,11 @@ class VolunteerRegistered(EventSchema):
     verified = fields.Boolean(load_default=False)
     paused = fields.Boolean(load_default=False)
     credentials = fields.List(fields.Nested(CredentialPayload), load_default=list)
-    # Added here (optional): art. 50 conditions met, and the weekly availability of the profile.
+    # Added here (optional): art. 50 conditions met, the weekly availability of the profile, and the days
+    # it does not hold (holidays, sickness — the reason stays in this service).
     neighbour_conditions_met = fields.Boolean(load_default=False)
     weekly_slots = fields.List(fields.Nested(WeeklySlot), load_default=list)
+    unavailable = fields.List(fields.Nested(Absence), load_default=list)
 
 
 class VolunteerUpdated(VolunteerRegistered):

@@ -119,11 +119,16 @@ def test_an_offer_is_withdrawn_once(client, outbox) -> None:
     assert outbox.all()[-1] == ("OfferWithdrawn", volunteer_id, {"offer_id": offer["id"], "volunteer_id": volunteer_id})
 
 
-def test_an_availability_exception_is_stored(client, db) -> None:
+def test_an_absence_is_stored_and_its_days_but_not_its_reason_are_published(client, db, outbox) -> None:
     volunteer_id = register(client)
+    starts, ends = TODAY + timedelta(days=20), TODAY + timedelta(days=23)
     response = client.post(f"/api/volunteers/{volunteer_id}/exceptions", json={
-        "starts_on": "2026-12-24", "ends_on": "2026-12-27", "reason": "holiday"})
+        "starts_on": starts.isoformat(), "ends_on": ends.isoformat(), "reason": "sick"})
     assert response.status_code == 201 and count(db, "availability_exceptions") == 1
+    kind, _, data = outbox.all()[-1]
+    assert kind == "VolunteerUpdated"
+    assert data["unavailable"] == [{"starts_on": starts.isoformat(), "ends_on": ends.isoformat()}]
+    assert "sick" not in outbox.raw()
 
 
 def test_erasure_overwrites_personal_data_withdraws_offers_and_tells_every_service(client, db, outbox) -> None:
