@@ -97,3 +97,18 @@ def failpoint(name: str) -> None:
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+def settings_table() -> str:
+    """The configuration reference as a Markdown table (README's "Configuration")."""
+    rows = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
+    for s in SETTINGS:
+        default = "" if s.default is None else f"`{s.default}`" if s.default else "(empty)"
+        if s.name == "WSPOLNOTA_VAR_DIR":
+            default = "`var/`"
+        rows.append(f"| `{s.name}` | {default} | {', '.join(s.roles)} | {s.help} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(settings_table())

@@ -1,0 +1,16 @@
+"""The README stays true: the two commands, and every configuration variable the code reads."""
+from pathlib import Path
+
+from wspolnota.config import ROOT, SETTINGS
+
+
+def test_the_readme_documents_every_configuration_variable() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    assert not missing, f"add to README (python -m wspolnota.config): {missing}"
+
+
+def test_ci_runs_the_readmes_test_command() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "make run" in readme and "make test" in readme
+    assert "make test" in Path(ROOT / ".ci/run").read_text()
