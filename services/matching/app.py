@@ -93,6 +93,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         with db.engine.connect() as conn:
             return conn.execute(sa.select(proposals).where(proposals.c.id == new["id"])).mappings().one()
 
+    @blp.route("/matches/<match_id>/complete", methods=["POST"])
+    @blp.arguments(schemas.CompleteIn)
+    @blp.response(200, schemas.ProposalOut)
+    def api_complete(body, match_id):  # type: ignore[no-untyped-def]
+        return api_action(lambda s, o, m: engine.complete_match(s, o, m, body["hours"], clock()), match_id)
+
     @blp.route("/moderation/<category>", methods=["PUT"])
     @blp.arguments(schemas.ModerationIn)
     @blp.response(200, schemas.ModerationIn)

@@ -539,6 +539,15 @@ def cancel_need(session: Session, outbox: Outbox, need_id: str, now: datetime) -
     session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id == need_id))
 
 
+def complete_match(session: Session, outbox: Outbox, match_id: str, hours: float, now: datetime) -> None:
+    """Staff confirm an accepted visit took place, with the hours spent."""
+    row = get_match(session, match_id)
+    if row["status"] != ACCEPTED:
+        raise NotAllowed("Tylko przyjęte dopasowanie można oznaczyć jako wykonane.")
+    _set(session, row, now, status=COMPLETED)
+    outbox.add(session, schemas.TOPIC, "MatchCompleted", row["need_id"], {**_ids(row), "hours": hours})
+
+
 def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float | None, now: datetime) -> None:
     need = session.execute(sa.select(open_needs).where(open_needs.c.need_id == need_id)).mappings().first()
     for row in session.execute(sa.select(proposals).where(proposals.c.need_id == need_id,

@@ -118,5 +118,9 @@ class PickIn(Schema):
     reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
+class CompleteIn(Schema):
+    hours = fields.Float(required=True, validate=validate.Range(min=0, max=24, error="Podaj liczbę godzin od 0 do 24."))
+
+
 class ModerationIn(Schema):
     mode = fields.String(required=True, validate=validate.OneOf(["review", "auto"]))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from services.matching import engine
 
 
@@ -155,3 +157,16 @@ def test_a_completed_need_completes_the_accepted_match_with_its_hours(matching) 
     matching.publish("needs", "NeedCompleted", need_id, {"need_id": need_id})
     [done] = matching.events("MatchCompleted")
     assert (done["volunteer_id"], done["hours"]) == (volunteer, 1.5)
+
+
+def test_staff_confirm_an_accepted_visit_with_its_hours(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteer = matching.volunteer()
+    need_id = approved_need(matching)
+    offered = matching.match_of(need_id, "offered")
+    with pytest.raises(engine.NotAllowed, match="przyjęte"):
+        matching.act(engine.complete_match, offered["id"], 1.0, matching.now)
+    matching.respond(offered["id"], volunteer, "accept")
+    matching.act(engine.complete_match, offered["id"], 2.5, matching.now)
+    assert matching.events("MatchCompleted") == [{
+        "type": "MatchCompleted", "match_id": offered["id"], "need_id": need_id, "volunteer_id": volunteer,
+        "hours": 2.5}]
