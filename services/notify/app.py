@@ -64,6 +64,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                     .limit(500)).mappings().all()
             return [{**r, "body": TOKEN_IN_LINK.sub(r"\1…", r["body"])} for r in rows]
 
+    @blp.route("/failed")
+    class FailedNotifications(MethodView):
+        @blp.response(200, schemas.DeadLetterOut(many=True))
+        def get(self):  # type: ignore[no-untyped-def]
+            """Notifications the sender gave up on and nobody has handled yet (the page's alert)."""
+            with db.engine.connect() as conn:
+                return conn.execute(sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None))
+                                    .order_by(dead_letters.c.failed_at.desc())).mappings().all()
+
     api.register_blueprint(blp)
 
     @app.template_filter("hide_tokens")

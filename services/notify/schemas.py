@@ -51,4 +51,14 @@ class NotificationOut(Schema):
     created_at = fields.AwareDateTime()
 
 
+class DeadLetterOut(Schema):
+    notification_id = fields.String()
+    kind = fields.String()
+    channel = fields.String()
+    recipient = fields.String()
+    attempts = fields.Integer()
+    reason = fields.String()
+    failed_at = fields.AwareDateTime()
+
+
 EVENTS = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded}

@@ -118,8 +118,11 @@ def test_after_the_last_attempt_the_row_fails_with_a_dead_letter_and_an_alert(db
     with db.engine.connect() as conn:
         [letter] = conn.execute(sa.select(dead_letters)).mappings().all()
     assert letter["notification_id"] == row["id"] and "503" in letter["reason"]
-    page = create_app({"DATABASE_URL": db.url, "TESTING": True}).test_client().get("/").get_data(as_text=True)
+    client = create_app({"DATABASE_URL": db.url, "TESTING": True}).test_client()
+    page = client.get("/").get_data(as_text=True)
     assert "Nie udało się wysłać 1 powiadomienia" in page and "bramka SMS odpowiedziała 503" in page
+    [failed] = client.get("/api/notifications/failed").json
+    assert (failed["notification_id"], failed["channel"], failed["attempts"]) == (row["id"], "sms", 3)
 
 
 def test_a_permanent_failure_fails_at_once(db, deliver, sender, channels, clock) -> None:
