@@ -36,7 +36,7 @@ class Stack:
                    PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
         if service:
             env["DATABASE_URL"] = self.db_url(service)
-        for i, s in enumerate(SERVICES):
+        for s in SERVICES:
             env[f"WSPOLNOTA_{s.upper()}_URL"] = f"http://127.0.0.1:{self.ports[s]}"
         env.update(extra)
         return env
