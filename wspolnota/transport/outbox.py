@@ -53,7 +53,7 @@ class Relay:
         self.retention = retention or timedelta(hours=config.get_float("OUTBOX_RETENTION_HOURS"))
         self.published_total = 0
 
-    def _publish(self, rows: Sequence[sa.Row[Any]]) -> None:
+    def _publish(self, rows: Sequence[Any]) -> None:
         for row in rows:
             self.producer.send(row.topic, row.key.encode(), row.body, event_headers(row.type, row.event_id))
         self.producer.flush()
