@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from services.notify import schemas
 from services.notify.contacts import VOLUNTEER
 from services.notify.db import matches_seen, notifications, provider_responses
+from services.notify.ledger import cancel_pending
 from wspolnota.db import Database
 from wspolnota.transport.outbox import Outbox
 
@@ -71,5 +72,8 @@ def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_co
             outbox.add(session, schemas.TOPIC, "ProviderResponded", offer.match_id, {
                 "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "response": response,
                 "reason": reason})
+            # Answered through one channel: the other channel's copy (an SMS held back by quiet hours) is moot.
+            cancel_pending(session, notifications.c.cause_event_id == offer.offer_id,
+                           notifications.c.kind == "match_offered", reason="wolontariusz już odpowiedział")
     except IntegrityError as err:
         raise AlreadyAnswered(offer.offer_id) from err

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
-from notify_support import MATCH, VOLUNTEER, event, match_data, offered, outbox_events
+from notify_support import MATCH, VOLUNTEER, event, ledger, match_data, offered, outbox_events
 
 from services.notify.app import create_app
 from services.notify.db import matches_seen
@@ -45,6 +45,15 @@ def test_the_accept_link_shows_the_offer_in_polish_and_one_tap_accepts_it(app, d
     [published] = outbox_events(db, "ProviderResponded")
     assert published["key"] == MATCH
     assert published["data"] == {"match_id": MATCH, "volunteer_id": VOLUNTEER, "response": "accept", "reason": ""}
+
+
+def test_an_answer_withdraws_the_copy_of_the_offer_not_yet_sent(app, db, settings, offer_id) -> None:
+    client = app.test_client()
+    url = path(settings, offer_id, "accept")
+    client.post(url, data={"csrf_token": csrf(client.get(url).get_data(as_text=True)), "accept": "1"})
+    statuses = {r["channel"]: (r["status"], r["last_error"]) for r in ledger(db, kind="match_offered")}
+    assert statuses == {"sms": ("cancelled", "wolontariusz już odpowiedział"),
+                        "email": ("cancelled", "wolontariusz już odpowiedział")}
 
 
 def test_a_link_works_only_once(app, db, settings, offer_id) -> None:
