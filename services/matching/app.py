@@ -129,7 +129,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             unmet = conn.execute(sa.select(unmet_needs, open_needs.c.category, open_needs.c.village,
                                            open_needs.c.window_start, open_needs.c.urgent)
                                  .join(open_needs, open_needs.c.need_id == unmet_needs.c.need_id)
-                                 .where(open_needs.c.status == "open")
+                                 .where(open_needs.c.status == "open", open_needs.c.window_end > clock())
                                  .order_by(open_needs.c.urgent.desc(), open_needs.c.window_start)).mappings().all()
             recent = conn.execute(sa.select(proposals).where(proposals.c.status.not_in(
                 (engine.PROPOSED, engine.OFFERED))).order_by(proposals.c.updated_at.desc()).limit(30)).mappings().all()

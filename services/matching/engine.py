@@ -45,6 +45,8 @@ EXCLUDING = (REJECTED, DECLINED, EXPIRED)  # the provider is not asked again for
 # A match already made is re-checked against every rule except load and history: those held when it was made.
 RECHECK_RULES = tuple(r for r in RULES if r not in (weekly_hours_left, open_tasks_left, not_declined_before))
 
+DEBOUNCED_INTERVAL_S = 5
+MIN_ANSWER_TIME = timedelta(minutes=10)
 CASCADE_REVIEWER = "kaskada"
 AUTO_REVIEWER = "automatycznie"
 
@@ -75,7 +77,9 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         return cls(
-            resolve_interval=timedelta(seconds=_env_float("MATCHING_RESOLVE_INTERVAL_S", 5)),
+            # 0 under a plain `wspolnota consume matching`, which has no idle tick to run a deferred solve;
+            # services.matching.worker has one and defaults it to DEBOUNCED_INTERVAL_S.
+            resolve_interval=timedelta(seconds=_env_float("MATCHING_RESOLVE_INTERVAL_S", 0)),
             offer_deadline=timedelta(minutes=_env_float("MATCHING_OFFER_DEADLINE_MIN", 120)),
             urgent_offer_deadline=timedelta(minutes=_env_float("MATCHING_URGENT_OFFER_DEADLINE_MIN", 30)),
             urgent_parallel=int(_env_float("MATCHING_URGENT_PARALLEL", 3)),
@@ -413,6 +417,10 @@ def _terms(o: Option, need: Need, settings: Settings) -> dict[str, int]:
 
 def _offer(session: Session, outbox: Outbox, row: Any, now: datetime, settings: Settings) -> None:
     deadline = now + (settings.urgent_offer_deadline if row["urgent"] else settings.offer_deadline)
+    need = session.execute(sa.select(open_needs).where(open_needs.c.need_id == row["need_id"])).mappings().first()
+    if need is not None:  # an answer after the last moment the visit could still start is no use
+        latest_start = need["window_end"] - timedelta(minutes=need["duration_minutes"])
+        deadline = max(min(deadline, latest_start), now + MIN_ANSWER_TIME)
     _set(session, row, now, status=OFFERED, deadline=deadline)
     outbox.add(session, schemas.TOPIC, "MatchOffered", row["need_id"], {
         **_ids(row), "deadline": deadline.isoformat(), "urgent": bool(row["urgent"]), "category": row["category"],

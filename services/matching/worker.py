@@ -49,6 +49,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--scheduler-only", action="store_true")
     args = parser.parse_args(argv)
+    # This process has the idle tick that runs deferred solves, so it can afford to debounce.
+    os.environ.setdefault("MATCHING_RESOLVE_INTERVAL_S", str(engine.DEBOUNCED_INTERVAL_S))
     interval = float(os.environ.get("MATCHING_TICK_S") or 1.0)
     if args.scheduler_only:
         from wspolnota.worker import stop_on_signals

@@ -170,3 +170,12 @@ def test_staff_confirm_an_accepted_visit_with_its_hours(matching) -> None:  # ty
     assert matching.events("MatchCompleted") == [{
         "type": "MatchCompleted", "match_id": offered["id"], "need_id": need_id, "volunteer_id": volunteer,
         "hours": 2.5}]
+
+
+def test_an_offer_for_a_visit_starting_soon_must_be_answered_before_it_could_no_longer_start(matching) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    start = matching.now + timedelta(minutes=30)
+    need_id = approved_need(matching, start=start, window_end=(start + timedelta(minutes=90)).isoformat())
+    latest_start = start + timedelta(minutes=30)  # a 60-minute visit in a 90-minute window
+    assert matching.settings.offer_deadline > latest_start - matching.now
+    assert matching.match_of(need_id, "offered")["deadline"] == latest_start
