@@ -34,7 +34,7 @@ TERMS_PL = {
     "load": "obciążenie wykonawcy (koszt)",
     "continuity": "ten sam wykonawca co wcześniej (bonus)",
     "urgency": "waga pilności (kara za brak pomocy)",
-    "deficit": "wyrównanie dla miejscowości i kategorii (bonus)",
+    "deficit": "wyrównanie dla miejscowości i kategorii (dodatkowa waga)",
 }
 
 STATUSES_PL = {
