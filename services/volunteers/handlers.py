@@ -203,7 +203,7 @@ def _updated(session: Session, outbox: Outbox, volunteer_id: str) -> None:
 
 def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, changes: dict[str, Any],
                      submission: str | None = None) -> dict[str, Any]:
-    _live(session, volunteer_id)
+    current = _live(session, volunteer_id)
     claim_submission(session, submission, "update", volunteer_id)
     if "email" in changes and email_taken(session, changes["email"], except_id=volunteer_id):
         raise Conflict("Ten adres e-mail jest już zarejestrowany.")
@@ -211,6 +211,9 @@ def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, change
                                                                           "provider_type")}
     if "phone" in values:
         values["phone"] = schemas.normalise_phone(values["phone"])
+    merged = {**current, **values}
+    if merged["provider_type"] == model.PARTNER_ORGANISATION and not merged.get("contact_person"):
+        raise Conflict("Organizacja partnerska musi mieć osobę kontaktową.")
     if values:
         session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(**values))
     _updated(session, outbox, volunteer_id)

@@ -181,3 +181,10 @@ def test_a_double_submitted_credential_form_records_once(client, db) -> None:
     client.post(f"/wykonawcy/{volunteer_id}/uprawnienia", data=data)
     client.post(f"/wykonawcy/{volunteer_id}/uprawnienia", data=data)
     assert count(db, "credentials") == 1 and count(db, "outbox") == 2
+
+
+def test_turning_a_provider_into_an_organisation_needs_a_contact_person(client, db) -> None:
+    volunteer_id = register(client)
+    response = client.patch(f"/api/volunteers/{volunteer_id}", json={"provider_type": "partner_organisation"})
+    assert response.status_code == 409 and "osobę kontaktową" in response.json["message"]
+    assert count(db, "outbox") == 1
