@@ -78,7 +78,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 "urgency_pl": model.URGENCY_PL, "requirement_pl": model.REQUIREMENT_PL,
                 "source_pl": schemas.SOURCE_PL, "moderation_pl": schemas.MODERATION_PL,
                 "channel_pl": schemas.CHANNEL_PL, "legal_basis_pl": schemas.LEGAL_BASIS_PL,
-                "match_status_pl": model.MATCH_STATUS_PL, "weekdays_pl": model.WEEKDAYS_PL}
+                "match_status_pl": model.MATCH_STATUS_PL, "weekdays_pl": model.WEEKDAYS_PL,
+                "event_pl": model.event_pl}
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(err):  # type: ignore[no-untyped-def]
@@ -355,7 +356,6 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
             with db.engine.connect() as conn:
                 existing = conn.execute(sa.select(submissions.c.need_id)
                                         .where(submissions.c.key == (key or "")[:64])).scalar()
-            form.form_errors.append("Ten formularz został już wysłany — potrzeba jest zapisana.")
             return render_template("needs/duplicate.html", need_id=existing), 409
         return redirect(url_for("needs.need_page", need_id=first["id"]))
 

@@ -117,6 +117,21 @@ def status_from_matches(matches: Iterable[MatchState], slots: int) -> str:
     return OPEN
 
 
+EVENT_PL = {"NeedRegistered": "zgłoszenie", "NeedUpdated": "zmiana danych",
+            "MatchProposed": "propozycja wykonawcy", "MatchApproved": "propozycja zatwierdzona",
+            "MatchRejected": "propozycja odrzucona", "MatchOffered": "oferta wysłana do wykonawcy",
+            "MatchAccepted": "wykonawca przyjął", "MatchDeclined": "wykonawca odmówił",
+            "MatchExpired": "brak odpowiedzi wykonawcy", "MatchCancelled": "wizyta odwołana",
+            "MatchCompleted": "wizyta wykonana"}
+
+
+def event_pl(kind: str) -> str:
+    """A timeline entry's kind in words staff read (status changes are stored as `status:<code>`)."""
+    if kind.startswith("status:"):
+        return "zmiana statusu: " + STATUS_PL.get(kind.removeprefix("status:"), kind)
+    return EVENT_PL.get(kind, kind)
+
+
 # --- requirements ----------------------------------------------------------------------------------
 REQUIREMENT_CODES = ("driving_licence", "own_car", "kamilka_check", "first_aid",
                      "confidentiality_authorisation", "nnw_insurance")

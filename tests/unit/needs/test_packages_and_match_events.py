@@ -88,6 +88,8 @@ def test_match_events_move_a_need_through_its_lifecycle_and_build_its_timeline(n
                      "MatchCompleted"]
     [completed] = needs.published("NeedCompleted")
     assert completed.data["hours"] == 1.5 and completed.data["visits"] == 1
+    page = needs.page(f"/needs/{need_id}")
+    assert "wykonawca przyjął" in page and "wizyta wykonana" in page and "zakończona" in page
 
 
 def test_a_decline_puts_the_need_back_until_the_next_volunteer_is_offered(needs) -> None:  # type: ignore[no-untyped-def]
