@@ -79,7 +79,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                 "source_pl": schemas.SOURCE_PL, "moderation_pl": schemas.MODERATION_PL,
                 "channel_pl": schemas.CHANNEL_PL, "legal_basis_pl": schemas.LEGAL_BASIS_PL,
                 "match_status_pl": model.MATCH_STATUS_PL, "weekdays_pl": model.WEEKDAYS_PL,
-                "event_pl": model.event_pl}
+                "event_pl": model.event_pl, "rules_pl": model.category_rules_pl}
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(err):  # type: ignore[no-untyped-def]

@@ -194,6 +194,29 @@ def resolve_requirements(category: str, minor: bool, explicit: Iterable[str] = (
     return [c for c in REQUIREMENT_CODES if c in codes]
 
 
+RULE_PL = {
+    "no_bank_cards": "bez dostępu do kart płatniczych; paragony przy rozliczeniu",
+    "continuity": "najlepiej ta sama osoba przy kolejnych wizytach",
+    "no_personal_care_by_volunteers": "bez opieki osobistej (higienicznej) przez wolontariuszy",
+    "kamilka_if_minor": "przy dziecku — sprawdzenie z ustawy Kamilka",
+    "involves_minors": "zadanie z udziałem dzieci",
+    "no_gas_or_electrical_installations": "bez prac przy instalacjach gazowych i elektrycznych",
+    "seasonal": "prace sezonowe",
+    "never_handles_passwords_or_pins": "pomagający nigdy nie poznaje haseł ani PIN-ów",
+    "escalation_to_social_worker": "w razie niepokoju — zgłoszenie do pracownika socjalnego",
+    "provider_types": "tylko opiekun sąsiedzki (usługa płatna)",
+    "adult": "wykonawca pełnoletni",
+    "not_family": "wykonawca spoza rodziny",
+    "nearby": "wykonawca mieszkający w pobliżu",
+}
+
+
+def category_rules_pl(category: str) -> list[str]:
+    """The category's rules other than requirements, in words staff read."""
+    rules = reference.categories()[category].get("rules", {})
+    return [RULE_PL[k] for k in rules if k in RULE_PL and rules[k]]
+
+
 # --- urgency and time windows ----------------------------------------------------------------------
 URGENCIES = ("normal", "high", "urgent")
 URGENCY_PL = {"normal": "zwykła", "high": "wysoka", "urgent": "pilna (w ciągu 24 h)"}

@@ -127,3 +127,10 @@ def test_an_ipus_lasts_at_most_a_year() -> None:
     model.check_plan_period(date(2026, 12, 1), date(2027, 11, 30))
     with pytest.raises(model.WindowError):
         model.check_plan_period(date(2026, 12, 1), date(2027, 12, 31))
+
+
+def test_every_rule_of_the_reference_data_has_polish_words_for_staff() -> None:
+    known = set(model.RULE_PL) | {"requirements", "requires", "requires_for_short_term"}
+    for category in reference.categories().values():
+        assert set(category["rules"]) <= known, category["code"]
+    assert "hase" in " ".join(model.category_rules_pl("CYF"))
