@@ -119,10 +119,8 @@ class RecurringNeedCreate(NeedFields):
 
 
 class NeedUpdate(Schema):
-    """Fields staff may change while the need is still open; requirements are resolved again."""
-
-    class Meta:
-        unknown = EXCLUDE
+    """Fields staff may change while the need is still open; requirements are resolved again.
+    Anything else (status, resident, plan) is an unknown field: 422, not silently ignored."""
 
     description = _text(2000)
     village = village_field()
