@@ -184,10 +184,15 @@ class Sender:
         return Outgoing(notification_id=row["id"], kind=row["kind"], address=address, subject=row["subject"],
                         text=row["body"], html=html, payload=payload)
 
+    @staticmethod
+    def _mine(row: sa.RowMapping) -> tuple:  # type: ignore[type-arg]
+        """Still our claim? (Another sender may have taken the row over after our lease ran out.)"""
+        return (t.c.id == row["id"], t.c.status == "sending", t.c.claimed_at == row["claimed_at"])
+
     def finish(self, row: sa.RowMapping, status: str, note: str | None) -> None:
         now = self.clock()
         with self.db.engine.begin() as conn:
-            conn.execute(sa.update(t).where(t.c.id == row["id"], t.c.status == "sending").values(
+            conn.execute(sa.update(t).where(*self._mine(row)).values(
                 status=status, sent_at=now if status == "sent" else None, last_error=note, claimed_at=None))
         self.stats[status] += 1
         log.info("notification %s %s (%s via %s)", row["id"], status, row["kind"], row["channel"])
@@ -198,7 +203,7 @@ class Sender:
             return
         delay = backoff_delay(row["attempts"], self.s.retry_base_s, self.s.retry_max_s, self.rng)
         with self.db.engine.begin() as conn:
-            conn.execute(sa.update(t).where(t.c.id == row["id"], t.c.status == "sending").values(
+            conn.execute(sa.update(t).where(*self._mine(row)).values(
                 status="pending", claimed_at=None, last_error=error[:500],
                 next_attempt_at=self.clock() + timedelta(seconds=delay)))
         self.stats["retried"] += 1
@@ -208,8 +213,10 @@ class Sender:
     def fail(self, row: sa.RowMapping, error: str) -> None:
         now = self.clock()
         with self.db.engine.begin() as conn:
-            conn.execute(sa.update(t).where(t.c.id == row["id"], t.c.status == "sending").values(
-                status="failed", claimed_at=None, last_error=error[:500]))
+            if not conn.execute(sa.update(t).where(*self._mine(row)).values(
+                    status="failed", claimed_at=None, last_error=error[:500])).rowcount:
+                log.warning("notification %s: claim lost to another sender; leaving it to them", row["id"])
+                return
             conn.execute(sa.insert(dead_letters).values(
                 notification_id=row["id"], kind=row["kind"], channel=row["channel"], recipient=row["recipient"],
                 attempts=row["attempts"], reason=error[:500], failed_at=now))

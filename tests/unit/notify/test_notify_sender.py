@@ -223,3 +223,20 @@ def test_a_need_accepted_in_time_is_not_reported(db, deliver, sender, clock) -> 
     registered_at(db, NOON - timedelta(hours=49))
     sender.run_once()
     assert ledger(db, kind="need_unmatched") == []
+
+
+def test_a_slow_sender_whose_claim_was_taken_over_does_not_overwrite_the_new_owner(db, deliver, settings, clock) -> None:
+    deliver(event("MatchOffered", offered()))
+    make_due(db, clock)
+    later = clock.now + timedelta(minutes=5)
+
+    class TakenOverWhileSending(FakeChannel):
+        def send(self, message):  # type: ignore[no-untyped-def]
+            with db.engine.begin() as conn:  # meanwhile the lease ran out and another sender claimed the row
+                conn.execute(sa.update(notifications).where(notifications.c.id == message.notification_id)
+                             .values(claimed_at=later))
+            super().send(message)
+
+    channels = {"email": TakenOverWhileSending("email"), "sms": TakenOverWhileSending("sms")}
+    Sender(db, settings, channels, FakeAddressBook(), clock=clock).run_once()
+    assert {(r["status"], r["claimed_at"]) for r in ledger(db)} == {("sending", later)}
