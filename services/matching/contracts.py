@@ -65,6 +65,9 @@ class VolunteerFields(Tolerant):
     verified = fields.Boolean(load_default=None, allow_none=True)
     paused = fields.Boolean(load_default=None, allow_none=True)
     credentials = fields.List(fields.Nested(CredentialIn), load_default=None, allow_none=True)
+    weekly_slots = fields.List(fields.Dict(), load_default=None, allow_none=True)
+    unavailable = fields.List(fields.Dict(), load_default=None, allow_none=True)
+    neighbour_conditions_met = fields.Boolean(load_default=None, allow_none=True)
 
 
 class VolunteerRef(Tolerant):

@@ -53,6 +53,9 @@ providers = sa.Table(
     sa.Column("paused", sa.Boolean, nullable=False),
     sa.Column("erased", sa.Boolean, nullable=False),
     sa.Column("credentials", sa.JSON, nullable=False),  # [{kind, valid_from, valid_until}] ISO dates
+    sa.Column("weekly_slots", sa.JSON, nullable=True),  # the profile's weekly availability, if any
+    sa.Column("unavailable", sa.JSON, nullable=True),  # [{starts_on, ends_on}] absences, days only
+    sa.Column("neighbour_conditions_met", sa.Boolean, nullable=True),  # art. 50 conditions (paid neighbours)
 )
 
 offers = sa.Table(

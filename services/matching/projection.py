@@ -84,7 +84,8 @@ def volunteer_registered(session: Session, d: dict[str, Any]) -> None:
         "credentials": []}
     values.pop("volunteer_id", None)
     for name in ("provider_type", "villages", "home_village", "radius_km", "languages", "skills",
-                 "capacity_hours_per_week", "max_open_tasks", "verified", "paused"):
+                 "capacity_hours_per_week", "max_open_tasks", "verified", "paused", "weekly_slots", "unavailable",
+                 "neighbour_conditions_met"):
         if d.get(name) is not None:  # absent or null: the producer does not know the field (yet)
             values[name] = d[name]
     if d.get("credentials") is not None:
@@ -207,16 +208,19 @@ class Availability:
         return None
 
 
-def offer_windows(row: sa.RowMapping, now: datetime, horizon_days: int) -> list[TimeWindow]:
+def offer_windows(row: sa.RowMapping, now: datetime, horizon_days: int,
+                  profile_slots: list[dict[str, Any]] | None = None) -> list[TimeWindow]:
+    """The offer's free time: its own weekly slots, else the profile's, else the whole offer period."""
     start, end = row["available_from"], row["available_to"]
-    if not row["weekly_slots"]:
+    slots = row["weekly_slots"] or profile_slots
+    if not slots:
         return [TimeWindow(start, end)]
     windows = []
     first = max(start, now - timedelta(days=1)).astimezone(WARSAW).date()
     last = min(end, now + timedelta(days=horizon_days)).astimezone(WARSAW).date()
     day = first
     while day <= last:
-        for slot in row["weekly_slots"]:
+        for slot in slots:
             if int(slot["weekday"]) == day.weekday():
                 w_start = _local(day, slot["start"])
                 w_end = _local(day, slot["end"])
@@ -232,13 +236,34 @@ def _local(day: date, hhmm: str) -> datetime:
     return datetime.combine(day, time(hours, minutes), WARSAW).astimezone(UTC)
 
 
+def without_absences(windows: list[TimeWindow], absences: list[dict[str, Any]] | None) -> list[TimeWindow]:
+    """Cut the absence days (whole days in Europe/Warsaw) out of the free windows."""
+    for absence in absences or ():
+        first = datetime.combine(date.fromisoformat(absence["starts_on"]), time(0), WARSAW).astimezone(UTC)
+        after = datetime.combine(date.fromisoformat(absence["ends_on"]) + timedelta(days=1), time(0),
+                                 WARSAW).astimezone(UTC)
+        kept = []
+        for w in windows:
+            if w.start < first:
+                kept.append(TimeWindow(w.start, min(w.end, first)))
+            if w.end > after:
+                kept.append(TimeWindow(max(w.start, after), w.end))
+        windows = [w for w in kept if w.end > w.start]
+    return windows
+
+
 def availability(session: Session, now: datetime, horizon_days: int) -> dict[str, Availability]:
     found: dict[str, Availability] = defaultdict(Availability)
+    profiles = {r.volunteer_id: r for r in session.execute(
+        sa.select(providers.c.volunteer_id, providers.c.weekly_slots, providers.c.unavailable))}
     rows = session.execute(sa.select(offers).where(offers.c.status == "published", offers.c.available_to > now)
                            .order_by(offers.c.available_from, offers.c.offer_id)).mappings()
     for row in rows:
         a = found[row["volunteer_id"]]
-        a.windows += [(w, row["offer_id"]) for w in offer_windows(row, now, horizon_days)]
+        profile = profiles.get(row["volunteer_id"])
+        windows = offer_windows(row, now, horizon_days, profile.weekly_slots if profile else None)
+        windows = without_absences(windows, profile.unavailable if profile else None)
+        a.windows += [(w, row["offer_id"]) for w in windows]
         a.categories.update(row["categories"])
         a.villages.update(row["villages"])
     return found
@@ -266,4 +291,5 @@ def provider_from_row(row: sa.RowMapping, free: Availability | None, hours_booke
         languages=frozenset(row["languages"] or ("pl",)), skills=frozenset(row["skills"] or ()),
         credentials=tuple(_credential(c) for c in row["credentials"] or ()),
         categories=frozenset(free.categories), verified=bool(row["verified"]) and not row["erased"],
+        neighbour_conditions_met=row["neighbour_conditions_met"] is not False,
     )

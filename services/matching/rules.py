@@ -106,6 +106,7 @@ class Provider:
     family_of: frozenset[str] = frozenset()  # beneficiary refs of own relatives
     categories: frozenset[str] | None = None  # categories the provider offers; None: any
     verified: bool = True  # checked and admitted by CUS staff
+    neighbour_conditions_met: bool = True  # art. 50 u.p.s. conditions confirmed (paid neighbours)
 
     def holds(self, kind: str, day: date) -> bool:
         return any(c.kind == kind and c.valid_on(day) for c in self.credentials)
@@ -176,6 +177,8 @@ def neighbour_services_only_by_paid_neighbours(c: Candidate) -> Verdict:
         return fail("Usługi sąsiedzkie świadczy tylko opiekun sąsiedzki (art. 50 u.p.s.)")
     if not c.provider.adult:
         return fail("Opiekun sąsiedzki musi być pełnoletni")
+    if not c.provider.neighbour_conditions_met:
+        return fail("Opiekun sąsiedzki nie ma potwierdzonych warunków art. 50 u.p.s.")
     if c.need.beneficiary_ref is not None and c.need.beneficiary_ref in c.provider.family_of:
         return fail("Opiekun sąsiedzki nie może być członkiem rodziny osoby wspieranej")
     if not c.provider.holds(FIRST_AID, c.need.day):

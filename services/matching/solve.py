@@ -87,6 +87,7 @@ def parse_provider(raw: Mapping[str, Any]) -> Provider:
         family_of=frozenset(raw.get("family_of", ())),
         categories=frozenset(raw["categories"]) if raw.get("categories") is not None else None,
         verified=bool(raw.get("verified", True)),
+        neighbour_conditions_met=bool(raw.get("neighbour_conditions_met", True)),
     )
 
 

@@ -86,3 +86,22 @@ def test_weekly_slots_become_windows_in_warsaw_time(matching) -> None:  # type: 
         free = projection.availability(session, NOW, horizon_days=7)[volunteer_id]
     [(window, _offer)] = free.windows
     assert window.start == NOW.replace(day=27, hour=9) and window.end - window.start == timedelta(hours=2)
+
+
+def test_without_weekly_slots_of_its_own_an_offer_follows_the_profile_s_weekly_slots(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteer_id = matching.volunteer(offer=False, weekly_slots=[{"weekday": 4, "start": "10:00", "end": "12:00"}])
+    matching.offer(volunteer_id)
+    with matching.service.db.transaction() as session:
+        free = projection.availability(session, NOW, horizon_days=7)[volunteer_id]
+    assert [w.start for w, _ in free.windows] == [NOW.replace(day=27, hour=9)]
+
+
+def test_absence_days_are_cut_out_of_the_free_time(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteer_id = matching.volunteer(unavailable=[{"starts_on": "2026-11-27", "ends_on": "2026-11-28"}])
+    with matching.service.db.transaction() as session:
+        free = projection.availability(session, NOW, horizon_days=7)[volunteer_id]
+    for window, _ in free.windows:
+        assert window.end <= NOW.replace(day=26, hour=23) or window.start >= NOW.replace(day=28, hour=23)
+    assert len(free.windows) == 2
+    need_id = matching.need()  # tomorrow, 27 November: away
+    assert matching.matches(need_id=need_id) == []
