@@ -137,7 +137,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                **page_context())
 
     def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None, pick_form: Any = None,
-                   status: int = 200) -> Any:
+                   complete_form: Any = None, status: int = 200) -> Any:
         with db.engine.connect() as conn:
             row = conn.execute(sa.select(proposals).where(proposals.c.id == match_id)).mappings().first()
             if row is None:
@@ -153,6 +153,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return render_template("matching/match.html", match=row, need=need, history=history, explanation=explanation,
                                approve_form=approve_form or forms.ApproveForm(prefix="approve"),
                                reject_form=reject_form or forms.RejectForm(prefix="reject"), pick_form=pick_form,
+                               complete_form=complete_form or forms.CompleteForm(prefix="complete"),
                                rules_pl=forms.RULES_PL, terms_pl=forms.TERMS_PL, sources_pl=forms.SOURCES_PL,
                                **page_context()), status
 
@@ -197,6 +198,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return staff_action(match_id, form, lambda s, o: engine.pick(
             s, o, match_id, form.volunteer_id.data, form.reviewer.data or None, clock(), settings),
             "Wybrano innego kandydata i wysłano mu ofertę.", "pick_form")
+
+    @app.post("/matches/<match_id>/complete")
+    def complete(match_id: str):  # type: ignore[no-untyped-def]
+        form = forms.CompleteForm(prefix="complete")
+        return staff_action(match_id, form, lambda s, o: engine.complete_match(
+            s, o, match_id, float(form.hours.data), clock()), "Wizytę oznaczono jako wykonaną.", "complete_form")
 
     @app.route("/moderation", methods=["GET", "POST"])
     def moderation_page():  # type: ignore[no-untyped-def]

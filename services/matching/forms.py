@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from services.matching import rules
 
@@ -76,6 +76,24 @@ class PickForm(FlaskForm):
     volunteer_id = SelectField("Inny kandydat", validators=[DataRequired(message="Wybierz kandydata.")],
                                choices=[])
     reviewer = StringField("Wybierający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+
+
+class PolishDecimalField(DecimalField):
+    """Accepts a decimal comma ("1,5") and says in Polish when the text is not a number."""
+
+    def process_formdata(self, valuelist):  # type: ignore[no-untyped-def]
+        if valuelist:
+            valuelist = [valuelist[0].strip().replace(",", ".")]
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as err:
+            raise ValueError("Podaj liczbę, np. 1,5.") from err
+
+
+class CompleteForm(FlaskForm):
+    hours = PolishDecimalField("Przepracowane godziny", places=2, validators=[
+        InputRequired(message="Podaj liczbę godzin."),
+        NumberRange(min=0, max=24, message="Podaj liczbę godzin od 0 do 24.")])
 
 
 class ModerationForm(FlaskForm):

@@ -112,3 +112,22 @@ def test_the_api_refuses_to_pick_a_provider_who_fails_a_rule(matching, client) -
     response = client.post(f"/api/matches/{proposal['id']}/pick", json={"volunteer_id": unchecked})
     assert response.status_code == 409 and "Kamilka" in response.json["message"]
     assert client.get("/api/matches/00000000-0000-0000-0000-000000000000").status_code == 404
+
+
+def test_staff_mark_an_accepted_visit_done_with_its_hours(matching, client) -> None:  # type: ignore[no-untyped-def]
+    volunteer = matching.volunteer()
+    need_id = matching.need()
+    matching.approve(matching.match_of(need_id)["id"])
+    offered = matching.match_of(need_id, "offered")
+    matching.respond(offered["id"], volunteer, "accept")
+    page = client.get(f"/matches/{offered['id']}").get_data(as_text=True)
+    token = csrf(page, "complete")
+    wrong = client.post(f"/matches/{offered['id']}/complete", data={"complete-csrf_token": token, "complete-hours": "30"})
+    assert wrong.status_code == 422 and "od 0 do 24" in wrong.get_data(as_text=True)
+    not_a_number = client.post(f"/matches/{offered['id']}/complete",
+                               data={"complete-csrf_token": token, "complete-hours": "półtorej"})
+    assert not_a_number.status_code == 422 and "Podaj liczbę" in not_a_number.get_data(as_text=True)
+    done = client.post(f"/matches/{offered['id']}/complete", data={"complete-csrf_token": token, "complete-hours": "1,5"})
+    assert done.status_code == 302
+    matching.system.pump()
+    assert matching.events("MatchCompleted")[0]["hours"] == 1.5
