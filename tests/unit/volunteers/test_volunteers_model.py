@@ -3,6 +3,9 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from services.matching import rules
 from services.volunteers import model
 from services.volunteers.model import Credential, NeighbourConditions, Provider, eligible_categories
@@ -119,3 +122,24 @@ def test_codes_agree_with_the_matchers_rules() -> None:
     assert set(model.CATEGORIES) == set(rules.CATEGORIES)
     for code in (rules.DRIVING_LICENCE, rules.KAMILKA_CHECK, rules.FIRST_AID, rules.CONFIDENTIALITY_AUTHORISATION):
         assert code in model.CREDENTIAL_KINDS
+
+
+
+def _slot(day: int, start: int, length: int) -> dict:  # type: ignore[type-arg]
+    end = start + length
+    return {"weekday": day, "start": f"{start // 60:02d}:{start % 60:02d}", "end": f"{end // 60:02d}:{end % 60:02d}"}
+
+
+weeks = st.lists(st.builds(_slot, st.integers(0, 1), st.integers(0, 20).map(lambda h: h * 60),
+                           st.integers(-2, 4).map(lambda h: h * 60)), max_size=5)
+
+
+@settings(max_examples=300, deadline=None, database=None)
+@given(weeks)
+def test_slot_problems_agree_with_a_pairwise_check_on_any_week(week: list[dict]) -> None:  # type: ignore[type-arg]
+    span = [(s["weekday"], model.minutes(s["start"]), model.minutes(s["end"])) for s in week]
+    backwards = any(end <= start for _, start, end in span)
+    forwards = [s for s in span if s[2] > s[1]]
+    overlapping = any(a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+                      for i, a in enumerate(forwards) for b in forwards[i + 1:])
+    assert bool(model.slot_problems(week)) == (backwards or overlapping)
