@@ -54,6 +54,13 @@ def cmd_replay(args: argparse.Namespace) -> None:
         producer.close()
 
 
+def cmd_seed(args: argparse.Namespace) -> None:
+    """Fictional demo data (never real people); the relays announce it to the other services."""
+    from services.needs.seed import main as seed_needs
+
+    sys.exit(seed_needs(["--demo"] + args.rest))
+
+
 def cmd_relay(args: argparse.Namespace) -> None:
     from wspolnota.worker import run_relay
 
@@ -123,6 +130,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("service", nargs="?", help="one service; all when omitted")
     p.add_argument("--since", help="ISO-8601 time with zone; default: everything kept")
     p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("seed", help="fill a fictional municipality with demo data (--demo)")
+    p.add_argument("--demo", action="store_true", required=True, help="demo data; real data is never seeded")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the needs seed (--residents N ...)")
+    p.set_defaults(func=cmd_seed)
     p = sub.add_parser("relay", help="publish a service's outbox to Kafka (a worker process)")
     p.add_argument("service")
     p.set_defaults(func=cmd_relay)
