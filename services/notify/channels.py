@@ -83,18 +83,20 @@ class EmailChannel:
             mail.add_alternative(message.html, subtype="html")
         return mail
 
+    def tls(self) -> ssl.SSLContext:
+        return ssl.create_default_context(cafile=self.s.smtp_ca_file or None)
+
     def send(self, message: Outgoing) -> None:
         mail = self.build(message)
         try:
             if self.s.smtp_security == "ssl":
                 smtp: smtplib.SMTP = smtplib.SMTP_SSL(self.s.smtp_host, self.s.smtp_port,
-                                                      timeout=self.s.smtp_timeout_s,
-                                                      context=ssl.create_default_context())
+                                                      timeout=self.s.smtp_timeout_s, context=self.tls())
             else:
                 smtp = smtplib.SMTP(self.s.smtp_host, self.s.smtp_port, timeout=self.s.smtp_timeout_s)
             with smtp:
                 if self.s.smtp_security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.tls())
                 if self.s.smtp_user:
                     smtp.login(self.s.smtp_user, self.s.smtp_password)
                 smtp.send_message(mail, from_addr=parseaddr(self.s.mail_from)[1], to_addrs=[message.address])

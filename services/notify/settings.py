@@ -18,6 +18,7 @@ class Settings:
     smtp_user: str = ""
     smtp_password: str = ""
     smtp_timeout_s: float = 10.0
+    smtp_ca_file: str = ""  # extra CA bundle to trust (a private mail server); system CAs otherwise
     mail_from: str = "CUS Zagnańsk <powiadomienia@cus-zagnansk.local>"
     sms_gateway_url: str = "http://127.0.0.1:8026/sms"
     sms_gateway_token: str = ""
