@@ -12,6 +12,7 @@ from wspolnota import config
 
 GUNICORN_CONF = config.ROOT / "deploy" / "gunicorn.conf.py"
 FRONT_PORT = 8000
+SINK_PORTS = (8025, 8026)  # notify's local SMTP and SMS/webhook sinks
 
 
 def _services(name: str | None) -> list[str]:
@@ -68,14 +69,43 @@ def cmd_relay(args: argparse.Namespace) -> None:
 
 
 def cmd_consume(args: argparse.Namespace) -> None:
+    """A service may wrap its consumer (services/<svc>/worker.py main(): matching adds its scheduler tick)."""
+    import importlib
+
     from wspolnota.worker import run_consumer
 
-    run_consumer(args.service)
+    try:
+        wrapper = importlib.import_module(f"services.{args.service}.worker").main
+    except ModuleNotFoundError:
+        run_consumer(args.service)
+    else:
+        wrapper([])
+
+
+def cmd_send(args: argparse.Namespace) -> None:
+    """notify's sender: delivers what the notification ledger holds (e-mail, SMS, case-system webhooks)."""
+    if args.service != "notify":
+        raise SystemExit("only the notify service sends notifications")
+    from services.notify.sender import main as sender_main
+
+    sender_main()
 
 
 def gunicorn_command(app: str, port: int) -> str:
     return (f"{shlex.quote(sys.executable)} -m gunicorn -c {shlex.quote(str(GUNICORN_CONF))} "
             f"--bind 127.0.0.1:{port} {shlex.quote(app)}")
+
+
+def worker_processes() -> list[tuple[str, str]]:
+    """Every non-web process of the embedded run (compose runs the same commands as containers)."""
+    py = shlex.quote(sys.executable)
+    processes = []
+    for service in config.SERVICES:
+        processes.append((f"{service}-relay", f"{py} -m wspolnota.cli relay {service}"))
+        processes.append((f"{service}-consumer", f"{py} -m wspolnota.cli consume {service}"))
+    processes.append(("notify-sender", f"{py} -m wspolnota.cli send notify"))
+    processes.append(("notify-sink", f"{py} -m services.notify.sink"))  # local SMTP/SMS sink: Skrzynka testowa
+    return processes
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -86,7 +116,7 @@ def cmd_run(args: argparse.Namespace) -> None:
 
     env = dict(os.environ, WSPOLNOTA_VAR_DIR=str(config.var_dir()), PYTHONUNBUFFERED="1")
     ports = [FRONT_PORT] + [8001 + i for i in range(len(config.SERVICES))]
-    busy = [p for p in ports if not port_is_free(p)]
+    busy = [p for p in ports + list(SINK_PORTS) if not port_is_free(p)]
     if busy:
         raise SystemExit(f"port(s) {busy} already in use — is Wspólnota already running?")
     manager = Manager()
@@ -97,13 +127,12 @@ def cmd_run(args: argparse.Namespace) -> None:
         manager.add_process("broker", shlex.join(tansu_command(9092)), env=env)
     os.environ.update(env)
     cmd_migrate(argparse.Namespace(service=None))
-    me = f"{shlex.quote(sys.executable)} -m wspolnota.cli"
     manager.add_process("front", gunicorn_command("wspolnota.frontdoor:create_app()", FRONT_PORT), env=env)
     for i, service in enumerate(config.SERVICES):
         manager.add_process(f"{service}-web", gunicorn_command(f"services.{service}.app:create_app()", 8001 + i),
                             env=env)
-        manager.add_process(f"{service}-relay", f"{me} relay {service}", env=env)
-        manager.add_process(f"{service}-consumer", f"{me} consume {service}", env=env)
+    for name, command in worker_processes():
+        manager.add_process(name, command, env=env)
 
     def announce() -> None:
         try:
@@ -130,6 +159,9 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("service", nargs="?", help="one service; all when omitted")
     p.add_argument("--since", help="ISO-8601 time with zone; default: everything kept")
     p.set_defaults(func=cmd_replay)
+    p = sub.add_parser("send", help="deliver queued notifications (a worker process)")
+    p.add_argument("service", choices=["notify"])
+    p.set_defaults(func=cmd_send)
     p = sub.add_parser("seed", help="fill a fictional municipality with demo data (--demo)")
     p.add_argument("--demo", action="store_true", required=True, help="demo data; real data is never seeded")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the needs seed (--residents N ...)")

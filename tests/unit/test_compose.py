@@ -4,6 +4,7 @@ wspolnota.config.SETTINGS, so a new production-required setting fails here until
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -11,6 +12,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from services.notify.settings import Settings as NotifySettings
+from services.notify.settings import env_name
+from services.volunteers.settings import DEFAULTS as VOLUNTEERS_DEFAULTS
 from wspolnota.config import SERVICES, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -74,9 +78,12 @@ def required_for(role: str) -> list[str]:
     return [s.name for s in SETTINGS if s.production_required and role in s.roles]
 
 
+EXTRA_WORKERS = {"notify-sender": ("notify", "send")}  # processes beyond web/relay/consumer/migrate
+
+
 def our_containers(services: dict) -> dict[str, tuple[str, str]]:
     """name -> (service, role) for every container that runs our code."""
-    return {f"{svc}-{role}": (svc, role) for svc in SERVICES for role in (*ROLES, "migrate")}
+    return {f"{svc}-{role}": (svc, role) for svc in SERVICES for role in (*ROLES, "migrate")} | EXTRA_WORKERS
 
 
 def depends(service: dict) -> dict[str, str]:
@@ -157,7 +164,7 @@ def test_commands_match_the_role(services: dict) -> None:
             conf = cmd[cmd.index("-c") + 1]
             assert conf == "deploy/gunicorn.conf.py", name
         else:
-            verb = {"relay": "relay", "consumer": "consume", "migrate": "migrate"}[role]
+            verb = {"relay": "relay", "consumer": "consume", "migrate": "migrate", "send": "send"}[role]
             assert cmd == ["wspolnota", verb, svc], name
 
 
@@ -175,7 +182,9 @@ def test_only_known_settings_are_set(services: dict) -> None:
     """A typo in compose (KAFKA_BOOTSTRAP_SERVER) would be silently ignored by the code."""
     gunicorn = set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", GUNICORN_CONF.read_text()))
     assert "GUNICORN_BIND" in gunicorn
-    known = {s.name for s in SETTINGS} | gunicorn | {"PYTHONUNBUFFERED"}
+    notify = {env_name(f.name) for f in dataclasses.fields(NotifySettings)}  # notify's own settings
+    volunteers = set(VOLUNTEERS_DEFAULTS)  # the volunteers service's own settings
+    known = {s.name for s in SETTINGS} | gunicorn | notify | volunteers | {"PYTHONUNBUFFERED"}
     for name in our_containers(services):
         unknown = set(env_of(services[name])) - known
         assert not unknown, f"{name} sets settings no code reads: {sorted(unknown)}"
