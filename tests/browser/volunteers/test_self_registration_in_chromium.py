@@ -3,30 +3,17 @@ from __future__ import annotations
 
 import email
 import email.policy
-import os
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
-from werkzeug.serving import make_server
 
 from services.volunteers.db import make_db, volunteers
 from wspolnota.broker import free_port
 from wspolnota.testing import wait_until
-
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
-
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        pytest.fail(f"{CHROMIUM} is missing and CI must run the browser tests", pytrace=False)
-    pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)", allow_module_level=True)
 
 
 class Inbox:
@@ -48,36 +35,18 @@ def inbox() -> Iterator[tuple[Inbox, int]]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, inbox) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+def server(tmp_path: Path, inbox, live_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
     from services.volunteers.app import create_app
 
     url = f"sqlite:///{tmp_path / 'volunteers.db'}"
     make_db(url).migrate()
     app = create_app({"DATABASE_URL": url, "SMTP_PORT": inbox[1]})
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", url
-    httpd.shutdown()
-    thread.join(10)
+    yield live_server(app), url
     app.extensions["db"].dispose()
 
 
-@pytest.fixture
-def page() -> Iterator:  # type: ignore[type-arg]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        tab = browser.new_page(locale="pl-PL", timezone_id="Europe/Warsaw")
-        tab.set_default_timeout(20_000)
-        yield tab
-        browser.close()
-
-
-def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server, inbox, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server, inbox, page, artifacts) -> None:  # type: ignore[no-untyped-def]
     base, db_url = server
-    ARTIFACTS.mkdir(exist_ok=True)
     page.goto(f"{base}/zglos-sie")
     assert page.get_by_role("heading", name="Zgoda na przetwarzanie danych").is_visible()
     page.get_by_label("Imię i nazwisko").fill("Oksana Melnyk")
@@ -96,7 +65,7 @@ def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server,
     error = page.locator("#phone-err")
     assert "Niepoprawny numer telefonu" in error.inner_text()
     assert page.get_by_label("Telefon").get_attribute("aria-describedby") == "phone-err"
-    page.screenshot(path=str(ARTIFACTS / "volunteers-self-registration-error.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "volunteers-self-registration-error.png"), full_page=True)
     with make_db(db_url).engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(volunteers)).scalar_one() == 0
 
@@ -106,7 +75,7 @@ def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server,
         page.get_by_label("Zgadzam się na przetwarzanie moich danych").check()
     page.get_by_role("button", name="Wyślij zgłoszenie").click()
     page.get_by_role("heading", name="Dziękujemy za zgłoszenie").wait_for()
-    page.screenshot(path=str(ARTIFACTS / "volunteers-self-registration-done.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "volunteers-self-registration-done.png"), full_page=True)
 
     box, _ = inbox
     wait_until(lambda: box.messages, 10, message="the confirmation e-mail")
