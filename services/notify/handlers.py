@@ -185,7 +185,12 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         due = max(until - timedelta(days=cfg.credential_warning_days), datetime.now(UTC))
         text = render("credential_expiring", credential_code=d["kind"], expired=False,
                       valid_until=f"{until:%d.%m.%Y}")
-        record_rendered(session, outbox, derived_id(str(event.id), "expiring"), "credential_expiring",
+        cause = derived_id(str(event.id), "expiring")
+        # A renewal replaces the warning booked for the old date (same recipient, same credential).
+        cancel_pending(session, notifications.c.recipient == VOLUNTEER + d["volunteer_id"],
+                       notifications.c.kind == "credential_expiring", notifications.c.subject == text.subject,
+                       notifications.c.cause_event_id != cause, reason="uprawnienie odnowione")
+        record_rendered(session, outbox, cause, "credential_expiring",
                         VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS, text, due=due)
 
     def on_credential_expired(session: Session, event: Event) -> None:

@@ -126,6 +126,22 @@ def test_a_credential_warning_is_due_thirty_days_before_it_expires(db, deliver) 
     assert "szkolenie z pierwszej pomocy" in rows[0]["subject"]
 
 
+def test_a_renewed_credential_replaces_the_warning_for_the_old_date(db, deliver) -> None:
+    def recorded(days: int):  # type: ignore[no-untyped-def]
+        until = (datetime.now(UTC) + timedelta(days=days)).date().isoformat()
+        return event("CredentialRecorded", {"volunteer_id": VOLUNTEER, "kind": "first_aid",
+                                            "valid_from": "2025-01-01", "valid_until": until}, key=VOLUNTEER)
+
+    deliver(recorded(60))
+    renewal = recorded(425)
+    deliver(renewal)
+    deliver(renewal)  # handled again: the renewal's own warning stays
+    rows = ledger(db, kind="credential_expiring")
+    assert sorted(r["status"] for r in rows) == ["cancelled", "cancelled", "pending", "pending"]
+    [due] = {r["next_attempt_at"].date() for r in rows if r["status"] == "pending"}
+    assert due == (datetime.now(UTC) + timedelta(days=395)).date()
+
+
 def test_an_erased_volunteer_gets_nothing_more(db, deliver) -> None:
     deliver(event("MatchOffered", offered()))
     deliver(event("VolunteerErased", {"volunteer_id": VOLUNTEER}, key=VOLUNTEER))
