@@ -2,14 +2,11 @@
 staff see the test inbox. Real Chromium against the app served by werkzeug."""
 from __future__ import annotations
 
-import os
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from services.notify.app import create_app
 from services.notify.db import make_db, sink_messages
@@ -19,19 +16,11 @@ from services.notify.settings import Settings
 from wspolnota.transport import new_event
 from wspolnota.transport.outbox import Outbox
 
-CHROMIUM = "/usr/bin/chromium"
-ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
 MATCH = {"match_id": "22222222-2222-4222-8222-222222222222", "need_id": "11111111-1111-4111-8111-111111111111",
          "volunteer_id": "33333333-3333-4333-8333-333333333333"}
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CI"):
-        raise RuntimeError(f"{CHROMIUM} is missing and CI is set: browser tests must run")
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-
-
 @pytest.fixture
-def served(tmp_path: Path):  # type: ignore[no-untyped-def]
+def served(tmp_path: Path, live_server):  # type: ignore[no-untyped-def]
     db = make_db(f"sqlite:///{tmp_path / 'notify.db'}")
     db.migrate()
     settings = Settings.from_env({}, link_secret="browser-secret")
@@ -45,45 +34,34 @@ def served(tmp_path: Path):  # type: ignore[no-untyped-def]
             channel="sms", message_id="ref-1", recipient="+48601202303", subject="",
             body="CUS Zagnańsk (PILNE): Transport i towarzyszenie, Belno", deliveries=1,
             received_at=datetime.now(UTC)))
-    server = make_server("127.0.0.1", 0, create_app({"DATABASE_URL": db.url, "NOTIFY_SETTINGS": settings}),
-                         threaded=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    base = f"http://127.0.0.1:{server.server_port}"
+    base = live_server(create_app({"DATABASE_URL": db.url, "NOTIFY_SETTINGS": settings}))
     yield base, link_url(base, settings.link_secret, str(offer.id), "choose"), db
-    server.shutdown()
     db.dispose()
 
 
 @pytest.fixture
-def page():  # type: ignore[no-untyped-def]
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run"])
-        context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                      locale="pl-PL")
-        yield context.new_page()
-        browser.close()
+def page(browser):  # type: ignore[no-untyped-def]
+    """A phone: the provider opens the link from an SMS."""
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
+                                  locale="pl-PL")
+    return context.new_page()
 
 
-def test_a_provider_accepts_an_offer_on_a_phone(served, page) -> None:  # type: ignore[no-untyped-def]
+def test_a_provider_accepts_an_offer_on_a_phone(served, page, artifacts) -> None:  # type: ignore[no-untyped-def]
     _, link, db = served
     page.goto(link)
     assert page.locator("h1").inner_text() == "Prośba o pomoc — pilne"
     assert "Transport i towarzyszenie" in page.content() and "Belno" in page.content()
     accept = page.get_by_role("button", name="Przyjmuję zadanie")
     assert accept.bounding_box()["height"] >= 44  # a comfortable touch target
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "notify-response-mobile.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "notify-response-mobile.png"), full_page=True)
     accept.tap()
     page.wait_for_selector("text=Dziękujemy — zadanie przyjęte")
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(db.outbox.c.type).where(db.outbox.c.type == "ProviderResponded")).all()
 
 
-def test_declining_without_a_reason_shows_a_polish_error_next_to_the_field(served, page) -> None:  # type: ignore[no-untyped-def]
+def test_declining_without_a_reason_shows_a_polish_error_next_to_the_field(served, page, artifacts) -> None:  # type: ignore[no-untyped-def]
     _, link, _ = served
     page.goto(link)
     page.get_by_role("button", name="Nie mogę pomóc").click()
@@ -94,9 +72,9 @@ def test_declining_without_a_reason_shows_a_polish_error_next_to_the_field(serve
     assert "Nie mam wtedy czasu" in page.content()
 
 
-def test_staff_see_the_test_inbox(served, page) -> None:  # type: ignore[no-untyped-def]
+def test_staff_see_the_test_inbox(served, page, artifacts) -> None:  # type: ignore[no-untyped-def]
     base, _, _ = served
     page.goto(f"{base}/skrzynka")
     assert page.locator("h1").inner_text() == "Skrzynka testowa"
     assert "CUS Zagnańsk (PILNE)" in page.content()
-    page.screenshot(path=str(ARTIFACTS / "notify-test-inbox.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "notify-test-inbox.png"), full_page=True)
