@@ -6,7 +6,7 @@ import os
 import shlex
 import sys
 import threading
-from datetime import datetime
+from datetime import UTC, datetime
 
 from wspolnota import config
 
@@ -53,6 +53,26 @@ def cmd_replay(args: argparse.Namespace) -> None:
             print(f"{service}: republished {count} event(s)")
     finally:
         producer.close()
+
+
+def cmd_jobs(args: argparse.Namespace) -> None:
+    """A service's periodic housekeeping (credential expiry, overdue needs) on a fixed interval."""
+    from wspolnota.jobs import periodic_jobs, run_due, run_forever
+    from wspolnota.logs import setup_logging
+    from wspolnota.worker import heartbeat, service_parts, stop_on_signals
+
+    setup_logging(args.service, "jobs")
+    jobs = periodic_jobs(args.service)
+    if not jobs:
+        raise SystemExit(f"{args.service} has no periodic jobs")
+    db, _ = service_parts(args.service)
+    try:
+        if args.once:
+            run_due(db, jobs, datetime.now(UTC))
+        else:
+            run_forever(db, jobs, stop_on_signals(), config.get_float("WSPOLNOTA_JOBS_INTERVAL_S"), heartbeat)
+    finally:
+        db.dispose()
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
@@ -103,6 +123,8 @@ def worker_processes() -> list[tuple[str, str]]:
     for service in config.SERVICES:
         processes.append((f"{service}-relay", f"{py} -m wspolnota.cli relay {service}"))
         processes.append((f"{service}-consumer", f"{py} -m wspolnota.cli consume {service}"))
+    for service in ("needs", "volunteers"):
+        processes.append((f"{service}-jobs", f"{py} -m wspolnota.cli jobs {service}"))
     processes.append(("notify-sender", f"{py} -m wspolnota.cli send notify"))
     processes.append(("notify-sink", f"{py} -m services.notify.sink"))  # local SMTP/SMS sink: Skrzynka testowa
     return processes
@@ -162,6 +184,10 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("send", help="deliver queued notifications (a worker process)")
     p.add_argument("service", choices=["notify"])
     p.set_defaults(func=cmd_send)
+    p = sub.add_parser("jobs", help="run a service's periodic jobs (a worker process)")
+    p.add_argument("service", choices=["needs", "volunteers"])
+    p.add_argument("--once", action="store_true", help="run each job once and exit (cron)")
+    p.set_defaults(func=cmd_jobs)
     p = sub.add_parser("seed", help="fill a fictional municipality with demo data (--demo)")
     p.add_argument("--demo", action="store_true", required=True, help="demo data; real data is never seeded")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the needs seed (--residents N ...)")

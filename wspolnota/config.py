@@ -29,6 +29,10 @@ SETTINGS: tuple[Setting, ...] = (
             production_required=True),
     Setting("SECRET_KEY", "dev-only-not-secret", "Flask secret key (sessions, CSRF)", roles=("web",),
             production_required=True),
+    Setting("AUTH_DATABASE_URL", None, "SQLAlchemy URL of the staff accounts database (default: var/auth.db); "
+            "read by the front door's sign-in pages and `wspolnota user`", roles=("front",)),
+    Setting("WSPOLNOTA_ADMIN_PASSWORD", "", "first start only: password of the `admin` account created in an "
+            "empty accounts database (else a one-time password is printed)", roles=("front",)),
     Setting("WSPOLNOTA_TOPIC_PREFIX", "", "prefix for every topic name (test isolation, shared clusters)"),
     Setting("WSPOLNOTA_VAR_DIR", str(ROOT / "var"), "where the embedded run keeps SQLite files and logs"),
     Setting("LOG_FORMAT", "text", "text (one readable line per event) or json", production_required=True),
@@ -48,6 +52,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OUTBOX_POLL_INTERVAL_S", "0.05", "relay's idle wait between looks at the outbox", roles=("relay",)),
     Setting("OUTBOX_RETENTION_HOURS", "168", "how long published outbox rows are kept for replay",
             roles=("relay",)),
+    Setting("WSPOLNOTA_JOBS_INTERVAL_S", "3600", "how often `wspolnota jobs` runs a service's idempotent "
+            "housekeeping (credential expiry, overdue needs)", roles=("jobs",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_FAILPOINT", "", "test-only: name of a point where the process kills itself (-9)",

@@ -372,7 +372,7 @@ def create_resident(session: Session, data: dict[str, Any], actor: str | None = 
            "phone": data.get("phone") or "", "email": data.get("email") or "", "notes": data.get("notes") or "",
            "id": str(uuid.uuid4()), "ref": ref, "created_at": now, "updated_at": now}
     session.execute(sa.insert(residents).values(**row))
-    audit.record(session, "create", "resident", row["id"], RESIDENT_PII, actor)
+    audit.record(session, "create", "resident", str(row["id"]), RESIDENT_PII, actor)
     return row
 
 

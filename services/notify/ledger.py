@@ -73,4 +73,4 @@ def cancel_pending(session: Session, *conditions: Any, reason: str) -> int:
     t = notifications
     result = session.execute(sa.update(t).where(t.c.status == "pending", *conditions)
                              .values(status="cancelled", last_error=reason[:500]))
-    return result.rowcount or 0
+    return result.rowcount or 0  # type: ignore[attr-defined]

@@ -42,7 +42,7 @@ def make_token(secret: str, offer_id: str, action: str) -> str:
 
 def read_token(secret: str, token: str, max_age_s: float) -> LinkClaim:
     try:
-        value = _signer(secret).unsign(token, max_age=max_age_s).decode()
+        value = _signer(secret).unsign(token, max_age=int(max_age_s)).decode()
     except SignatureExpired as err:
         raise LinkExpired("link expired") from err
     except BadSignature as err:

@@ -8,6 +8,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import time
+from typing import Any, cast
 
 
 @dataclass(frozen=True)
@@ -58,7 +59,7 @@ class Settings:
             name = env_name(f.name)
             raw = env.get(name, "")
             if raw != "":
-                values[f.name] = type(f.default)(raw)
+                values[f.name] = cast(Any, type(f.default))(raw)
         if not values.get("link_secret"):
             values["link_secret"] = env.get("SECRET_KEY") or "dev-only-not-secret"
         values.update(overrides)

@@ -55,3 +55,7 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
+
+
+# Run by `wspolnota jobs volunteers` (hourly by default: the job is idempotent, so "daily" is met within the hour).
+PERIODIC = {"expire-credentials": lambda db, now: expire_credentials(db, now.date())}

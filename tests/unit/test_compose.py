@@ -78,7 +78,8 @@ def required_for(role: str) -> list[str]:
     return [s.name for s in SETTINGS if s.production_required and role in s.roles]
 
 
-EXTRA_WORKERS = {"notify-sender": ("notify", "send")}  # processes beyond web/relay/consumer/migrate
+EXTRA_WORKERS = {"notify-sender": ("notify", "send"), "needs-jobs": ("needs", "jobs"),
+                 "volunteers-jobs": ("volunteers", "jobs")}  # processes beyond web/relay/consumer/migrate
 
 
 def our_containers(services: dict) -> dict[str, tuple[str, str]]:
@@ -164,7 +165,7 @@ def test_commands_match_the_role(services: dict) -> None:
             conf = cmd[cmd.index("-c") + 1]
             assert conf == "deploy/gunicorn.conf.py", name
         else:
-            verb = {"relay": "relay", "consumer": "consume", "migrate": "migrate", "send": "send"}[role]
+            verb = {"relay": "relay", "consumer": "consume", "migrate": "migrate", "send": "send", "jobs": "jobs"}[role]
             assert cmd == ["wspolnota", verb, svc], name
 
 

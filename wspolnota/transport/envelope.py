@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -45,7 +46,7 @@ class Event:
 class Catalog:
     """Payload schemas by event type: the contract between a publisher and its consumers."""
 
-    def __init__(self, *parts: dict[str, type[Schema]]):
+    def __init__(self, *parts: Mapping[str, type[Schema]]):
         self._schemas: dict[str, type[Schema]] = {}
         for part in parts:
             self._schemas.update(part)
