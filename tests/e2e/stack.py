@@ -87,17 +87,19 @@ class Stack:
             return False
 
     def stop(self, name: str, sig: int = signal.SIGTERM) -> int:
+        """Signal a process group and wait; one that ignores the signal for 15 s is killed."""
         proc = self.procs.pop(name)
         if proc.poll() is None:
             os.killpg(proc.pid, sig)
-        return proc.wait(15)
+        try:
+            return proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            return proc.wait(10)
 
     def stop_all(self) -> None:
         for name in list(self.procs):
-            try:
-                self.stop(name)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.procs[name].pid, signal.SIGKILL) if name in self.procs else None
+            self.stop(name)
 
     # -- the staff's view, through the front door -----------------------------------------------
     def post(self, path: str, body: dict[str, Any]) -> requests.Response:
