@@ -130,6 +130,42 @@ def worker_processes() -> list[tuple[str, str]]:
     return processes
 
 
+def cmd_user(args: argparse.Namespace) -> None:
+    """Staff accounts (the admin can also manage them at /auth/users)."""
+    import getpass
+
+    from wspolnota.auth import AuthError, AuthStore
+
+    if args.action == "add" and not args.role:
+        raise SystemExit("--role is required for `user add`")
+    store = AuthStore()
+    store.migrate()
+    password = os.environ.get("WSPOLNOTA_USER_PASSWORD") or getpass.getpass("Hasło (co najmniej 12 znaków): ")
+    try:
+        if args.action == "add":
+            store.add(args.login, args.role, password, args.name or "")
+        else:
+            store.update(args.login, password=password, role=args.role)
+    except AuthError as err:
+        raise SystemExit(str(err)) from None
+    finally:
+        store.dispose()
+    print(f"{args.login}: {'dodano' if args.action == 'add' else 'zmieniono'} (rola {args.role or 'bez zmian'})")
+
+
+def first_admin() -> None:
+    """An empty accounts database gets `admin` (WSPOLNOTA_ADMIN_PASSWORD, else a one-time password printed)."""
+    from wspolnota.auth import AuthStore, ensure_first_admin
+
+    store = AuthStore()
+    store.migrate()
+    generated = ensure_first_admin(store, config.get("WSPOLNOTA_ADMIN_PASSWORD") or None)
+    store.dispose()
+    if generated:
+        print(f"\n  Konto administratora / admin account:  admin  {generated}\n"
+              "  (hasło jednorazowe — zmień je na /auth/users/admin)\n", flush=True)
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     """Everything on one machine: tansu, SQLite under var/, 4 web apps, 4 relays, 4 consumers, front door."""
     from honcho.manager import Manager
@@ -149,6 +185,7 @@ def cmd_run(args: argparse.Namespace) -> None:
         manager.add_process("broker", shlex.join(tansu_command(9092)), env=env)
     os.environ.update(env)
     cmd_migrate(argparse.Namespace(service=None))
+    first_admin()
     manager.add_process("front", gunicorn_command("wspolnota.frontdoor:create_app()", FRONT_PORT), env=env)
     for i, service in enumerate(config.SERVICES):
         manager.add_process(f"{service}-web", gunicorn_command(f"services.{service}.app:create_app()", 8001 + i),
@@ -192,6 +229,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--demo", action="store_true", required=True, help="demo data; real data is never seeded")
     p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the needs seed (--residents N ...)")
     p.set_defaults(func=cmd_seed)
+    p = sub.add_parser("user", help="add a staff account or set its password/role (password from "
+                       "WSPOLNOTA_USER_PASSWORD or a prompt)")
+    p.add_argument("action", choices=["add", "set"])
+    p.add_argument("login")
+    p.add_argument("--role", required=False, help="osl, social_worker, ipus_coordinator, director, admin, auditor")
+    p.add_argument("--name", help="display name (add)")
+    p.set_defaults(func=cmd_user)
     p = sub.add_parser("relay", help="publish a service's outbox to Kafka (a worker process)")
     p.add_argument("service")
     p.set_defaults(func=cmd_relay)

@@ -6,11 +6,12 @@ needs nothing outside the virtualenv; it is a development convenience, not a pro
 from __future__ import annotations
 
 import os
+from typing import Any
 
 import requests
 from flask import Flask, Response, redirect, render_template, request
 
-from wspolnota import config
+from wspolnota import auth, config
 from wspolnota.web import SERVICE_TITLES, common
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -23,18 +24,32 @@ def upstreams() -> dict[str, str]:
             for i, s in enumerate(config.SERVICES)}
 
 
-def create_app() -> Flask:
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="templates")
+    app.config.update(SECRET_KEY=config.get("SECRET_KEY"), AUTH_DATABASE_URL=auth.default_url(),
+                      **auth.COOKIE_SETTINGS)
+    app.config.update(test_config or {})
     app.register_blueprint(common)
+    # The sign-in pages and user management live here; the services verify the session cookie themselves.
+    store = auth.AuthStore(app.config["AUTH_DATABASE_URL"])
+    store.migrate()
+    app.extensions["auth_store"] = store
+    app.register_blueprint(auth.build_blueprint(lambda: store))
+    app.after_request(auth.security_headers)
     targets = upstreams()
     http = requests.Session()
 
     @app.context_processor
     def _layout():  # type: ignore[no-untyped-def]
-        return {"service_title": "Panel", "service": "front"}
+        from flask_wtf.csrf import generate_csrf
+
+        return {"service_title": "Panel", "service": "front", "staff_user": auth.current_user(),
+                "role_pl": auth.access.ROLE_PL, "csrf_token": generate_csrf}
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
+        if auth.current_user() is None:
+            return redirect(f"{auth.LOGIN_URL}?next=/")
         return render_template("index.html", services=SERVICE_TITLES)
 
     @app.get("/healthz")

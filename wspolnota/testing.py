@@ -70,3 +70,24 @@ class InMemorySystem:
     def close(self) -> None:
         for s in self.services.values():
             s.db.dispose()
+
+
+def signed_in(client: Any, role: str = "osl", login: str | None = None, name: str | None = None) -> Any:
+    """Put a signed-in staff member's session on a Flask test client (as the front door's sign-in would)."""
+    import time
+
+    from wspolnota.auth import SESSION_KEY
+
+    now = int(time.time())
+    login = login or f"test.{role}"
+    with client.session_transaction() as session:
+        session[SESSION_KEY] = {"login": login, "name": name or login, "role": role, "since": now, "seen": now}
+    return client
+
+
+def signed_out(client: Any) -> Any:
+    from wspolnota.auth import SESSION_KEY
+
+    with client.session_transaction() as session:
+        session.pop(SESSION_KEY, None)
+    return client

@@ -1,8 +1,8 @@
 """Who looked at whose personal data, when, and where.
 
-`current_actor()` is the one place that names the person at the keyboard. Until staff sign-in
-(issue 7) lands it trusts the `X-Staff-User` header the front door may set, else a placeholder;
-issue 7 replaces only this function.
+`current_actor()` is the one place that names the person at the keyboard: the signed-in staff member
+(wspolnota.auth's session). A client-sent header is never trusted; without a session (a test app with
+sign-in switched off) the placeholder is written.
 """
 from __future__ import annotations
 
@@ -19,12 +19,13 @@ SYSTEM = "system"
 
 
 def current_actor() -> str:
-    from flask import has_request_context, request
+    from flask import has_request_context
+
+    from wspolnota.auth import actor_name
 
     if not has_request_context():
         return SYSTEM
-    claimed = "".join(ch for ch in request.headers.get("X-Staff-User", "") if ch.isprintable()).strip()
-    return claimed[:200] or ANONYMOUS_STAFF
+    return actor_name(ANONYMOUS_STAFF)
 
 
 def current_purpose() -> str:

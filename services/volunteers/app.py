@@ -28,7 +28,16 @@ from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
 
 log = logging.getLogger("volunteers.web")
-STAFF_ACTOR = "personel CUS"  # until staff sign-in (issue 7) names the person
+STAFF_ACTOR = "personel CUS"  # written only when no one is signed in (a test app with sign-in switched off)
+
+
+def staff_actor() -> str:
+    """The signed-in staff member, for the audit log and "verified by"."""
+    from wspolnota.auth import actor_name
+
+    return actor_name(STAFF_ACTOR)
+
+
 STATUS_PL = {"draft": "czeka na weryfikację", "published": "opublikowana", "withdrawn": "wycofana"}
 
 
@@ -273,7 +282,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
                     with db.transaction() as session:
                         created = handlers.register_volunteer(session, outbox, data, source="staff",
                                                               submission=form.submission.data,
-                                                              verified_by=STAFF_ACTOR)
+                                                              verified_by=staff_actor())
                 except handlers.DuplicateSubmission as err:
                     flash("Ten formularz został już wysłany — nic nie zapisano drugi raz.", "info")
                     return redirect(url_for("profile", volunteer_id=err.volunteer_id) if err.volunteer_id
@@ -293,7 +302,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
                 current = handlers.get_volunteer(session, volunteer_id)
             except handlers.NotFound:
                 flask_abort(404)
-            handlers.audit(session, STAFF_ACTOR, "profile_read", volunteer_id, "edycja profilu")
+            handlers.audit(session, staff_actor(), "profile_read", volunteer_id, "edycja profilu")
         if current["erased_at"] is not None:
             flask_abort(410)
         if request.method == "GET":
@@ -324,7 +333,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
                                          .order_by(offers.c.created_at.desc())).mappings().all()
             mails = session.execute(sa.select(confirmation_mails)
                                     .where(confirmation_mails.c.volunteer_id == volunteer_id)).mappings().all()
-            handlers.audit(session, STAFF_ACTOR, "profile_read", volunteer_id, "karta wykonawcy")
+            handlers.audit(session, staff_actor(), "profile_read", volunteer_id, "karta wykonawcy")
             p = handlers.as_provider(v, creds)
         context: dict[str, Any] = {
             "credential_form": forms.CredentialForm(formdata=None),
@@ -409,7 +418,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
     def erase_page(volunteer_id):  # type: ignore[no-untyped-def]
         form = forms.EraseForm()
         if form.validate_on_submit() and form.confirm.data:
-            if attempt(handlers.erase, outbox, volunteer_id, STAFF_ACTOR):
+            if attempt(handlers.erase, outbox, volunteer_id, staff_actor()):
                 flash("Usunięto dane osobowe.", "info")
             return redirect(url_for("profile", volunteer_id=volunteer_id))
         form.confirm.errors = ["Zaznacz potwierdzenie, aby usunąć dane."]

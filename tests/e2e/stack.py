@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from wspolnota.config import ROOT, SERVICES
 from wspolnota.testing import wait_until
 
 PY = sys.executable
+STAFF_PASSWORD = "e2e-staff-password-1"
 
 
 class Stack:
@@ -25,6 +27,7 @@ class Stack:
         self.ports = {s: free_port() for s in SERVICES}
         self.front_port = free_port()
         self.url = f"http://127.0.0.1:{self.front_port}"
+        self.http = requests.Session()  # signed in at the front door by start()
 
     def db_url(self, service: str) -> str:
         return f"sqlite:///{self.workdir / (service + '.db')}"
@@ -68,7 +71,13 @@ class Stack:
                            self.env(service, **extra))
 
     def start(self, without: tuple[str, ...] = ()) -> Stack:
+        from wspolnota.auth import AuthStore
+
         self.migrate()
+        accounts = AuthStore(f"sqlite:///{self.workdir / 'auth.db'}")  # the front door's default under the var dir
+        accounts.migrate()
+        accounts.add("e2e.admin", "admin", STAFF_PASSWORD)
+        accounts.dispose()
         self.start_front()
         for service in SERVICES:
             self.start_web(service)
@@ -77,7 +86,15 @@ class Stack:
                     self.start_worker(role, service)
         for service in SERVICES:
             wait_until(lambda s=service: self._healthy(f"{self.url}/{s}/healthz"), 60, message=f"{service} web")
+        self.sign_in()
         return self
+
+    def sign_in(self) -> None:
+        form = self.http.get(f"{self.url}/auth/login", timeout=10).text
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form).group(1)  # type: ignore[union-attr]
+        signed = self.http.post(f"{self.url}/auth/login", data={"login": "e2e.admin", "password": STAFF_PASSWORD,
+                                                                "csrf_token": token}, allow_redirects=False, timeout=10)
+        assert signed.status_code == 302, signed.text
 
     @staticmethod
     def _healthy(url: str) -> bool:
@@ -103,10 +120,10 @@ class Stack:
 
     # -- the staff's view, through the front door -----------------------------------------------
     def post(self, path: str, body: dict[str, Any]) -> requests.Response:
-        return requests.post(f"{self.url}{path}", json=body, timeout=10)
+        return self.http.post(f"{self.url}{path}", json=body, timeout=10)
 
     def get(self, path: str) -> Any:
-        response = requests.get(f"{self.url}{path}", timeout=10)
+        response = self.http.get(f"{self.url}{path}", timeout=10)
         response.raise_for_status()
         return response.json()
 

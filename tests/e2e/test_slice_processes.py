@@ -1,8 +1,6 @@
 """The walking skeleton with every service in its own processes, over the real broker, through the front door."""
 from __future__ import annotations
 
-import requests
-
 from tests.e2e.conftest import add_volunteer_with_offer, need_body, notifications_for
 from wspolnota.testing import wait_until
 
@@ -17,7 +15,7 @@ def test_a_need_posted_at_the_front_door_ends_as_a_notification_on_the_staff_pag
     assert note["subject"].startswith("Nowa propozycja dopasowania")
     wait_until(lambda: stack.get(f"/needs/api/needs/{need_id}")["status"] == "proposed", 60,
                message="need status from the match event")
-    page = requests.get(f"{stack.url}/notify/", timeout=10)
+    page = stack.http.get(f"{stack.url}/notify/", timeout=10)
     assert page.status_code == 200 and "Nowa propozycja dopasowania" in page.text
     assert 'href="/notify/common-static/style.css"' in page.text  # links carry the front door prefix
 

@@ -42,7 +42,7 @@ def clients(system):  # type: ignore[no-untyped-def]
     from services.volunteers.app import create_app as volunteers_app
 
     factories = {"needs": needs_app, "volunteers": volunteers_app, "matching": matching_app, "notify": notify_app}
-    return {name: f({"DATABASE_URL": system[name].db.url, "TESTING": True}).test_client()
+    return {name: f({"DATABASE_URL": system[name].db.url, "TESTING": True, "AUTH_DISABLED": True}).test_client()
             for name, f in factories.items()}
 
 

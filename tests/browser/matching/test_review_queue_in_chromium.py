@@ -20,7 +20,8 @@ def matching(tmp_path: Path) -> Iterator[MatchingService]:
 def base_url(matching: MatchingService, live_server) -> Iterator[str]:
     from services.matching.app import create_app
 
-    app = create_app({"DATABASE_URL": matching.service.db.url, "MATCHING_CLOCK": lambda: matching.now,
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True,
+                      "MATCHING_CLOCK": lambda: matching.now,
                       "MATCHING_SETTINGS": matching.settings})
     yield live_server(app)
     app.extensions["db"].dispose()

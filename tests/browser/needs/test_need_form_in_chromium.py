@@ -18,7 +18,7 @@ def server(tmp_path: Path, live_server) -> Iterator[tuple[str, str]]:
 
     url = f"sqlite:///{tmp_path / 'needs.db'}"
     make_db(url).migrate()
-    app = create_app({"DATABASE_URL": url})
+    app = create_app({"DATABASE_URL": url, "TESTING": True, "AUTH_DISABLED": True})
     yield live_server(app), url
     app.extensions["db"].dispose()
 

@@ -34,7 +34,8 @@ def served(tmp_path: Path, live_server):  # type: ignore[no-untyped-def]
             channel="sms", message_id="ref-1", recipient="+48601202303", subject="",
             body="CUS Zagnańsk (PILNE): Transport i towarzyszenie, Belno", deliveries=1,
             received_at=datetime.now(UTC)))
-    base = live_server(create_app({"DATABASE_URL": db.url, "NOTIFY_SETTINGS": settings}))
+    base = live_server(create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True,
+                                   "NOTIFY_SETTINGS": settings}))
     yield base, link_url(base, settings.link_secret, str(offer.id), "choose"), db
     db.dispose()
 

@@ -38,7 +38,7 @@ def test_review_over_http_then_decline_timeout_and_acceptance_on_this_database(m
     proposal = matching.match_of(need_id)
     assert proposal["volunteer_id"] == first
 
-    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True,
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True,
                       "MATCHING_CLOCK": lambda: matching.now, "MATCHING_SETTINGS": matching.settings})
     client = app.test_client()
     page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
@@ -71,7 +71,7 @@ def test_a_second_approval_of_the_same_proposal_is_refused_with_409(matching: Ma
     matching.volunteer()
     need_id = matching.need()
     proposal = matching.match_of(need_id)
-    client = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True}).test_client()
+    client = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True}).test_client()
     assert client.post(f"/api/matches/{proposal['id']}/approve", json={}).status_code == 200
     again = client.post(f"/api/matches/{proposal['id']}/approve", json={})
     assert again.status_code == 409 and "rozpatrzono" in again.json["message"]

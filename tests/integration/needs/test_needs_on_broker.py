@@ -37,7 +37,7 @@ def test_a_need_goes_out_and_match_events_come_back_through_the_real_broker(
         kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> None:
     db = make_db(f"sqlite:///{tmp_path / 'needs.db'}")
     db.migrate()
-    client = create_app({"DATABASE_URL": db.url, "TESTING": True}).test_client()
+    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True}).test_client()
     ensure_topics([config.topic(t) for t in ("needs", "needs.dlq", "matches", "matches.dlq")], kafka_bootstrap)
     producer = KafkaProducerAdapter(kafka_bootstrap)
     relay = Relay(db, producer)

@@ -32,7 +32,7 @@ def volunteers(tmp_path: Path):  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'volunteers.db'}"
     db = volunteers_db(url)
     db.migrate()
-    app = volunteers_app({"DATABASE_URL": url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": "shared-token"})
+    app = volunteers_app({"DATABASE_URL": url, "TESTING": True, "AUTH_DISABLED": True, "INTERNAL_SERVICE_TOKEN": "shared-token"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield app.test_client(), f"http://127.0.0.1:{server.server_port}"

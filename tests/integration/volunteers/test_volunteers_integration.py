@@ -54,7 +54,7 @@ def live_through_a_providers_life(client, db) -> str:  # type: ignore[no-untyped
 def test_the_whole_provider_life_and_its_refusals_work_on_each_database(database_url: str) -> None:
     db = make_db(database_url)
     db.migrate()
-    client = create_app({"DATABASE_URL": database_url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": TOKEN}).test_client()
+    client = create_app({"DATABASE_URL": database_url, "TESTING": True, "AUTH_DISABLED": True, "INTERNAL_SERVICE_TOKEN": TOKEN}).test_client()
     try:
         bad = client.post("/api/volunteers", json={**PERSON, "villages": ["atlantyda"], "phone": "123"})
         assert bad.status_code == 422 and set(bad.json["errors"]["json"]) == {"villages", "phone"}
@@ -77,7 +77,7 @@ def test_volunteer_events_cross_the_real_broker_valid_and_without_contact_data(
         kafka_bootstrap: str, topic_prefix: str, new_database: Callable[[], str]) -> None:
     db = make_db(new_database())
     db.migrate()
-    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": TOKEN}).test_client()
+    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "INTERNAL_SERVICE_TOKEN": TOKEN}).test_client()
     topic = config.topic("volunteers")
     ensure_topics([topic, f"{topic}.dlq"], kafka_bootstrap)
     producer = KafkaProducerAdapter(kafka_bootstrap)

@@ -10,7 +10,7 @@ from services.matching.app import create_app
 
 @pytest.fixture
 def client(matching):  # type: ignore[no-untyped-def]
-    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "SECRET_KEY": "test",
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True, "SECRET_KEY": "test",
                       "MATCHING_CLOCK": lambda: matching.now, "MATCHING_SETTINGS": matching.settings})
     return app.test_client()
 

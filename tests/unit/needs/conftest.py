@@ -51,7 +51,7 @@ class NeedsHarness:
 
         self.system = InMemorySystem(workdir, services=("needs",))
         self.db = self.system["needs"].db
-        self.app = create_app({"DATABASE_URL": self.db.url, "TESTING": True})
+        self.app = create_app({"DATABASE_URL": self.db.url, "TESTING": True, "AUTH_DISABLED": True})
         self.client = self.app.test_client()
 
     # what left the service

@@ -6,6 +6,7 @@ from datetime import date, timedelta
 import pytest
 
 from tests.unit.needs.conftest import resident_body
+from wspolnota.testing import signed_in, signed_out
 
 
 def test_a_resident_gets_a_pseudonym_and_lists_show_only_that(needs) -> None:  # type: ignore[no-untyped-def]
@@ -19,7 +20,9 @@ def test_a_resident_gets_a_pseudonym_and_lists_show_only_that(needs) -> None:  #
 
 def test_every_read_of_a_residents_card_is_audited_with_who_what_and_when(needs) -> None:  # type: ignore[no-untyped-def]
     resident = needs.client.post("/api/residents", json=resident_body()).json
-    needs.client.get(f"/api/residents/{resident['id']}", headers={"X-Staff-User": "osl.kowalska"})
+    signed_in(needs.client, "osl", "osl.kowalska")
+    needs.client.get(f"/api/residents/{resident['id']}")
+    signed_out(needs.client)
     needs.client.get(f"/residents/{resident['id']}")
     reads = [a for a in needs.rows("audit_log") if a["action"] == "read"]
     assert [(a["actor"], a["subject_id"]) for a in reads] == [
@@ -30,7 +33,8 @@ def test_every_read_of_a_residents_card_is_audited_with_who_what_and_when(needs)
 
 def test_the_card_shows_who_has_seen_it(needs) -> None:  # type: ignore[no-untyped-def]
     resident = needs.client.post("/api/residents", json=resident_body()).json
-    needs.client.get(f"/api/residents/{resident['id']}", headers={"X-Staff-User": "as.nowak"})
+    signed_in(needs.client, "social_worker", "as.nowak")
+    needs.client.get(f"/api/residents/{resident['id']}")
     card = needs.page(f"/residents/{resident['id']}")
     assert "Genowefa Przykładowa" in card and "as.nowak" in card and "rejestrze odczytów" in card
 

@@ -15,7 +15,7 @@ from services.notify.links import link_url, make_token
 
 @pytest.fixture
 def app(db, settings):  # type: ignore[no-untyped-def]
-    return create_app({"DATABASE_URL": db.url, "TESTING": True, "NOTIFY_SETTINGS": settings})
+    return create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "NOTIFY_SETTINGS": settings})
 
 
 @pytest.fixture
@@ -97,7 +97,7 @@ def test_a_tampered_link_is_not_recognised(app, settings, offer_id) -> None:
 def test_an_expired_link_says_so(db, settings, offer_id) -> None:
     from dataclasses import replace
 
-    app = create_app({"DATABASE_URL": db.url, "TESTING": True,
+    app = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True,
                       "NOTIFY_SETTINGS": replace(settings, link_max_age_h=-1.0)})
     response = app.test_client().get(path(settings, offer_id, "accept"))
     assert response.status_code == 410 and "Link wygasł" in response.get_data(as_text=True)

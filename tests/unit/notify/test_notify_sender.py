@@ -118,7 +118,7 @@ def test_after_the_last_attempt_the_row_fails_with_a_dead_letter_and_an_alert(db
     with db.engine.connect() as conn:
         [letter] = conn.execute(sa.select(dead_letters)).mappings().all()
     assert letter["notification_id"] == row["id"] and "503" in letter["reason"]
-    client = create_app({"DATABASE_URL": db.url, "TESTING": True}).test_client()
+    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True}).test_client()
     page = client.get("/").get_data(as_text=True)
     assert "Nie udało się wysłać 1 powiadomienia" in page and "bramka SMS odpowiedziała 503" in page
     [failed] = client.get("/api/notifications/failed").json
@@ -139,7 +139,7 @@ def test_staff_can_put_a_failed_notification_back_in_the_queue(db, deliver, send
     make_due(db, clock)
     channels["email"].failures = [PermanentFailure("odrzucony")]
     sender.run_once()
-    app = create_app({"DATABASE_URL": db.url, "TESTING": True, "WTF_CSRF_ENABLED": False})
+    app = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "WTF_CSRF_ENABLED": False})
     row = ledger(db, channel="email")[0]
     response = app.test_client().post(f"/nieudane/{row['id']}/ponow")
     assert response.status_code == 302

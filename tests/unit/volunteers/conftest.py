@@ -36,7 +36,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db: Database) -> Flask:
-    return create_app({"DATABASE_URL": db.url, "TESTING": True, "INTERNAL_SERVICE_TOKEN": TOKEN,
+    return create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "INTERNAL_SERVICE_TOKEN": TOKEN,
                        "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9})
 
 

@@ -1,0 +1,136 @@
+"""Who may open what: every endpoint of every service, by role (default deny).
+
+An entry is PUBLIC, or {"read": roles, "write": roles}: GET/HEAD/OPTIONS need a "read" role, every other
+method a "write" role. An endpoint missing here answers 403 to everyone (tests/unit/test_access_matrix.py
+fails until it is listed). The auditor never writes; only admin manages users (the front door's /auth/users).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN, AUDITOR = (
+    "osl", "social_worker", "ipus_coordinator", "director", "admin", "auditor")
+ROLES = (OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN, AUDITOR)
+ROLE_PL = {
+    OSL: "organizator społeczności lokalnej (OSL)",
+    SOCIAL_WORKER: "pracownik socjalny",
+    IPUS: "koordynator IPUS",
+    DIRECTOR: "dyrektor CUS",
+    ADMIN: "administrator",
+    AUDITOR: "audytor (tylko odczyt)",
+}
+PUBLIC = "public"
+STAFF = frozenset(ROLES)
+NOBODY: frozenset[str] = frozenset()
+
+
+def rw(read: frozenset[str] | set[str], write: frozenset[str] | set[str]) -> dict[str, frozenset[str]]:
+    return {"read": frozenset(read), "write": frozenset(write)}
+
+
+# The same in every service (wspolnota/web.py adds these routes).
+COMMON: dict[str, Any] = {
+    "static": PUBLIC, "common.static": PUBLIC, "healthz": PUBLIC, "readyz": PUBLIC,
+    "metrics": PUBLIC,  # the internal network's scrape target; nginx hides it from the public URL
+    "api-docs.openapi_json": rw(STAFF, NOBODY),
+}
+
+CASE_WRITE = {OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN}
+PLAN_WRITE = {SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN}
+OFFICE_JOBS = {OSL, IPUS, ADMIN}
+VOLUNTEER_WRITE = {OSL, DIRECTOR, ADMIN}
+DECIDE = {OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN}
+MODERATE = {OSL, DIRECTOR, ADMIN}
+NOTIFY_READ = {OSL, IPUS, DIRECTOR, ADMIN, AUDITOR}
+NOTIFY_WRITE = {OSL, ADMIN}
+
+_NEEDS_CASES = rw(STAFF, CASE_WRITE)
+_NEEDS_PLANS = rw(STAFF, PLAN_WRITE)
+
+POLICIES: dict[str, dict[str, Any]] = {
+    "needs": {
+        **COMMON,
+        "api_docs": rw(STAFF, NOBODY),
+        "needs_api.NeedCollection": _NEEDS_CASES,
+        "needs_api.RecurringNeeds": _NEEDS_CASES,
+        "needs_api.ExpireOverdue": rw(NOBODY, OFFICE_JOBS),
+        "needs_api.NeedItem": _NEEDS_CASES,
+        "needs_api.NeedCancel": _NEEDS_CASES,
+        "needs_api.NeedStatus": _NEEDS_CASES,
+        "needs_api.NeedTimeline": _NEEDS_CASES,
+        "needs_api.ResidentCollection": _NEEDS_CASES,
+        "needs_api.ResidentItem": _NEEDS_CASES,
+        "needs_api.PackageCollection": _NEEDS_PLANS,
+        "needs_api.PackageItem": _NEEDS_PLANS,
+        "needs_api.PackageClose": _NEEDS_PLANS,
+        "needs_api.Reference": rw(STAFF, NOBODY),
+        "needs.index": _NEEDS_CASES,
+        "needs.new_need": _NEEDS_CASES,
+        "needs.need_page": _NEEDS_CASES,
+        "needs.edit_need": _NEEDS_CASES,
+        "needs.cancel_need": _NEEDS_CASES,
+        "needs.need_status": _NEEDS_CASES,
+        "needs.resident_list": _NEEDS_CASES,
+        "needs.new_resident": _NEEDS_CASES,
+        "needs.resident_card": _NEEDS_CASES,
+        "needs.edit_resident": _NEEDS_CASES,
+        "needs.package_list": _NEEDS_PLANS,
+        "needs.new_package": _NEEDS_PLANS,
+        "needs.package_page": _NEEDS_PLANS,
+        "needs.close_package": _NEEDS_PLANS,
+        "needs.reference_page": rw(STAFF, NOBODY),
+        "needs.audit_page": rw({AUDITOR, ADMIN, DIRECTOR}, NOBODY),
+    },
+    "volunteers": {
+        **COMMON,
+        **{name: rw(STAFF, VOLUNTEER_WRITE) for name in (
+            "volunteers_api.VolunteerCollection", "volunteers_api.VolunteerItem", "volunteers_api.verify_volunteer",
+            "volunteers_api.pause_volunteer", "volunteers_api.resume_volunteer", "volunteers_api.erase_volunteer",
+            "volunteers_api.CredentialCollection", "volunteers_api.add_exception",
+            "volunteers_api.OfferCollection", "offers_api.withdraw", "credentials_api.expiring",
+            "index", "new_provider", "edit_provider", "profile", "add_credential", "add_exception_page",
+            "add_offer", "verify", "pause_page", "resume_page", "erase_page", "withdraw_page")},
+        # the public's own pages and the service-to-service API (its own bearer token)
+        "self_registration": PUBLIC, "self_registration_done": PUBLIC, "confirm_email": PUBLIC,
+        "internal_api.contact": PUBLIC,
+    },
+    "matching": {
+        **COMMON,
+        "matching_api.ProposalCollection": rw(STAFF, NOBODY),
+        "matching_api.MatchItem": rw(STAFF, NOBODY),
+        "matching_api.api_approve": rw(NOBODY, DECIDE),
+        "matching_api.api_reject": rw(NOBODY, DECIDE),
+        "matching_api.api_pick": rw(NOBODY, DECIDE),
+        "matching_api.api_complete": rw(NOBODY, DECIDE),
+        "matching_api.api_moderation": rw(NOBODY, MODERATE),
+        "index": rw(STAFF, NOBODY),
+        "match_detail": rw(STAFF, NOBODY),
+        "approve": rw(NOBODY, DECIDE),
+        "reject": rw(NOBODY, DECIDE),
+        "pick": rw(NOBODY, DECIDE),
+        "complete": rw(NOBODY, DECIDE),
+        "moderation_page": rw(STAFF, MODERATE),
+    },
+    "notify": {
+        **COMMON,
+        "notify_api.NotificationCollection": rw(NOTIFY_READ, NOBODY),
+        "notify_api.FailedNotifications": rw(NOTIFY_READ, NOBODY),
+        "index": rw(NOTIFY_READ, NOBODY),
+        "retry_failed": rw(NOBODY, NOTIFY_WRITE),
+        "resolve_failed": rw(NOBODY, NOTIFY_WRITE),
+        "test_inbox": rw({OSL, ADMIN}, NOBODY),
+        "provider_response": PUBLIC,  # the provider's signed link
+    },
+}
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def allowed_roles(service: str, endpoint: str | None, method: str) -> frozenset[str] | str:
+    """PUBLIC, or the roles that may call `endpoint` with `method` (empty: nobody)."""
+    entry = POLICIES.get(service, {}).get(endpoint or "")
+    if entry is None:
+        return NOBODY
+    if entry == PUBLIC:
+        return PUBLIC
+    return entry["read" if method.upper() in SAFE_METHODS else "write"]
