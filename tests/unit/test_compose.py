@@ -79,7 +79,7 @@ def required_for(role: str) -> list[str]:
 
 
 EXTRA_WORKERS = {"notify-sender": ("notify", "send"), "needs-jobs": ("needs", "jobs"),
-                 "volunteers-jobs": ("volunteers", "jobs")}  # processes beyond web/relay/consumer/migrate
+                 "volunteers-jobs": ("volunteers", "jobs"), "front": ("front", "front")}  # processes beyond web/relay/consumer/migrate
 
 
 def our_containers(services: dict) -> dict[str, tuple[str, str]]:
@@ -160,7 +160,9 @@ def test_kafka_and_postgres_keep_data_in_named_volumes(compose: dict, services: 
 def test_commands_match_the_role(services: dict) -> None:
     for name, (svc, role) in our_containers(services).items():
         cmd = command_of(services[name])
-        if role == "web":
+        if role == "front":  # sign-in pages, staff accounts, landing page
+            assert cmd[0] == "gunicorn" and cmd[-1] == "wspolnota.frontdoor:create_app()", name
+        elif role == "web":
             assert cmd[0] == "gunicorn" and cmd[-1] == f"services.{svc}.app:create_app()", name
             conf = cmd[cmd.index("-c") + 1]
             assert conf == "deploy/gunicorn.conf.py", name
@@ -198,12 +200,14 @@ def test_settings_have_production_values(services: dict) -> None:
         env = env_of(services[name])
         assert env["KAFKA_BOOTSTRAP_SERVERS"] == advertised, name
         assert env["LOG_FORMAT"] == "json", name
-        url = db_url(env["DATABASE_URL"])
+        url = db_url(env["AUTH_DATABASE_URL" if role == "front" else "DATABASE_URL"])
+        if role == "front":
+            svc = "auth"  # the staff accounts database
         assert url["scheme"] == "postgresql+psycopg", name
         assert url["host"] == "postgres" and url["port"] == "5432", name
         assert url["db"] == svc and url["user"] == svc, f"{name}: not its own database and role"
         assert INTERPOLATION.match(url["password"]), f"{name}: database password must come from the environment"
-        if role == "web":
+        if role in ("web", "front"):
             assert INTERPOLATION.match(env["SECRET_KEY"]), f"{name}: SECRET_KEY must be ${{SECRET_KEY:?...}}"
             assert env["GUNICORN_BIND"] == "0.0.0.0:8000", name
         if role in ("relay", "consumer"):
@@ -351,7 +355,8 @@ def test_nginx_routes_each_service_prefix(nginx_conf: str) -> None:
 def test_nginx_front_page_listens_and_answers(nginx_conf: str, services: dict) -> None:
     assert re.search(r"listen\s+8000\s*;", nginx_conf)
     blocks = location_blocks(nginx_conf)
-    assert re.search(r"return\s+(200|30[1278])\s", blocks["/"]), "/ must serve a page or redirect"
+    front = next(body for loc, body in blocks.items() if "auth/" in loc and "$" in loc)
+    assert "proxy_pass http://front_web" in front, "/, /auth/ go to the front container (sign-in, landing page)"
     assert "return 200" in blocks["/healthz"]
     mounts = [v.split(":") for v in services["nginx"]["volumes"]]
     assert ["./deploy/nginx.conf", "/etc/nginx/nginx.conf", "ro"] in mounts
