@@ -152,3 +152,20 @@ def test_a_failed_offset_commit_does_not_stop_the_loop_and_redelivery_is_harmles
                          {"NeedRegistered": handler})
     again.run_once(0)  # nothing was committed: the event comes again and is recognised
     assert handler.calls == 1 and again.stats["duplicates"] == 1 and rows(db) == 1
+
+
+def test_a_database_error_reaches_logs_and_the_dlq_without_the_values_it_was_given(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+
+    def insert_twice(session, event: Event) -> None:  # type: ignore[no-untyped-def]
+        row = {"need_id": "Jan Kowalski, ul. Leśna 5", "category": "ZAK", "village": "zagnansk",
+               "window_start": event.time, "window_end": event.time, "duration_minutes": 60, "urgent": False,
+               "slots": 1, "status": "open"}
+        session.execute(sa.insert(open_needs).values(**row))
+        session.execute(sa.insert(open_needs).values(**row))  # primary key clash
+
+    make_loop(db, broker, insert_twice, max_attempts=1).run_once(0)
+    [dead] = broker.messages("needs.dlq")
+    reason = (dead.header("dlq.reason") or b"").decode()
+    assert "IntegrityError" in reason and "Kowalski" not in reason
