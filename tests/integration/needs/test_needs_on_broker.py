@@ -66,7 +66,7 @@ def test_a_need_goes_out_and_match_events_come_back_through_the_real_broker(
             loop.run_once(200)
             return client.get(f"/api/needs/{need['id']}").json["status"]
 
-        wait_until(lambda: status() == "completed", 90, message="the need completed from match events")
+        wait_until(lambda: status() == "completed", 240, message="the need completed from match events")
         assert relay.run_once() == 1
         types = [r["type"] for r in read_topic(kafka_bootstrap, config.topic("needs"), 2)]
         assert types == ["NeedRegistered", "NeedCompleted"]
