@@ -30,6 +30,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       **auth.COOKIE_SETTINGS)
     app.config.update(test_config or {})
     app.register_blueprint(common)
+    from wspolnota import i18n
+
+    i18n.install(app)
     # The sign-in pages and user management live here; the services verify the session cookie themselves.
     store = auth.AuthStore(app.config["AUTH_DATABASE_URL"])
     store.migrate()

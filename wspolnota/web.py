@@ -49,6 +49,9 @@ def create_service_app(service: str, db: Database, test_config: dict[str, Any] |
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
     app.extensions["db"] = db
     app.register_blueprint(common)
+    from wspolnota import i18n
+
+    i18n.install(app)
     # One sign-in for all services: the signed session cookie, roles from wspolnota.access, security headers.
     from wspolnota import auth
 
