@@ -32,7 +32,19 @@ from services.matching.rules import (
     open_tasks_left,
     weekly_hours_left,
 )
-from services.matching.solver import Option, Weights, feasible_options, marginal_load_cost, match
+from services.matching.solver import (
+    MatchResult,
+    Option,
+    Weights,
+    assignment,
+    feasible_options,
+    marginal_load_cost,
+    option,
+    rank_at_provider,
+    runner_ups,
+    solve_with_hours_repair,
+)
+from services.matching.solver import unmet_needs as unmet_verdicts
 from wspolnota import reference
 from wspolnota.transport.outbox import Outbox
 
@@ -46,6 +58,9 @@ EXCLUDING = (REJECTED, DECLINED, EXPIRED)  # the provider is not asked again for
 RECHECK_RULES = tuple(r for r in RULES if r not in (weekly_hours_left, open_tasks_left, not_declined_before))
 
 DEBOUNCED_INTERVAL_S = 5
+# An unapproved proposal is replaced only when the new assignment is cheaper by at least this much (solver
+# cost units: 10 per km, load steps of 80): a stable review queue, no cancel + re-notify churn.
+REPLACE_MARGIN = 100
 MIN_ANSWER_TIME = timedelta(minutes=10)
 CASCADE_REVIEWER = "kaskada"
 AUTO_REVIEWER = "automatycznie"
@@ -72,6 +87,7 @@ class Settings:
     urgent_parallel: int = 3  # providers alerted at once for an urgent need
     horizon_days: int = 28  # how far ahead weekly slots are expanded
     candidates_shown: int = 5
+    replace_margin: int = REPLACE_MARGIN
     weights: Weights = field(default_factory=Weights)
 
     @classmethod
@@ -83,6 +99,7 @@ class Settings:
             offer_deadline=timedelta(minutes=_env_float("MATCHING_OFFER_DEADLINE_MIN", 120)),
             urgent_offer_deadline=timedelta(minutes=_env_float("MATCHING_URGENT_OFFER_DEADLINE_MIN", 30)),
             urgent_parallel=int(_env_float("MATCHING_URGENT_PARALLEL", 3)),
+            replace_margin=int(_env_float("MATCHING_REPLACE_MARGIN", REPLACE_MARGIN)),
         )
 
 
@@ -116,15 +133,26 @@ class World:
                          if m["status"] in (ACCEPTED, COMPLETED))
 
 
-def load_world(session: Session, now: datetime, settings: Settings) -> World:
-    needs = {r["need_id"]: r for r in session.execute(sa.select(open_needs)).mappings()}
+def load_world(session: Session, now: datetime, settings: Settings, load: tuple[str, ...] = COMMITTED,
+               only: list[str] | None = None) -> World:
+    """The projection and matching's own rows; `load` says which match statuses book the provider's time
+    (the incremental solve passes PROPOSED too: it places new needs next to the proposals it keeps).
+
+    `only`: of the needs, load just these plus those with a match (load, continuity) and those whose
+    window has ended (deficits) — not the whole backlog of open needs no solve will touch.
+    """
+    query = sa.select(open_needs)
+    if only is not None:
+        query = query.where(sa.or_(open_needs.c.need_id.in_(only), open_needs.c.window_end <= now,
+                                   open_needs.c.need_id.in_(sa.select(proposals.c.need_id))))
+    needs = {r["need_id"]: r for r in session.execute(query).mappings()}
     matches: dict[str, list[sa.RowMapping]] = defaultdict(list)
     hours: dict[str, float] = defaultdict(float)
     tasks: dict[str, int] = defaultdict(int)
     for m in session.execute(sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)).mappings():
         matches[m["need_id"]].append(m)
         need = needs.get(m["need_id"])
-        if m["status"] in COMMITTED and need is not None and need["window_end"] > now:
+        if m["status"] in load and need is not None and need["window_end"] > now:
             hours[m["volunteer_id"]] += need["duration_minutes"] / 60
             tasks[m["volunteer_id"]] += 1
     free = projection.availability(session, now, settings.horizon_days)
@@ -168,6 +196,7 @@ def mark_dirty(session: Session, urgent: bool = False) -> None:
 
 
 def resolve_due(session: Session, now: datetime, settings: Settings) -> bool:
+    """A full re-solve is due: something besides new needs changed (dirty) and the debounce allows it."""
     state = _state(session)
     if not state["dirty"]:
         return False
@@ -175,43 +204,129 @@ def resolve_due(session: Session, now: datetime, settings: Settings) -> bool:
     return bool(state["urgent"]) or last is None or now - last >= settings.resolve_interval
 
 
+def new_needs(session: Session, now: datetime) -> list[str]:
+    """Open needs no solve has looked at yet: no active match and no `unmet_needs` verdict."""
+    active = sa.select(proposals.c.need_id).where(proposals.c.status.in_(ACTIVE))
+    return list(session.execute(sa.select(open_needs.c.need_id).where(
+        open_needs.c.status == "open", open_needs.c.window_end > now,
+        open_needs.c.need_id.not_in(active), open_needs.c.need_id.not_in(sa.select(unmet_needs.c.need_id)),
+    ).order_by(open_needs.c.need_id)).scalars())
+
+
 def tick(session: Session, outbox: Outbox, now: datetime, settings: Settings) -> dict[str, int]:
-    """One step of the scheduler: time out offers, then re-solve if the projection changed and it is due."""
-    expired = expire_offers(session, outbox, now, settings)
-    solved = resolve(session, outbox, now, settings) if resolve_due(session, now, settings) else None
-    return {"expired": expired, "proposed": solved or 0}
+    """One step of the scheduler: time out offers, then solve.
 
-
-def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings) -> int:
-    """Re-solve every open need at once; unapproved proposals may be replaced by better ones.
-
-    Returns how many new proposals were made. A run with no open need or no matchable provider does
-    not count against the debounce interval (nothing expensive happened).
+    New needs are placed at once (an incremental solve over just them against the capacity the kept
+    proposals leave; cheap, no debounce). Everything else that changes the world (a volunteer, a rejection,
+    a cancelled match, an urgent need) marks the projection dirty for a full re-solve, debounced by
+    `resolve_interval` — except for urgent needs, which make it due at once.
     """
-    world = load_world(session, now, settings)
+    expired = expire_offers(session, outbox, now, settings)
+    done = {"expired": expired, "proposed": 0, "replaced": 0, "solves": 0}
+    if resolve_due(session, now, settings):
+        stats = resolve(session, outbox, now, settings)
+    elif fresh := new_needs(session, now):
+        stats = resolve(session, outbox, now, settings, only=fresh)
+    else:
+        return done
+    done["proposed"], done["replaced"], done["solves"] = stats["proposed"], stats["replaced"], 1
+    return done
+
+
+def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings,
+            only: list[str] | None = None) -> dict[str, int]:
+    """Solve and settle the proposals; returns how many were proposed and replaced.
+
+    Full (``only=None``): every open need at once; unapproved proposals are re-decided, but each keeps
+    its provider unless another assignment is cheaper by `settings.replace_margin` (the solver sees a
+    bonus on the pairs already proposed). Incremental (``only``: new need ids): just those needs, with the
+    existing proposals kept and booking their providers' time. A full run with no open need or no
+    matchable provider does not count against the debounce interval (nothing expensive happened).
+    """
+    full = only is None
+    world = load_world(session, now, settings, COMMITTED if full else COMMITTED + (PROPOSED,), only)
     wanted: list[Need] = []
-    for need_id in sorted(world.needs):
-        slots = _solvable(world, need_id, now)
+    for need_id in sorted(world.needs) if full else only or []:
+        slots = _solvable(world, need_id, now) if need_id in world.needs else 0
         if slots > 0:
             wanted.append(replace(world.domain_need(need_id), slots=slots))
+    if not full:
+        _cap_at_units_per_solve(world, settings.weights.max_units_per_provider)
     people = list(world.providers.values())
     village_deficit, category_deficit = deficits(world, now)
     weights = replace(settings.weights, village_deficit=village_deficit, category_deficit=category_deficit)
-    # Unapproved proposals are re-decided: their providers carry no load from them.
-    result = match(wanted, people, weights)
+    kept = {(n.id, m["volunteer_id"]) for n in wanted for m in world.active(n.id, (PROPOSED,))}
+    result = _match(wanted, people, weights, kept, settings.replace_margin if full else 0)
     assigned: dict[str, list[Any]] = defaultdict(list)
     for a in result.assignments:
         assigned[a.need_id].append(a)
-    made = 0
+    stats = {"proposed": 0, "replaced": 0}
     for need in wanted:
-        made += _settle_proposals(session, outbox, world, need, assigned[need.id], result, people, now, settings)
+        made, replaced = _settle_proposals(session, outbox, world, need, assigned[need.id], result, people, now,
+                                           settings)
+        stats["proposed"] += made
+        stats["replaced"] += replaced
     _record_unmet(session, wanted, result, now)
-    matchable = any(p.verified and not p.paused and p.availability for p in people)
-    values: dict[str, Any] = {"dirty": False, "urgent": False}
-    if wanted and matchable:
-        values["last_solved_at"] = now
-    session.execute(sa.update(solver_state).where(solver_state.c.id == 1).values(**values))
-    return made
+    if full:
+        matchable = any(p.verified and not p.paused and p.availability for p in people)
+        values: dict[str, Any] = {"dirty": False, "urgent": False}
+        if wanted and matchable:
+            values["last_solved_at"] = now
+        session.execute(sa.update(solver_state).where(solver_state.c.id == 1).values(**values))
+    return stats
+
+
+def _cap_at_units_per_solve(world: World, units: int) -> None:
+    """A full solve gives a provider at most `units` unapproved proposals; incremental solves keep to that
+    too (by lowering the open-task room), so the next full solve has no excess to take back."""
+    pending: dict[str, int] = defaultdict(int)
+    for rows in world.matches.values():
+        for m in rows:
+            if m["status"] == PROPOSED:
+                pending[m["volunteer_id"]] += 1
+    for pid, count in pending.items():
+        p = world.providers.get(pid)
+        if p is not None and p.max_open_tasks - p.open_tasks > units - count:
+            world.providers[pid] = replace(p, open_tasks=p.max_open_tasks - max(0, units - count))
+
+
+def _match(needs: list[Need], people: list[Provider], weights: Weights, kept: set[tuple[str, str]],
+           margin: int) -> MatchResult:
+    """solver.match, with a bonus of `margin` on the (need, provider) pairs already proposed.
+
+    The bonus only steers the optimisation (hysteresis): score terms, runner-ups and unmet reasons are
+    priced without it. A kept pair outside the k nearest is still offered to the solver if it is feasible.
+    """
+    funnel = Funnel()
+    options_per_need: dict[str, list[Option]] = {}
+    by_id = {p.id: p for p in people}
+    for need in needs:
+        found = feasible_options(need, people, distance_km, weights, funnel)
+        have = {o.provider.id for o in found}
+        for need_id, provider_id in kept:
+            if need_id == need.id and provider_id not in have and provider_id in by_id:
+                p = by_id[provider_id]
+                d = distance_km(need, p)
+                if first_rejection(Candidate(need, p, d)) is None:
+                    found.append(option(need, p, d, weights))
+        options_per_need[need.id] = found
+    options = [o for need in needs for o in options_per_need[need.id]]
+    if margin > 0 and kept:
+        biased = [replace(o, continuity=o.continuity + margin) if (o.need.id, o.provider.id) in kept else o
+                  for o in options]
+        # the offset that keeps arc costs ≥ 0 must cover the larger bonus; each unit pays it once
+        chosen, capacity = solve_with_hours_repair(
+            needs, biased, replace(weights, continuity_bonus=weights.continuity_bonus + margin))
+        plain = {(o.need.id, o.provider.id): o for o in options}
+        chosen = [plain[(o.need.id, o.provider.id)] for o in chosen]
+    else:
+        chosen, capacity = solve_with_hours_repair(needs, options, weights)
+    return MatchResult(
+        assignments=[assignment(o, rank, weights) for o, rank in rank_at_provider(chosen)],
+        unmet=unmet_verdicts(needs, options_per_need, chosen, capacity, people, distance_km),
+        runner_up=runner_ups(needs, options_per_need, chosen, capacity, weights),
+        funnel=funnel,
+    )
 
 
 DEFICIT_LOOKBACK = timedelta(days=60)
@@ -240,29 +355,51 @@ def deficits(world: World, now: datetime) -> tuple[dict[str, float], dict[str, f
 
 
 def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need, chosen: list[Any],
-                      result: Any, people: list[Provider], now: datetime, settings: Settings) -> int:
+                      result: Any, people: list[Provider], now: datetime, settings: Settings) -> tuple[int, int]:
+    """Replace the proposals the solve dropped, create the new ones, refresh the kept ones that changed.
+
+    The explanation (funnel and candidates over every provider: the costly part) is computed only for a
+    new proposal or a kept one whose travel cost changed (its need or provider changed); for a kept pair
+    whose load term, score or runner-up moved only those are patched, and one with nothing changed is not
+    written at all. Returns (made, replaced).
+    """
     pending = {m["volunteer_id"]: m for m in world.active(need.id, (PROPOSED,))}
     keep = {a.provider_id for a in chosen}
+    replaced = 0
     for volunteer_id, old in pending.items():
         if volunteer_id not in keep:
             _close(session, outbox, old, REPLACED, "replaced", now)
+            replaced += 1
     runner = result.runner_up.get(need.id)
+    runner_up = None if runner is None else {
+        "volunteer_id": runner.provider_id, "km": runner.km, "cost": runner.cost, "why_not": runner.why_not}
     made = 0
     for a in chosen:
-        explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
-                                   runner_up=None if runner is None else {
-                                       "volunteer_id": runner.provider_id, "km": runner.km, "cost": runner.cost,
-                                       "why_not": runner.why_not})
         score = a.terms["distance"] + a.terms["load"] - a.terms["continuity"]
-        if a.provider_id in pending:
-            session.execute(sa.update(proposals).where(proposals.c.id == pending[a.provider_id]["id"])
+        old = pending.get(a.provider_id)
+        if old is not None:
+            stored = dict(old["explanation"] or {})
+            terms = stored.get("terms") or {}
+            if stored.get("km") == a.km and all(terms.get(k) == a.terms[k] for k in ("distance", "continuity")):
+                # Same pair at the same travel cost: funnel and candidates (need × providers) still hold;
+                # only the solve's own numbers (load rank, urgency, deficit, runner-up) may have moved.
+                if terms != a.terms or stored.get("runner_up") != runner_up or old["score"] != score:
+                    stored.update(terms=a.terms, runner_up=runner_up)
+                    session.execute(sa.update(proposals).where(proposals.c.id == old["id"])
+                                    .values(explanation=stored, score=score, updated_at=now))
+                continue
+            explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
+                                       runner_up=runner_up)
+            session.execute(sa.update(proposals).where(proposals.c.id == old["id"])
                             .values(explanation=explanation, score=score, updated_at=now))
             continue
+        explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
+                                   runner_up=runner_up)
         row = _create(session, outbox, world, need.id, a.provider_id, now, explanation, score)
         made += 1
         if moderation_mode(session, world.needs[need.id]) == "auto":
             approve(session, outbox, row["id"], AUTO_REVIEWER, now, settings)
-    return made
+    return made, replaced
 
 
 def _explanation(need: Need, provider_id: str, people: list[Provider], settings: Settings, *,

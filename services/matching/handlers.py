@@ -2,8 +2,9 @@
 
 Every handled event is folded into the projection (and kept in applied_events), then the reaction
 runs in the same transaction: cancel what the change broke, move the cascade on, mark the projection
-dirty. Finally `engine.tick` runs: offers past their deadline expire and, when due, the re-solve runs
-(an urgent need makes it due at once). The worker calls the same tick when idle (services/matching/worker.py).
+dirty. Finally `engine.tick` runs: offers past their deadline expire, new needs are placed and, when due,
+the full re-solve runs (an urgent need makes it due at once). The worker (services/matching/worker.py)
+builds these handlers with `tick=False` and runs the tick once per poll batch instead.
 """
 from __future__ import annotations
 
@@ -34,9 +35,13 @@ def wall_clock() -> datetime:
 
 
 def _need_changed(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+    urgent = bool(event.data.get("urgent"))
     if event.type == "NeedUpdated":
         engine.recheck_need(session, outbox, event.data["need_id"], now, s)
-    engine.mark_dirty(session, urgent=bool(event.data.get("urgent")))
+        engine.mark_dirty(session, urgent=urgent)
+    elif urgent:  # an urgent need may take a provider from an unapproved proposal: full solve, at once
+        engine.mark_dirty(session, urgent=True)
+    # A plain new need needs no mark: it is "new" (engine.new_needs) until a solve looks at it.
 
 
 def _need_cancelled(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
@@ -77,7 +82,9 @@ REACTIONS: dict[str, Reaction] = {
 }
 
 
-def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: engine.Settings | None = None) -> dict[str, Handler]:
+def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: engine.Settings | None = None,
+             tick: bool = True) -> dict[str, Handler]:
+    """`tick=False`: the caller runs `engine.tick` itself, once per poll batch (services/matching/worker.py)."""
     config = settings or engine.Settings.from_env()
 
     def make(reaction: Reaction) -> Handler:
@@ -86,7 +93,8 @@ def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: engine.Setting
             now = clock()
             projection.apply(session, str(event.id), event.type, event.key, event.data, event.time)
             reaction(session, outbox, event, now, config)
-            engine.tick(session, outbox, now, config)
+            if tick:
+                engine.tick(session, outbox, now, config)
         return handle
 
     return {event_type: make(reaction) for event_type, reaction in REACTIONS.items() if event_type in CONSUMES}

@@ -110,12 +110,17 @@ class MatchingService:
         return row
 
     def events(self, event_type: str | None = None) -> list[dict[str, Any]]:
-        found = []
-        for message in self.system.broker.messages(config.topic("matches")):
-            body = json.loads(message.value)
-            if event_type is None or body["type"] == event_type:
-                found.append({"type": body["type"], **body["data"]})
-        return found
+        """What matching published on `matches`, in the order it published it.
+
+        Read from its outbox (ordered by id): the broker holds the events in several partitions, keyed by
+        need, so its listing is per partition and a later event may sort before an earlier one.
+        """
+        outbox = self.service.db.outbox
+        query = sa.select(outbox.c.body).where(outbox.c.topic == config.topic("matches")).order_by(outbox.c.id)
+        with self.service.db.engine.connect() as conn:
+            bodies = [json.loads(raw) for raw in conn.execute(query).scalars()]
+        return [{"type": body["type"], **body["data"]} for body in bodies
+                if event_type is None or body["type"] == event_type]
 
     def close(self) -> None:
         self.system.close()

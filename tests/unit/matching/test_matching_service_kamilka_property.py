@@ -104,6 +104,11 @@ class World:
 @example([("volunteer", "valid", "zagnansk", ("KOR",)), ("volunteer", "none", "zagnansk", ("KOR",)),
           ("volunteer", "expired", "belno", ("KOR",)), ("need", "KOR", False, False, 1),
           ("pick", 0, 1), ("pick", 0, 2), ("approve", 0), ("check", 0, "expired"), ("later", 30)])
+# A lapsed check while proposals are pending, then more needs: the events land in several partitions
+# (once made the harness re-check an old proposal against the new state; see docs/benchmarks.md).
+@example([("need", "KOR", True, False, 2), ("volunteer", "valid", "zagnansk", ("KOR",)),
+          ("need", "KOR", True, True, 2), ("need", "KOR", True, True, 2), ("check", 2, "none"),
+          ("need", "KOR", True, True, 2)])
 @example([("volunteer", "valid", "zagnansk", ("OPI", "ZAK")), ("volunteer", "future", "zagnansk", ("OPI", "ZAK")),
           ("need", "OPI", True, True, 2), ("approve", 0), ("respond", 0, "decline"), ("later", 40),
           ("check", 0, "none"), ("later", 40)])

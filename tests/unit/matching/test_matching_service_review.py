@@ -40,16 +40,31 @@ def test_rejecting_with_a_reason_excludes_that_provider_and_proposes_the_next(ma
     assert rejected["reason"] == "Zna osobę wspieraną osobiście" and rejected["volunteer_id"] == first
 
 
-def test_an_unapproved_proposal_is_replaced_when_a_better_provider_appears(matching) -> None:  # type: ignore[no-untyped-def]
-    far = matching.volunteer(village="kajetanow", radius_km=15)
+def test_an_unapproved_proposal_is_replaced_when_a_clearly_better_provider_appears(tmp_path: Path) -> None:
+    matching = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(0), replace_margin=20))
+    try:
+        far = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km away: 30 more than the near one
+        need_id = matching.need()
+        assert matching.match_of(need_id)["volunteer_id"] == far
+        near = matching.volunteer()
+        assert matching.match_of(need_id)["volunteer_id"] == near
+        [replaced] = matching.matches(need_id=need_id, status="replaced")
+        assert replaced["volunteer_id"] == far
+        [cancelled] = matching.events("MatchCancelled")
+        assert (cancelled["match_id"], cancelled["reason"]) == (replaced["id"], "replaced")
+    finally:
+        matching.close()
+
+
+def test_an_unapproved_proposal_is_kept_when_the_better_provider_is_within_the_margin(matching) -> None:  # type: ignore[no-untyped-def]
+    assert matching.settings.replace_margin == engine.REPLACE_MARGIN == 100
+    far = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km away: 30 < 100
     need_id = matching.need()
-    assert matching.match_of(need_id)["volunteer_id"] == far
-    near = matching.volunteer()
-    assert matching.match_of(need_id)["volunteer_id"] == near
-    [replaced] = matching.matches(need_id=need_id, status="replaced")
-    assert replaced["volunteer_id"] == far
-    [cancelled] = matching.events("MatchCancelled")
-    assert (cancelled["match_id"], cancelled["reason"]) == (replaced["id"], "replaced")
+    first = matching.match_of(need_id)
+    matching.volunteer()
+    assert matching.match_of(need_id)["id"] == first["id"] and first["volunteer_id"] == far
+    assert matching.events("MatchCancelled") == []
+    assert len(matching.events("MatchProposed")) == 1
 
 
 def test_an_approved_match_is_not_replaced_by_a_better_provider(matching) -> None:  # type: ignore[no-untyped-def]
@@ -110,18 +125,32 @@ def debounced(tmp_path: Path):  # type: ignore[no-untyped-def]
     service.close()
 
 
-def test_re_solves_are_debounced_until_the_interval_passes(debounced) -> None:  # type: ignore[no-untyped-def]
+def test_a_new_need_is_proposed_at_once_even_within_the_debounce_interval(debounced) -> None:  # type: ignore[no-untyped-def]
     debounced.volunteer()
     first = debounced.need()
     assert debounced.matches(need_id=first), "the first solve runs at once"
     debounced.now += timedelta(seconds=5)
     second = debounced.need()
-    assert debounced.matches(need_id=second) == [], "a second solve within 30 s waits"
-    debounced.now += timedelta(seconds=10)
-    assert debounced.tick()["proposed"] == 0
-    debounced.now += timedelta(seconds=20)
-    assert debounced.tick()["proposed"] == 1
-    assert debounced.matches(need_id=second)
+    assert debounced.matches(need_id=second), "a new need does not wait for the debounce"
+    assert debounced.match_of(first)["volunteer_id"] == debounced.match_of(second)["volunteer_id"]
+
+
+def test_a_full_re_solve_waits_until_the_interval_passes(tmp_path: Path) -> None:
+    debounced = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(seconds=30), replace_margin=0))
+    try:
+        far = debounced.volunteer(village="kajetanow", radius_km=15)
+        need_id = debounced.need()
+        assert debounced.match_of(need_id)["volunteer_id"] == far
+        debounced.now += timedelta(seconds=5)
+        near = debounced.volunteer()
+        assert debounced.match_of(need_id)["volunteer_id"] == far, "the re-solve a new volunteer asks for waits"
+        debounced.now += timedelta(seconds=10)
+        assert debounced.tick()["solves"] == 0
+        debounced.now += timedelta(seconds=20)
+        assert debounced.tick() == {"expired": 0, "proposed": 1, "replaced": 1, "solves": 1}
+        assert debounced.match_of(need_id)["volunteer_id"] == near
+    finally:
+        debounced.close()
 
 
 def test_an_urgent_need_is_solved_at_once_despite_the_debounce(debounced) -> None:  # type: ignore[no-untyped-def]
