@@ -110,6 +110,9 @@ POLICIES: dict[str, dict[str, Any]] = {
         "pick": rw(NOBODY, DECIDE),
         "complete": rw(NOBODY, DECIDE),
         "moderation_page": rw(STAFF, MODERATE),
+        # reports and the village map (issue 7, items 5-6): counts and pseudonyms only, readable by all staff
+        **{f"reports.{name}": rw(STAFF, NOBODY)
+           for name in ("index", "report", "export_csv", "export_xlsx", "village_map")},
     },
     "notify": {
         **COMMON,

@@ -12,7 +12,7 @@ from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from flask_wtf.csrf import CSRFProtect
 
-from services.matching import engine, forms, schemas
+from services.matching import engine, forms, reports, schemas
 from services.matching.db import make_db, moderation, open_needs, proposals, unmet_needs
 from services.matching.handlers import PUBLISHES
 from wspolnota import reference
@@ -224,4 +224,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             rows.append((code, form))
         return render_template("matching/moderation.html", rows=rows, **page_context())
 
+    app.register_blueprint(reports.make_blueprint(db, clock))
     return app

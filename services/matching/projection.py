@@ -150,6 +150,9 @@ PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "CredentialExpired": credential_expired,
     "OfferPublished": offer_published,
     "OfferWithdrawn": offer_withdrawn,
+    # Nothing to fold in, but kept in applied_events: the moment a provider said yes is the "time to
+    # confirmed match" of the reports (services/matching/reports.py); proposals keep only the last change.
+    "ProviderResponded": lambda session, d: None,
 }
 
 
