@@ -97,12 +97,33 @@ WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def local_dt(value: datetime | None) -> str:
-    """Dates for staff: Europe/Warsaw, Polish order (SQLite returns naive UTC values)."""
+    """Dates for staff: Europe/Warsaw in every language (SQLite returns naive UTC values).
+
+    Polish pages (and anything outside a request) get "15.01.2026 09:30"; English pages "15 Jan 2026, 09:30".
+    """
     if value is None:
         return ""
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(WARSAW).strftime("%d.%m.%Y %H:%M")
+    local = value.astimezone(WARSAW)
+    if _page_language() == "en":
+        from babel.dates import format_datetime
+
+        return format_datetime(local, "d MMM yyyy, HH:mm", locale="en")
+    return local.strftime("%d.%m.%Y %H:%M")
+
+
+def _page_language() -> str:
+    from flask import has_request_context
+
+    if not has_request_context():
+        return "pl"
+    from flask_babel import get_locale
+
+    try:
+        return str(get_locale() or "pl")
+    except (KeyError, RuntimeError):  # an app without Flask-Babel
+        return "pl"
 
 
 def make_api(app: Flask) -> Api:

@@ -1,6 +1,8 @@
 """Staff forms of the review queue (Flask-WTF, CSRF) and the Polish words the pages use."""
 from __future__ import annotations
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DecimalField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -62,20 +64,20 @@ SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "w
 
 
 class ApproveForm(FlaskForm):
-    reviewer = StringField("Zatwierdzający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+    reviewer = StringField(_l("Zatwierdzający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class RejectForm(FlaskForm):
-    reason = TextAreaField("Powód odrzucenia", validators=[
-        DataRequired(message="Podaj powód odrzucenia."),
-        Length(min=3, max=500, message="Powód musi mieć od 3 do 500 znaków.")])
-    reviewer = StringField("Odrzucający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+    reason = TextAreaField(_l("Powód odrzucenia"), validators=[
+        DataRequired(message=_l("Podaj powód odrzucenia.")),
+        Length(min=3, max=500, message=_l("Powód musi mieć od 3 do 500 znaków."))])
+    reviewer = StringField(_l("Odrzucający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class PickForm(FlaskForm):
-    volunteer_id = SelectField("Inny kandydat", validators=[DataRequired(message="Wybierz kandydata.")],
+    volunteer_id = SelectField(_l("Inny kandydat"), validators=[DataRequired(message=_l("Wybierz kandydata."))],
                                choices=[])
-    reviewer = StringField("Wybierający (opcjonalnie)", validators=[Optional(), Length(max=100)])
+    reviewer = StringField(_l("Wybierający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class PolishDecimalField(DecimalField):
@@ -87,16 +89,16 @@ class PolishDecimalField(DecimalField):
         try:
             super().process_formdata(valuelist)
         except ValueError as err:
-            raise ValueError("Podaj liczbę, np. 1,5.") from err
+            raise ValueError(gettext("Podaj liczbę, np. 1,5.")) from err
 
 
 class CompleteForm(FlaskForm):
-    hours = PolishDecimalField("Przepracowane godziny", places=2, validators=[
-        InputRequired(message="Podaj liczbę godzin."),
-        NumberRange(min=0, max=24, message="Podaj liczbę godzin od 0 do 24.")])
+    hours = PolishDecimalField(_l("Przepracowane godziny"), places=2, validators=[
+        InputRequired(message=_l("Podaj liczbę godzin.")),
+        NumberRange(min=0, max=24, message=_l("Podaj liczbę godzin od 0 do 24."))])
 
 
 class ModerationForm(FlaskForm):
-    mode = SelectField("Tryb moderacji", choices=[SelectChoice("review", "przegląd przez personel"),
-                                                        SelectChoice("auto", "automatycznie")],
-                       validators=[DataRequired(message="Wybierz tryb.")])
+    mode = SelectField(_l("Tryb moderacji"), choices=[SelectChoice("review", _l("przegląd przez personel")),
+                                                        SelectChoice("auto", _l("automatycznie"))],
+                       validators=[DataRequired(message=_l("Wybierz tryb."))])

@@ -10,6 +10,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -35,7 +36,8 @@ REQUIRED = "To pole jest wymagane."
 
 
 def opts(pairs: Any) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+    """Choices whose labels follow the page's language (the Polish text is the message id)."""
+    return [SelectChoice(value, _l(label) if isinstance(label, str) and label else label) for value, label in pairs]
 
 
 class PolishForm(FlaskForm):
@@ -59,33 +61,33 @@ def _villages() -> list[tuple[str, str]]:
 
 class NeedForm(PolishForm):
     submission_id = HiddenField()
-    resident_ref = StringField("Mieszkaniec (pseudonim)", validators=[InputRequired(REQUIRED)],
-                               description="np. M-7K3QXA — bez imienia i nazwiska")
-    category = SelectField("Kategoria", validators=[InputRequired(REQUIRED)])
-    village = SelectField("Miejscowość", validators=[InputRequired(REQUIRED)])
-    description = TextAreaField("Opis (widoczny tylko w CUS)", validators=[Optional()])
-    kind = RadioField("Rodzaj", choices=opts([("one_off", "jednorazowa"), ("recurring", "cykliczna (co tydzień)")]),
+    resident_ref = StringField(_l("Mieszkaniec (pseudonim)"), validators=[InputRequired(_l(REQUIRED))],
+                               description=_l("np. M-7K3QXA — bez imienia i nazwiska"))
+    category = SelectField(_l("Kategoria"), validators=[InputRequired(_l(REQUIRED))])
+    village = SelectField(_l("Miejscowość"), validators=[InputRequired(_l(REQUIRED))])
+    description = TextAreaField(_l("Opis (widoczny tylko w CUS)"), validators=[Optional()])
+    kind = RadioField(_l("Rodzaj"), choices=opts([("one_off", "jednorazowa"), ("recurring", "cykliczna (co tydzień)")]),
                       default="one_off")
-    window_start = DateTimeLocalField("Początek terminu", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    window_end = DateTimeLocalField("Koniec terminu", format="%Y-%m-%dT%H:%M", validators=[Optional()])
-    weekdays = MultiCheckboxField("Dni tygodnia", coerce=int,
+    window_start = DateTimeLocalField(_l("Początek terminu"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    window_end = DateTimeLocalField(_l("Koniec terminu"), format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    weekdays = MultiCheckboxField(_l("Dni tygodnia"), coerce=int,
                                   choices=opts(list(enumerate(model.WEEKDAYS_PL))), validators=[Optional()])
-    time_from = TimeField("Godzina od", validators=[Optional()])
-    time_to = TimeField("Godzina do", validators=[Optional()])
-    starts_on = DateField("Pierwszy dzień", validators=[Optional()])
-    until = DateField("Ostatni dzień (nie później niż koniec planu)", validators=[Optional()])
-    duration_minutes = IntegerField("Czas trwania (minuty)", default=60, validators=[InputRequired(REQUIRED)])
-    urgency = SelectField("Pilność", choices=opts(list(model.URGENCY_PL.items())), default="normal")
-    slots = IntegerField("Liczba potrzebnych osób", default=1, validators=[InputRequired(REQUIRED)])
-    involves_minor = BooleanField("Dotyczy dziecka (małoletniego)")
-    requirements = MultiCheckboxField("Dodatkowe wymagania", choices=opts(list(model.REQUIREMENT_PL.items())))
-    waived_requirements = MultiCheckboxField("Pomiń wymagania kategorii (nie dotyczy wymogów prawnych)",
+    time_from = TimeField(_l("Godzina od"), validators=[Optional()])
+    time_to = TimeField(_l("Godzina do"), validators=[Optional()])
+    starts_on = DateField(_l("Pierwszy dzień"), validators=[Optional()])
+    until = DateField(_l("Ostatni dzień (nie później niż koniec planu)"), validators=[Optional()])
+    duration_minutes = IntegerField(_l("Czas trwania (minuty)"), default=60, validators=[InputRequired(_l(REQUIRED))])
+    urgency = SelectField(_l("Pilność"), choices=opts(list(model.URGENCY_PL.items())), default="normal")
+    slots = IntegerField(_l("Liczba potrzebnych osób"), default=1, validators=[InputRequired(_l(REQUIRED))])
+    involves_minor = BooleanField(_l("Dotyczy dziecka (małoletniego)"))
+    requirements = MultiCheckboxField(_l("Dodatkowe wymagania"), choices=opts(list(model.REQUIREMENT_PL.items())))
+    waived_requirements = MultiCheckboxField(_l("Pomiń wymagania kategorii (nie dotyczy wymogów prawnych)"),
                                              choices=opts(list(model.REQUIREMENT_PL.items())))
-    continuity = BooleanField("Ta sama osoba przy kolejnych wizytach")
-    moderation = SelectField("Akceptacja propozycji", choices=opts(list(schemas.MODERATION_PL.items())),
+    continuity = BooleanField(_l("Ta sama osoba przy kolejnych wizytach"))
+    moderation = SelectField(_l("Akceptacja propozycji"), choices=opts(list(schemas.MODERATION_PL.items())),
                              default="review")
-    source = SelectField("Źródło zgłoszenia", choices=opts(list(schemas.SOURCE_PL.items())), default="staff_form")
-    plan_ref = StringField("Numer planu IPUS (pakiet wsparcia)", validators=[Optional()])
+    source = SelectField(_l("Źródło zgłoszenia"), choices=opts(list(schemas.SOURCE_PL.items())), default="staff_form")
+    plan_ref = StringField(_l("Numer planu IPUS (pakiet wsparcia)"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -100,25 +102,25 @@ class NeedEditForm(NeedForm):
 
 
 class CancelForm(PolishForm):
-    reason = TextAreaField("Powód anulowania", validators=[Optional()])
+    reason = TextAreaField(_l("Powód anulowania"), validators=[Optional()])
 
 
 class StatusForm(PolishForm):
-    status = SelectField("Nowy status", choices=opts((s, model.STATUS_PL[s]) for s in model.STATUSES
+    status = SelectField(_l("Nowy status"), choices=opts((s, model.STATUS_PL[s]) for s in model.STATUSES
                                                      if s in model.STAFF_TARGETS and s != model.CANCELLED))
-    reason = StringField("Uzasadnienie", validators=[Optional()])
+    reason = StringField(_l("Uzasadnienie"), validators=[Optional()])
 
 
 class ResidentForm(PolishForm):
-    name = StringField("Imię i nazwisko", validators=[InputRequired(REQUIRED)])
-    address = StringField("Adres", validators=[InputRequired(REQUIRED)])
-    village = SelectField("Miejscowość", validators=[InputRequired(REQUIRED)])
-    phone = StringField("Telefon", validators=[Optional()])
-    email = StringField("E-mail", validators=[Optional()])
-    preferred_channel = SelectField("Preferowany kontakt", choices=opts(list(schemas.CHANNEL_PL.items())))
-    notes = TextAreaField("Uwagi", validators=[Optional()])
-    legal_basis = SelectField("Podstawa prawna przetwarzania", choices=opts(list(schemas.LEGAL_BASIS_PL.items())))
-    consent_date = DateField("Data zgody (gdy podstawą jest zgoda)", validators=[Optional()])
+    name = StringField(_l("Imię i nazwisko"), validators=[InputRequired(_l(REQUIRED))])
+    address = StringField(_l("Adres"), validators=[InputRequired(_l(REQUIRED))])
+    village = SelectField(_l("Miejscowość"), validators=[InputRequired(_l(REQUIRED))])
+    phone = StringField(_l("Telefon"), validators=[Optional()])
+    email = StringField(_l("E-mail"), validators=[Optional()])
+    preferred_channel = SelectField(_l("Preferowany kontakt"), choices=opts(list(schemas.CHANNEL_PL.items())))
+    notes = TextAreaField(_l("Uwagi"), validators=[Optional()])
+    legal_basis = SelectField(_l("Podstawa prawna przetwarzania"), choices=opts(list(schemas.LEGAL_BASIS_PL.items())))
+    consent_date = DateField(_l("Data zgody (gdy podstawą jest zgoda)"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -126,12 +128,12 @@ class ResidentForm(PolishForm):
 
 
 class PackageForm(PolishForm):
-    plan_ref = StringField("Numer planu IPUS", validators=[InputRequired(REQUIRED)])
-    resident_ref = StringField("Mieszkaniec (pseudonim)", validators=[InputRequired(REQUIRED)])
-    village = SelectField("Miejscowość", validators=[InputRequired(REQUIRED)])
-    start_date = DateField("Początek planu", validators=[InputRequired(REQUIRED)])
-    end_date = DateField("Koniec planu", validators=[InputRequired(REQUIRED)])
-    note = TextAreaField("Uwagi", validators=[Optional()])
+    plan_ref = StringField(_l("Numer planu IPUS"), validators=[InputRequired(_l(REQUIRED))])
+    resident_ref = StringField(_l("Mieszkaniec (pseudonim)"), validators=[InputRequired(_l(REQUIRED))])
+    village = SelectField(_l("Miejscowość"), validators=[InputRequired(_l(REQUIRED))])
+    start_date = DateField(_l("Początek planu"), validators=[InputRequired(_l(REQUIRED))])
+    end_date = DateField(_l("Koniec planu"), validators=[InputRequired(_l(REQUIRED))])
+    note = TextAreaField(_l("Uwagi"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -139,7 +141,7 @@ class PackageForm(PolishForm):
 
 
 class ClosePackageForm(PolishForm):
-    reason = StringField("Powód zamknięcia", validators=[Optional()])
+    reason = StringField(_l("Powód zamknięcia"), validators=[Optional()])
 
 
 def _aware(value: datetime | None) -> str | None:

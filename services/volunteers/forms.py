@@ -8,6 +8,8 @@ import uuid
 from datetime import datetime
 from typing import Any
 
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, HiddenField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -51,7 +53,8 @@ class MultiCheckbox(SelectMultipleField):
 
 
 def opts(pairs: Any) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
+    """Choices whose labels follow the page's language (the Polish text is the message id)."""
+    return [SelectChoice(value, _l(label) if isinstance(label, str) and label else label) for value, label in pairs]
 
 
 def village_choices(blank: bool = False) -> list[SelectChoice]:
@@ -80,7 +83,8 @@ def parse_slots(text: str | None) -> list[dict[str, Any]]:
         m = SLOT_LINE.match(line)
         day = _DAY_ALIASES.get(m.group(1).lower().translate(_PLAIN)) if m else None
         if m is None or day is None:
-            raise SlotSyntaxError(f"Wiersz {number}: nieczytelny zapis — użyj np. „pon 16:00-19:00”.")
+            raise SlotSyntaxError(gettext("Wiersz %(number)s: nieczytelny zapis — użyj np. „pon 16:00-19:00”.",
+                                          number=number))
         slots.append({"weekday": day, "start": m.group(2).zfill(5), "end": m.group(3).zfill(5)})
     return slots
 
@@ -119,7 +123,7 @@ def apply_errors(form: FlaskForm, messages: dict[str, Any]) -> None:
 def _flatten(value: Any, name: str) -> Any:
     if isinstance(value, dict):
         for key, inner in value.items():
-            label = f"Przedział {key + 1}: " if isinstance(key, int) and name == "weekly_slots" else ""
+            label = gettext("Przedział %(n)s: ", n=key + 1) if isinstance(key, int) and name == "weekly_slots" else ""
             for message in _flatten(inner, name):
                 yield label + message
     elif isinstance(value, list):
@@ -131,31 +135,31 @@ def _flatten(value: Any, name: str) -> Any:
 
 class ProviderForm(FlaskForm):
     submission = HiddenField()
-    provider_type = SelectField("Rodzaj wykonawcy", choices=opts(PROVIDER_TYPES_PL.items()), validate_choice=False)
-    name = StringField("Imię i nazwisko albo nazwa organizacji")
-    organisation_kind = SelectField("Rodzaj organizacji (dla organizacji partnerskiej)",
+    provider_type = SelectField(_l("Rodzaj wykonawcy"), choices=opts(PROVIDER_TYPES_PL.items()), validate_choice=False)
+    name = StringField(_l("Imię i nazwisko albo nazwa organizacji"))
+    organisation_kind = SelectField(_l("Rodzaj organizacji (dla organizacji partnerskiej)"),
                                     choices=opts([("", "— nie dotyczy —"), *ORGANISATION_KINDS_PL.items()]), validate_choice=False)
-    contact_person = StringField("Osoba kontaktowa (dla organizacji partnerskiej)")
-    email = StringField("Adres e-mail", render_kw={"type": "email", "autocomplete": "off"})
-    phone = StringField("Telefon", render_kw={"type": "tel"})
-    preferred_channel = SelectField("Preferowany kanał kontaktu", choices=opts([("email", "e-mail"), ("sms", "SMS")]), validate_choice=False)
-    villages = SelectMultipleField("Miejscowości, w których pomaga", choices=village_choices(), validate_choice=False)
-    home_village = SelectField("Miejscowość zamieszkania", choices=village_choices(blank=True), validate_choice=False)
-    radius_km = StringField("Promień działania (km)", render_kw={"type": "number", "min": 0, "max": 50, "step": "0.5"})
-    skills = StringField("Umiejętności (oddzielone przecinkami)")
-    languages = StringField("Języki (kody, np. pl, uk, en)", default="pl")
-    own_car = BooleanField("Ma własny samochód")
-    weekly_slots = TextAreaField("Dostępność tygodniowa (jeden przedział w wierszu, np. „pon 16:00-19:00”)")
-    capacity_hours_per_week = StringField("Godzin tygodniowo (najwyżej)", render_kw={"type": "number", "min": 0})
-    max_open_tasks = StringField("Otwartych zadań naraz (najwyżej)", render_kw={"type": "number", "min": 1})
-    nc_adult = BooleanField("Osoba pełnoletnia")
-    nc_not_family = BooleanField("Oświadczenie: nie jest członkiem rodziny osób, którym będzie pomagać")
-    nc_lives_nearby = BooleanField("Mieszka w pobliżu")
-    nc_fitness_declared = BooleanField("Oświadczenie o stanie zdrowia (sprawność psychofizyczna)")
-    nc_accepted_by_cus = BooleanField("Zaakceptowany przez CUS")
-    notes = TextAreaField("Uwagi (najwyżej 2000 znaków)")
-    consent = BooleanField("Osoba wyraziła zgodę na przetwarzanie danych")
-    verified = BooleanField("Tożsamość i dane sprawdzone (zweryfikowany)")
+    contact_person = StringField(_l("Osoba kontaktowa (dla organizacji partnerskiej)"))
+    email = StringField(_l("Adres e-mail"), render_kw={"type": "email", "autocomplete": "off"})
+    phone = StringField(_l("Telefon"), render_kw={"type": "tel"})
+    preferred_channel = SelectField(_l("Preferowany kanał kontaktu"), choices=opts([("email", "e-mail"), ("sms", "SMS")]), validate_choice=False)
+    villages = SelectMultipleField(_l("Miejscowości, w których pomaga"), choices=village_choices(), validate_choice=False)
+    home_village = SelectField(_l("Miejscowość zamieszkania"), choices=village_choices(blank=True), validate_choice=False)
+    radius_km = StringField(_l("Promień działania (km)"), render_kw={"type": "number", "min": 0, "max": 50, "step": "0.5"})
+    skills = StringField(_l("Umiejętności (oddzielone przecinkami)"))
+    languages = StringField(_l("Języki (kody, np. pl, uk, en)"), default="pl")
+    own_car = BooleanField(_l("Ma własny samochód"))
+    weekly_slots = TextAreaField(_l("Dostępność tygodniowa (jeden przedział w wierszu, np. „pon 16:00-19:00”)"))
+    capacity_hours_per_week = StringField(_l("Godzin tygodniowo (najwyżej)"), render_kw={"type": "number", "min": 0})
+    max_open_tasks = StringField(_l("Otwartych zadań naraz (najwyżej)"), render_kw={"type": "number", "min": 1})
+    nc_adult = BooleanField(_l("Osoba pełnoletnia"))
+    nc_not_family = BooleanField(_l("Oświadczenie: nie jest członkiem rodziny osób, którym będzie pomagać"))
+    nc_lives_nearby = BooleanField(_l("Mieszka w pobliżu"))
+    nc_fitness_declared = BooleanField(_l("Oświadczenie o stanie zdrowia (sprawność psychofizyczna)"))
+    nc_accepted_by_cus = BooleanField(_l("Zaakceptowany przez CUS"))
+    notes = TextAreaField(_l("Uwagi (najwyżej 2000 znaków)"))
+    consent = BooleanField(_l("Osoba wyraziła zgodę na przetwarzanie danych"))
+    verified = BooleanField(_l("Tożsamość i dane sprawdzone (zweryfikowany)"))
 
     NEIGHBOUR = ("adult", "not_family", "lives_nearby", "fitness_declared", "accepted_by_cus")
 
@@ -193,16 +197,16 @@ class ProviderForm(FlaskForm):
 
 class SelfRegistrationForm(FlaskForm):
     submission = HiddenField()
-    name = StringField("Imię i nazwisko", render_kw={"autocomplete": "name"})
-    email = StringField("Adres e-mail", render_kw={"type": "email", "autocomplete": "email"})
-    phone = StringField("Telefon", render_kw={"type": "tel", "autocomplete": "tel"})
-    villages = MultiCheckbox("W których miejscowościach możesz pomagać?", choices=village_choices(), validate_choice=False)
-    categories = MultiCheckbox("W czym chcesz pomagać?", choices=category_choices(), validate_choice=False)
-    languages = StringField("Języki, którymi się posługujesz (kody, np. pl, uk, en)", default="pl")
-    own_car = BooleanField("Mam samochód i mogę nim dowozić")
-    weekly_slots = TextAreaField("Kiedy zwykle masz czas? (jeden przedział w wierszu, np. „sob 10:00-13:00”)")
-    notes = TextAreaField("Coś o sobie (nieobowiązkowo, najwyżej 2000 znaków)")
-    consent = BooleanField("Zgadzam się na przetwarzanie moich danych na zasadach opisanych powyżej")
+    name = StringField(_l("Imię i nazwisko"), render_kw={"autocomplete": "name"})
+    email = StringField(_l("Adres e-mail"), render_kw={"type": "email", "autocomplete": "email"})
+    phone = StringField(_l("Telefon"), render_kw={"type": "tel", "autocomplete": "tel"})
+    villages = MultiCheckbox(_l("W których miejscowościach możesz pomagać?"), choices=village_choices(), validate_choice=False)
+    categories = MultiCheckbox(_l("W czym chcesz pomagać?"), choices=category_choices(), validate_choice=False)
+    languages = StringField(_l("Języki, którymi się posługujesz (kody, np. pl, uk, en)"), default="pl")
+    own_car = BooleanField(_l("Mam samochód i mogę nim dowozić"))
+    weekly_slots = TextAreaField(_l("Kiedy zwykle masz czas? (jeden przedział w wierszu, np. „sob 10:00-13:00”)"))
+    notes = TextAreaField(_l("Coś o sobie (nieobowiązkowo, najwyżej 2000 znaków)"))
+    consent = BooleanField(_l("Zgadzam się na przetwarzanie moich danych na zasadach opisanych powyżej"))
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
@@ -221,23 +225,23 @@ class SelfRegistrationForm(FlaskForm):
 
 class CredentialForm(FlaskForm):
     submission = HiddenField()
-    kind = SelectField("Rodzaj uprawnienia", choices=opts(CREDENTIALS_PL.items()), validate_choice=False)
-    valid_from = StringField("Ważne od", render_kw={"type": "date"})
-    valid_until = StringField("Ważne do (puste: bezterminowo)", render_kw={"type": "date"})
-    written = BooleanField("Porozumienie zawarte na piśmie")
-    register_checked_on = StringField("Kamilka: data sprawdzenia w Rejestrze Sprawców (dostęp ograniczony)",
+    kind = SelectField(_l("Rodzaj uprawnienia"), choices=opts(CREDENTIALS_PL.items()), validate_choice=False)
+    valid_from = StringField(_l("Ważne od"), render_kw={"type": "date"})
+    valid_until = StringField(_l("Ważne do (puste: bezterminowo)"), render_kw={"type": "date"})
+    written = BooleanField(_l("Porozumienie zawarte na piśmie"))
+    register_checked_on = StringField(_l("Kamilka: data sprawdzenia w Rejestrze Sprawców (dostęp ograniczony)"),
                                       render_kw={"type": "date"})
-    checked_by = StringField("Kamilka: kto sprawdził")
-    register_result = SelectField("Kamilka: wynik sprawdzenia w rejestrze",
+    checked_by = StringField(_l("Kamilka: kto sprawdził"))
+    register_result = SelectField(_l("Kamilka: wynik sprawdzenia w rejestrze"),
                                   choices=opts([("", "— wybierz —"),
                                                 ("not_listed", "osoba nie figuruje w rejestrze"),
                                                 ("listed", "osoba figuruje w rejestrze")]), validate_choice=False)
-    krk_seen_on = StringField("Kamilka: data okazania informacji z KRK", render_kw={"type": "date"})
-    countries_last_20_years = StringField("Kamilka: kraje zamieszkania w ostatnich 20 latach (kody, np. PL, DE)",
+    krk_seen_on = StringField(_l("Kamilka: data okazania informacji z KRK"), render_kw={"type": "date"})
+    countries_last_20_years = StringField(_l("Kamilka: kraje zamieszkania w ostatnich 20 latach (kody, np. PL, DE)"),
                                           default="PL")
-    foreign_record_seen_on = StringField("Kamilka: data okazania informacji z rejestrów karnych innych krajów",
+    foreign_record_seen_on = StringField(_l("Kamilka: data okazania informacji z rejestrów karnych innych krajów"),
                                          render_kw={"type": "date"})
-    recorded_by = StringField("Wpisał(a) (pracownik CUS)")
+    recorded_by = StringField(_l("Wpisał(a) (pracownik CUS)"))
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.data, "written": bool(self.written.data),
@@ -253,9 +257,9 @@ class CredentialForm(FlaskForm):
 
 class ExceptionForm(FlaskForm):
     submission = HiddenField()
-    starts_on = StringField("Od dnia", render_kw={"type": "date"})
-    ends_on = StringField("Do dnia", render_kw={"type": "date"})
-    reason = SelectField("Przyczyna", choices=opts(EXCEPTIONS_PL.items()), validate_choice=False)
+    starts_on = StringField(_l("Od dnia"), render_kw={"type": "date"})
+    ends_on = StringField(_l("Do dnia"), render_kw={"type": "date"})
+    reason = SelectField(_l("Przyczyna"), choices=opts(EXCEPTIONS_PL.items()), validate_choice=False)
 
     def to_data(self) -> dict[str, Any]:
         return {k: v for k, v in {"starts_on": self.starts_on.data, "ends_on": self.ends_on.data,
@@ -264,12 +268,12 @@ class ExceptionForm(FlaskForm):
 
 class OfferForm(FlaskForm):
     submission = HiddenField()
-    categories = SelectMultipleField("Kategorie pomocy", choices=category_choices(), validate_choice=False)
-    villages = SelectMultipleField("Miejscowości (puste: jak w profilu)", choices=village_choices(), validate_choice=False)
-    available_from = StringField("Dostępny od", render_kw={"type": "datetime-local"})
-    available_to = StringField("Dostępny do", render_kw={"type": "datetime-local"})
-    weekly_slots = TextAreaField("Godziny w tygodniu (np. „pon 16:00-19:00”; puste: cały okres)")
-    standing = BooleanField("Oferta stała (organizacja partnerska)")
+    categories = SelectMultipleField(_l("Kategorie pomocy"), choices=category_choices(), validate_choice=False)
+    villages = SelectMultipleField(_l("Miejscowości (puste: jak w profilu)"), choices=village_choices(), validate_choice=False)
+    available_from = StringField(_l("Dostępny od"), render_kw={"type": "datetime-local"})
+    available_to = StringField(_l("Dostępny do"), render_kw={"type": "datetime-local"})
+    weekly_slots = TextAreaField(_l("Godziny w tygodniu (np. „pon 16:00-19:00”; puste: cały okres)"))
+    standing = BooleanField(_l("Oferta stała (organizacja partnerska)"))
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"categories": self.categories.data or [],
@@ -285,7 +289,7 @@ class OfferForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    verified_by = StringField("Zweryfikował(a) (pracownik CUS)")
+    verified_by = StringField(_l("Zweryfikował(a) (pracownik CUS)"))
 
 
 class ActionForm(FlaskForm):
@@ -293,7 +297,7 @@ class ActionForm(FlaskForm):
 
 
 class EraseForm(FlaskForm):
-    confirm = BooleanField("Potwierdzam usunięcie danych osobowych tej osoby (nieodwracalne)")
+    confirm = BooleanField(_l("Potwierdzam usunięcie danych osobowych tej osoby (nieodwracalne)"))
 
 
 def load(schema: schemas.PolishSchema, form: FlaskForm, partial: bool = False) -> dict[str, Any] | None:
