@@ -13,7 +13,7 @@ from flask import abort as flask_abort
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
 
 from services.volunteers import forms, handlers, mail, model, schemas, settings
 from services.volunteers.db import (
@@ -47,6 +47,8 @@ class OnDate(Schema):
 
 class Within(Schema):
     days = fields.Integer(load_default=model.WARN_DAYS_AHEAD)
+    expired_days = fields.Integer(load_default=0, validate=validate.Range(min=0, max=3660), metadata={
+        "description": "also list credentials that ended within this many past days and were not renewed"})
 
 
 class ExpiringOut(Schema):
@@ -196,9 +198,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @credentials_blp.arguments(Within, location="query")
     @credentials_blp.response(200, ExpiringOut(many=True))
     def expiring(args):  # type: ignore[no-untyped-def]
-        """Credentials that end within `days` days (default 30): the staff warning list."""
+        """Credentials that end within `days` days (default 30): the staff warning list. With `expired_days`,
+        first those that already ended within that many days and were not renewed."""
         with db.transaction() as session:
-            return handlers.expiring_soon(session, date.today(), args["days"])
+            expired = handlers.expired_not_renewed(session, date.today(), args["expired_days"]) \
+                if args["expired_days"] else []
+            return [*expired, *handlers.expiring_soon(session, date.today(), args["days"])]
 
     internal = Blueprint("internal_api", __name__, url_prefix="/internal/volunteers",
                          description="Dla usług wewnętrznych (token usługi). Każdy odczyt jest rejestrowany.")

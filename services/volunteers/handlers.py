@@ -347,6 +347,21 @@ def expiring_soon(session: Session, today: date, days: int = model.WARN_DAYS_AHE
         .order_by(credentials.c.valid_until)).mappings())
 
 
+def expired_not_renewed(session: Session, today: date, days: int) -> list[sa.RowMapping]:
+    """Credentials whose last valid day was within the past `days` days and that no credential of the same kind
+    of the same provider valid today (or without an end) has replaced; oldest first. For the staff dashboard."""
+    renewal = credentials.alias("renewal")
+    renewed = sa.exists().where(renewal.c.volunteer_id == credentials.c.volunteer_id,
+                                renewal.c.kind == credentials.c.kind, renewal.c.valid_from <= today,
+                                sa.or_(renewal.c.valid_until.is_(None), renewal.c.valid_until >= today))
+    return list(session.execute(
+        sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id)
+        .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
+        .where(credentials.c.valid_until < today, credentials.c.valid_until >= today - timedelta(days=days),
+               volunteers.c.erased_at.is_(None), ~renewed)
+        .order_by(credentials.c.valid_until)).mappings())
+
+
 # --- offers ----------------------------------------------------------------------------------------
 
 
