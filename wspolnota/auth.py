@@ -8,11 +8,23 @@
   or on sign-out.
 - `enforce(service)` runs before every request of every service: wspolnota.access decides (default deny);
   anonymous callers get 401 JSON (API) or a redirect to the sign-in page (HTML); a wrong role gets 403.
+- Account changes: the role is copied into the cookie at sign-in. The front door (the only app holding the
+  accounts database) re-reads the account on every request it serves: a deactivated or deleted account, or one
+  whose role an admin changed, ends the session there and then (the person signs in again and gets the new
+  role, or cannot sign in at all). In the embedded run every request passes through the front door's proxy,
+  which forwards the ended session as no session, so the change takes effect at the very next request. In
+  compose nginx sends service URLs straight to the services: a service trusts a session the front door checked
+  less than RECHECK_S (60 s) ago and asks the front door (`GET /auth/check`, WSPOLNOTA_FRONT_URL) about an
+  older one, remembering the answer for 60 s — so there the change takes effect within about a minute. If the
+  front door does not answer, the service trusts the signed cookie (logged). See docs/dashboard.md.
+- SESSION_COOKIE_SECURE (wspolnota.config) makes the cookie HTTPS-only: off for the embedded http run, on in
+  compose.
 """
 from __future__ import annotations
 
 import logging
 import secrets
+import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -48,6 +60,8 @@ LOCKOUT = timedelta(minutes=15)
 IDLE_TIMEOUT_S = 8 * 3600
 ABSOLUTE_TIMEOUT_S = 12 * 3600
 TOUCH_EVERY_S = 60
+RECHECK_S = 60  # a service asks the front door about a session the front door has not checked for this long
+CHECK_TIMEOUT_S = 2.0
 SESSION_KEY = "staff"
 LOGIN_URL = "/auth/login"
 MIGRATIONS = Path(__file__).resolve().parent / "auth_migrations"
@@ -68,6 +82,11 @@ COOKIE_SETTINGS = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
 }
+
+
+def cookie_settings() -> dict[str, Any]:
+    """COOKIE_SETTINGS plus SESSION_COOKIE_SECURE from the environment (read when an app is created)."""
+    return {**COOKIE_SETTINGS, "SESSION_COOKIE_SECURE": config.get_bool("SESSION_COOKIE_SECURE")}
 
 metadata = sa.MetaData()
 users = sa.Table(
@@ -251,7 +270,7 @@ def start_session(user: dict[str, Any], now: float | None = None) -> None:
     now = time.time() if now is None else now
     session.clear()  # no fixation: a fresh session (and CSRF token) for the signed-in person
     session[SESSION_KEY] = {"login": user["login"], "name": user.get("display_name") or user["login"],
-                            "role": user["role"], "since": int(now), "seen": int(now)}
+                            "role": user["role"], "since": int(now), "seen": int(now), "checked": int(now)}
     session.permanent = False
 
 
@@ -266,10 +285,87 @@ def current_user() -> dict[str, Any] | None:
     elif now - user.get("seen", 0) > IDLE_TIMEOUT_S or now - user.get("since", 0) > ABSOLUTE_TIMEOUT_S:
         session.pop(SESSION_KEY, None)
         user = None
+    elif not _account_still_valid(user, now):
+        session.pop(SESSION_KEY, None)
+        g.session_ended = True
+        user = None
     elif now - user.get("seen", 0) > TOUCH_EVERY_S:
-        session[SESSION_KEY] = {**user, "seen": int(now)}
+        touched = {"seen": int(now)}
+        if "auth_store" in current_app.extensions:
+            touched["checked"] = int(now)  # the front door has just read the account
+        session[SESSION_KEY] = user = {**user, **touched}
     g.staff_user = user
     return user
+
+
+_verdicts: dict[tuple[str, str, int], tuple[bool, float]] = {}
+_verdicts_lock = threading.Lock()
+
+
+def _account_still_valid(user: dict[str, Any], now: float) -> bool:
+    """Is the account behind this session still active, with the same role?
+
+    The front door reads the accounts database on every request. A service (no database) trusts a session the
+    front door checked in the last RECHECK_S seconds; an older one it asks the front door about
+    (AUTH_CHECK_URL, from WSPOLNOTA_FRONT_URL; compose sets it), remembering the answer for RECHECK_S. Without
+    that URL, or when the front door does not answer, the service trusts the signed cookie."""
+    store = current_app.extensions.get("auth_store")
+    if store is None:
+        return _ask_front_door(user, now)
+    account = store.get(user.get("login", ""))
+    if account is None or not account["active"]:
+        log.info("session ended: the account is deactivated or gone")
+        return False
+    if account["role"] != user.get("role"):
+        log.info("session ended: the account's role was changed")
+        return False
+    return True
+
+
+def _ask_front_door(user: dict[str, Any], now: float) -> bool:
+    url = current_app.config.get("AUTH_CHECK_URL")
+    if not url or now - user.get("checked", 0) <= RECHECK_S:
+        return True
+    key = (str(user.get("login")), str(user.get("role")), int(user.get("since", 0)))
+    with _verdicts_lock:
+        known = _verdicts.get(key)
+    if known is not None and now - known[1] <= RECHECK_S:
+        return known[0]
+    import requests
+
+    name = current_app.config["SESSION_COOKIE_NAME"]
+    try:
+        answer = requests.get(url.rstrip("/") + "/auth/check", cookies={name: request.cookies.get(name, "")},
+                              timeout=CHECK_TIMEOUT_S, allow_redirects=False)
+    except requests.RequestException as err:
+        log.warning("front door did not answer the session check (%s); trusting the signed cookie",
+                    type(err).__name__)
+        return True
+    if answer.status_code not in (204, 401):
+        log.warning("front door answered the session check with HTTP %s; trusting the signed cookie",
+                    answer.status_code)
+        return True
+    valid = answer.status_code == 204
+    with _verdicts_lock:
+        if len(_verdicts) > 10_000:
+            _verdicts.clear()
+        _verdicts[key] = (valid, now)
+    if not valid:
+        log.info("session ended: the front door no longer knows it")
+    return valid
+
+
+def session_cookie_for_upstream() -> str | None:
+    """The session cookie value to send to a service on the signed-in person's behalf, or None.
+
+    Re-signed from this request's session, so a session the front door has just ended is never forwarded, and
+    stamped as checked now (the front door has just read the account), so the service need not ask back."""
+    user = current_user()
+    if user is None:
+        return None
+    app = current_app
+    serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
+    return serializer.dumps({**session, SESSION_KEY: {**user, "checked": int(time.time())}})  # type: ignore[no-any-return]
 
 
 def actor_name(default: str) -> str:
@@ -346,7 +442,8 @@ def current_user_or_none() -> dict[str, Any] | None:
 
 def install(app: Flask, service: str) -> None:
     """Cookie settings, sign-in enforcement, security headers and the layout's `staff_user`."""
-    app.config.update(COOKIE_SETTINGS)  # every app must read and write the same cookie
+    app.config.update(cookie_settings())  # every app must read and write the same cookie
+    app.config.setdefault("AUTH_CHECK_URL", config.get("WSPOLNOTA_FRONT_URL"))
     app.before_request(lambda: enforce(service))
     app.after_request(security_headers)
 
@@ -398,6 +495,11 @@ def build_blueprint(store_factory: Any) -> Blueprint:
         if user["role"] != access.ADMIN:
             abort(make_response(render_template("auth/forbidden.html", user=user), 403))
         return user
+
+    @bp.get("/check")
+    def check():  # type: ignore[no-untyped-def]
+        """For the services: 204 while the caller's session is valid (account active, role unchanged), else 401."""
+        return ("", 204) if current_user() is not None else ("", 401)
 
     @bp.route("/login", methods=["GET", "POST"])
     def login():  # type: ignore[no-untyped-def]

@@ -33,6 +33,14 @@ SETTINGS: tuple[Setting, ...] = (
             "read by the front door's sign-in pages and `wspolnota user`", roles=("front",)),
     Setting("WSPOLNOTA_ADMIN_PASSWORD", "", "first start only: password of the `admin` account created in an "
             "empty accounts database (else a one-time password is printed)", roles=("front",)),
+    Setting("SESSION_COOKIE_SECURE", "false", "send the staff session cookie over HTTPS only (true behind TLS, "
+            "as in compose; false for the embedded http run)", roles=("web", "front"), production_required=True),
+    *(Setting(f"WSPOLNOTA_{s.upper()}_URL", f"http://127.0.0.1:{8001 + i}", f"where the front door reaches the "
+              f"{s} web app (its proxy in the embedded run, the dashboard's JSON calls)", roles=("front",))
+      for i, s in enumerate(SERVICES)),
+    Setting("WSPOLNOTA_FRONT_URL", "", "where a service asks the front door whether a session older than a "
+            "minute is still valid (deactivated account, changed role); empty: trust the signed cookie",
+            roles=("web",)),
     Setting("WSPOLNOTA_TOPIC_PREFIX", "", "prefix for every topic name (test isolation, shared clusters)"),
     Setting("WSPOLNOTA_VAR_DIR", str(ROOT / "var"), "where the embedded run keeps SQLite files and logs"),
     Setting("LOG_FORMAT", "text", "text (one readable line per event) or json", production_required=True),
@@ -77,6 +85,10 @@ def get_int(name: str) -> int:
 
 def get_float(name: str) -> float:
     return float(get(name))
+
+
+def get_bool(name: str) -> bool:
+    return get(name).strip().lower() in ("1", "true", "yes", "on")
 
 
 def var_dir() -> Path:

@@ -5,14 +5,14 @@ needs nothing outside the virtualenv; it is a development convenience, not a pro
 """
 from __future__ import annotations
 
-import os
+from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from flask import Flask, Response, redirect, render_template, request
+from flask import Flask, Response, g, redirect, render_template, request
 
-from wspolnota import auth, config
-from wspolnota.web import SERVICE_TITLES, common
+from wspolnota import auth, config, dashboard
+from wspolnota.web import SERVICE_TITLES, common, local_dt
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
               "transfer-encoding", "upgrade", "content-encoding", "content-length"}
@@ -20,14 +20,19 @@ HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authoriza
 
 def upstreams() -> dict[str, str]:
     """Where each service's gunicorn listens (WSPOLNOTA_<SERVICE>_URL, default 127.0.0.1:800N)."""
-    return {s: os.environ.get(f"WSPOLNOTA_{s.upper()}_URL", f"http://127.0.0.1:{8001 + i}")
-            for i, s in enumerate(config.SERVICES)}
+    return {s: config.get(f"WSPOLNOTA_{s.upper()}_URL").rstrip("/") for s in config.SERVICES}
+
+
+def without_cookie(header: str, name: str) -> str:
+    """A Cookie header minus one cookie (a session the front door has ended is not forwarded)."""
+    kept = [part for part in header.split(";") if part.strip().split("=", 1)[0] != name]
+    return ";".join(kept).strip()
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="templates")
     app.config.update(SECRET_KEY=config.get("SECRET_KEY"), AUTH_DATABASE_URL=auth.default_url(),
-                      **auth.COOKIE_SETTINGS)
+                      **auth.cookie_settings())
     app.config.update(test_config or {})
     app.register_blueprint(common)
     from wspolnota import i18n
@@ -39,8 +44,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["auth_store"] = store
     app.register_blueprint(auth.build_blueprint(lambda: store))
     app.after_request(auth.security_headers)
-    targets = upstreams()
+    targets = {**upstreams(), **app.config.get("UPSTREAMS", {})}
     http = requests.Session()
+    app.add_template_filter(local_dt)
 
     @app.context_processor
     def _layout():  # type: ignore[no-untyped-def]
@@ -51,9 +57,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
-        if auth.current_user() is None:
+        """The organiser's dashboard (wspolnota/dashboard.py): the day's work, read on the person's behalf."""
+        user = auth.current_user()
+        if user is None:
             return redirect(f"{auth.LOGIN_URL}?next=/")
-        return render_template("index.html", services=SERVICE_TITLES)
+        modes = dashboard.sections_for(user["role"], app.config.get("DASHBOARD_SECTIONS"))
+        cookie = (app.config["SESSION_COOKIE_NAME"], auth.session_cookie_for_upstream() or "")
+        sections = dashboard.gather(targets, cookie, modes,
+                                    timeout=app.config.get("DASHBOARD_TIMEOUT_S",
+                                                           (dashboard.CONNECT_TIMEOUT_S, dashboard.READ_TIMEOUT_S)))
+        return render_template("index.html", services=SERVICE_TITLES, sections=sections, specs=dashboard.SPECS,
+                               now=datetime.now(UTC))
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]
@@ -70,7 +84,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def proxy(service: str, path: str):  # type: ignore[no-untyped-def]
         if service not in targets:
             return Response("Nie znaleziono.", 404)
+        auth.current_user()  # re-checks the account: a deactivated one's session ends here
         headers = {k: v for k, v in request.headers if k.lower() not in HOP_BY_HOP | {"host"}}
+        if g.get("session_ended") and "Cookie" in headers:
+            headers["Cookie"] = without_cookie(headers["Cookie"], app.config["SESSION_COOKIE_NAME"])
         headers.update({"X-Forwarded-Prefix": f"/{service}", "X-Forwarded-Host": request.host,
                         "X-Forwarded-Proto": request.scheme, "X-Forwarded-For": request.remote_addr or ""})
         try:

@@ -1,0 +1,290 @@
+"""The organiser's dashboard on the front door's `/`: the day's work gathered from the four services.
+
+Five sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+(their session cookie is forwarded, so every service applies its own role policy):
+
+| section | API | filtered here |
+|---|---|---|
+| proposals waiting for staff review | matching `GET /api/proposals?status=proposed` | — |
+| offers sent, waiting for the provider's answer | matching `GET /api/proposals?status=offered` | — |
+| needs unmatched for more than 48 h | needs `GET /api/needs?status=open` (paged) | created more than 48 h ago |
+| credentials expired (last 90 days, not renewed) or expiring within 30 days | volunteers `GET /api/credentials/expiring?days=30&expired_days=90` | — |
+| failed notifications nobody has handled | notify `GET /api/notifications/failed` | — |
+
+The five are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
+category, village, urgency and start; providers by their id; notifications by kind and channel.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import requests
+from flask import copy_current_request_context, has_request_context
+from flask_babel import lazy_gettext as _l
+
+from wspolnota import access, reference
+from wspolnota.web import WARSAW, local_dt
+
+log = logging.getLogger("wspolnota.dashboard")
+
+PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
+SECTIONS = (PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED)
+UNMATCHED_AFTER = timedelta(hours=48)
+EXPIRY_WARNING_DAYS = 30
+EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
+FIRST_N = 10
+CONNECT_TIMEOUT_S = 1.0
+READ_TIMEOUT_S = 4.0
+NEEDS_PAGE_SIZE = 200  # the needs API's maximum
+NEEDS_MAX_PAGES = 10  # at most 2000 open needs are looked through; beyond that the count says "at least"
+
+# What each role sees. "act": links to act on each item (where the role may); "view": the items, read-only;
+# "count": the numbers only. A section missing for a role is not shown at all.
+ACT, VIEW, COUNT = "act", "view", "count"
+ROLE_SECTIONS: dict[str, dict[str, str]] = {
+    access.OSL: dict.fromkeys(SECTIONS, ACT),
+    access.ADMIN: dict.fromkeys(SECTIONS, ACT),
+    access.SOCIAL_WORKER: dict.fromkeys((PROPOSALS, OFFERS, UNMATCHED), ACT),
+    access.IPUS: {PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
+    access.DIRECTOR: dict.fromkeys(SECTIONS, VIEW),
+    access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
+}
+
+CREDENTIAL_NAMES = {
+    "driving_licence": _l("prawo jazdy"), "own_car": _l("własny samochód (ubezpieczenie OC)"),
+    "kamilka_check": _l("weryfikacja Kamilka (ochrona małoletnich)"),
+    "first_aid": _l("szkolenie z pierwszej pomocy"),
+    "confidentiality_authorisation": _l("upoważnienie do przetwarzania danych"),
+    "nnw_insurance": _l("ubezpieczenie NNW"), "agreement": _l("porozumienie wolontariackie"),
+}
+URGENCY_NAMES = {"normal": _l("zwykła"), "high": _l("wysoka"), "urgent": _l("pilna")}
+CHANNEL_NAMES = {"panel": _l("panel"), "email": _l("e-mail"), "sms": _l("SMS"), "webhook": _l("system CUS")}
+
+
+class Unavailable(Exception):
+    """Why a section could not be read (a Polish reason for the notice)."""
+
+
+@dataclass
+class Item:
+    """One line of a section: what it is, when, and where to act on it."""
+
+    href: str
+    label: str  # category / kind: never a person's name
+    place: str = ""
+    when: datetime | None = None  # the visit's start, the answer deadline, the expiry day, the failure time
+    flag: str = ""  # "pilne", "termin minął"…
+    detail: str = ""
+
+
+@dataclass
+class Section:
+    key: str
+    mode: str
+    count: int = 0
+    at_least: bool = False  # the API's page limit was reached: the real number may be higher
+    items: list[Item] = field(default_factory=list)
+    unavailable: str = ""
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    service: str
+    title: Any
+    empty: Any
+    more_href: str  # the service's own page for the whole list
+    act_endpoint: tuple[str, str]  # (service, endpoint) whose POST is "acting" on an item
+    act_label: Any
+    view_label: Any
+    when_label: Any  # what Item.when means in this section
+    read: Callable[[Callable[..., Any], datetime], tuple[list[Item], int, bool]]
+
+
+Get = Callable[..., requests.Response]
+
+
+def _dt(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _category(code: str) -> str:
+    return str(reference.categories().get(code, {}).get("name", code))
+
+
+def _village(code: str) -> str:
+    return str(reference.villages().get(code, {}).get("name", code))
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError as err:
+        raise Unavailable(_l("usługa odpowiedziała niezrozumiale")) from err
+
+
+# --- the five readers ----------------------------------------------------------------------------------------
+def read_proposals(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    rows = _json(get("matching", "/api/proposals", {"status": "proposed"}))
+    rows.sort(key=lambda r: (not r.get("urgent"), r.get("window_start") or "", r.get("created_at") or ""))
+    items = [Item(f"/matching/matches/{r['id']}", _category(r["category"]), _village(r["village"]),
+                  _dt(r.get("window_start")), str(_l("pilne")) if r.get("urgent") else "") for r in rows]
+    return items, len(rows), len(rows) >= 200  # the API returns the newest 200
+
+
+def read_offers(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    rows = _json(get("matching", "/api/proposals", {"status": "offered"}))
+    rows.sort(key=lambda r: r.get("deadline") or "9999")
+    items = []
+    for r in rows:
+        deadline = _dt(r.get("deadline"))
+        flag = str(_l("termin minął")) if deadline is not None and deadline < now else ""
+        items.append(Item(f"/matching/matches/{r['id']}", _category(r["category"]), _village(r["village"]),
+                          deadline, flag, str(_l("wizyta od")) + " " + local_dt(_dt(r.get("window_start")))))
+    return items, len(rows), len(rows) >= 200
+
+
+def read_unmatched(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Open needs registered more than 48 h ago. The API lists newest first and cannot filter by age, so the
+    pages are read from the last (oldest) backwards until a page holds a need younger than 48 h."""
+    cutoff = now - UNMATCHED_AFTER
+    first = get("needs", "/api/needs", {"status": "open", "per_page": 1})
+    total = int(first.headers.get("X-Total-Count") or len(_json(first)))
+    pages = math.ceil(total / NEEDS_PAGE_SIZE)
+    found: dict[str, dict[str, Any]] = {}
+    at_least = False
+    for page in range(pages, 0, -1):
+        if pages - page >= NEEDS_MAX_PAGES:
+            at_least = True
+            break
+        rows = _json(get("needs", "/api/needs", {"status": "open", "per_page": NEEDS_PAGE_SIZE, "page": page}))
+        old = [r for r in rows if (_dt(r.get("created_at")) or now) <= cutoff]
+        found.update((r["id"], r) for r in old)
+        if len(old) < len(rows):
+            break  # this page reaches into the last 48 h: every earlier page is newer still
+    rows = sorted(found.values(), key=lambda r: (r.get("urgency") != "urgent", not r.get("urgent"),
+                                                  r.get("window_start") or ""))
+    items = [Item(f"/needs/needs/{r['id']}", _category(r["category"]), _village(r["village"]),
+                  _dt(r.get("window_start")), str(URGENCY_NAMES.get(r.get("urgency", ""), ""))
+                  if r.get("urgency") in ("high", "urgent") else "",
+                  str(_l("zgłoszona")) + " " + local_dt(_dt(r.get("created_at")))) for r in rows]
+    return items, len(rows), at_least
+
+
+def read_credentials(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    rows = _json(get("volunteers", "/api/credentials/expiring",
+                     {"days": EXPIRY_WARNING_DAYS, "expired_days": EXPIRED_LOOKBACK_DAYS}))
+    today = now.astimezone(WARSAW).date()
+    items = []
+    for r in rows:
+        until = datetime.fromisoformat(r["valid_until"]).date() if r.get("valid_until") else None
+        left = (until - today).days if until else None
+        flag = "" if left is None else str(_l("wygasło")) if left < 0 else \
+            str(_l("ostatni dzień ważności")) if left == 0 else str(_l("jutro")) if left == 1 else \
+            str(_l("za %(days)s dni", days=left))
+        items.append(Item(f"/volunteers/wykonawcy/{r['volunteer_id']}", str(CREDENTIAL_NAMES.get(r["kind"], r["kind"])),
+                          str(_l("wykonawca")) + " " + str(r["volunteer_id"])[:8],
+                          None, flag, (str(_l("ważne do")) + " " + until.strftime("%d.%m.%Y")) if until else ""))
+    return items, len(rows), False
+
+
+def read_failed(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    rows = _json(get("notify", "/api/notifications/failed", {}))
+    items = [Item("/notify/", str(r.get("kind", "")), str(CHANNEL_NAMES.get(r.get("channel", ""), r.get("channel", ""))),
+                  _dt(r.get("failed_at")), str(_l("prób: %(n)s", n=r.get("attempts", 0))),
+                  str(r.get("reason", ""))[:160]) for r in rows]
+    return items, len(rows), False
+
+
+SPECS: dict[str, Spec] = {
+    PROPOSALS: Spec(PROPOSALS, "matching", _l("Propozycje do przejrzenia"),
+                    _l("Żadna propozycja nie czeka na przegląd."), "/matching/", ("matching", "approve"),
+                    _l("Przejrzyj"), _l("Zobacz"), _l("początek wizyty"), read_proposals),
+    OFFERS: Spec(OFFERS, "matching", _l("Oferty czekające na odpowiedź wykonawcy"),
+                 _l("Żadna oferta nie czeka na odpowiedź."), "/matching/", ("matching", "pick"),
+                 _l("Otwórz"), _l("Zobacz"), _l("termin odpowiedzi"), read_offers),
+    UNMATCHED: Spec(UNMATCHED, "needs", _l("Potrzeby bez dopasowania dłużej niż 48 godzin"),
+                    _l("Każda otwarta potrzeba czeka krócej niż 48 godzin."), "/needs/?status=open",
+                    ("needs", "needs.edit_need"), _l("Otwórz"), _l("Zobacz"), _l("początek wizyty"), read_unmatched),
+    CREDENTIALS: Spec(CREDENTIALS, "volunteers", _l("Uprawnienia wygasłe lub wygasające w ciągu 30 dni"),
+                      _l("Żadne uprawnienie nie wygasło ani nie wygasa w ciągu 30 dni."), "/volunteers/",
+                      ("volunteers", "add_credential"), _l("Uzupełnij"), _l("Zobacz"), None, read_credentials),
+    FAILED: Spec(FAILED, "notify", _l("Nieudane powiadomienia"),
+                 _l("Wszystkie powiadomienia zostały wysłane."), "/notify/", ("notify", "retry_failed"),
+                 _l("Ponów lub zamknij"), _l("Zobacz"), _l("nieudane"), read_failed),
+}
+
+
+def sections_for(role: str, overrides: dict[str, dict[str, str]] | None = None) -> dict[str, str]:
+    """{section: mode} for a role; "act" becomes "view" where the role may not act in the owning service."""
+    wanted = (overrides or {}).get(role, ROLE_SECTIONS.get(role, {}))
+    out = {}
+    for key in SECTIONS:
+        mode = wanted.get(key)
+        if mode is None:
+            continue
+        service, endpoint = SPECS[key].act_endpoint
+        if mode == ACT and role not in access.allowed_roles(service, endpoint, "POST"):
+            mode = VIEW
+        out[key] = mode
+    return out
+
+
+def gather(upstreams: dict[str, str], cookie: tuple[str, str] | None, modes: dict[str, str],
+           now: datetime | None = None, timeout: tuple[float, float] = (CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+           first_n: int = FIRST_N) -> list[Section]:
+    """Read every wanted section in parallel; never raises for a section's failure."""
+    now = now or datetime.now(UTC)
+    headers = {"Accept": "application/json"}
+    cookies = dict([cookie]) if cookie else {}
+
+    def get(service: str, path: str, params: dict[str, Any]) -> requests.Response:
+        try:
+            response = requests.get(upstreams[service] + path, params=params, headers=headers, cookies=cookies,
+                                    timeout=timeout, allow_redirects=False)
+        except requests.Timeout as err:
+            raise Unavailable(_l("usługa nie odpowiedziała na czas")) from err
+        except requests.RequestException as err:
+            raise Unavailable(_l("usługa nie odpowiada")) from err
+        if response.status_code in (401, 403):
+            raise Unavailable(_l("brak uprawnień do tych danych"))
+        if response.status_code != 200:
+            raise Unavailable(_l("usługa zgłosiła błąd (HTTP %(code)s)", code=response.status_code))
+        return response
+
+    def one(key: str) -> Section:
+        section = Section(key, modes[key])
+        started = time.monotonic()
+        try:
+            items, section.count, section.at_least = SPECS[key].read(get, now)
+        except Unavailable as err:
+            section.unavailable = str(err)
+            log.warning("dashboard section %s unavailable: %s", key, err.args[0])
+            return section
+        except (KeyError, TypeError, ValueError) as err:
+            section.unavailable = str(_l("usługa odpowiedziała niezrozumiale"))
+            log.warning("dashboard section %s: unexpected answer (%s)", key, type(err).__name__)
+            return section
+        section.items = [] if section.mode == COUNT else items[:first_n]
+        log.debug("dashboard section %s read in %.0f ms", key, 1000 * (time.monotonic() - started))
+        return section
+
+    keys = [k for k in SECTIONS if k in modes]
+    if not keys:
+        return []
+    with ThreadPoolExecutor(max_workers=len(keys), thread_name_prefix="dashboard") as pool:
+        # each worker gets a copy of the request context: messages are translated for this person
+        work = [pool.submit(copy_current_request_context(one) if has_request_context() else one, key)
+                for key in keys]
+        return [w.result() for w in work]
