@@ -82,6 +82,13 @@ def cmd_seed(args: argparse.Namespace) -> None:
     sys.exit(seed_needs(["--demo"] + args.rest))
 
 
+def cmd_apikey(args: argparse.Namespace) -> None:
+    """The case system's API keys in the needs database (services/needs/apikeys.py)."""
+    from services.needs.apikeys import main as apikey_main
+
+    sys.exit(apikey_main(args.rest))
+
+
 def cmd_relay(args: argparse.Namespace) -> None:
     from wspolnota.worker import run_relay
 
@@ -236,6 +243,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--role", required=False, help="osl, social_worker, ipus_coordinator, director, admin, auditor")
     p.add_argument("--name", help="display name (add)")
     p.set_defaults(func=cmd_user)
+    p = sub.add_parser("apikey", help="case-system API keys of the needs service: add NAME --scopes needs:write,"
+                       "needs:read,exports:read [--rate-limit N] | list | revoke NAME (the token is shown once)")
+    p.add_argument("rest", nargs=argparse.REMAINDER, help="add|list|revoke and their options")
+    p.set_defaults(func=cmd_apikey)
     p = sub.add_parser("relay", help="publish a service's outbox to Kafka (a worker process)")
     p.add_argument("service")
     p.set_defaults(func=cmd_relay)

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.needs import forms, handlers, model, schemas
+from services.needs import casesystem, forms, handlers, model, schemas
 from services.needs.db import (
     audit_log,
     make_db,
@@ -70,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     csrf.exempt(api_blueprint)
     api.register_blueprint(api_blueprint)
     app.register_blueprint(build_pages(db, outbox))
+    casesystem.install(app, api, csrf, db, outbox)
     register_docs(app, api)
 
     @app.context_processor

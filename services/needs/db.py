@@ -137,5 +137,50 @@ submissions = sa.Table(
 )
 
 
+# --- case-system integration (docs/case-system.md) -------------------------------------------------------
+# A case system's API client: only the SHA-256 of its token is kept; `key_prefix` finds the row.
+api_clients = sa.Table(
+    "api_clients", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(100), nullable=False, unique=True),
+    sa.Column("key_prefix", sa.String(16), nullable=False, index=True),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("scopes", sa.String(200), nullable=False),  # "needs:write,needs:read"
+    sa.Column("rate_limit_per_minute", sa.Integer, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("last_used_at", UtcDateTime, nullable=True),
+)
+
+# The first successful answer to (client, Idempotency-Key), replayed for the same request again.
+idempotency_keys = sa.Table(
+    "idempotency_keys", metadata,
+    sa.Column("client_id", sa.String(36), primary_key=True),
+    sa.Column("key", sa.String(200), primary_key=True),
+    sa.Column("request_hash", sa.String(64), nullable=False),  # method, path and canonical body
+    sa.Column("status_code", sa.Integer, nullable=False),
+    sa.Column("response_body", sa.Text, nullable=False),
+    sa.Column("content_type", sa.String(100), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+# Requests per client per fixed window (one row per client and window), shared by all gunicorn workers.
+api_rate_windows = sa.Table(
+    "api_rate_windows", metadata,
+    sa.Column("client_id", sa.String(36), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds
+    sa.Column("count", sa.Integer, nullable=False),
+)
+
+# Needs that came from the case system (API or CSV): who sent them and under which id of theirs.
+case_system_needs = sa.Table(
+    "case_system_needs", metadata,
+    sa.Column("need_id", sa.String(36), primary_key=True),
+    sa.Column("origin", sa.String(100), nullable=False),  # API client name, or "csv:<staff login>"
+    sa.Column("external_id", sa.String(64), nullable=True, unique=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+
 def make_db(url: str | None = None) -> Database:
     return Database("needs", url or config.database_url("needs"), metadata, outbox, processed)

@@ -13,6 +13,7 @@ from wspolnota.config import SERVICES
 from wspolnota.testing import signed_in
 
 TOKEN_AUTH = {("volunteers", "internal_api.contact")}  # public to the session check, guarded by its own token
+TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
 
 
 def service_app(service: str, tmp_path: Path) -> Flask:
