@@ -11,6 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from wspolnota.broker import free_port, start_tansu
+from wspolnota.testing import WorkerProcess, worker_env
 
 PG_SERVER = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -77,6 +78,26 @@ def topic_prefix(monkeypatch: pytest.MonkeyPatch) -> str:
     prefix = f"t{uuid.uuid4().hex[:8]}."
     monkeypatch.setenv("WSPOLNOTA_TOPIC_PREFIX", prefix)
     return prefix
+
+
+@pytest.fixture
+def start_consumer(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
+    """Start `wspolnota consume SERVICE` in its own process on the test's broker, topic prefix and a database.
+
+    Real-broker tests consume this way, never with a Kafka group consumer in the pytest process (DESIGN §2:
+    on tansu a second one in a process can take ~50 s to join). Stopped (SIGTERM, then SIGKILL) at teardown.
+    """
+    started: list[WorkerProcess] = []
+
+    def start(service: str, database_url: str, **env: str) -> WorkerProcess:
+        worker = WorkerProcess("consume", service, worker_env(kafka_bootstrap, topic_prefix, database_url, **env),
+                               tmp_path / f"{service}-consumer-{len(started)}.log")
+        started.append(worker.start())
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()
 
 
 def _pg_admin_url() -> sa.URL:

@@ -91,3 +91,73 @@ def signed_out(client: Any) -> Any:
     with client.session_transaction() as session:
         session.pop(SESSION_KEY, None)
     return client
+
+
+class WorkerProcess:
+    """A service's worker (`python -m wspolnota.cli consume|relay SERVICE`) in its own process group, as in production.
+
+    Tests on a real broker run their Kafka consumers this way rather than in the pytest process: on tansu a
+    second group consumer in one process can take ~50 s to join (DESIGN §2), and one role per process is
+    what production runs anyway. The log is kept in `log_path` for assertions and failure messages.
+    """
+
+    def __init__(self, command: str, service: str, env: dict[str, str], log_path: Path):
+        self.command, self.service, self.env, self.log_path = command, service, env, log_path
+        self.proc: Any = None
+
+    def start(self) -> WorkerProcess:
+        import subprocess
+        import sys
+
+        with open(self.log_path, "ab") as out:
+            self.proc = subprocess.Popen([sys.executable, "-m", "wspolnota.cli", self.command, self.service],
+                                         env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=config.ROOT,
+                                         start_new_session=True)
+        return self
+
+    def running(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self, timeout_s: float = 30) -> int | None:
+        """SIGTERM (the worker finishes its batch and logs its stats), SIGKILL if it ignores it."""
+        import os
+        import signal
+        import subprocess
+
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            return int(self.proc.wait(timeout_s))
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            return int(self.proc.wait(10))
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def wait_until(self, condition: Callable[[], Any], timeout_s: float, interval_s: float = 0.2,
+                   message: str = "condition") -> Any:
+        """`wait_until`, failing at once if the worker died, and showing the end of its log on failure."""
+        def alive_and(condition_: Callable[[], Any] = condition) -> Any:
+            if not self.running():
+                raise AssertionError(f"{self.service} {self.command} exited ({self.proc.poll() if self.proc else None})"
+                                     f" while waiting for {message}:\n{self.log()[-3000:]}")
+            return condition_()
+
+        try:
+            return wait_until(alive_and, timeout_s, interval_s, message)
+        except TimeoutError as err:
+            raise TimeoutError(f"{err}; {self.service} {self.command} log:\n{self.log()[-3000:]}") from err
+
+
+def worker_env(bootstrap: str, topic_prefix: str, database_url: str, **extra: str) -> dict[str, str]:
+    """This process's environment for a worker on the given broker, topic prefix and database."""
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "WSPOLNOTA_FAILPOINT"}
+    env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, WSPOLNOTA_TOPIC_PREFIX=topic_prefix, DATABASE_URL=database_url,
+               PYTHONUNBUFFERED="1")
+    env.update(extra)
+    return env

@@ -1,7 +1,6 @@
 """Each service in its own processes (gunicorn web, relay, consumer) on a real broker, plus the front door."""
 from __future__ import annotations
 
-import json
 import os
 import re
 import signal
@@ -12,6 +11,7 @@ from typing import Any
 
 import requests
 
+from tests.e2e.read_topic import committed_total, read_records
 from wspolnota.broker import free_port
 from wspolnota.config import ROOT, SERVICES
 from wspolnota.testing import wait_until
@@ -128,16 +128,12 @@ class Stack:
         return response.json()
 
     def read_topic(self, topic: str, expect: int, timeout_s: float = 60) -> list[dict[str, Any]]:
-        """Read a topic in a separate process (one consumer role per process: see DESIGN §2)."""
-        out = subprocess.run([PY, "-m", "tests.e2e.read_topic", self.bootstrap, self.prefix + topic, str(expect),
-                              str(timeout_s)], capture_output=True, check=True, cwd=ROOT, timeout=timeout_s + 30)
-        return json.loads(out.stdout)
+        """Read a topic without a group, in a separate process (no consumer in the test process: DESIGN §2)."""
+        return read_records(self.bootstrap, self.prefix + topic, expect, timeout_s)
 
     def committed(self, topic: str, service: str) -> int:
         """How many records of the topic the service's consumer group has committed, over all partitions."""
-        out = subprocess.run([PY, "-m", "tests.e2e.read_topic", "--committed", self.bootstrap, self.prefix + topic,
-                              self.prefix + service], capture_output=True, check=True, cwd=ROOT, timeout=60)
-        return sum(o or 0 for o in json.loads(out.stdout).values())
+        return committed_total(self.bootstrap, self.prefix + topic, self.prefix + service)
 
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
