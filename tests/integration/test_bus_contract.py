@@ -1,4 +1,11 @@
-"""One contract, two backends: the in-memory bus must behave like the real broker where it matters."""
+"""One contract, two backends: the in-memory bus must behave like the real broker where it matters.
+
+On the real broker every consumer is a real group member (KafkaConsumerAdapter) in a process of its own
+(tests/integration/consumer_process.py): the group tests need several members per test, and on tansu a
+second group consumer in one process can take ~50 s to join (DESIGN §2) — which would also slow every
+later test of the session. Each join still costs ~3 s (half the 6 s session timeout), so the Kafka half
+of this file takes ~40 s.
+"""
 from __future__ import annotations
 
 import time
@@ -46,9 +53,9 @@ class KafkaBus:
         return p
 
     def consumer(self, group: str, topics: list[str]) -> Any:
-        from wspolnota.transport.kafka import KafkaConsumerAdapter
+        from tests.integration.consumer_process import ConsumerInItsOwnProcess
 
-        c = KafkaConsumerAdapter(group, topics, self.bootstrap)
+        c = ConsumerInItsOwnProcess(self.bootstrap, group, topics)
         self._closables.append(c)
         return c
 
@@ -70,8 +77,11 @@ def bus(request: pytest.FixtureRequest) -> Iterator[Any]:
     kafka.close()
 
 
-def drain(consumer: Consumer, count: int, timeout_s: float = 30.0) -> list[Message]:
-    """Poll until `count` messages arrived (or fail at the deadline); then check nothing more comes."""
+def drain(consumer: Consumer, count: int, timeout_s: float = 60.0) -> list[Message]:
+    """Poll until `count` messages arrived (or fail at the deadline); then check nothing more comes.
+
+    60 s: a new member's first poll includes its group join (~3 s on tansu, one or two rebalance rounds
+    under load), on a 2-core box shared with other test runs."""
     got: list[Message] = []
     deadline = time.monotonic() + timeout_s
     while len(got) < count:
