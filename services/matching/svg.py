@@ -62,10 +62,10 @@ def _open(uid: str, width: int, height: int, title: str, desc: str, css: str) ->
 class Frame:
     width: int = 720
     height: int = 300
-    left: int = 56
+    left: int = 96
     right: int = 16
     top: int = 16
-    bottom: int = 56
+    bottom: int = 96
 
     @property
     def plot_w(self) -> float:
@@ -94,8 +94,9 @@ def _axes(frame: Frame, top_value: float, unit: str, labels: Sequence[str], slot
             continue
         x = frame.left + slot * (i + 0.5)
         y = frame.height - frame.bottom + 16
+        short = label if len(label) <= 22 else label[:21] + "…"  # the full label is in the bar's title and the table
         parts.append(f'<text x="{x:.1f}" y="{y}" text-anchor="end" font-size="12" fill="{AXIS}" '
-                     f'transform="rotate(-35 {x:.1f} {y})">{_t(label)}</text>')
+                     f'transform="rotate(-35 {x:.1f} {y})">{_t(short)}</text>')
     parts.append(f'<line x1="{frame.left}" x2="{frame.width - frame.right}" y1="{frame.height - frame.bottom}" '
                  f'y2="{frame.height - frame.bottom}" stroke="{AXIS}" stroke-width="1"/>')
     parts.append('</g>')
@@ -178,7 +179,7 @@ def project(places: Sequence[Place], width: float, height: float, margin: float)
 
 def village_map(uid: str, places: Sequence[Place], *, title: str, desc: str, needs_label: str,
                 providers_label: str, needs_legend: str, providers_legend: str, scale_note: str,
-                width: int = 760, height: int = 560) -> Markup:
+                width: int = 900, height: int = 700) -> Markup:
     """Each village: a dot and its name; beside it two circles with area ∝ open needs (left) and providers
     (right), the number written inside. Zero draws no circle but the number still shows."""
     legend_h = 56
@@ -205,8 +206,10 @@ def village_map(uid: str, places: Sequence[Place], *, title: str, desc: str, nee
             text_fill = "#ffffff" if r >= 8 else colour
             parts.append(f'<text class="count {kind}" x="{cx:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
                          f'font-size="11" font-weight="700" fill="{text_fill}">{count}</text>')
-        label_y = y + max(radius(p.needs), radius(p.providers), 7) + 13
-        parts.append(f'<text class="label" x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle" font-size="12" '
+        reach = max(radius(p.needs), radius(p.providers), 7)
+        crowded_below = any(0 < pos[q.code][1] - y < 28 and abs(pos[q.code][0] - x) < 70 for q in places)
+        label_y = y - reach - 5 if crowded_below else y + reach + 13  # keep neighbouring names apart
+        parts.append(f'<text class="label" x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle" font-size="11" '
                      f'fill="#1b1b1b">{_t(p.name)}</text>')
         parts.append('</g>')
     ly = height - legend_h + 20
