@@ -233,3 +233,13 @@ def test_an_unknown_plan_has_nothing_to_export(needs) -> None:  # type: ignore[n
     assert needs.client.get("/api/case-system/delivered?plan_ref=IPUS/NIE/MA",
                             headers=headers(token, None)).status_code == 404
     assert needs.client.get("/api/case-system/delivered", headers=headers(token, None)).status_code == 422
+
+
+def test_the_example_file_offered_on_the_page_follows_the_documented_columns(needs) -> None:  # type: ignore[no-untyped-def]
+    assert 'href="/static/case-system-example.csv"' in needs.page("/case-system")
+    raw = needs.client.get("/static/case-system-example.csv").get_data()
+    text, used = csvio.decode(raw)
+    rows = csvio.read_rows(text)
+    assert used == "utf-8" and len(rows) == 2
+    assert [csvio.row_body(cells)[1] for _, cells in rows] == [{}, {}]  # every cell readable
+    assert csvio.row_body(rows[0][1])[0]["village"] == "zagnansk"
