@@ -99,7 +99,9 @@ def stack(tmp_path: Path, migrated: Path) -> Iterator[Stack]:
     for name in ("auth", *SERVICES):
         shutil.copy(migrated / f"{name}.db", tmp_path / f"{name}.db")
     store = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
-    apps, urls, running = {}, {}, []
+    apps: dict[str, Any] = {}
+    urls: dict[str, str] = {}
+    running: list[Any] = []
     for name, (factory, _) in factories().items():
         apps[name] = factory({"DATABASE_URL": f"sqlite:///{tmp_path / (name + '.db')}", "SECRET_KEY": SECRET})
         urls[name] = serve(apps[name], running)
@@ -354,7 +356,7 @@ def test_the_five_sections_are_read_at_the_same_time() -> None:
     together = threading.Barrier(5, timeout=10)
     seen: set[str] = set()
 
-    def upstream(environ: Any, start: Callable[..., Any]) -> list[bytes]:
+    def upstream(environ: Any, start: Callable[..., Any]) -> Any:
         request = Request(environ)
         first = request.full_path
         if first not in seen:
