@@ -150,19 +150,20 @@ PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "CredentialExpired": credential_expired,
     "OfferPublished": offer_published,
     "OfferWithdrawn": offer_withdrawn,
-    # Nothing to fold in, but kept in applied_events: the moment a provider said yes is the "time to
-    # confirmed match" of the reports (services/matching/reports.py); proposals keep only the last change.
-    "ProviderResponded": lambda session, d: None,
 }
+# Kept in applied_events but folded into nothing (a rebuild skips them): the moment a provider said yes is
+# the "time to confirmed match" of the reports (services/matching/reports.py); proposals keep only the last change.
+KEPT_ONLY = frozenset({"ProviderResponded"})
 
 
 def apply(session: Session, event_id: str, event_type: str, key: str, data: dict[str, Any],
           at: datetime) -> None:
     """Keep the raw event, then fold it into the projection."""
-    if event_type not in PROJECTORS:
+    if event_type not in PROJECTORS and event_type not in KEPT_ONLY:
         return
     session.execute(sa.insert(applied_events).values(event_id=event_id, type=event_type, key=key, data=data, time=at))
-    PROJECTORS[event_type](session, data)
+    if event_type in PROJECTORS:
+        PROJECTORS[event_type](session, data)
 
 
 def rebuild(session: Session) -> int:
@@ -171,6 +172,7 @@ def rebuild(session: Session) -> int:
         session.execute(sa.delete(table))
     count = 0
     for row in session.execute(sa.select(applied_events.c.type, applied_events.c.data)
+                               .where(applied_events.c.type.in_(list(PROJECTORS)))
                                .order_by(applied_events.c.seq)).all():
         PROJECTORS[row.type](session, row.data)
         count += 1

@@ -367,3 +367,15 @@ def test_a_match_made_and_completed_by_the_service_shows_its_time_to_match_and_h
     assert facts.visit_hours(dict(match)) == (2.5, False)
     hours = rows_by_first_column(reports.hours_report(facts, PERIOD))
     assert hours["listopad 2026"][:3] == [1, 2.5, 2.5]
+
+
+def test_the_kept_answers_survive_a_projection_rebuild_and_are_not_replayed(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteer = matching.volunteer()
+    need_id = matching.need()
+    matching.approve(matching.match_of(need_id)["id"])
+    match = matching.match_of(need_id, "offered")
+    matching.respond(match["id"], volunteer, "accept")
+    with matching.service.db.transaction() as session:
+        replayed = projection.rebuild(session)
+    assert replayed == 3  # VolunteerRegistered, OfferPublished, NeedRegistered — the answer is only kept
+    assert match["id"] in reports.load_facts(matching.service.db, NOW).accepted_at
