@@ -86,6 +86,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "case_system.case_system": rw(STAFF, NOBODY),
         "case_system.import_csv": rw(NOBODY, CASE_WRITE),
         "case_system.delivered_csv": rw(STAFF, NOBODY),
+        "case_system.add_client": rw(NOBODY, {ADMIN}),
+        "case_system.revoke_client": rw(NOBODY, {ADMIN}),
     },
     "volunteers": {
         **COMMON,

@@ -12,25 +12,26 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 
 import sqlalchemy as sa
-from flask import Flask, Response, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Flask, Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_smorest import Blueprint
 from flask_smorest import abort as smorest_abort
 from flask_wtf.file import FileField
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
-from wtforms import SelectField
+from wtforms import IntegerField, SelectField, StringField
+from wtforms.validators import InputRequired, Length, NumberRange
 
 from services.needs import apikeys, audit, csvio, forms, handlers, model, schemas
-from services.needs.db import api_clients, case_system_needs, idempotency_keys, support_packages
+from services.needs.db import api_clients, case_system_needs, idempotency_keys, needs, support_packages
 from wspolnota.db import Database
 from wspolnota.schemas import village_field
 from wspolnota.transport.outbox import Outbox
@@ -91,6 +92,19 @@ class ImportErrorsOut(Schema):
     code = fields.Integer()
     message = fields.String()
     errors = fields.Dict(metadata={"description": '{"rows": [{row, column, message}]}'})
+
+
+class ExternalIdQuery(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    external_id = fields.String(validate=schemas.REF)
+    plan_ref = fields.String(validate=schemas.REF)
+
+    @validates_schema
+    def _one_of_them(self, data, **_kw):  # type: ignore[no-untyped-def]
+        if not data.get("external_id") and not data.get("plan_ref"):
+            raise ValidationError("Podaj external_id albo plan_ref.", "external_id")
 
 
 class ExportQuery(Schema):
@@ -185,8 +199,9 @@ def _fingerprint(body: bytes) -> str:
 
 def _stored(db: Database, client_id: str, key: str) -> sa.RowMapping | None:
     with db.engine.connect() as conn:
-        return conn.execute(sa.select(idempotency_keys).where(idempotency_keys.c.client_id == client_id,
-                                                              idempotency_keys.c.key == key)).mappings().first()
+        return conn.execute(sa.select(idempotency_keys).where(
+            idempotency_keys.c.client_id == client_id, idempotency_keys.c.key == key,
+            idempotency_keys.c.created_at >= _keys_kept_since())).mappings().first()
 
 
 def _replay(stored: sa.RowMapping, fingerprint: str) -> Response:
@@ -198,6 +213,17 @@ def _replay(stored: sa.RowMapping, fingerprint: str) -> Response:
 
 
 Outcome = tuple[int, Any]  # status and a JSON-able body
+KEEP_KEYS_DAYS = 30
+
+
+def _keys_kept_since() -> datetime:
+    """Answers older than the retention (CASE_SYSTEM_IDEMPOTENCY_DAYS, default 30) are no longer replayed."""
+    return datetime.now(UTC) - timedelta(days=current_app.config.get("CASE_SYSTEM_IDEMPOTENCY_DAYS", KEEP_KEYS_DAYS))
+
+
+def forget_old_keys(session: Session, client_id: str) -> None:
+    session.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.client_id == client_id,
+                                                      idempotency_keys.c.created_at < _keys_kept_since()))
 
 
 def idempotent(db: Database, action: Callable[[Session], Outcome]) -> Response:
@@ -213,6 +239,7 @@ def idempotent(db: Database, action: Callable[[Session], Outcome]) -> Response:
         return _replay(stored, fingerprint)
     try:
         with db.transaction() as session:
+            forget_old_keys(session, client.id)
             # Claim the key first: a concurrent duplicate waits on this row and then replays our answer.
             session.execute(sa.insert(idempotency_keys).values(
                 client_id=client.id, key=key, request_hash=fingerprint, status_code=0, response_body="",
@@ -232,6 +259,7 @@ def idempotent(db: Database, action: Callable[[Session], Outcome]) -> Response:
 
 # --- the API for case systems -----------------------------------------------------------------------------
 SCOPE_OF = {
+    ("CaseNeeds", "GET"): apikeys.NEEDS_READ,
     ("CaseNeeds", "POST"): apikeys.NEEDS_WRITE,
     ("CaseNeedItem", "GET"): apikeys.NEEDS_READ,
     ("CaseNeedItem", "PUT"): apikeys.NEEDS_WRITE,
@@ -282,6 +310,22 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
 
     @blp.route("/needs")
     class CaseNeeds(MethodView):
+        @blp.doc(security=SECURITY)
+        @blp.arguments(ExternalIdQuery, location="query")
+        @blp.response(200, CaseNeedOut(many=True))
+        def get(self, args):  # type: ignore[no-untyped-def]
+            """Needs that came from the case system, by its `external_id` or by `plan_ref` (scope needs:read);
+            without descriptions."""
+            with db.engine.connect() as conn:
+                query = (sa.select(needs, case_system_needs.c.external_id)
+                         .join(case_system_needs, case_system_needs.c.need_id == needs.c.id))
+                if args.get("external_id"):
+                    query = query.where(case_system_needs.c.external_id == args["external_id"])
+                if args.get("plan_ref"):
+                    query = query.where(needs.c.plan_ref == args["plan_ref"])
+                rows = conn.execute(query.order_by(needs.c.window_start).limit(500)).mappings().all()
+            return [{k: v for k, v in r.items() if k != "description"} for r in rows]
+
         @blp.doc(security=SECURITY, parameters=[IDEMPOTENCY_HEADER],
                  requestBody={"required": True, "content": {"application/json": {"schema": CaseNeedCreate}}})
         @blp.response(201, CaseNeedOut)
@@ -427,13 +471,31 @@ class ImportForm(forms.PolishForm):
         ("cp1250", _l("Windows-1250 (Excel, „CSV rozdzielany średnikami”)"))]))
 
 
+class ClientForm(forms.PolishForm):
+    name = StringField(_l("Nazwa klienta"), validators=[InputRequired(_l("To pole jest wymagane.")), Length(max=100)])
+    scopes = forms.MultiCheckboxField(_l("Uprawnienia"), validators=[InputRequired(_l("Wybierz co najmniej jedno."))],
+                                      choices=forms.opts([(apikeys.NEEDS_WRITE, _l("needs:write — zapis potrzeb")),
+                                                          (apikeys.NEEDS_READ, _l("needs:read — odczyt potrzeb")),
+                                                          (apikeys.EXPORTS_READ, _l("exports:read — eksport"))]))
+    rate_limit = IntegerField(_l("Limit żądań na minutę"), default=apikeys.DEFAULT_RATE_LIMIT,
+                              validators=[InputRequired(_l("To pole jest wymagane.")), NumberRange(min=1, max=10_000)])
+
+
+def may_manage_keys() -> bool:
+    from wspolnota.access import ADMIN
+    from wspolnota.auth import auth_disabled, current_user
+
+    user = current_user()
+    return auth_disabled(current_app) or bool(user and user["role"] == ADMIN)
+
+
 def build_pages(db: Database, outbox: Outbox) -> Any:
     from flask import Blueprint as FlaskBlueprint
 
     pages = FlaskBlueprint("case_system", __name__)
 
-    def hub(form: ImportForm, status: int = 200, report: list[csvio.RowError] | None = None,
-            form_error: str = "") -> tuple[str, int]:
+    def hub(form: ImportForm | None = None, status: int = 200, report: list[csvio.RowError] | None = None,
+            form_error: str = "", client_form: ClientForm | None = None, new_token: str = "") -> Any:
         with db.engine.connect() as conn:
             plans = conn.execute(sa.select(support_packages.c.plan_ref, support_packages.c.resident_ref,
                                            support_packages.c.status)
@@ -442,9 +504,13 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
                                              api_clients.c.rate_limit_per_minute, api_clients.c.revoked_at,
                                              api_clients.c.last_used_at)
                                    .order_by(api_clients.c.created_at)).mappings().all()
-        return render_template("needs/case_system.html", form=form, plans=plans, clients=clients, report=report,
-                               form_error=form_error, columns=csvio.COLUMNS, required=csvio.REQUIRED_COLUMNS,
-                               max_rows=current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", csvio.MAX_ROWS)), status
+        html = render_template(
+            "needs/case_system.html", form=form or ImportForm(formdata=None), plans=plans, clients=clients,
+            report=report, form_error=form_error, columns=csvio.COLUMNS, required=csvio.REQUIRED_COLUMNS,
+            max_rows=current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", csvio.MAX_ROWS),
+            client_form=client_form or ClientForm(formdata=None), revoke_form=forms.PolishForm(formdata=None),
+            may_manage_keys=may_manage_keys(), new_token=new_token)
+        return Response(html, status, headers={"Cache-Control": "no-store"} if new_token else {})
 
     @pages.get("/case-system")
     def case_system():  # type: ignore[no-untyped-def]
@@ -476,7 +542,37 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
 
     @pages.errorhandler(RequestEntityTooLarge)
     def _too_large(_err):  # type: ignore[no-untyped-def]
-        return hub(ImportForm(formdata=None), 413, form_error=_(TOO_LARGE))
+        return hub(status=413, form_error=_(TOO_LARGE))
+
+    @pages.post("/case-system/clients")
+    def add_client():  # type: ignore[no-untyped-def]
+        """Admin only (wspolnota/access.py): a new key, shown on this one answer and never again."""
+        form = ClientForm()
+        if not form.validate_on_submit():
+            return hub(status=422, client_form=form)
+        try:
+            with db.transaction() as session:
+                row, token = apikeys.add_client(session, form.name.data or "", form.scopes.data or [],
+                                                form.rate_limit.data or apikeys.DEFAULT_RATE_LIMIT)
+                audit.record(session, "create", "api_client", row["name"][:64], ["scopes", "rate_limit"])
+        except apikeys.KeyCommandError:
+            form.name.errors = [_("Klient o tej nazwie już istnieje albo nazwa jest za długa.")]
+            return hub(status=422, client_form=form)
+        return hub(status=201, new_token=token)
+
+    @pages.post("/case-system/clients/<name>/revoke")
+    def revoke_client(name: str):  # type: ignore[no-untyped-def]
+        form = forms.PolishForm()
+        if not form.validate_on_submit():
+            return hub(status=400)
+        try:
+            with db.transaction() as session:
+                apikeys.revoke_client(session, name)
+                audit.record(session, "update", "api_client", name[:64], ["revoked_at"])
+        except apikeys.KeyCommandError:
+            abort(404)
+        flash(_("Unieważniono klucz API klienta %(name)s.", name=name))
+        return redirect(url_for("case_system.case_system"))
 
     return pages
 

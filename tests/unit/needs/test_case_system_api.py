@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -298,3 +298,26 @@ def test_volunteer_ids_never_reach_the_case_system(needs, token) -> None:  # typ
     assert VOLUNTEER not in export.get_data(as_text=True) + read.get_data(as_text=True)
     with needs.db.engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM need_matches")).scalar_one() == 1
+
+
+def test_the_case_system_finds_its_needs_by_its_own_id_or_by_plan(needs, token) -> None:  # type: ignore[no-untyped-def]
+    first = post_need(needs, token, case_need()).json
+    post_need(needs, token, case_need(external_id="POM-0002"), key="klucz-2")
+    found = needs.client.get("/api/case-system/needs?external_id=POM-0001", headers=headers(token, None))
+    assert found.status_code == 200 and [n["id"] for n in found.json] == [first["id"]]
+    assert "description" not in found.json[0] and found.json[0]["external_id"] == "POM-0001"
+    by_plan = needs.client.get("/api/case-system/needs?plan_ref=IPUS/2026/7", headers=headers(token, None)).json
+    assert {n["external_id"] for n in by_plan} == {"POM-0001", "POM-0002"}
+    assert needs.client.get("/api/case-system/needs", headers=headers(token, None)).status_code == 422
+    writer = new_key(needs, "tylko-zapis", scopes=(apikeys.NEEDS_WRITE,))
+    assert needs.client.get("/api/case-system/needs?plan_ref=IPUS/2026/7",
+                            headers=headers(writer, None)).status_code == 403
+
+
+def test_an_idempotency_key_older_than_the_retention_is_forgotten(needs, token) -> None:  # type: ignore[no-untyped-def]
+    post_need(needs, token, case_need())
+    with needs.db.transaction() as session:
+        session.execute(sa.text("UPDATE idempotency_keys SET created_at = :old"),
+                        {"old": (datetime.now(UTC) - timedelta(days=31)).replace(tzinfo=None)})
+    reused = post_need(needs, token, case_need(external_id="POM-0002"))
+    assert reused.status_code == 201 and needs.count("needs") == 2 and needs.count("idempotency_keys") == 1
