@@ -218,3 +218,44 @@ def test_a_missing_or_stale_compiled_catalogue_is_compiled_from_the_po(tmp_path:
 
     with mo.open("rb") as f:
         assert read_mo(f)["Przejdź do treści"].string == "Skip ahead"
+
+
+def test_the_sign_in_and_user_pages_read_in_english_including_the_roles(tmp_path: Path) -> None:
+    import re as regex
+
+    from wspolnota.auth import AuthStore
+    from wspolnota.frontdoor import create_app as front_door
+
+    store = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
+    store.migrate()
+    store.add("admin", "admin", "Zagnansk-2026-haslo", "Administratorka")
+    client = front_door({"AUTH_DATABASE_URL": store.url, "SECRET_KEY": "i18n"}).test_client()
+    login = client.get("/auth/login?lang=en").get_data(as_text=True)
+    assert '<html lang="en">' in login and "Sign in to Wspólnota" in login and ">Password</label>" in login
+    token = regex.search(r'name="csrf_token"[^>]*value="([^"]+)"', login).group(1)  # type: ignore[union-attr]
+    wrong = client.post("/auth/login", data={"login": "admin", "password": "nie-to-haslo", "csrf_token": token})
+    assert "Wrong login or password." in wrong.get_data(as_text=True)
+    client.post("/auth/login", data={"login": "admin", "password": "Zagnansk-2026-haslo", "csrf_token": token})
+    users = client.get("/auth/users").get_data(as_text=True)
+    assert ">local community organiser (OSL)</option>" in users and ">auditor (read-only)</option>" in users
+    assert polish_left(users, {"Administratorka"}) == []
+    polish = client.get("/auth/users?lang=pl").get_data(as_text=True)
+    assert '<option value="osl">organizator społeczności lokalnej (OSL)</option>' in polish
+    store.dispose()
+
+
+def test_a_read_only_install_compiles_the_catalogue_into_a_private_cache(tmp_path: Path,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    source = tmp_path / "installed" / "translations"
+    shutil.copytree(i18n.TRANSLATIONS, source, ignore=shutil.ignore_patterns("*.mo"))
+    write = i18n._write_mo
+
+    def read_only_package(po: Path, mo: Path) -> None:
+        if source in mo.parents:
+            raise PermissionError(13, "Permission denied", str(mo))
+        write(po, mo)
+
+    monkeypatch.setattr(i18n, "_write_mo", read_only_package)
+    used = i18n.compile_catalogs(source)
+    assert used != source and not (source / "en" / "LC_MESSAGES" / "messages.mo").exists()
+    assert (used / "en" / "LC_MESSAGES" / "messages.mo").exists()
