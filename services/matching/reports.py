@@ -563,12 +563,19 @@ def map_places(facts: Facts) -> tuple[list[svg.Place], list[list[Any]]]:
 
 # --- exports -----------------------------------------------------------------------------------------
 
+def safe_text(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
+
+
 def _csv_cell(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, float):
         return svg.number(value, 2)
-    return str(value)
+    return str(safe_text(value))
 
 
 def to_csv(table: Table) -> bytes:
@@ -592,7 +599,7 @@ def to_xlsx(title: str, period: Period, table: Table, generated: datetime) -> by
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in table.rows:
-        sheet.append(row)
+        sheet.append([safe_text(v) for v in row])
     for i, name in enumerate(table.columns, start=1):
         sheet.column_dimensions[sheet.cell(1, i).column_letter].width = max(12, min(40, len(name) + 2))
     info = book.create_sheet(_("Informacje"))

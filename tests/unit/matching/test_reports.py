@@ -379,3 +379,12 @@ def test_the_kept_answers_survive_a_projection_rebuild_and_are_not_replayed(matc
         replayed = projection.rebuild(session)
     assert replayed == 3  # VolunteerRegistered, OfferPublished, NeedRegistered — the answer is only kept
     assert match["id"] in reports.load_facts(matching.service.db, NOW).accepted_at
+
+
+def test_exported_text_never_becomes_a_spreadsheet_formula() -> None:
+    table = reports.Table(["Organizacja", "Godziny"], [["=HYPERLINK(\"http://x\")", 1.5], ["KGW Belno", 2.0]])
+    rows = list(csv.reader(io.StringIO(reports.to_csv(table).decode("utf-8-sig")), delimiter=";"))
+    assert rows[1] == ["'=HYPERLINK(\"http://x\")", "1,50"]
+    book = load_workbook(io.BytesIO(reports.to_xlsx("t", PERIOD, table, NOW)))
+    assert book["Dane"]["A2"].value == "'=HYPERLINK(\"http://x\")" and book["Dane"]["A2"].data_type == "s"
+    assert book["Dane"]["B3"].value == 2.0
