@@ -100,6 +100,9 @@ proposals = sa.Table(
     sa.Column("decision_reason", sa.String(500), nullable=True),
     sa.Column("deadline", UtcDateTime, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=True),
+    # set when the visit is confirmed (completed): the hours reported (or the planned duration), and when
+    sa.Column("hours", sa.Float, nullable=True),
+    sa.Column("completed_at", UtcDateTime, nullable=True),
 )
 
 unmet_needs = sa.Table(

@@ -689,7 +689,7 @@ def complete_match(session: Session, outbox: Outbox, match_id: str, hours: float
     row = get_match(session, match_id)
     if row["status"] != ACCEPTED:
         raise NotAllowed("Tylko przyjęte dopasowanie można oznaczyć jako wykonane.")
-    _set(session, row, now, status=COMPLETED)
+    _set(session, row, now, status=COMPLETED, hours=hours, completed_at=now)
     outbox.add(session, schemas.TOPIC, "MatchCompleted", row["need_id"], {**_ids(row), "hours": hours})
 
 
@@ -699,7 +699,7 @@ def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float |
                                                           proposals.c.status.in_(ACTIVE))).mappings().all():
         if row["status"] == ACCEPTED:
             spent = hours if hours else (need["duration_minutes"] / 60 if need else 0.0)  # 0: not reported
-            _set(session, row, now, status=COMPLETED)
+            _set(session, row, now, status=COMPLETED, hours=spent, completed_at=now)
             outbox.add(session, schemas.TOPIC, "MatchCompleted", need_id, {**_ids(row), "hours": spent})
         else:
             _close(session, outbox, row, CANCELLED, "need_completed", now)

@@ -2,7 +2,8 @@
 
 Everything is computed from matching's own tables — the projection (open_needs, providers, offers), the
 kept events (applied_events: NeedRegistered times, NeedCompleted hours, ProviderResponded answers), the
-match lifecycle (proposals) and, while the relay still keeps it, the outbox's MatchCompleted hours. No
+match lifecycle (proposals, with the hours of each confirmed visit) and, for matches completed before the
+proposals kept their hours, the outbox's MatchCompleted rows while the relay still keeps them. No
 resident data is read or shown: needs are counted by village and category, providers appear only as
 pseudonyms (the first 8 characters of their id) or, for partner organisations, the organisation name if
 the volunteers service ever publishes one. Definitions: docs/reports.md.
@@ -190,7 +191,9 @@ class Facts:
 
     def visit_hours(self, match: dict[str, Any]) -> tuple[float, bool]:
         """Hours of a completed visit and whether they are an estimate (the planned duration)."""
-        if match["id"] in self.match_hours:
+        if match.get("hours") is not None:  # kept on the match since it was confirmed (migration 0004)
+            return float(match["hours"]), False
+        if match["id"] in self.match_hours:  # older matches: the MatchCompleted row, while the outbox keeps it
             return self.match_hours[match["id"]], False
         need = self.needs.get(match["need_id"])
         planned = need["duration_minutes"] / 60 if need else 0.0
@@ -200,7 +203,8 @@ class Facts:
         return planned, True
 
     def completed_in(self, period: Period) -> list[dict[str, Any]]:
-        return [m for m in self.matches if m["status"] == "completed" and period.contains(m["updated_at"])]
+        return [m for m in self.matches
+                if m["status"] == "completed" and period.contains(m.get("completed_at") or m["updated_at"])]
 
 
 def _json(value: Any) -> Any:
@@ -212,7 +216,8 @@ def load_facts(db: Database, now: datetime) -> Facts:
         needs = {r["need_id"]: dict(r) for r in conn.execute(sa.select(open_needs)).mappings()}
         matches = [dict(r) for r in conn.execute(sa.select(
             proposals.c.id, proposals.c.need_id, proposals.c.volunteer_id, proposals.c.category,
-            proposals.c.village, proposals.c.status, proposals.c.created_at, proposals.c.updated_at)).mappings()]
+            proposals.c.village, proposals.c.status, proposals.c.created_at, proposals.c.updated_at,
+            proposals.c.hours, proposals.c.completed_at)).mappings()]
         kept = conn.execute(sa.select(applied_events.c.type, applied_events.c.key, applied_events.c.data,
                                       applied_events.c.time)
                             .where(applied_events.c.type.in_(("NeedRegistered", "NeedCompleted", "ProviderResponded",

@@ -369,6 +369,26 @@ def test_a_match_made_and_completed_by_the_service_shows_its_time_to_match_and_h
     assert hours["listopad 2026"][:3] == [1, 2.5, 2.5]
 
 
+def test_the_hours_of_a_confirmed_visit_outlive_the_outbox_purge(matching) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from services.matching import engine
+
+    volunteer = matching.volunteer()
+    need_id = matching.need()  # planned for one hour
+    matching.approve(matching.match_of(need_id)["id"])
+    match = matching.match_of(need_id, "offered")
+    matching.respond(match["id"], volunteer, "accept")
+    matching.act(engine.complete_match, match["id"], 2.5, matching.now)
+    db = matching.service.db
+    with db.transaction() as session:  # what the relay's purge does after OUTBOX_RETENTION_HOURS
+        session.execute(sa.delete(db.outbox))
+    facts = reports.load_facts(db, NOW)
+    [done] = [m for m in facts.matches if m["id"] == match["id"]]
+    assert facts.visit_hours(done) == (2.5, False)
+    assert rows_by_first_column(reports.hours_report(facts, PERIOD))["listopad 2026"][:3] == [1, 2.5, 2.5]
+
+
 def test_the_kept_answers_survive_a_projection_rebuild_and_are_not_replayed(matching) -> None:  # type: ignore[no-untyped-def]
     volunteer = matching.volunteer()
     need_id = matching.need()
