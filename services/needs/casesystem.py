@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -36,6 +37,7 @@ from wspolnota.db import Database
 from wspolnota.schemas import village_field
 from wspolnota.transport.outbox import Outbox
 
+log = logging.getLogger("services.needs.casesystem")
 SECURITY: list[dict[str, list[str]]] = [{"caseSystemKey": []}]
 IDEMPOTENCY_HEADER = {"in": "header", "name": "Idempotency-Key", "required": True,
                       "description": "one value per intended change (e.g. a UUID); the same key with the same "
@@ -289,6 +291,7 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
             with db.transaction() as session:
                 client = apikeys.authenticate(session, request.headers.get("Authorization"))
         except apikeys.Refused as err:
+            log.warning("case-system API: refused %s %s: %s", request.method, request.path, err.message)
             api_abort(401, message=err.message, headers={"WWW-Authenticate": 'Bearer realm="case-system"'})
         clock: Callable[[], float] = current_app.config.get("CASE_SYSTEM_CLOCK", time.time)
         wait = apikeys.take_request(db, client, clock())
@@ -497,9 +500,15 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
     def hub(form: ImportForm | None = None, status: int = 200, report: list[csvio.RowError] | None = None,
             form_error: str = "", client_form: ClientForm | None = None, new_token: str = "") -> Any:
         with db.engine.connect() as conn:
-            plans = conn.execute(sa.select(support_packages.c.plan_ref, support_packages.c.resident_ref,
-                                           support_packages.c.status)
-                                 .order_by(support_packages.c.opened_at.desc())).mappings().all()
+            plans = list(conn.execute(sa.select(support_packages.c.plan_ref, support_packages.c.resident_ref,
+                                                support_packages.c.status)
+                                      .order_by(support_packages.c.opened_at.desc())).mappings())
+            # plans the case system cited without a package here still have deliveries to export
+            plans += conn.execute(sa.select(needs.c.plan_ref, sa.func.min(needs.c.resident_ref).label("resident_ref"),
+                                            sa.literal("").label("status"))
+                                  .join(case_system_needs, case_system_needs.c.need_id == needs.c.id)
+                                  .where(needs.c.plan_ref.not_in(sa.select(support_packages.c.plan_ref)))
+                                  .group_by(needs.c.plan_ref).order_by(needs.c.plan_ref)).mappings().all()
             clients = conn.execute(sa.select(api_clients.c.name, api_clients.c.key_prefix, api_clients.c.scopes,
                                              api_clients.c.rate_limit_per_minute, api_clients.c.revoked_at,
                                              api_clients.c.last_used_at)

@@ -244,10 +244,10 @@ def import_needs(session: Session, outbox: Outbox, raw: bytes, origin: str, acto
                 errors.append(RowError(line, "external_id", f"Ten identyfikator był już w wierszu {seen[external_id]}."))
                 continue
             seen[external_id] = line
-            if casesystem.need_by_external_id(session, external_id):
-                skipped.append(external_id)
-                continue
         if cell_errors:
+            continue
+        if external_id and casesystem.need_by_external_id(session, external_id):
+            skipped.append(external_id)  # imported before: a re-upload creates no duplicate
             continue
         try:
             need = casesystem.create_need(session, outbox, body, origin, actor)

@@ -288,6 +288,7 @@ def test_the_openapi_document_describes_the_case_system_api_and_its_bearer_keys(
                  "/api/case-system/imports", "/api/case-system/delivered"):
         assert path in spec["paths"]
     assert "text/csv" in spec["paths"]["/api/case-system/imports"]["post"]["requestBody"]["content"]
+    assert "/api/case-system/imports" in needs.page("/api/docs")  # the readable page renders it too
 
 
 def test_volunteer_ids_never_reach_the_case_system(needs, token) -> None:  # type: ignore[no-untyped-def]

@@ -243,3 +243,18 @@ def test_the_example_file_offered_on_the_page_follows_the_documented_columns(nee
     assert used == "utf-8" and len(rows) == 2
     assert [csvio.row_body(cells)[1] for _, cells in rows] == [{}, {}]  # every cell readable
     assert csvio.row_body(rows[0][1])[0]["village"] == "zagnansk"
+
+
+def test_a_plan_known_only_from_imported_needs_can_be_exported_from_the_page(needs, plan) -> None:  # type: ignore[no-untyped-def]
+    upload(needs, GOOD.encode("utf-8"))  # POM-2 cites IPUS/2026/8, which has no package here
+    page = needs.page("/case-system")
+    assert 'href="/case-system/delivered.csv?plan_ref=IPUS/2026/8"' in page and "bez pakietu w CUS" in page
+    assert needs.client.get("/case-system/delivered.csv?plan_ref=IPUS/2026/8").status_code == 200
+
+
+def test_a_known_row_whose_cells_went_bad_is_still_reported(needs, plan) -> None:  # type: ignore[no-untyped-def]
+    upload(needs, GOOD.encode("utf-8"))
+    broken = GOOD.replace(f"{DAY};09:00", "wczoraj;09:00")
+    response = upload(needs, broken.encode("utf-8"))
+    assert response.status_code == 422 and "Nieprawidłowa data" in response.get_data(as_text=True)
+    assert needs.count("needs") == 2
