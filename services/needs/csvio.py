@@ -211,7 +211,7 @@ def read_rows(text: str, max_rows: int = MAX_ROWS) -> list[tuple[int, dict[str, 
         for values in reader:
             if not any(v.strip() for v in values):
                 continue
-            if len(values) > len(header):
+            if any(v.strip() for v in values[len(header):]):  # empty trailing cells (Excel) are harmless
                 raise ImportRejected([RowError(reader.line_num, "", (
                     f"Wiersz ma {len(values)} pól, a nagłówek {len(header)}; sprawdź separator i cudzysłowy."))])
             rows.append((reader.line_num, {h: v.strip() for h, v in zip(header, values, strict=False) if h}))

@@ -258,3 +258,11 @@ def test_a_known_row_whose_cells_went_bad_is_still_reported(needs, plan) -> None
     response = upload(needs, broken.encode("utf-8"))
     assert response.status_code == 422 and "Nieprawidłowa data" in response.get_data(as_text=True)
     assert needs.count("needs") == 2
+
+
+def test_empty_trailing_cells_are_harmless_but_values_beyond_the_header_are_not(needs, plan) -> None:  # type: ignore[no-untyped-def]
+    row = f"POM-1;IPUS/2026/7;;ZAK;Zagnańsk;{DAY};09:00;12:00;60;;Zakupy"
+    assert upload(needs, csv_text(row + ";;;").encode("cp1250")).status_code == 302
+    refused = upload(needs, csv_text(row.replace("POM-1", "POM-9") + ";nadmiarowa").encode("cp1250"))
+    assert refused.status_code == 422 and "sprawdź separator" in refused.get_data(as_text=True)
+    assert needs.count("needs") == 1
