@@ -1,4 +1,4 @@
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from services.needs.db import make_db
@@ -6,7 +6,7 @@ from wspolnota.jobs import periodic_jobs, run_due
 
 
 def test_the_needs_and_volunteers_services_register_their_periodic_jobs() -> None:
-    assert set(periodic_jobs("needs")) == {"expire-overdue"}
+    assert set(periodic_jobs("needs")) == {"expire-overdue", "forget-idempotency-keys"}
     assert set(periodic_jobs("volunteers")) == {"expire-credentials"}
     assert periodic_jobs("matching") == {}
 
@@ -22,4 +22,25 @@ def test_a_failing_job_does_not_stop_the_others(tmp_path: Path) -> None:
     results = run_due(db, {"broken": broken, "fine": lambda _db, now: ran.append(now.isoformat()) or 1,
                            **periodic_jobs("needs")}, datetime.now(UTC))
     assert "broken" not in results and results["fine"] == 1 and results["expire-overdue"] == 0 and ran
+    assert results["forget-idempotency-keys"] == 0
+    db.dispose()
+
+
+def test_case_system_answers_older_than_the_replay_window_are_forgotten(tmp_path: Path) -> None:
+    import sqlalchemy as sa
+
+    from services.needs.db import idempotency_keys
+    from services.needs.jobs import forget_idempotency_keys
+
+    db = make_db(f"sqlite:///{tmp_path / 'n.db'}")
+    db.migrate()
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        for key, age in (("old", 31), ("young", 29)):
+            session.execute(sa.insert(idempotency_keys).values(
+                client_id="c1", key=key, request_hash="h", status_code=201, response_body="{}",
+                content_type="application/json", created_at=now - timedelta(days=age)))
+    assert forget_idempotency_keys(db, now) == 1
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(idempotency_keys.c.key)).scalars().all() == ["young"]
     db.dispose()
