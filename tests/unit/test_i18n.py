@@ -190,8 +190,8 @@ def test_every_marked_text_of_the_translated_pages_has_an_english_translation() 
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "lazy_gettext": None, "_l": None}
     marked = {(m[2] if isinstance(m[2], str) else m[2][0], m[0])
               for m in extract_from_dir(str(ROOT), method_map, options_map, keywords=keywords)
-              if m[0] in COVERED and m[2]}
-    assert {path for _, path in marked} == COVERED, "a covered file lost its marked texts or moved"
+              if m[2]}  # every file with marked texts, not only the ones listed in COVERED
+    assert COVERED <= {path for _, path in marked}, "a covered file lost its marked texts or moved"
     with PO.open("rb") as f:
         catalog = read_po(f)
     translated = {m.id if isinstance(m.id, str) else m.id[0] for m in catalog
