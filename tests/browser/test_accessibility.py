@@ -78,7 +78,10 @@ class Site:
                 ("volunteer", f"/volunteers/wykonawcy/{self.ids['volunteer']}"),
                 ("provider-form", "/volunteers/wykonawcy/nowy"),
                 ("matching", "/matching/"), ("proposal", f"/matching/matches/{self.ids['match']}"),
-                ("notify", "/notify/"), ("inbox", "/notify/skrzynka")]
+                ("notify", "/notify/"), ("inbox", "/notify/skrzynka"),
+                ("reports", "/matching/raporty"), ("report-heat-map", "/matching/raporty/potrzeby-i-potencjal"),
+                ("report-coverage", "/matching/raporty/pokrycie"), ("village-map", "/matching/mapa"),
+                ("case-system", "/needs/case-system"), ("dashboard", "/")]
 
 
 @pytest.fixture
