@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -26,6 +26,7 @@ class Instance:
     providers: list[Provider]
     distances: dict[tuple[str, str], float]
     weights: Weights
+    expected: list[Need] = field(default_factory=list)  # look-ahead needs: planned for, never assigned
 
 
 def parse_point(raw: Mapping[str, float] | None) -> Point | None:
@@ -110,6 +111,7 @@ def parse_instance(raw: Mapping[str, Any]) -> Instance:
         providers=[parse_provider(p) for p in raw["providers"]],
         distances=distances,
         weights=parse_weights(raw.get("weights", {})),
+        expected=[parse_need(n) for n in raw.get("expected", ())],
     )
 
 
@@ -128,7 +130,8 @@ def solve_instance(instance: Instance) -> dict[str, Any]:
 
     open_needs = [n for n in (still_open(n, instance.now) for n in instance.needs) if n is not None]
     passed = [n.id for n in instance.needs if still_open(n, instance.now) is None]
-    result = match(open_needs, instance.providers, instance.weights, km)
+    expected = [n for n in (still_open(n, instance.now) for n in instance.expected) if n is not None]
+    result = match(open_needs, instance.providers, instance.weights, km, expected=expected)
     return to_json(result, instance.needs, passed)
 
 

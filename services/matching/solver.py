@@ -58,6 +58,7 @@ class Weights:
     category_deficit: Mapping[str, float] = field(default_factory=dict)
     k_nearest: int = 15  # feasible candidates kept per need
     max_units_per_provider: int = 6
+    expected_weight: float = 1.0  # look-ahead: share of its unmet penalty an *expected* need carries
 
 
 @dataclass(frozen=True)
@@ -282,10 +283,13 @@ def build_problem(
     provider_index: Mapping[str, int],
     capacity: Mapping[str, int],
     weights: Weights,
+    expected: int = 0,
 ) -> FlowProblem:
     need_index = {n.id: i for i, n in enumerate(needs)}
     offset = weights.continuity_bonus  # keeps every cost ≥ 0; each unit pays it exactly once
     penalties = [sum(unmet_penalty(n, weights)) for n in needs]
+    for i in range(len(needs) - expected, len(needs)):  # look-ahead needs count for a share of their penalty
+        penalties[i] = round(penalties[i] * weights.expected_weight)
     providers = {o.provider.id: o.provider for o in options}
     piece_provider, piece_cost = [], []
     for pid, provider in providers.items():
@@ -332,21 +336,31 @@ def match(
     weights: Weights | None = None,
     km: Distance = distance_km,
     cached: CandidateCache | None = None,
+    expected: Sequence[Need] = (),
 ) -> MatchResult:
-    """Filter, then solve; returns assignments with score terms, runner-ups and explained unmet needs."""
+    """Filter, then solve; returns assignments with score terms, runner-ups and explained unmet needs.
+
+    ``expected`` needs (look-ahead: needs a demand forecast says will be reported soon, e.g. last weeks'
+    reports of the coming hours) take part in the flow with ``expected_weight`` × their unmet penalty, so a
+    provider who is the only one able to serve the coming demand is not spent on a need others can serve;
+    they pass the same hard filters, and are never assigned, reported unmet or given a runner-up.
+    """
     weights = weights or Weights()
     funnel = Funnel()
     by_id = {p.id: p for p in providers}
-    options_per_need = {
-        need.id: (
-            cached_options(need, cached.get(need.id, ()), by_id, weights, funnel)
-            if cached is not None
-            else feasible_options(need, providers, km, weights, funnel)
-        )
-        for need in needs
-    }
+
+    def options_of(need: Need, count: Funnel) -> list[Option]:
+        if cached is not None:
+            return cached_options(need, cached.get(need.id, ()), by_id, weights, count)
+        return feasible_options(need, providers, km, weights, count)
+
+    options_per_need = {need.id: options_of(need, funnel) for need in needs}
+    real = {need.id for need in needs}
+    ahead = [need for need in expected if need.id not in real]
     options = [o for need in needs for o in options_per_need[need.id]]
-    chosen, capacity = solve_with_hours_repair(needs, options, weights)
+    options += [o for need in ahead for o in options_of(need, Funnel())]
+    chosen, capacity = solve_with_hours_repair([*needs, *ahead], options, weights, expected=len(ahead))
+    chosen = [o for o in chosen if o.need.id in real]
     return MatchResult(
         assignments=[assignment(o, rank, weights) for o, rank in rank_at_provider(chosen)],
         unmet=unmet_needs(needs, options_per_need, chosen, capacity, providers, km),
@@ -356,9 +370,11 @@ def match(
 
 
 def solve_with_hours_repair(
-    needs: Sequence[Need], options: Sequence[Option], weights: Weights, rounds: int = 5
+    needs: Sequence[Need], options: Sequence[Option], weights: Weights, rounds: int = 5, expected: int = 0
 ) -> tuple[list[Option], dict[str, int]]:
-    """Flow units count tasks, not hours: re-solve with tighter capacity until the hours fit."""
+    """Flow units count tasks, not hours: re-solve with tighter capacity until the hours fit.
+
+    The last ``expected`` needs are look-ahead needs: their unmet penalty is scaled by ``expected_weight``."""
     per_provider: dict[str, list[Option]] = defaultdict(list)
     for o in options:
         per_provider[o.provider.id].append(o)
@@ -368,7 +384,7 @@ def solve_with_hours_repair(
     for _ in range(rounds):
         if not options:
             break
-        solution = solve_flow(build_problem(needs, options, provider_index, capacity, weights))
+        solution = solve_flow(build_problem(needs, options, provider_index, capacity, weights, expected))
         chosen = [o for o, f in zip(options, solution.arc_flow, strict=True) if f > 0]
         overflow = hours_overflow(chosen)
         if not overflow:

@@ -1,7 +1,7 @@
 import numpy as np
-from matching_builders import SAMSONOW, ZAGNANSK, a_need, a_provider, window
+from matching_builders import SAMSONOW, ZAGNANSK, a_need, a_provider, credential, window
 
-from services.matching.rules import Point
+from services.matching.rules import KAMILKA_CHECK, Point
 from services.matching.solver import (
     CAPACITY_TAKEN,
     NO_FEASIBLE_PROVIDER,
@@ -151,3 +151,27 @@ def test_solving_connected_parts_separately_gives_the_single_network_optimum():
     )
     whole = solve_part(problem, np.arange(needs), np.arange(arcs), np.arange(2 * providers), providers)
     assert solve_flow(problem).total_cost == whole.total_cost
+
+
+def only_checked_tutor_and_a_neighbour():
+    checked = a_provider(id="W-checked", max_open_tasks=1, credentials=(credential(KAMILKA_CHECK),))
+    neighbour = a_provider(id="W-neighbour", point=NEAR_ZAGNANSK, max_open_tasks=1)
+    tutoring_tomorrow = a_need(id="F-KOR", category="KOR")
+    return [checked, neighbour], tutoring_tomorrow
+
+
+def test_expected_need_keeps_the_only_provider_who_can_serve_it_free():
+    providers, tutoring_tomorrow = only_checked_tutor_and_a_neighbour()
+    shopping = [a_need(id="N-shopping")]
+    assert assigned(match(shopping, providers)) == {("N-shopping", "W-checked")}
+    looking_ahead = match(shopping, providers, expected=[tutoring_tomorrow])
+    assert assigned(looking_ahead) == {("N-shopping", "W-neighbour")}
+    assert looking_ahead.unmet == [] and set(looking_ahead.runner_up) <= {"N-shopping"}
+
+
+def test_expected_need_is_never_assigned_and_can_be_weighted_to_nothing():
+    providers, tutoring_tomorrow = only_checked_tutor_and_a_neighbour()
+    alone = match([], providers, expected=[tutoring_tomorrow])
+    assert alone.assignments == [] and alone.unmet == []
+    ignored = match([a_need(id="N-shopping")], providers, Weights(expected_weight=0), expected=[tutoring_tomorrow])
+    assert assigned(ignored) == {("N-shopping", "W-checked")}
