@@ -2,6 +2,8 @@
 
     python -m bench.matching.run                      # full: 20 seeds × 3 scenarios + scale runs → docs/
     python -m bench.matching.run --seeds 3 --quick    # quick check: prints the summary, writes nothing
+    python -m bench.matching.run --save var/bench.json              # full, and keep the per-seed results
+    python -m bench.matching.run --reuse var/bench.json [--no-scale]  # re-render (and re-time the scale runs)
 
 Prints one progress line per scenario and seed. The full run writes docs/matching-benchmark.md and SVG
 charts into docs/img/. This is a benchmark, not a test: it asserts nothing, it measures and reports.
@@ -39,8 +41,15 @@ OURS = "ours"
 BASELINES = ("greedy-nearest", "greedy-score", "myopic-batch")
 BOUND = "hindsight"
 WEIGHTS = Weights()
-STATUS = {True: "met", False: "MISSED", None: "n/a"}
+STATUS = {True: "met", False: "MISSED", None: "info"}
 DEBOUNCE_HOURS = 0.25
+FORECAST_HOURS = 48.0  # look-ahead of ours: expected needs of the next 48 h take part in every solve
+HISTORY_WEEKS = 3  # past weeks replayed as the forecast, each at 1/HISTORY_WEEKS of its penalty
+# Ours: distance and load costs both ×3 against the unmet penalties (the design's 10 : 40 balance kept; an
+# unmet normal need is now worth ≈ 33 km instead of 100), expected needs at 0.6 of their penalty. Chosen on
+# tuning seeds 1000–1009: the three-week look-ahead alone gave the most coverage but +23–25 % km per visit.
+OURS_WEIGHTS = replace(WEIGHTS, km_cost=30, load_cost=120, expected_weight=0.6)
+TARGET_SCENARIOS = ("scarce", "surge")  # issue 5 sets its targets for these two
 
 METRICS = {  # key: (label, higher is better?, format)
     "coverage": ("coverage, all needs", True, "{:.1%}"),
@@ -60,7 +69,8 @@ def policies() -> list[Policy]:
         GreedyNearest(),
         GreedyScore(WEIGHTS),
         FlowPolicy("myopic-batch", replace(WEIGHTS, load_cost=0, deficit_boost=0)),
-        FlowPolicy(OURS, WEIGHTS, debounce_hours=DEBOUNCE_HOURS, urgent_parallel=2, use_deficit=True),
+        FlowPolicy(OURS, OURS_WEIGHTS, debounce_hours=DEBOUNCE_HOURS, urgent_parallel=2, use_deficit=True,
+                   forecast_hours=FORECAST_HOURS, history_weeks=HISTORY_WEEKS),
     ]
 
 
@@ -137,31 +147,35 @@ def gap_closed(results: Results, scenario: str) -> float:
 
 def targets(results: Results, scale: list[dict]) -> list[tuple[str, str, bool | None]]:
     """(target, measured value, met?) — None when the target does not apply to the data."""
-    rows = []
-    for scenario in [s for s in ("scarce", "surge") if s in results]:
+    rows: list[tuple[str, str, bool | None]] = []
+    for scenario in [s for s in TARGET_SCENARIOS if s in results]:
         diff = paired(results, scenario, "coverage", "greedy-nearest")
-        ok = diff[0] >= 0.03 and diff[0] - diff[1] > 0
+        ok = bool(diff[0] >= 0.03 and diff[0] - diff[1] > 0)
         rows.append((f"{scenario}: coverage ≥ greedy-nearest + 3 pp, CI excludes 0", fmt_pp(diff), ok))
         worst = min(paired(results, scenario, "coverage", b)[0] for b in BASELINES)
         rows.append((f"{scenario}: coverage ≥ every baseline", f"smallest mean difference {worst * 100:+.1f} pp",
-                     worst >= 0))
-    for scenario in results:
+                     bool(worst >= 0)))
+    for scenario in list(results):
         r = results[scenario]
+        rows_before = len(rows)
         gini = np.mean(r[OURS]["load_gini"]) / np.mean(r["greedy-nearest"]["load_gini"])
-        rows.append((f"{scenario}: load Gini ≤ 0.85 × greedy-nearest", f"{gini:.3f} ×", gini <= 0.85))
+        rows.append((f"{scenario}: load Gini ≤ 0.85 × greedy-nearest", f"{gini:.3f} ×", bool(gini <= 0.85)))
         worst = min(paired(results, scenario, "urgent_coverage", b)[0] for b in BASELINES)
         rows.append((f"{scenario}: urgent coverage ≥ every baseline", f"smallest mean difference {worst * 100:+.1f} pp",
-                     worst >= 0))
+                     bool(worst >= 0)))
         km = np.mean(r[OURS]["km_per_assignment"]) / np.mean(r["greedy-nearest"]["km_per_assignment"]) - 1
-        rows.append((f"{scenario}: km per visit ≤ greedy-nearest + 20 %", f"{km:+.0%}", km <= 0.2))
+        rows.append((f"{scenario}: km per visit ≤ greedy-nearest + 20 %", f"{km:+.0%}", bool(km <= 0.2)))
         median = np.nanmean(r[OURS]["median_hours_to_match"])
-        rows.append((f"{scenario}: median time to match ≤ 3 h", f"{median:.2f} h", median <= 3))
+        rows.append((f"{scenario}: median time to match ≤ 3 h", f"{median:.2f} h", bool(median <= 3)))
         closed = gap_closed(results, scenario)
         name = f"{scenario}: closes ≥ 30 % of the gap greedy-nearest → hindsight"
         if np.isnan(closed):
             rows.append((name, "no gap: greedy-nearest already reaches the bound", None))
         else:
             rows.append((name, f"{closed:.0%}", bool(closed >= 0.3)))
+        if scenario not in TARGET_SCENARIOS:  # shown for comparison; the issue sets no target here
+            rows[rows_before:] = [(f"{label} (not an issue target)", value, None)
+                                  for label, value, _ in rows[rows_before:]]
     for row in scale:
         size = f"{row['needs']:,}×{row['providers']:,} (k={row['k']})"
         limit = 0.5 if row["needs"] <= 10_000 else 5.0
@@ -309,12 +323,30 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="small scale run, print the summary, write nothing")
     parser.add_argument("--no-scale", action="store_true")
     parser.add_argument("--out", type=Path, default=None, help="report path (default docs/matching-benchmark.md)")
+    parser.add_argument("--save", type=Path, default=None, help="also write the raw per-seed results as JSON")
+    parser.add_argument("--reuse", type=Path, default=None,
+                        help="report from the simulations saved by --save instead of re-running them "
+                             "(the scale runs are re-run unless --no-scale, which keeps the saved ones)")
     args = parser.parse_args()
     started = time.perf_counter()
-    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
-    results, unmet = run_simulations(args.scenarios.split(","), seeds)
-    scale = [] if args.no_scale else run_scale(args.quick)
-    elapsed = time.perf_counter() - started
+    if args.reuse:
+        saved = json.loads(args.reuse.read_text(encoding="utf-8"))
+        results, seeds = saved["results"], saved["seeds"]
+        unmet = {(row["scenario"], row["kind"]): row["table"] for row in saved["unmet"]}
+        scale = saved["scale"] if args.no_scale else run_scale(args.quick)
+        elapsed = saved["elapsed"]
+    else:
+        seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+        results, unmet = run_simulations(args.scenarios.split(","), seeds)
+        scale = [] if args.no_scale else run_scale(args.quick)
+        elapsed = time.perf_counter() - started
+    if args.save:
+        args.save.write_text(json.dumps({
+            "results": results, "seeds": seeds, "scale": scale, "elapsed": elapsed,
+            "unmet": [{"scenario": k[0], "kind": k[1],
+                       "table": {p: {n: [float(x) for x in c] for n, c in t.items()} for p, t in v.items()}}
+                      for k, v in unmet.items()],
+        }), encoding="utf-8")
     for name, value, ok in targets(results, scale):
         print(f"{STATUS[ok]:6} {name}: {value}")
     if not args.quick or args.out:

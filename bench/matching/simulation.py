@@ -37,7 +37,7 @@ class NeedState:
 
 @dataclass
 class ProviderState:
-    hours: float = 0.0  # accepted + held by pending offers
+    hours: dict[int, float] = field(default_factory=lambda: defaultdict(float))  # per week: accepted + held
     open_tasks: int = 0
     delivered_hours: float = 0.0
     delivered_km: float = 0.0
@@ -71,7 +71,12 @@ class Simulation:
 
     def on_arrive(self, i: int) -> None:
         self.needs[i].arrived = True
+        self.policy.arrived(self, i)
         self.policy.triggered(self, urgent=self.world.arrivals[i].need.urgency == "urgent")
+
+    def on_due(self, i: int) -> None:
+        if not self.needs[i].closed:
+            self.policy.triggered(self, urgent=False)
 
     def on_expire(self, i: int) -> None:
         state = self.needs[i]
@@ -114,7 +119,7 @@ class Simulation:
     def offer(self, i: int, j: int) -> None:
         need = self.need(i)
         self.needs[i].pending.add(j)
-        self.providers[j].hours += need.duration_hours
+        self.providers[j].hours[self.week(i)] += need.duration_hours
         self.providers[j].open_tasks += 1
         self.notifications += 1
         if self.world.answers_in_time[i, j] and self.world.answer_delay[i, j] < OFFER_TIMEOUT_HOURS:
@@ -124,7 +129,7 @@ class Simulation:
 
     def release_hold(self, i: int, j: int) -> None:
         self.needs[i].pending.discard(j)
-        self.providers[j].hours -= self.need(i).duration_hours
+        self.providers[j].hours[self.week(i)] -= self.need(i).duration_hours
         self.providers[j].open_tasks -= 1
 
     def refuse(self, i: int, j: int) -> None:
@@ -145,9 +150,13 @@ class Simulation:
         """Arrived, not closed needs with slots that no offer covers yet, oldest first."""
         return [s.index for s in self.needs if s.arrived and not s.closed and s.open_slots(self.need(s.index)) > 0]
 
-    def provider_now(self, j: int) -> Provider:
+    def week(self, i: int) -> int:
+        return self.world.arrivals[i].week
+
+    def provider_now(self, j: int, week: int) -> Provider:
+        """The provider as the matcher sees it for a visit in `week`: hours booked that week, open tasks."""
         state = self.providers[j]
-        return replace(self.world.providers[j], hours_booked=state.hours, open_tasks=state.open_tasks)
+        return replace(self.world.providers[j], hours_booked=state.hours[week], open_tasks=state.open_tasks)
 
     def excluded(self, i: int) -> set[int]:
         state = self.needs[i]
@@ -162,7 +171,7 @@ class Simulation:
             j = self.provider_index[provider_id]
             if j in excluded:
                 continue
-            pair = Candidate(need, self.provider_now(j), km)
+            pair = Candidate(need, self.provider_now(j, self.week(i)), km)
             if weekly_hours_left(pair).passed and open_tasks_left(pair).passed:
                 result.append((j, km))
         return result
@@ -173,6 +182,9 @@ class Simulation:
 
 class Policy:
     name = "policy"
+
+    def arrived(self, sim: Simulation, i: int) -> None:
+        """A new need was reported (before `triggered`)."""
 
     def triggered(self, sim: Simulation, urgent: bool) -> None:
         self.solve_now(sim)
@@ -186,7 +198,7 @@ class GreedyNearest(Policy):
 
     name = "greedy-nearest"
 
-    def score(self, sim: Simulation, j: int, km: float) -> float:
+    def score(self, sim: Simulation, i: int, j: int, km: float) -> float:
         return km
 
     def solve_now(self, sim: Simulation) -> None:
@@ -195,7 +207,7 @@ class GreedyNearest(Policy):
                 options = sim.candidates(i)
                 if not options:
                     break
-                j, _ = min(options, key=lambda o: (self.score(sim, *o), o[0]))
+                j, _ = min(options, key=lambda o: (self.score(sim, i, *o), o[0]))
                 sim.offer(i, j)
 
 
@@ -207,21 +219,42 @@ class GreedyScore(GreedyNearest):
     def __init__(self, weights: Weights):
         self.weights = weights
 
-    def score(self, sim: Simulation, j: int, km: float) -> float:
-        return self.weights.km_cost * km + marginal_load_cost(sim.provider_now(j), 0, self.weights)
+    def score(self, sim: Simulation, i: int, j: int, km: float) -> float:
+        return self.weights.km_cost * km + marginal_load_cost(sim.provider_now(j, sim.week(i)), 0, self.weights)
 
 
 class FlowPolicy(Policy):
     """Solve a min-cost flow over every waiting slot; offer each assignment."""
 
     def __init__(self, name: str, weights: Weights, debounce_hours: float = 0.0, urgent_parallel: int = 1,
-                 use_deficit: bool = False):
+                 use_deficit: bool = False, hold_hours: float | None = None, plan_held: bool = False,
+                 forecast_hours: float = 0.0, history_weeks: int = 1, forecast_max_feasible: int | None = None,
+                 forecast_urgencies: tuple[str, ...] = ("normal", "high", "urgent")):
+        self.forecast_urgencies = forecast_urgencies
         self.name = name
+        self.forecast_hours = forecast_hours  # expected needs of the next hours take part in the solve
+        self.history_weeks = history_weeks  # past weeks the forecast replays (each at 1/history_weeks)
+        self.forecast_max_feasible = forecast_max_feasible  # only expected needs few providers can serve
+        self._forecast: tuple[int, list] | None = None
+        self.hold_hours = hold_hours  # offer non-urgent needs only from this long before the visit
+        self.plan_held = plan_held  # held needs still take part in the solve (their picks are not offered)
         self.weights = weights
         self.debounce_hours = debounce_hours
         self.urgent_parallel = urgent_parallel
         self.use_deficit = use_deficit
         self.solve_pending = False
+
+    def arrived(self, sim: Simulation, i: int) -> None:
+        if self.hold_hours is not None and not self.due(sim, i):
+            sim.schedule(self.visit(sim, i) - self.hold_hours, "due", (i,))
+
+    def visit(self, sim: Simulation, i: int) -> float:
+        return sim.world.arrivals[i].start
+
+    def due(self, sim: Simulation, i: int) -> bool:
+        if self.hold_hours is None or sim.need(i).urgency == "urgent":
+            return True
+        return sim.now >= self.visit(sim, i) - self.hold_hours - 1e-9
 
     def triggered(self, sim: Simulation, urgent: bool) -> None:
         if urgent or self.debounce_hours == 0:
@@ -232,17 +265,44 @@ class FlowPolicy(Policy):
 
     def solve_now(self, sim: Simulation) -> None:
         self.solve_pending = False
-        options = {i: sim.candidates(i) for i in sim.waiting()}
-        waiting = [i for i, found in options.items() if found]  # the rest wait for capacity to free up
-        if not waiting:
-            return
+        # The weekly hour limit is per calendar week and a Provider carries one week's bookings, so the needs
+        # of each visit week are solved in turn (earliest first); open tasks carry over through the offers.
+        for week in sorted({sim.week(i) for i in sim.waiting()}):
+            options = {i: sim.candidates(i) for i in sim.waiting() if sim.week(i) == week}
+            batch = {i: found for i, found in options.items()  # the rest wait for capacity
+                     if found and (self.plan_held or self.due(sim, i))}
+            if batch:
+                self.solve_batch(sim, batch, week)
+
+    def solve_batch(self, sim: Simulation, options: dict[int, list[tuple[int, float]]], week: int) -> None:
+        waiting = list(options)
         needs = [self.open_part(sim, i) for i in waiting]
         cache = {sim.need(i).id: [(sim.world.providers[j].id, km) for j, km in options[i]] for i in waiting}
-        providers = [sim.provider_now(j) for j in range(len(sim.world.providers))]
-        result = match(needs, providers, self.weights_now(sim), cached=cache)
+        expected = []
+        for need, feasible in self.forecast(sim, week):
+            expected.append(need)
+            cache[need.id] = feasible
+        providers = [sim.provider_now(j, week) for j in range(len(sim.world.providers))]
+        result = match(needs, providers, self.weights_now(sim), cached=cache, expected=expected)
         index = {sim.need(i).id: i for i in waiting}
         for a in result.assignments:
-            sim.offer(index[a.need_id], sim.provider_index[a.provider_id])
+            if self.due(sim, index[a.need_id]):  # held needs are planned, not offered yet
+                sim.offer(index[a.need_id], sim.provider_index[a.provider_id])
+
+    def forecast(self, sim: Simulation, week: int) -> list[tuple[Need, list[tuple[str, float]]]]:
+        """Needs expected in the next `forecast_hours`: the reports of the same hours in `history_weeks` past
+        weeks (the history a service keeps; here other weeks drawn by the same generator), with the providers
+        of this world that would be statically feasible for them. Never offered: `match(expected=...)`."""
+        if not self.forecast_hours:
+            return []
+        if self._forecast is None or self._forecast[0] != id(sim.world):
+            from bench.matching.world import history_week
+            self._forecast = (id(sim.world), [row for week in range(1, self.history_weeks + 1)
+                                              for row in history_week(sim.world, week)])
+        return [(need, feasible) for time, need_week, need, feasible in self._forecast[1]
+                if sim.now < time <= sim.now + self.forecast_hours and need_week == week
+                and need.urgency in self.forecast_urgencies
+                and (self.forecast_max_feasible is None or len(feasible) <= self.forecast_max_feasible)]
 
     def open_part(self, sim: Simulation, i: int) -> Need:
         need = sim.need(i)
@@ -251,10 +311,11 @@ class FlowPolicy(Policy):
         return replace(need, slots=max(0, wanted - len(sim.needs[i].pending)))
 
     def weights_now(self, sim: Simulation) -> Weights:
+        weights = replace(self.weights, expected_weight=self.weights.expected_weight / self.history_weeks)
         if not self.use_deficit:
-            return self.weights
+            return weights
         villages, categories = deficits(sim)
-        return replace(self.weights, village_deficit=villages, category_deficit=categories)
+        return replace(weights, village_deficit=villages, category_deficit=categories)
 
 
 def deficits(sim: Simulation) -> tuple[dict[str, float], dict[str, float]]:
@@ -279,13 +340,16 @@ def hindsight_covered(world: World, time_limit_s: float = 20.0) -> tuple[set[int
     """All arrivals and all answers known in advance: the most needs that can be fully covered.
 
     An integer programme (CP-SAT) over the pairs whose provider would say yes in time, with each
-    provider's weekly hours; offer order, deadlines and open-task limits are relaxed, so no policy can
-    cover more. Returns the covered needs and the proven upper bound on their number.
+    provider's hours per week and open tasks: an accepted task is open at least from the need's deadline
+    (it must be accepted before) to its release, so at no such moment may a provider hold more than
+    `max_open_tasks` of them. Offer order and answer times are relaxed, so no policy can cover more.
+    Returns the covered needs and the proven upper bound on their number.
     """
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
-    taken: dict[int, list] = defaultdict(list)
+    taken: dict[tuple[int, int], list] = defaultdict(list)
+    held: dict[int, list] = defaultdict(list)  # per provider: (x, from, to) of the shortest possible hold
     covered = []
     for i, arrival in enumerate(world.arrivals):
         need = arrival.need
@@ -295,9 +359,16 @@ def hindsight_covered(world: World, time_limit_s: float = 20.0) -> tuple[set[int
         xs = [model.new_bool_var(f"x_{i}_{j}") for j in pairs]
         model.add(sum(xs) == need.slots * y)
         for j, x in zip(pairs, xs, strict=True):
-            taken[j].append((x, need.duration_hours))
-    for j, uses in taken.items():
+            taken[(j, arrival.week)].append((x, need.duration_hours))
+            held[j].append((x, arrival.deadline, arrival.release))
+    for (j, _), uses in taken.items():
         model.add(sum(round(h * 10) * x for x, h in uses) <= round(world.providers[j].hours_per_week * 10))
+    for j, holds in held.items():
+        limit = world.providers[j].max_open_tasks
+        for moment in sorted({start for _, start, _ in holds}):
+            open_then = [x for x, start, end in holds if start <= moment < end]
+            if len(open_then) > limit:
+                model.add(sum(open_then) <= limit)
     model.maximize(sum(covered))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s

@@ -6,7 +6,7 @@ and the comparisons between policies are paired.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -50,7 +50,16 @@ CATEGORY_SHARES = {
     "CYF": 7, "URZ": 5, "POS": 6, "ZWI": 3, "DOM": 6, "WSP": 3, "SAS": 3,
 }
 URGENCY_SHARES = {"normal": 0.6, "high": 0.25, "urgent": 0.15}
-LEAD_HOURS = {"urgent": (3, 20), "high": (12, 48), "normal": (24, 120)}  # arrival → first window start
+# Days from the report to the visit's (first) day: urgent today, or tomorrow if reported too late in the
+# day; high within two days; normal one-off within a week.
+LEAD_DAYS = {"urgent": (0, 0), "high": (1, 2), "normal": (1, 6)}
+# Categories delivered as recurring series or IPUS support packages (DOMAIN d.2 "cadence"): about half of
+# their normal needs are planned visits of a package, known 3–10 days ahead.
+PACKAGE_CATEGORIES = frozenset({"TOW", "OPI", "KOR", "POS", "ZWI", "DOM", "WSP"})
+PACKAGE_SHARE = 0.5
+PACKAGE_LEAD_DAYS = (3, 10)
+DAY_START, LAST_START, DAY_END = 8.0, 17.0, 20.0  # visits happen in the daytime, 8:00–20:00
+AVAILABILITY_WEEKS = 3  # providers' weekly slots expanded over the weeks visits can fall in
 
 
 @dataclass(frozen=True)
@@ -73,6 +82,8 @@ class Arrival:
     need: Need
     deadline: float  # the need must be confirmed before this (start of its last window)
     release: float  # when a provider's open task ends (end of the last window)
+    start: float = 0.0  # start of the first window
+    week: int = 0  # calendar week of the visit (of its first window): the weekly hour limit is per week
 
 
 @dataclass
@@ -114,7 +125,7 @@ def near(point: Point, rng: np.random.Generator, km_sd: float = 0.7) -> Point:
 
 
 def weekly_slots(rng: np.random.Generator) -> tuple[TimeWindow, ...]:
-    """A repeating weekly pattern of 2–5 free blocks, expanded over two weeks."""
+    """A repeating weekly pattern of 3–6 free blocks, expanded over the simulated weeks."""
     blocks = []
     for _ in range(rng.integers(3, 7)):
         day = int(rng.integers(0, 7))
@@ -123,7 +134,7 @@ def weekly_slots(rng: np.random.Generator) -> tuple[TimeWindow, ...]:
         blocks.append((day, start, min(start + length, 21)))
     return tuple(
         TimeWindow(at(24 * (week * 7 + day) + start), at(24 * (week * 7 + day) + end))
-        for week in (0, 1) for day, start, end in blocks
+        for week in range(AVAILABILITY_WEEKS) for day, start, end in blocks
     )
 
 
@@ -168,9 +179,13 @@ def make_need(index: int, arrival: float, rng: np.random.Generator, villages) ->
     category = str(rng.choice(list(CATEGORY_SHARES), p=np.array(list(CATEGORY_SHARES.values())) / 100))
     urgency = str(rng.choice(list(URGENCY_SHARES), p=list(URGENCY_SHARES.values())))
     duration = float(rng.choice([2, 3, 4])) if category == "TRN" else float(rng.choice([1, 1.5, 2, 3]))
-    first = arrival + rng.uniform(*LEAD_HOURS[urgency])
-    starts = [first] + ([first + 24 * rng.integers(1, 3)] if rng.random() < 0.3 else [])
-    spans = [(s, s + duration + float(rng.choice([2, 4, 6, 8]))) for s in starts]
+    planned = urgency == "normal" and category in PACKAGE_CATEGORIES and rng.random() < PACKAGE_SHARE
+    slack = float(rng.choice([2, 4, 6, 8]))
+    first_start, first_end = first_window(arrival, urgency, planned, duration, slack, rng)
+    spans = [(first_start, first_end)]
+    if rng.random() < 0.3:  # a second acceptable day, same hours
+        shift = 24.0 * int(rng.integers(1, 3))
+        spans.append((first_start + shift, first_end + shift))
     windows = tuple(TimeWindow(at(s), at(e)) for s, e in spans)
     need = Need(
         id=f"N-{index:04d}",
@@ -187,7 +202,26 @@ def make_need(index: int, arrival: float, rng: np.random.Generator, villages) ->
         language="uk" if rng.random() < 0.03 else "pl",
         skills=frozenset(required_skill(category, rng)),
     )
-    return Arrival(arrival, need, deadline=max(starts), release=max(e for _, e in spans))
+    return Arrival(arrival, need, deadline=max(s for s, _ in spans), release=max(e for _, e in spans),
+                   start=first_start, week=int(first_start // WEEK_HOURS))
+
+
+def first_window(arrival: float, urgency: str, planned: bool, duration: float, slack: float,
+                 rng: np.random.Generator) -> tuple[float, float]:
+    """The first acceptable window, in the daytime (8:00–20:00) of the visit's day."""
+    day, hour = divmod(arrival, 24.0)
+    low, high = PACKAGE_LEAD_DAYS if planned else LEAD_DAYS[urgency]
+    offset = int(rng.integers(low, high + 1))
+    earliest = DAY_START
+    if offset == 0:  # an urgent need today: from two hours after the report, if the day allows it
+        earliest = max(DAY_START, np.ceil(hour) + 2)
+        if earliest + duration > DAY_END:
+            offset, earliest = 1, DAY_START
+    start = float(rng.uniform(earliest, max(earliest, min(LAST_START, DAY_END - duration))))
+    start = min(np.ceil(start * 2) / 2, DAY_END - duration)
+    end = min(start + duration + slack, DAY_END)
+    base = 24.0 * (day + offset)
+    return base + start, base + end
 
 
 def required_skill(category: str, rng: np.random.Generator) -> set[str]:
@@ -247,3 +281,23 @@ def make_world(scenario: Scenario, seed: int) -> World:
         answer_delay=rng.exponential(1.0, shape),
         feasible=static_feasibility(arrivals, providers, km),
     )
+
+
+def history_week(world: World, week: int = 1) -> list[tuple[float, int, Need, list[tuple[str, float]]]]:
+    """A forecast for policies that look ahead: the needs of another week drawn by the same generator
+    (as the service would replay its history), aligned to this week's clock, with the providers of
+    this world that pass the static rules for them. Ids start with "F-"."""
+    scenario = world.scenario
+    rng = np.random.default_rng([world.seed, list(SCENARIOS).index(scenario.name), week])  # not this week's draws
+    times = arrival_times(rng, rng.poisson(RESIDENTS / 1000 * scenario.needs_per_thousand))
+    arrivals = [make_need(i, t, rng, world.villages) for i, t in enumerate(times)]
+    needs = [replace(a.need, id=f"F{week}" + a.need.id[1:]) for a in arrivals]
+    if not needs:
+        return []
+    km = km_matrix(needs, world.providers)
+    result = []
+    for i, (arrival, need) in enumerate(zip(arrivals, needs, strict=True)):
+        feasible = [(p.id, float(km[i, j])) for j, p in enumerate(world.providers)
+                    if first_rejection(Candidate(need, p, float(km[i, j])), STATIC_RULES) is None]
+        result.append((arrival.time, arrival.week, need, feasible))
+    return result
