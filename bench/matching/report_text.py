@@ -17,8 +17,7 @@ of very different sizes (from ≈ 2,300 people down to ≈ 90), placed around 50
 **Providers** (1 % of residents in *normal*, 0.5 % in *scarce* and *surge*): 85 % volunteers, 7 % paid
 neighbours, 5 % partner organisations, 3 % staff. Each has a home point, a home village it always serves,
 a radius of 3–15 km, 3–6 free weekly blocks of 3–6 h between 8:00 and 21:00, 2–8 h in each calendar week,
-1–4 open tasks, skills (smartphone,
-tools, maths), languages (5 % also Ukrainian) and credentials: driving licence + car 55 %, Kamilka check 22 %
+1–4 open tasks, skills (smartphone, tools, maths), languages (5 % also Ukrainian) and credentials: driving licence + car 55 %, Kamilka check 22 %
 (one in ten of them lapses during the week), confidentiality authorisation 30 %, first aid 30 % (all paid
 neighbours).
 
@@ -49,7 +48,7 @@ numbers) and the differences between policies are paired.
 | policy | what it does |
 |---|---|
 | greedy-nearest | on every event, each waiting slot (oldest need first) is offered at once to the nearest provider that passes the hard filters and has room |
-| greedy-score | the same, picking the lowest distance cost + convex load cost (10 per km, 40·(2L+1); the same ratio as ours, so the same picks) |
+| greedy-score | the same, picking the lowest distance cost + convex load cost (10 per km, 40·(2L+1): the same ratio as ours' 30 and 120, so ours' costs would pick the same) |
 | myopic-batch | on every event, a min-cost flow over all waiting slots with distance (10 per km) and urgency only (no load, no deficit term, no debounce, no look-ahead) |
 | ours | the matcher as designed: the full cost (distance {km_cost} per km, convex load {load_cost}·(2L+1), urgency, village/category deficit from the week so far), re-solved {debounce} min after the first event of a burst (urgent events re-solve at once), urgent needs offered to 2 providers in parallel, and a **look-ahead**: the needs reported in the next {forecast} h of {history} past weeks (drawn by the same generator — the history a service keeps) take part in every solve as `expected` needs at {share} of their unmet penalty each; they reserve providers but are never offered |
 | hindsight | not a policy: every arrival and every answer known in advance; a CP-SAT integer programme picks the most needs that can be fully covered by providers who would say yes in time, within their hours per calendar week and their open-task limits (a task is open at least from its need's deadline to its release). Offer order and answer times are relaxed, so its coverage is an upper bound for every policy |
