@@ -25,9 +25,11 @@ from services.matching.rules import (
     Funnel,
     Need,
     Provider,
+    Week,
     distance_km,
     first_rejection,
     funnel,
+    iso_week,
     not_declined_before,
     open_tasks_left,
     weekly_hours_left,
@@ -147,17 +149,20 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
                                    open_needs.c.need_id.in_(sa.select(proposals.c.need_id))))
     needs = {r["need_id"]: r for r in session.execute(query).mappings()}
     matches: dict[str, list[sa.RowMapping]] = defaultdict(list)
-    hours: dict[str, float] = defaultdict(float)
+    hours: dict[str, float] = defaultdict(float)  # over the horizon: the load that fairness spreads
+    weekly: dict[str, dict[Week, float]] = defaultdict(lambda: defaultdict(float))  # the weekly-hours limit
     tasks: dict[str, int] = defaultdict(int)
     for m in session.execute(sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)).mappings():
         matches[m["need_id"]].append(m)
         need = needs.get(m["need_id"])
         if m["status"] in load and need is not None and need["window_end"] > now:
             hours[m["volunteer_id"]] += need["duration_minutes"] / 60
+            weekly[m["volunteer_id"]][iso_week(need["window_start"])] += need["duration_minutes"] / 60
             tasks[m["volunteer_id"]] += 1
     free = projection.availability(session, now, settings.horizon_days)
     people = {r["volunteer_id"]: projection.provider_from_row(r, free.get(r["volunteer_id"]),
-                                                              hours[r["volunteer_id"]], tasks[r["volunteer_id"]])
+                                                              hours[r["volunteer_id"]], tasks[r["volunteer_id"]],
+                                                              weekly.get(r["volunteer_id"]))
               for r in session.execute(sa.select(providers).order_by(providers.c.volunteer_id)).mappings()}
     return World(needs, people, free, matches)
 
@@ -376,21 +381,21 @@ def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need
     made = 0
     for a in chosen:
         score = a.terms["distance"] + a.terms["load"] - a.terms["continuity"]
-        old = pending.get(a.provider_id)
-        if old is not None:
-            stored = dict(old["explanation"] or {})
+        current = pending.get(a.provider_id)
+        if current is not None:
+            stored = dict(current["explanation"] or {})
             terms = stored.get("terms") or {}
             if stored.get("km") == a.km and all(terms.get(k) == a.terms[k] for k in ("distance", "continuity")):
                 # Same pair at the same travel cost: funnel and candidates (need × providers) still hold;
                 # only the solve's own numbers (load rank, urgency, deficit, runner-up) may have moved.
-                if terms != a.terms or stored.get("runner_up") != runner_up or old["score"] != score:
+                if terms != a.terms or stored.get("runner_up") != runner_up or current["score"] != score:
                     stored.update(terms=a.terms, runner_up=runner_up)
-                    session.execute(sa.update(proposals).where(proposals.c.id == old["id"])
+                    session.execute(sa.update(proposals).where(proposals.c.id == current["id"])
                                     .values(explanation=stored, score=score, updated_at=now))
                 continue
             explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
                                        runner_up=runner_up)
-            session.execute(sa.update(proposals).where(proposals.c.id == old["id"])
+            session.execute(sa.update(proposals).where(proposals.c.id == current["id"])
                             .values(explanation=explanation, score=score, updated_at=now))
             continue
         explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.matching.db import PROJECTION, applied_events, offers, open_needs, providers
-from services.matching.rules import CAR, Credential, Need, Point, Provider, TimeWindow
+from services.matching.rules import CAR, Credential, Need, Point, Provider, TimeWindow, Week
 from wspolnota import reference
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -281,7 +281,7 @@ def _credential(raw: dict[str, Any]) -> Credential:
 
 
 def provider_from_row(row: sa.RowMapping, free: Availability | None, hours_booked: float = 0.0,
-                      open_tasks: int = 0) -> Provider:
+                      open_tasks: int = 0, hours_by_week: dict[Week, float] | None = None) -> Provider:
     free = free or Availability()
     home = row["home_village"] or (row["villages"][0] if row["villages"] else None)
     return Provider(
@@ -292,6 +292,7 @@ def provider_from_row(row: sa.RowMapping, free: Availability | None, hours_booke
         hours_per_week=float(row["capacity_hours_per_week"] or DEFAULT_HOURS_PER_WEEK),
         max_open_tasks=int(row["max_open_tasks"] or DEFAULT_MAX_OPEN_TASKS),
         point=village_point(home), hours_booked=hours_booked, open_tasks=open_tasks,
+        hours_by_week=tuple(sorted((hours_by_week or {}).items())),
         paused=bool(row["paused"] or row["erased"]),
         languages=frozenset(row["languages"] or ("pl",)), skills=frozenset(row["skills"] or ()),
         credentials=tuple(_credential(c) for c in row["credentials"] or ()),

@@ -11,6 +11,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
+from zoneinfo import ZoneInfo
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
 
@@ -27,6 +29,15 @@ FIRST_AID = "first_aid"
 CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"  # upoważnienie (RODO)
 
 URGENCIES = ("normal", "high", "urgent")
+WARSAW = ZoneInfo("Europe/Warsaw")
+Week = tuple[int, int]  # ISO year and week, in Europe/Warsaw
+
+
+def iso_week(when: datetime) -> Week:
+    """The calendar week (Monday–Sunday, Warsaw time) a moment falls in; naive values are taken as UTC."""
+    local = when.astimezone(WARSAW) if when.tzinfo is not None else when
+    year, week, _ = local.isocalendar()
+    return year, week
 
 
 @dataclass(frozen=True)
@@ -81,6 +92,11 @@ class Need:
     def day(self) -> date:
         return min(w.start for w in self.windows).date()
 
+    @cached_property  # frozen dataclasses keep a __dict__; the solver asks this once per candidate pair
+    def week(self) -> Week:
+        """The week whose hours the visit uses: the week of its earliest possible start."""
+        return iso_week(min(w.start for w in self.windows))
+
     @property
     def concerns_minors(self) -> bool:
         return self.category == "KOR" or self.involves_minor
@@ -108,8 +124,21 @@ class Provider:
     verified: bool = True  # checked and admitted by CUS staff
     neighbour_conditions_met: bool = True  # art. 50 u.p.s. conditions confirmed (paid neighbours)
 
+    # Hours already booked per calendar week (engine); empty: `hours_booked` applies to every week (the
+    # solver command's instances and the benchmark give one figure for the week being solved).
+    hours_by_week: tuple[tuple[Week, float], ...] = ()
+
     def holds(self, kind: str, day: date) -> bool:
         return any(c.kind == kind and c.valid_on(day) for c in self.credentials)
+
+    def hours_in_week(self, week: Week) -> float:
+        if not self.hours_by_week:
+            return self.hours_booked
+        return sum(hours for booked_week, hours in self.hours_by_week if booked_week == week)
+
+    def hours_left(self, need: Need) -> float:
+        """Weekly hours still free in the week of the need's visit."""
+        return self.hours_per_week - self.hours_in_week(need.week)
 
 
 @dataclass(frozen=True)
@@ -248,7 +277,7 @@ def time_windows_overlap(c: Candidate) -> Verdict:
 
 
 def weekly_hours_left(c: Candidate) -> Verdict:
-    if c.provider.hours_booked + c.need.duration_hours > c.provider.hours_per_week + 1e-9:
+    if c.need.duration_hours > c.provider.hours_left(c.need) + 1e-9:
         return fail("Wyczerpany tygodniowy limit godzin wykonawcy")
     return PASS
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from ortools.graph.python import min_cost_flow
@@ -271,8 +272,12 @@ def cached_options(
 
 def provider_capacity(provider: Provider, options: Sequence[Option], weights: Weights) -> int:
     """Units the provider can still take: open-task room, and weekly hours at the shortest candidate need."""
-    shortest = min(o.need.duration_hours for o in options)
-    hours_room = int((provider.hours_per_week - provider.hours_booked + 1e-9) // shortest)
+    shortest: dict[Any, float] = {}
+    for o in options:  # per calendar week of the visits: each week has its own hours
+        week = o.need.week
+        shortest[week] = min(shortest.get(week, o.need.duration_hours), o.need.duration_hours)
+    hours_room = sum(int((provider.hours_per_week - provider.hours_in_week(week) + 1e-9) // hours)
+                     for week, hours in shortest.items())
     task_room = provider.max_open_tasks - provider.open_tasks
     return max(0, min(hours_room, task_room, weights.max_units_per_provider))
 
@@ -309,16 +314,18 @@ def build_problem(
 
 def hours_overflow(chosen: Sequence[Option]) -> dict[str, int]:
     """Providers whose chosen needs exceed their weekly hours, with how many of them still fit."""
-    per_provider: dict[str, list[Option]] = defaultdict(list)
+    per_week: dict[tuple[str, Any], list[Option]] = defaultdict(list)
     for o in chosen:
-        per_provider[o.provider.id].append(o)
-    fits: dict[str, int] = {}
-    for pid, taken in per_provider.items():
+        per_week[(o.provider.id, o.need.week)].append(o)
+    fitting: dict[str, int] = defaultdict(int)
+    over: set[str] = set()
+    for (pid, week), taken in per_week.items():
         provider = taken[0].provider
-        room = provider.hours_per_week - provider.hours_booked + 1e-9
+        room = provider.hours_per_week - provider.hours_in_week(week) + 1e-9
+        fitting[pid] += count_fitting(sorted(o.need.duration_hours for o in taken), room)
         if sum(o.need.duration_hours for o in taken) > room:
-            fits[pid] = count_fitting(sorted(o.need.duration_hours for o in taken), room)
-    return fits
+            over.add(pid)
+    return {pid: fitting[pid] for pid in over}
 
 
 def count_fitting(durations: Sequence[float], room: float) -> int:
@@ -395,11 +402,11 @@ def solve_with_hours_repair(
 
 def drop_overflow(chosen: Sequence[Option]) -> list[Option]:
     kept: list[Option] = []
-    used: dict[str, float] = defaultdict(float)
+    used: dict[tuple[str, Any], float] = defaultdict(float)
     for o in sorted(chosen, key=lambda o: o.need.duration_hours):
-        room = o.provider.hours_per_week - o.provider.hours_booked + 1e-9
-        if used[o.provider.id] + o.need.duration_hours <= room:
-            used[o.provider.id] += o.need.duration_hours
+        key = (o.provider.id, o.need.week)
+        if used[key] + o.need.duration_hours <= o.provider.hours_left(o.need) + 1e-9:
+            used[key] += o.need.duration_hours
             kept.append(o)
     return kept
 

@@ -1,7 +1,10 @@
+from dataclasses import replace
+from datetime import date
+
 import numpy as np
 from matching_builders import SAMSONOW, ZAGNANSK, a_need, a_provider, credential, window
 
-from services.matching.rules import KAMILKA_CHECK, Point
+from services.matching.rules import KAMILKA_CHECK, Candidate, Point, weekly_hours_left
 from services.matching.solver import (
     CAPACITY_TAKEN,
     NO_FEASIBLE_PROVIDER,
@@ -175,3 +178,27 @@ def test_expected_need_is_never_assigned_and_can_be_weighted_to_nothing():
     assert alone.assignments == [] and alone.unmet == []
     ignored = match([a_need(id="N-shopping")], providers, Weights(expected_weight=0), expected=[tutoring_tomorrow])
     assert assigned(ignored) == {("N-shopping", "W-checked")}
+
+
+# --- weekly hours are a limit per calendar week of the visit -----------------------------------------------
+NEXT_THURSDAY = date(2026, 12, 3)
+
+
+def test_visits_in_two_different_weeks_each_use_that_weeks_hours():
+    needs = [a_need(id="N-this-week"), a_need(id="N-next-week", windows=(window(10, 14, NEXT_THURSDAY),))]
+    provider = a_provider(hours_per_week=2, availability=(window(8, 18), window(8, 18, NEXT_THURSDAY)))
+    assert assigned(match(needs, [provider])) == {("N-this-week", "W-1"), ("N-next-week", "W-1")}
+
+
+def test_two_visits_in_one_week_beyond_the_weekly_hours_go_to_one_provider_only():
+    needs = [a_need(id="N-1"), a_need(id="N-2", windows=(window(15, 18),))]
+    result = match(needs, [a_provider(hours_per_week=2)])
+    assert len(result.assignments) == 1 and result.unmet[0].code == CAPACITY_TAKEN
+
+
+def test_hours_booked_next_week_do_not_block_this_weeks_visit():
+    booked_next_week = a_provider(hours_per_week=2, hours_booked=2,
+                                  hours_by_week=((NEXT_THURSDAY.isocalendar()[:2], 2.0),))
+    assert weekly_hours_left(Candidate(a_need(), booked_next_week, 0.0)).passed
+    full_this_week = replace(booked_next_week, hours_by_week=((date(2026, 11, 26).isocalendar()[:2], 2.0),))
+    assert not weekly_hours_left(Candidate(a_need(), full_this_week, 0.0)).passed
