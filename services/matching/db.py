@@ -78,6 +78,7 @@ applied_events = sa.Table(
     sa.Column("key", sa.String(200), nullable=False),
     sa.Column("data", sa.JSON, nullable=False),
     sa.Column("time", UtcDateTime, nullable=False),
+    sa.Index("ix_applied_events_type_time", "type", "time"),  # the look-ahead and the reports read by type + time
 )
 
 proposals = sa.Table(

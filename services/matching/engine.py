@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,13 +18,22 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.matching import projection, schemas
-from services.matching.db import moderation, open_needs, proposals, providers, solver_state, unmet_needs
+from services.matching.db import (
+    applied_events,
+    moderation,
+    open_needs,
+    proposals,
+    providers,
+    solver_state,
+    unmet_needs,
+)
 from services.matching.rules import (
     RULES,
     Candidate,
     Funnel,
     Need,
     Provider,
+    TimeWindow,
     Week,
     distance_km,
     first_rejection,
@@ -60,9 +69,15 @@ EXCLUDING = (REJECTED, DECLINED, EXPIRED)  # the provider is not asked again for
 RECHECK_RULES = tuple(r for r in RULES if r not in (weekly_hours_left, open_tasks_left, not_declined_before))
 
 DEBOUNCED_INTERVAL_S = 5
+# The service's cost balance, as benchmarked (bench/matching/run.py OURS_WEIGHTS, docs/matching-benchmark.md):
+# distance and load ×3 against the unmet penalties (an unmet normal need is worth ≈ 33 km), and the
+# look-ahead's expected needs at 0.6 of their penalty in all (shared by the past weeks replayed).
+SERVICE_WEIGHTS = Weights(km_cost=30, load_cost=120, expected_weight=0.6)
+FORECAST_HOURS = 48.0  # look-ahead: needs reported in the next 48 h of past weeks take part in every solve
+HISTORY_WEEKS = 3
 # An unapproved proposal is replaced only when the new assignment is cheaper by at least this much (solver
-# cost units: 10 per km, load steps of 80): a stable review queue, no cancel + re-notify churn.
-REPLACE_MARGIN = 100
+# cost units: 30 per km, so 10 km of travel): a stable review queue, no cancel + re-notify churn.
+REPLACE_MARGIN = 300
 MIN_ANSWER_TIME = timedelta(minutes=10)
 CASCADE_REVIEWER = "kaskada"
 AUTO_REVIEWER = "automatycznie"
@@ -86,11 +101,13 @@ class Settings:
     resolve_interval: timedelta = timedelta(seconds=5)
     offer_deadline: timedelta = timedelta(hours=2)
     urgent_offer_deadline: timedelta = timedelta(minutes=30)
-    urgent_parallel: int = 3  # providers alerted at once for an urgent need
+    urgent_parallel: int = 2  # providers alerted at once for an urgent need (3 gained nothing in the benchmark)
     horizon_days: int = 28  # how far ahead weekly slots are expanded
     candidates_shown: int = 5
     replace_margin: int = REPLACE_MARGIN
-    weights: Weights = field(default_factory=Weights)
+    weights: Weights = SERVICE_WEIGHTS
+    forecast_hours: float = FORECAST_HOURS  # 0: no look-ahead
+    history_weeks: int = HISTORY_WEEKS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -100,7 +117,7 @@ class Settings:
             resolve_interval=timedelta(seconds=_env_float("MATCHING_RESOLVE_INTERVAL_S", 0)),
             offer_deadline=timedelta(minutes=_env_float("MATCHING_OFFER_DEADLINE_MIN", 120)),
             urgent_offer_deadline=timedelta(minutes=_env_float("MATCHING_URGENT_OFFER_DEADLINE_MIN", 30)),
-            urgent_parallel=int(_env_float("MATCHING_URGENT_PARALLEL", 3)),
+            urgent_parallel=int(_env_float("MATCHING_URGENT_PARALLEL", 2)),
             replace_margin=int(_env_float("MATCHING_REPLACE_MARGIN", REPLACE_MARGIN)),
         )
 
@@ -259,9 +276,11 @@ def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings,
         _cap_at_units_per_solve(world, settings.weights.max_units_per_provider)
     people = list(world.providers.values())
     village_deficit, category_deficit = deficits(world, now)
-    weights = replace(settings.weights, village_deficit=village_deficit, category_deficit=category_deficit)
+    weights = replace(settings.weights, village_deficit=village_deficit, category_deficit=category_deficit,
+                      expected_weight=settings.weights.expected_weight / max(1, settings.history_weeks))
     kept = {(n.id, m["volunteer_id"]) for n in wanted for m in world.active(n.id, (PROPOSED,))}
-    result = _match(wanted, people, weights, kept, settings.replace_margin if full else 0)
+    ahead = expected_needs(session, now, settings) if wanted else []
+    result = _match(wanted, people, weights, kept, settings.replace_margin if full else 0, ahead)
     assigned: dict[str, list[Any]] = defaultdict(list)
     for a in result.assignments:
         assigned[a.need_id].append(a)
@@ -295,12 +314,37 @@ def _cap_at_units_per_solve(world: World, units: int) -> None:
             world.providers[pid] = replace(p, open_tasks=p.max_open_tasks - max(0, units - count))
 
 
+def expected_needs(session: Session, now: datetime, settings: Settings) -> list[Need]:
+    """The look-ahead: needs reported in the next `forecast_hours` of each of the last `history_weeks` weeks,
+    moved forward by those weeks (ids ``F<k>-<need id>``). They take part in the solve at a share of their
+    unmet penalty, so a provider who is the only one able to serve the coming demand is not spent on a need
+    others can serve; they are never proposed, offered or reported (solver.match's ``expected``)."""
+    if settings.forecast_hours <= 0 or settings.history_weeks <= 0:
+        return []
+    found: list[Need] = []
+    for k in range(1, settings.history_weeks + 1):
+        shift = timedelta(days=7 * k)
+        reported = sa.select(applied_events.c.key).where(
+            applied_events.c.type == "NeedRegistered", applied_events.c.time > now - shift,
+            applied_events.c.time <= now - shift + timedelta(hours=settings.forecast_hours))
+        for row in session.execute(sa.select(open_needs).where(open_needs.c.need_id.in_(reported))
+                                   .order_by(open_needs.c.need_id)).mappings():
+            if row["window_end"] + shift <= now:
+                continue
+            need = projection.need_from_row(row)
+            found.append(replace(need, id=f"F{k}-{need.id}", beneficiary_ref=None, plan_ref=None,
+                                 windows=tuple(TimeWindow(w.start + shift, w.end + shift) for w in need.windows)))
+    return found
+
+
 def _match(needs: list[Need], people: list[Provider], weights: Weights, kept: set[tuple[str, str]],
-           margin: int) -> MatchResult:
+           margin: int, expected: list[Need] | None = None) -> MatchResult:
     """solver.match, with a bonus of `margin` on the (need, provider) pairs already proposed.
 
     The bonus only steers the optimisation (hysteresis): score terms, runner-ups and unmet reasons are
     priced without it. A kept pair outside the k nearest is still offered to the solver if it is feasible.
+    `expected` needs (the look-ahead) join the flow at `weights.expected_weight` of their unmet penalty;
+    their picks are dropped before anything is proposed.
     """
     funnel = Funnel()
     options_per_need: dict[str, list[Option]] = {}
@@ -316,16 +360,22 @@ def _match(needs: list[Need], people: list[Provider], weights: Weights, kept: se
                     found.append(option(need, p, d, weights))
         options_per_need[need.id] = found
     options = [o for need in needs for o in options_per_need[need.id]]
+    real = {need.id for need in needs}
+    ahead = [need for need in expected or () if need.id not in real]
+    ahead_options = [o for need in ahead for o in feasible_options(need, people, distance_km, weights, Funnel())]
     if margin > 0 and kept:
         biased = [replace(o, continuity=o.continuity + margin) if (o.need.id, o.provider.id) in kept else o
                   for o in options]
         # the offset that keeps arc costs ≥ 0 must cover the larger bonus; each unit pays it once
         chosen, capacity = solve_with_hours_repair(
-            needs, biased, replace(weights, continuity_bonus=weights.continuity_bonus + margin))
+            [*needs, *ahead], biased + ahead_options,
+            replace(weights, continuity_bonus=weights.continuity_bonus + margin), expected=len(ahead))
         plain = {(o.need.id, o.provider.id): o for o in options}
-        chosen = [plain[(o.need.id, o.provider.id)] for o in chosen]
+        chosen = [plain[(o.need.id, o.provider.id)] for o in chosen if o.need.id in real]
     else:
-        chosen, capacity = solve_with_hours_repair(needs, options, weights)
+        chosen, capacity = solve_with_hours_repair([*needs, *ahead], options + ahead_options, weights,
+                                                   expected=len(ahead))
+        chosen = [o for o in chosen if o.need.id in real]
     return MatchResult(
         assignments=[assignment(o, rank, weights) for o, rank in rank_at_provider(chosen)],
         unmet=unmet_verdicts(needs, options_per_need, chosen, capacity, people, distance_km),

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -46,18 +47,22 @@ class MatchingService:
         self.producer = self.system.broker.producer()
 
     # -- playing the other services -------------------------------------------------------------
-    def publish(self, topic: str, event_type: str, key: str, data: dict[str, Any]) -> None:
+    def publish(self, topic: str, event_type: str, key: str, data: dict[str, Any], at: datetime | None = None) -> None:
+        """`at`: the event's time, when the test plays history (e.g. a need reported last week)."""
         event = new_event(CONSUMES, SOURCES[topic], event_type, key, data)
+        if at is not None:
+            event = replace(event, time=at)
         self.producer.send(config.topic(topic), key.encode(), encode(event), [])
         self.producer.flush()
         self.system.pump()
 
     def need(self, **over: Any) -> str:
         start = over.pop("start", TOMORROW_9)
+        reported_at = over.pop("reported_at", None)
         data = {"need_id": new_id(), "resident_ref": "R-1", "category": "ZAK", "village": "zagnansk",
                 "window_start": start.isoformat(), "window_end": (start + timedelta(hours=4)).isoformat(),
                 "duration_minutes": 60, "urgent": False, "slots": 1, **over}
-        self.publish("needs", "NeedRegistered", data["need_id"], data)
+        self.publish("needs", "NeedRegistered", data["need_id"], data, at=reported_at)
         return data["need_id"]
 
     def volunteer(self, village: str = "zagnansk", categories: tuple[str, ...] = ("ZAK",), offer: bool = True,

@@ -82,7 +82,7 @@ def test_an_urgent_need_alerts_k_providers_and_the_first_acceptance_wins(matchin
     people = [matching.volunteer(village=v, radius_km=15) for v in ("zagnansk", "belno", "kajetanow", "chrusty")]
     need_id = approved_need(matching, urgent=True)
     offered = matching.matches(need_id=need_id, status="offered")
-    assert len(offered) == matching.settings.urgent_parallel == 3
+    assert len(offered) == matching.settings.urgent_parallel == 2
     assert all(o["deadline"] == matching.now + matching.settings.urgent_offer_deadline for o in offered)
     winner = offered[1]
     matching.respond(winner["id"], winner["volunteer_id"], "accept")

@@ -57,8 +57,8 @@ def test_an_unapproved_proposal_is_replaced_when_a_clearly_better_provider_appea
 
 
 def test_an_unapproved_proposal_is_kept_when_the_better_provider_is_within_the_margin(matching) -> None:  # type: ignore[no-untyped-def]
-    assert matching.settings.replace_margin == engine.REPLACE_MARGIN == 100
-    far = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km away: 30 < 100
+    assert matching.settings.replace_margin == engine.REPLACE_MARGIN == 10 * matching.settings.weights.km_cost
+    far = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km away: 90 < 300 (10 km)
     need_id = matching.need()
     first = matching.match_of(need_id)
     matching.volunteer()
