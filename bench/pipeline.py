@@ -415,8 +415,9 @@ class Pipeline:
         import requests
 
         s = getattr(self.local, "s", None)
-        if s is None:
+        if s is None:  # one session per sender thread, signed in as the stack's staff account
             s = self.local.s = requests.Session()
+            s.cookies.update(self.stack.http.cookies)
         return s
 
     def notified(self, need_ids: set[str] | None = None) -> dict[str, datetime]:
