@@ -49,6 +49,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 
 from wspolnota import access, config
 from wspolnota.db import UtcDateTime, make_engine
@@ -538,7 +539,7 @@ def build_blueprint(store_factory: Any) -> Blueprint:
             except AuthError as err:
                 error = str(err)
             else:
-                flash(f"Dodano użytkownika „{normalise(form.login.data)}”.")
+                flash(gettext("Dodano użytkownika „%(login)s”.", login=normalise(form.login.data)))
                 return redirect(url_for("auth.users_page"))
         status = 422 if (error or form.errors) else 200
         return render_template("auth/users.html", users=store.all(), form=form, error=error,
@@ -563,7 +564,7 @@ def build_blueprint(store_factory: Any) -> Blueprint:
                 except AuthError as err:
                     error = str(err)
                 else:
-                    flash(f"Zapisano zmiany użytkownika „{user['login']}”.")
+                    flash(gettext("Zapisano zmiany użytkownika „%(login)s”.", login=user["login"]))
                     return redirect(url_for("auth.users_page"))
         status = 422 if (error or form.errors) else 200
         return render_template("auth/user.html", user=user, form=form, error=error), status

@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, abort, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from flask_wtf.csrf import CSRFProtect
@@ -213,7 +214,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             if category in reference.categories() and form.validate_on_submit():
                 with db.transaction() as session:
                     engine.set_moderation(session, category, form.mode.data)
-                flash(f"Zapisano tryb moderacji dla kategorii {reference.categories()[category]['name']}.")
+                flash(gettext("Zapisano tryb moderacji dla kategorii %(category)s.", category=reference.categories()[category]["name"]))
                 return redirect(url_for("moderation_page"))
             flash("Nie zapisano: wybierz kategorię i tryb.")
         with db.engine.connect() as conn:

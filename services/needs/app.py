@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, abort, flash, redirect, render_template, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from flask_smorest import abort as api_abort
 from flask_wtf.csrf import CSRFError, CSRFProtect
@@ -27,6 +28,7 @@ from services.needs.db import (
 )
 from wspolnota import reference
 from wspolnota.db import Database
+from wspolnota.i18n import translate
 from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
 
@@ -346,7 +348,7 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
                 if "recurrence" in data:
                     _, rows = handlers.register_series(session, outbox, data, submission_key=key)
                     first = rows[0]
-                    flash(f"Zapisano potrzebę cykliczną: {len(rows)} terminów.")
+                    flash(gettext("Zapisano potrzebę cykliczną: %(count)s terminów.", count=len(rows)))
                 else:
                     first = handlers.register_need(session, outbox, data, submission_key=key)
                     flash("Zapisano potrzebę.")
@@ -439,7 +441,7 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
         try:
             with db.transaction() as session:
                 handlers.change_status(session, outbox, need_id, form.status.data, (form.reason.data or "")[:500])
-            flash(f"Nowy status: {STATUS_PL[form.status.data]}.")
+            flash(gettext("Nowy status: %(status)s.", status=translate(STATUS_PL[form.status.data])))
         except handlers.NotFound:
             abort(404)
         except model.InvalidTransition as err:
@@ -469,7 +471,7 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
                 data = schemas.ResidentCreate().load(_resident_body(form))
                 with db.transaction() as session:
                     row = handlers.create_resident(session, data)
-                flash(f"Zapisano mieszkańca {row['ref']}.")
+                flash(gettext("Zapisano mieszkańca %(ref)s.", ref=row["ref"]))
                 return redirect(url_for("needs.resident_card", resident_id=row["id"]))
             except ValidationError as err:
                 forms.attach_errors(form, err.messages)  # type: ignore[arg-type]
