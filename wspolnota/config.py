@@ -57,6 +57,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CONSUMER_MAX_ATTEMPTS", "3", "handler failures before a message goes to the DLQ",
             roles=("consumer",)),
     Setting("OUTBOX_BATCH_SIZE", "500", "rows the relay publishes per round", roles=("relay",)),
+    Setting("RELAY_FLUSH_TIMEOUT_S", "10", "how long the relay waits for a round's acknowledgements before it "
+            "starts a new producer and sends the round again (consumers drop the duplicates); a broker that "
+            "lost the producer's state otherwise holds the relay for the whole delivery timeout",
+            roles=("relay",)),
     Setting("OUTBOX_POLL_INTERVAL_S", "0.05", "relay's idle wait between looks at the outbox", roles=("relay",)),
     Setting("OUTBOX_RETENTION_HOURS", "168", "how long published outbox rows are kept for replay",
             roles=("relay",)),

@@ -56,7 +56,9 @@ class Relay:
     def _publish(self, rows: Sequence[Any]) -> None:
         for row in rows:
             self.producer.send(row.topic, row.key.encode(), row.body, event_headers(row.type, row.event_id))
-        self.producer.flush()
+        # Bounded: an embedded broker that restarted has forgotten the idempotent producer, whose records then
+        # wait for the whole delivery timeout; a failed round renews the producer (see run) and resends.
+        self.producer.flush(config.get_float("RELAY_FLUSH_TIMEOUT_S"))
 
     def run_once(self) -> int:
         """Publish one batch of unpublished rows; return how many."""
