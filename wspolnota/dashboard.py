@@ -135,16 +135,27 @@ def _json(response: requests.Response) -> Any:
 
 
 # --- the five readers ----------------------------------------------------------------------------------------
+def _total(response: requests.Response, rows: list[Any]) -> tuple[int, bool]:
+    """The count of all rows (matching's X-Total-Count; the body holds the newest 200) and, without the header
+    (an older matching), whether the count is only a lower bound."""
+    header = response.headers.get("X-Total-Count", "")
+    if header.isdigit():
+        return int(header), False
+    return len(rows), len(rows) >= 200
+
+
 def read_proposals(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
-    rows = _json(get("matching", "/api/proposals", {"status": "proposed"}))
+    response = get("matching", "/api/proposals", {"status": "proposed"})
+    rows = _json(response)
     rows.sort(key=lambda r: (not r.get("urgent"), r.get("window_start") or "", r.get("created_at") or ""))
     items = [Item(f"/matching/matches/{r['id']}", _category(r["category"]), _village(r["village"]),
                   _dt(r.get("window_start")), str(_l("pilne")) if r.get("urgent") else "") for r in rows]
-    return items, len(rows), len(rows) >= 200  # the API returns the newest 200
+    return items, *_total(response, rows)
 
 
 def read_offers(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
-    rows = _json(get("matching", "/api/proposals", {"status": "offered"}))
+    response = get("matching", "/api/proposals", {"status": "offered"})
+    rows = _json(response)
     rows.sort(key=lambda r: r.get("deadline") or "9999")
     items = []
     for r in rows:
@@ -152,7 +163,7 @@ def read_offers(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
         flag = str(_l("termin minął")) if deadline is not None and deadline < now else ""
         items.append(Item(f"/matching/matches/{r['id']}", _category(r["category"]), _village(r["village"]),
                           deadline, flag, str(_l("wizyta od")) + " " + local_dt(_dt(r.get("window_start")))))
-    return items, len(rows), len(rows) >= 200
+    return items, *_total(response, rows)
 
 
 def read_unmatched(get: Get, now: datetime) -> tuple[list[Item], int, bool]:

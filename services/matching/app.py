@@ -44,13 +44,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @blp.route("/proposals")
     class ProposalCollection(MethodView):
-        @blp.response(200, schemas.ProposalOut(many=True))
+        @blp.response(200, schemas.ProposalOut(many=True),
+                      headers={"X-Total-Count": {"description": "all matching rows; the body holds the newest 200",
+                                                 "schema": {"type": "integer"}}})
         def get(self):  # type: ignore[no-untyped-def]
             query = sa.select(proposals).order_by(proposals.c.created_at.desc()).limit(200)
+            count = sa.select(sa.func.count()).select_from(proposals)
             if request.args.get("status"):
                 query = query.where(proposals.c.status == request.args["status"])
+                count = count.where(proposals.c.status == request.args["status"])
             with db.engine.connect() as conn:
-                return conn.execute(query).mappings().all()
+                rows, total = conn.execute(query).mappings().all(), conn.execute(count).scalar_one()
+            return rows, 200, {"X-Total-Count": str(total)}
 
     @blp.route("/matches/<match_id>")
     class MatchItem(MethodView):

@@ -384,3 +384,20 @@ def test_the_session_cookie_of_the_signed_in_person_is_what_the_services_see(sta
 def test_an_anonymous_visitor_is_sent_to_sign_in(stack: Stack) -> None:
     answer = stack.front().test_client().get("/")
     assert answer.status_code == 302 and answer.headers["Location"].startswith("/auth/login")
+
+
+def test_the_proposal_count_is_matchings_total_not_the_200_rows_it_sends() -> None:
+    import requests
+
+    from wspolnota import dashboard
+
+    def reply(total: str | None) -> requests.Response:
+        response = requests.Response()
+        response.status_code, response._content = 200, b"[]"
+        if total is not None:
+            response.headers["X-Total-Count"] = total
+        return response
+
+    assert dashboard._total(reply("205"), [{}] * 200) == (205, False)
+    assert dashboard._total(reply(None), [{}] * 200) == (200, True)  # an older matching: "at least"
+    assert dashboard._total(reply(None), [{}] * 7) == (7, False)

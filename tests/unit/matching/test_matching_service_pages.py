@@ -131,3 +131,17 @@ def test_staff_mark_an_accepted_visit_done_with_its_hours(matching, client) -> N
     assert done.status_code == 302
     matching.system.pump()
     assert matching.events("MatchCompleted")[0]["hours"] == 1.5
+
+
+def test_the_proposal_list_says_how_many_there_are_beyond_the_newest_200(matching, client) -> None:  # type: ignore[no-untyped-def]
+    import sqlalchemy as sa
+
+    from services.matching.db import proposals
+
+    matching.volunteer()
+    template = dict(matching.match_of(matching.need()))
+    with matching.service.db.transaction() as session:  # 204 more proposals than the body may carry
+        session.execute(sa.insert(proposals), [{**template, "id": f"extra-{i:03d}"} for i in range(204)])
+    response = client.get("/api/proposals?status=proposed")
+    assert len(response.get_json()) == 200 and response.headers["X-Total-Count"] == "205"
+    assert client.get("/api/proposals?status=offered").headers["X-Total-Count"] == "0"
