@@ -337,14 +337,29 @@ def expire_credentials(session: Session, outbox: Outbox, today: date) -> int:
 
 
 def expiring_soon(session: Session, today: date, days: int = model.WARN_DAYS_AHEAD) -> list[sa.RowMapping]:
-    """Staff warnings: in-date credentials ending within `days` days, soonest first."""
-    return list(session.execute(
+    """Staff warnings: in-date credentials ending within `days` days, soonest first — except those already
+    renewed: a credential of the same kind of the same provider that starts by the day after this one ends
+    and runs longer (or without an end)."""
+    ending = list(session.execute(
         sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id,
                   volunteers.c.name)
         .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
         .where(credentials.c.valid_until >= today, credentials.c.valid_until <= today + timedelta(days=days),
                volunteers.c.erased_at.is_(None))
         .order_by(credentials.c.valid_until)).mappings())
+    if not ending:
+        return []
+    later = session.execute(
+        sa.select(credentials.c.volunteer_id, credentials.c.kind, credentials.c.valid_from, credentials.c.valid_until)
+        .where(credentials.c.volunteer_id.in_({row["volunteer_id"] for row in ending}))).all()
+
+    def renewed(row: sa.RowMapping) -> bool:
+        return any(c.volunteer_id == row["volunteer_id"] and c.kind == row["kind"]
+                   and (c.valid_until is None or c.valid_until > row["valid_until"])
+                   and (c.valid_from is None or c.valid_from <= row["valid_until"] + timedelta(days=1))
+                   for c in later)
+
+    return [row for row in ending if not renewed(row)]
 
 
 def expired_not_renewed(session: Session, today: date, days: int) -> list[sa.RowMapping]:

@@ -43,6 +43,18 @@ def test_staff_see_credentials_ending_within_thirty_days(client, db) -> None:
     assert "Zofia Wiśniewska" in page.split('id="wykonawcy"')[0] and "Jan Kos" not in page.split('id="wykonawcy"')[0]
 
 
+def test_a_credential_already_renewed_is_no_longer_warned_about(client, db) -> None:
+    renewed = a_volunteer_with_first_aid_until(client, TODAY + timedelta(days=10))
+    record(client, renewed, kind="first_aid", valid_from=(TODAY + timedelta(days=11)).isoformat(),
+           valid_until=(TODAY + timedelta(days=800)).isoformat())  # the next course, from the day after
+    gap = register(client, email="ola@example.pl", name="Ola Nowak")
+    record(client, gap, kind="first_aid", valid_from=(TODAY - timedelta(days=400)).isoformat(),
+           valid_until=(TODAY + timedelta(days=10)).isoformat())
+    record(client, gap, kind="first_aid", valid_from=(TODAY + timedelta(days=20)).isoformat(),
+           valid_until=(TODAY + timedelta(days=800)).isoformat())  # a gap of nine days: still a warning
+    assert [w["volunteer_id"] for w in client.get("/api/credentials/expiring").json] == [gap]
+
+
 def test_the_command_runs_the_job_on_the_configured_database(client, db, monkeypatch, capsys) -> None:
     a_volunteer_with_first_aid_until(client, TODAY - timedelta(days=3))
     monkeypatch.setenv("DATABASE_URL", db.url)
