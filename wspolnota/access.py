@@ -60,6 +60,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_api.NeedTimeline": _NEEDS_CASES,
         "needs_api.ResidentCollection": _NEEDS_CASES,
         "needs_api.ResidentItem": _NEEDS_CASES,
+        "needs_api.ResidentErase": rw(NOBODY, CASE_WRITE),  # RODO art. 17 (docs/security.md)
         "needs_api.PackageCollection": _NEEDS_PLANS,
         "needs_api.PackageItem": _NEEDS_PLANS,
         "needs_api.PackageClose": _NEEDS_PLANS,
@@ -74,6 +75,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs.new_resident": _NEEDS_CASES,
         "needs.resident_card": _NEEDS_CASES,
         "needs.edit_resident": _NEEDS_CASES,
+        "needs.erase_resident": rw(CASE_WRITE, CASE_WRITE),  # the confirmation step and the erasure
         "needs.package_list": _NEEDS_PLANS,
         "needs.new_package": _NEEDS_PLANS,
         "needs.package_page": _NEEDS_PLANS,

@@ -108,6 +108,8 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
             api_abort(422, errors={"json": nest(err.errors)})
         except model.InvalidTransition as err:
             api_abort(409, message=err.message)
+        except handlers.Refused as err:
+            api_abort(409, message=err.message)
 
     def replay(key: str) -> dict[str, Any]:
         with db.engine.connect() as conn:
@@ -242,6 +244,17 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
         def patch(self, data, resident_id):  # type: ignore[no-untyped-def]
             with unit_of_work() as session:
                 return handlers.update_resident(session, resident_id, data)
+
+    @blp.route("/residents/<resident_id>/erase")
+    class ResidentErase(MethodView):
+        @blp.arguments(schemas.EraseBody)
+        @blp.response(200, schemas.ResidentErasedOut)
+        @blp.alt_response(409, description="already erased, or an IPUS package of the resident is still open")
+        def post(self, body, resident_id):  # type: ignore[no-untyped-def]
+            """RODO art. 17: blank the resident's personal data and free text, keep the pseudonym and the
+            statistics, cancel unfinished needs (NeedCancelled "resident_erased"), publish ResidentErased."""
+            with unit_of_work() as session:
+                return handlers.erase_resident(session, outbox, resident_id, body["reason"])
 
     @blp.route("/packages")
     class PackageCollection(MethodView):
@@ -491,6 +504,9 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
                 "reads": session.execute(sa.select(audit_log).where(
                     audit_log.c.subject == "resident", audit_log.c.subject_id == resident_id)
                     .order_by(audit_log.c.id.desc()).limit(20)).mappings().all(),
+                "erasure": session.execute(sa.select(audit_log).where(
+                    audit_log.c.subject == "resident", audit_log.c.subject_id == resident_id,
+                    audit_log.c.action == "erase")).mappings().first(),
             }
         try:
             context = run(load)
@@ -498,12 +514,40 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
             abort(404)
         return render_template("needs/resident.html", **context)
 
+    @pages.route("/residents/<resident_id>/erase", methods=["GET", "POST"])
+    def erase_resident(resident_id: str):  # type: ignore[no-untyped-def]
+        """Confirmation step (what will happen, a reason, a tick), then the erasure itself."""
+        form = forms.EraseResidentForm()
+        try:
+            preview = run(lambda s: handlers.erasure_preview(s, resident_id))
+        except handlers.NotFound:
+            abort(404)
+        if preview["erased_at"] is not None:
+            flash(gettext("Dane osobowe tego mieszkańca zostały już usunięte."))
+            return redirect(url_for("needs.resident_card", resident_id=resident_id))
+        if request.method == "POST":
+            if form.validate_on_submit():
+                try:
+                    with db.transaction() as session:
+                        done = handlers.erase_resident(session, outbox, resident_id, form.reason.data or "")
+                    flash(gettext("Usunięto dane osobowe mieszkańca %(ref)s; anulowane potrzeby: %(count)s.",
+                                  ref=done["ref"], count=len(done["cancelled_needs"])))
+                    return redirect(url_for("needs.resident_card", resident_id=resident_id))
+                except handlers.Refused as err:
+                    form.form_errors.append(err.message)
+                    return render_template("needs/erase.html", form=form, preview=preview), 409
+            return render_template("needs/erase.html", form=form, preview=preview), 422
+        return render_template("needs/erase.html", form=form, preview=preview)
+
     @pages.route("/residents/<resident_id>/edit", methods=["GET", "POST"])
     def edit_resident(resident_id: str):  # type: ignore[no-untyped-def]
         form = forms.ResidentForm()
         try:
             if request.method == "GET":
                 resident = run(lambda s: handlers.read_resident(s, resident_id))
+                if resident["erased_at"] is not None:
+                    flash(gettext("Dane osobowe tego mieszkańca zostały już usunięte."))
+                    return redirect(url_for("needs.resident_card", resident_id=resident_id))
                 form.process(data=resident)
                 return render_template("needs/resident_form.html", form=form, resident=resident)
             resident = run(lambda s: handlers.resident_by_id(s, resident_id))
@@ -518,6 +562,9 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
                 return redirect(url_for("needs.resident_card", resident_id=resident_id))
             except ValidationError as err:
                 forms.attach_errors(form, err.messages)  # type: ignore[arg-type]
+            except handlers.Refused as err:
+                flash(err.message)
+                return redirect(url_for("needs.resident_card", resident_id=resident_id))
         return render_template("needs/resident_form.html", form=form, resident=resident), 422
 
     # support packages ----------------------------------------------------------------------------------

@@ -28,6 +28,9 @@ residents = sa.Table(
     sa.Column("consent_date", sa.Date, nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # RODO art. 17 (revision 0004): personal fields blanked; ref, village and legal basis stay for statistics
+    sa.Column("erased_at", UtcDateTime, nullable=True),
+    sa.Column("erasure_reason", sa.String(500), nullable=False, server_default=""),
 )
 
 audit_log = sa.Table(
@@ -35,7 +38,7 @@ audit_log = sa.Table(
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Column("actor", sa.String(200), nullable=False),
-    sa.Column("action", sa.String(20), nullable=False),  # read | create | update
+    sa.Column("action", sa.String(20), nullable=False),  # read | create | update | erase
     sa.Column("subject", sa.String(20), nullable=False),  # resident | need
     sa.Column("subject_id", sa.String(64), nullable=False),
     sa.Column("fields", sa.String(500), nullable=False),

@@ -144,6 +144,12 @@ class ClosePackageForm(PolishForm):
     reason = StringField(_l("Powód zamknięcia"), validators=[Optional()])
 
 
+class EraseResidentForm(PolishForm):
+    reason = StringField(_l("Podstawa usunięcia (np. numer wniosku)"), validators=[InputRequired(_l(REQUIRED))])
+    confirm = BooleanField(_l("Potwierdzam nieodwracalne usunięcie danych osobowych tego mieszkańca"),
+                           validators=[InputRequired(_l("Zaznacz potwierdzenie, aby usunąć dane."))])
+
+
 def _aware(value: datetime | None) -> str | None:
     return value.replace(tzinfo=model.WARSAW).isoformat() if value else None
 

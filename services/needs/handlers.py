@@ -5,6 +5,7 @@ timeline entry, its audit entry and its outbox event commit together or not at a
 """
 from __future__ import annotations
 
+import json
 import logging
 import secrets
 import uuid
@@ -16,7 +17,16 @@ from sqlalchemy.orm import Session
 
 from services.matching import schemas as match_schemas
 from services.needs import audit, model, schemas
-from services.needs.db import need_matches, needs, residents, series, submissions, support_packages, timeline
+from services.needs.db import (
+    idempotency_keys,
+    need_matches,
+    needs,
+    residents,
+    series,
+    submissions,
+    support_packages,
+    timeline,
+)
 from wspolnota import reference
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
@@ -39,6 +49,14 @@ class Invalid(Exception):
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
         self.errors = errors
+
+
+class Refused(Exception):
+    """A request the rules refuse as a whole (409 with a Polish message)."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
 
 
 class DuplicateSubmission(Exception):
@@ -130,6 +148,15 @@ def _package(session: Session, plan_ref: str) -> dict[str, Any] | None:
     return dict(row) if row else None
 
 
+ERASED_REF = "Dane tego mieszkańca usunięto (RODO); nie można zgłaszać dla niego potrzeb ani pakietów."
+
+
+def _check_not_erased(session: Session, resident_ref: str | None) -> None:
+    if resident_ref and session.execute(sa.select(residents.c.id).where(
+            residents.c.ref == resident_ref, residents.c.erased_at.is_not(None))).first():
+        raise Invalid({"resident_ref": ERASED_REF})
+
+
 def _check_plan(session: Session, plan_ref: str | None, until: date | None = None) -> None:
     if not plan_ref:
         return
@@ -168,6 +195,7 @@ def register_need(session: Session, outbox: Outbox, data: dict[str, Any], submis
                   actor: str | None = None) -> dict[str, Any]:
     """A one-off need (body already validated by schemas.NeedCreate)."""
     _check_submission(session, submission_key)
+    _check_not_erased(session, data.get("resident_ref"))
     _check_plan(session, data.get("plan_ref"))
     row = _insert_need(session, outbox, data, data["window_start"], data["window_end"], None,
                        actor or audit.current_actor())
@@ -180,6 +208,7 @@ def register_series(session: Session, outbox: Outbox, data: dict[str, Any], subm
     """A weekly pattern inside a support package, expanded into one need per occurrence."""
     rec = data["recurrence"]
     _check_submission(session, submission_key)
+    _check_not_erased(session, data.get("resident_ref"))
     _check_plan(session, data["plan_ref"], rec["until"])
     package = _package(session, data["plan_ref"])
     pattern = model.WeeklyPattern(tuple(sorted(set(rec["weekdays"]))), rec["time_from"], rec["time_to"],
@@ -391,6 +420,8 @@ def update_resident(session: Session, resident_id: str, data: dict[str, Any], ac
     row = session.execute(sa.select(residents).where(residents.c.id == resident_id)).mappings().first()
     if row is None:
         raise NotFound(resident_id)
+    if row["erased_at"] is not None:
+        raise Refused(ALREADY_ERASED)
     values = {k: v for k, v in data.items() if k != "ref"}
     values.update(updated_at=_now())
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(**values))
@@ -409,6 +440,7 @@ def open_package(session: Session, outbox: Outbox, data: dict[str, Any], actor: 
                  ) -> dict[str, Any]:
     if _package(session, data["plan_ref"]) is not None:
         raise Invalid({"plan_ref": "Pakiet wsparcia o tym numerze już istnieje."})
+    _check_not_erased(session, data.get("resident_ref"))
     row = {**data, "status": "open", "opened_at": _now(), "closed_at": None, "close_reason": "",
            "note": data.get("note", "")}
     session.execute(sa.insert(support_packages).values(**row))
@@ -462,3 +494,107 @@ def resident_by_id(session: Session, resident_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(resident_id)
     return dict(row)
+
+
+# --- erasure (RODO art. 17) -------------------------------------------------------------------------------
+ALREADY_ERASED = "Dane osobowe tego mieszkańca zostały już usunięte."
+ERASED_CANCEL_PL = "usunięcie danych mieszkańca (RODO)"
+REDACTED = "(usunięto — RODO)"
+ERASED_FIELDS = (*RESIDENT_PII, "needs.description", "needs.cancel_reason", "need_timeline.detail",
+                 "support_packages.note", "support_packages.close_reason")
+
+
+def open_packages_of(session: Session, resident_ref: str) -> list[str]:
+    return list(session.execute(sa.select(support_packages.c.plan_ref).where(
+        support_packages.c.resident_ref == resident_ref, support_packages.c.status == "open")
+        .order_by(support_packages.c.plan_ref)).scalars())
+
+
+def erasure_preview(session: Session, resident_id: str) -> dict[str, Any]:
+    """What an erasure would do (no personal data): needs to cancel, open packages that block it."""
+    resident = session.execute(sa.select(residents.c.id, residents.c.ref, residents.c.village,
+                                         residents.c.legal_basis, residents.c.erased_at)
+                               .where(residents.c.id == resident_id)).mappings().first()
+    if resident is None:
+        raise NotFound(resident_id)
+    statuses = session.execute(sa.select(needs.c.status).where(needs.c.resident_ref == resident["ref"])).scalars()
+    return {**dict(resident), "open_packages": open_packages_of(session, resident["ref"]),
+            "to_cancel": sum(1 for s in statuses if model.can_transition(s, model.CANCELLED))}
+
+
+def _redact_descriptions(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: ("" if k == "description" else _redact_descriptions(v)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_redact_descriptions(v) for v in value]
+    return value
+
+
+def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: str,
+                   actor: str | None = None) -> dict[str, Any]:
+    """RODO art. 17, in one transaction: personal data and free text blanked, the pseudonym and the
+    statistics (category, village, dates, hours) kept, unfinished needs cancelled (NeedCancelled
+    "resident_erased"), every service told by ResidentErased. Refused while an IPUS package is open."""
+    row = session.execute(sa.select(residents).where(residents.c.id == resident_id).with_for_update()
+                          ).mappings().first()
+    if row is None:
+        raise NotFound(resident_id)
+    if row["erased_at"] is not None:
+        raise Refused(ALREADY_ERASED)
+    ref = row["ref"]
+    blocking = open_packages_of(session, ref)
+    if blocking:
+        raise Refused("Nie można usunąć danych: mieszkaniec ma otwarty pakiet wsparcia (IPUS) "
+                      + ", ".join(blocking) + ". Dokumentację planu trzeba przechowywać do jego zamknięcia; "
+                      "najpierw zamknij pakiet.")
+    actor = actor or audit.current_actor()
+    at = _now()
+    rows = [dict(r) for r in session.execute(sa.select(needs).where(needs.c.resident_ref == ref)
+                                             .order_by(needs.c.window_start, needs.c.id).with_for_update()).mappings()]
+    need_ids = [r["id"] for r in rows]
+    cancelled = []
+    for need in rows:
+        values: dict[str, Any] = {"description": "", "cancel_reason": "", "updated_at": at}
+        if model.can_transition(need["status"], model.CANCELLED):
+            values.update(status=model.CANCELLED, cancel_reason=ERASED_CANCEL_PL)
+            cancelled.append(need["id"])
+        session.execute(sa.update(needs).where(needs.c.id == need["id"]).values(**values))
+    if need_ids:
+        # staff-typed reasons of status changes are free text: they go; match events and sources stay
+        session.execute(sa.update(timeline).where(timeline.c.need_id.in_(need_ids),
+                                                  timeline.c.kind.like("status:%")).values(detail=""))
+    for need in rows:
+        if need["id"] in cancelled:
+            note(session, need["id"], "status:cancelled", model.CANCELLED, ERASED_CANCEL_PL, actor)
+            outbox.add(session, schemas.TOPIC, "NeedCancelled", need["id"], {
+                "need_id": need["id"], "reason": schemas.CANCEL_RESIDENT_ERASED, "plan_ref": need["plan_ref"],
+                "series_id": need["series_id"]})
+    plan_refs = list(session.execute(sa.select(support_packages.c.plan_ref).where(
+        support_packages.c.resident_ref == ref).order_by(support_packages.c.plan_ref)).scalars())
+    session.execute(sa.update(support_packages).where(support_packages.c.resident_ref == ref)
+                    .values(note="", close_reason=""))
+    _redact_case_system_answers(session, set(need_ids))
+    session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
+        name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", erased_at=at,
+        erasure_reason=reason.strip()[:500], updated_at=at))
+    audit.record(session, "erase", "resident", resident_id, [f"ref={ref}", *ERASED_FIELDS], actor)
+    outbox.add(session, schemas.TOPIC, "ResidentErased", ref, {
+        "resident_ref": ref, "erased_at": at.isoformat(), "need_ids": need_ids, "plan_refs": plan_refs})
+    return {"id": resident_id, "ref": ref, "village": row["village"], "erased_at": at, "cancelled_needs": cancelled}
+
+
+def _redact_case_system_answers(session: Session, need_ids: set[str]) -> None:
+    """Stored answers the case system may replay (Idempotency-Key, kept 30 days) lose the descriptions."""
+    if not need_ids:
+        return
+    for stored in session.execute(sa.select(idempotency_keys.c.client_id, idempotency_keys.c.key,
+                                            idempotency_keys.c.response_body)).all():
+        if not stored.response_body or not any(n in stored.response_body for n in need_ids):
+            continue
+        try:
+            body = json.dumps(_redact_descriptions(json.loads(stored.response_body)), ensure_ascii=False)
+        except ValueError:
+            body = "{}"
+        session.execute(sa.update(idempotency_keys).where(idempotency_keys.c.client_id == stored.client_id,
+                                                          idempotency_keys.c.key == stored.key)
+                        .values(response_body=body))

@@ -274,6 +274,21 @@ class ResidentOut(Schema):
     legal_basis = fields.String()
     consent_date = fields.Date(allow_none=True)
     created_at = fields.AwareDateTime()
+    erased_at = fields.AwareDateTime(allow_none=True)
+
+
+class EraseBody(Schema):
+    """RODO art. 17: why the data is erased (e.g. the number of the resident's request; no personal data)."""
+
+    reason = _required_text(500)
+
+
+class ResidentErasedOut(Schema):
+    id = fields.String()
+    ref = fields.String()
+    village = fields.String()
+    erased_at = fields.AwareDateTime()
+    cancelled_needs = fields.List(fields.String(), metadata={"description": "needs cancelled by the erasure"})
 
 
 class ResidentSummary(Schema):
@@ -380,6 +395,21 @@ class SupportPackageClosed(Schema):
     hours_delivered = fields.Float(load_default=0.0)
 
 
+class ResidentErased(Schema):
+    """RODO art. 17: the resident's personal data is gone from the needs service; every service drops what
+    links it to the pseudonym. `need_ids` (optional) names the resident's needs, for services that keep
+    need ids but not the pseudonym (notify)."""
+
+    resident_ref = fields.String(required=True)
+    erased_at = fields.AwareDateTime(required=True)
+    need_ids = fields.List(uuid_str(), load_default=list)
+    plan_refs = fields.List(fields.String(), load_default=list)
+
+
+# NeedCancelled.reason codes set by the service itself (staff-typed reasons are free text).
+CANCEL_EXPIRED = "expired"
+CANCEL_RESIDENT_ERASED = "resident_erased"
+
 EVENTS = {"NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
           "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
-          "SupportPackageClosed": SupportPackageClosed}
+          "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased}
