@@ -52,6 +52,12 @@ class NeedRef(Tolerant):
     reason = fields.String(load_default="")
 
 
+class ResidentErased(Tolerant):
+    resident_ref = fields.String(required=True)
+    erased_at = fields.AwareDateTime(load_default=None, allow_none=True)
+    need_ids = fields.List(fields.String(), load_default=list)
+
+
 class VolunteerFields(Tolerant):
     volunteer_id = uuid_str(required=True)
     provider_type = fields.String(load_default="volunteer")
@@ -102,6 +108,7 @@ STAND_INS: dict[str, type[Schema]] = {
     "NeedUpdated": NeedFields,
     "NeedCancelled": NeedRef,
     "NeedCompleted": NeedRef,
+    "ResidentErased": ResidentErased,
     "VolunteerUpdated": VolunteerFields,
     "VolunteerPaused": VolunteerRef,
     "VolunteerResumed": VolunteerRef,

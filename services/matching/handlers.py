@@ -52,6 +52,11 @@ def _need_completed(session: Session, outbox: Outbox, event: Event, now: datetim
     engine.complete_need(session, outbox, event.data["need_id"], event.data.get("hours"), now)
 
 
+def _resident_erased(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+    """Folding (projection.resident_erased) is all: the needs service cancels the resident's unfinished
+    needs with their own NeedCancelled events, which close the proposals."""
+
+
 def _volunteer_changed(reason: str) -> Reaction:
     def react(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
         engine.recheck_volunteer(session, outbox, event.data["volunteer_id"], reason, now, s)
@@ -69,6 +74,7 @@ REACTIONS: dict[str, Reaction] = {
     "NeedUpdated": _need_changed,
     "NeedCancelled": _need_cancelled,
     "NeedCompleted": _need_completed,
+    "ResidentErased": _resident_erased,
     "VolunteerRegistered": _volunteer_changed("volunteer_updated"),
     "VolunteerUpdated": _volunteer_changed("volunteer_updated"),
     "VolunteerPaused": _volunteer_changed("volunteer_paused"),

@@ -57,13 +57,47 @@ def _upsert(session: Session, table: sa.Table, key: str, key_value: str, values:
         session.execute(sa.insert(table).values(**{key: key_value, **values}))
 
 
+def _erased(session: Session, resident_ref: str | None) -> bool:
+    """The ResidentErased event is kept (key = resident_ref) as a tombstone: a need event about that resident
+    that arrives later (another partition, a replay) is folded without the pseudonym."""
+    return bool(resident_ref) and session.execute(sa.select(applied_events.c.seq).where(
+        applied_events.c.type == "ResidentErased", applied_events.c.key == resident_ref)).first() is not None
+
+
+def _need_row(session: Session, d: dict[str, Any]) -> dict[str, Any]:
+    values = _need_values(d)
+    if _erased(session, values["resident_ref"]):
+        values["resident_ref"] = None
+    return values
+
+
 def need_registered(session: Session, d: dict[str, Any]) -> None:
-    _upsert(session, open_needs, "need_id", d["need_id"], {**_need_values(d), "status": "open"})
+    _upsert(session, open_needs, "need_id", d["need_id"], {**_need_row(session, d), "status": "open"})
 
 
 def need_updated(session: Session, d: dict[str, Any]) -> None:
     current = session.execute(sa.select(open_needs.c.status).where(open_needs.c.need_id == d["need_id"])).scalar()
-    _upsert(session, open_needs, "need_id", d["need_id"], {**_need_values(d), "status": current or "open"})
+    _upsert(session, open_needs, "need_id", d["need_id"], {**_need_row(session, d), "status": current or "open"})
+
+
+NEED_EVENTS_WITH_REF = ("NeedRegistered", "NeedUpdated")
+
+
+def resident_erased(session: Session, d: dict[str, Any]) -> None:
+    """RODO art. 17: the projection and the kept need events lose the resident's pseudonym (the need rows,
+    their category, village and times stay; the needs service cancels the unfinished ones itself)."""
+    ref = d["resident_ref"]
+    need_ids = set(d.get("need_ids") or ()) | set(session.execute(
+        sa.select(open_needs.c.need_id).where(open_needs.c.resident_ref == ref)).scalars())
+    session.execute(sa.update(open_needs).where(open_needs.c.resident_ref == ref).values(resident_ref=None))
+    if not need_ids:
+        return
+    kept = session.execute(sa.select(applied_events.c.seq, applied_events.c.data).where(
+        applied_events.c.type.in_(NEED_EVENTS_WITH_REF), applied_events.c.key.in_(sorted(need_ids)))).all()
+    for seq, data in kept:
+        if isinstance(data, dict) and data.get("resident_ref") == ref:
+            session.execute(sa.update(applied_events).where(applied_events.c.seq == seq)
+                            .values(data={**data, "resident_ref": None}))
 
 
 def _need_status(status: str) -> Callable[[Session, dict[str, Any]], None]:
@@ -146,6 +180,7 @@ PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "VolunteerPaused": _set_provider(paused=True),
     "VolunteerResumed": _set_provider(paused=False),
     "VolunteerErased": volunteer_erased,
+    "ResidentErased": resident_erased,
     "CredentialRecorded": credential_recorded,
     "CredentialExpired": credential_expired,
     "OfferPublished": offer_published,

@@ -28,6 +28,7 @@ from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
 PUBLISHES = Catalog(schemas.EVENTS)
+ERASED_TEXT = "(treść usunięta — RODO)"
 CONSUMES = Catalog(match_schemas.EVENTS, need_schemas.EVENTS, volunteer_schemas.EVENTS)
 SUBSCRIPTIONS = [match_schemas.TOPIC, need_schemas.TOPIC, volunteer_schemas.TOPIC]
 
@@ -203,6 +204,28 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
                        reason="dane wolontariusza usunięte")
 
+    def on_resident_erased(session: Session, event: Event) -> None:
+        """RODO art. 17. Notify never stored the resident's name, address or phone, but its texts and webhook
+        bodies about the resident's needs and plans (village, category, times, plan number) go: rows not sent
+        yet are cancelled — except notices that a visit is off, which the provider must still get — and the
+        rest are redacted. The ledger rows (cause, recipient, channel, status) stay, so nothing is sent twice."""
+        need_ids = list(event.data.get("need_ids") or [])
+        plan_refs = list(event.data.get("plan_refs") or [])
+        about_needs = notifications.c.need_id.in_(need_ids)
+        package_subjects = [render(kind, plan_ref=p).subject for p in plan_refs
+                            for kind in ("support_package_started", "support_package_ended")]
+        about_plans = sa.and_(notifications.c.need_id.is_(None), notifications.c.subject.in_(package_subjects))
+        concerns = sa.or_(about_needs, about_plans)
+        cancel_pending(session, concerns, notifications.c.kind != "match_cancelled",
+                       reason="dane mieszkańca usunięte (RODO)")
+        done = notifications.c.status.not_in(["pending", "sending"])
+        session.execute(sa.update(notifications).where(concerns, done).values(subject=ERASED_TEXT, body="",
+                                                                              payload=None))
+        if need_ids:
+            session.execute(sa.update(needs_watched).where(needs_watched.c.need_id.in_(need_ids)).values(
+                plan_ref=None, status=sa.case((needs_watched.c.status == "open", "closed"),
+                                              else_=needs_watched.c.status)))
+
     wanted: dict[str, Callable[[Session, Event], None]] = {
         "MatchProposed": on_match_proposed,
         "MatchOffered": on_match_offered,
@@ -220,5 +243,6 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "CredentialRecorded": on_credential_recorded,
         "CredentialExpired": on_credential_expired,
         "VolunteerErased": on_volunteer_erased,
+        "ResidentErased": on_resident_erased,
     }
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}
