@@ -188,3 +188,14 @@ def test_only_roles_that_write_cases_may_erase(needs) -> None:  # type: ignore[n
     worker = signed_in(app.test_client(), "osl")
     assert worker.post(url, json={"reason": "x"}).status_code == 200
     app.extensions["db"].dispose()
+
+
+def test_the_erasure_page_and_the_erased_card_read_in_english(needs) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.test_i18n import polish_left
+
+    resident = needs.client.post("/api/residents", json=resident_body()).json
+    page = needs.page(f"/residents/{resident['id']}/erase?lang=en")
+    assert "Erase personal data" in page and polish_left(page) == []
+    erase(needs, resident["id"], "wniosek 5")
+    card = needs.page(f"/residents/{resident['id']}?lang=en")
+    assert "Personal data erased (GDPR)" in card and polish_left(card) == []
