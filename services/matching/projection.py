@@ -81,6 +81,7 @@ def need_updated(session: Session, d: dict[str, Any]) -> None:
 
 
 NEED_EVENTS_WITH_REF = ("NeedRegistered", "NeedUpdated")
+CANCEL_CODES = frozenset({"", "expired", "resident_erased"})  # NeedCancelled reasons the needs service sets
 
 
 def resident_erased(session: Session, d: dict[str, Any]) -> None:
@@ -98,6 +99,12 @@ def resident_erased(session: Session, d: dict[str, Any]) -> None:
         if isinstance(data, dict) and data.get("resident_ref") == ref:
             session.execute(sa.update(applied_events).where(applied_events.c.seq == seq)
                             .values(data={**data, "resident_ref": None}))
+    # a cancellation's reason may be what staff typed (free text about the resident): only codes stay
+    for seq, data in session.execute(sa.select(applied_events.c.seq, applied_events.c.data).where(
+            applied_events.c.type == "NeedCancelled", applied_events.c.key.in_(sorted(need_ids)))).all():
+        if isinstance(data, dict) and data.get("reason") not in CANCEL_CODES:
+            session.execute(sa.update(applied_events).where(applied_events.c.seq == seq)
+                            .values(data={**data, "reason": ""}))
 
 
 def _need_status(status: str) -> Callable[[Session, dict[str, Any]], None]:

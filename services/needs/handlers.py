@@ -21,6 +21,7 @@ from services.needs.db import (
     idempotency_keys,
     need_matches,
     needs,
+    outbox,
     residents,
     series,
     submissions,
@@ -28,7 +29,7 @@ from services.needs.db import (
     timeline,
 )
 from wspolnota import reference
-from wspolnota.transport import Catalog, Event
+from wspolnota.transport import Catalog, Event, decode, encode
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
@@ -574,6 +575,7 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     session.execute(sa.update(support_packages).where(support_packages.c.resident_ref == ref)
                     .values(note="", close_reason=""))
     _redact_case_system_answers(session, set(need_ids))
+    _redact_kept_cancel_reasons(session, need_ids)
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
         name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", erased_at=at,
         erasure_reason=reason.strip()[:500], updated_at=at))
@@ -581,6 +583,21 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     outbox.add(session, schemas.TOPIC, "ResidentErased", ref, {
         "resident_ref": ref, "erased_at": at.isoformat(), "need_ids": need_ids, "plan_refs": plan_refs})
     return {"id": resident_id, "ref": ref, "village": row["village"], "erased_at": at, "cancelled_needs": cancelled}
+
+
+SERVICE_CANCEL_REASONS = frozenset({"", schemas.CANCEL_EXPIRED, schemas.CANCEL_RESIDENT_ERASED})
+
+
+def _redact_kept_cancel_reasons(session: Session, need_ids: list[str]) -> None:
+    """Kept outbox rows (for `wspolnota replay`) of NeedCancelled carry the reason staff typed: it goes."""
+    if not need_ids:
+        return
+    for row_id, body in session.execute(sa.select(outbox.c.id, outbox.c.body).where(
+            outbox.c.type == "NeedCancelled", outbox.c.key.in_(need_ids))).all():
+        event = decode(body)
+        if event.data.get("reason") not in SERVICE_CANCEL_REASONS:
+            event.data["reason"] = ""
+            session.execute(sa.update(outbox).where(outbox.c.id == row_id).values(body=encode(event)))
 
 
 def _redact_case_system_answers(session: Session, need_ids: set[str]) -> None:

@@ -39,6 +39,12 @@ def need_row(needs, need_id: str) -> dict[str, Any]:  # type: ignore[no-untyped-
 def test_erasure_blanks_every_personal_field_and_keeps_the_pseudonym_and_statistics(needs) -> None:  # type: ignore[no-untyped-def]
     world = a_resident_with_needs(needs)
     resident = world["resident"]
+    needs.published()
+
+    def kept_outbox() -> str:
+        return repr([bytes(r["body"]).decode() for r in needs.rows("outbox")])
+
+    assert "syn pani G." in kept_outbox()  # the reason staff typed went out with NeedCancelled
     response = erase(needs, resident["id"])
     assert response.status_code == 200, response.json
     [row] = needs.rows("residents")
@@ -53,6 +59,7 @@ def test_erasure_blanks_every_personal_field_and_keeps_the_pseudonym_and_statist
                 + needs.rows("support_packages"))
     for secret in SECRETS:
         assert secret not in dump, secret
+    assert "syn pani G." not in kept_outbox() and "resident_erased" in kept_outbox()  # what a replay would send
     assert need_row(needs, world["other"]["id"])["description"] == "Opis innej osoby"  # another resident's need
 
 
