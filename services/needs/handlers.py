@@ -285,8 +285,9 @@ def change_status(session: Session, outbox: Outbox, need_id: str, target: str, r
     row.update(values)
     note(session, need_id, f"status:{target}", target, reason, actor)
     if target == model.CANCELLED:
-        outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {
-            "need_id": need_id, "reason": reason, "plan_ref": row["plan_ref"], "series_id": row["series_id"]})
+        outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {  # the typed reason stays here
+            "need_id": need_id, "reason": schemas.CANCEL_BY_STAFF, "plan_ref": row["plan_ref"],
+            "series_id": row["series_id"]})
     elif target == model.EXPIRED:  # for matching an expired need is as gone as a cancelled one
         outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {
             "need_id": need_id, "reason": "expired", "plan_ref": row["plan_ref"], "series_id": row["series_id"]})

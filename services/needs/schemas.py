@@ -406,7 +406,9 @@ class ResidentErased(Schema):
     plan_refs = fields.List(fields.String(), load_default=list)
 
 
-# NeedCancelled.reason codes set by the service itself (staff-typed reasons are free text).
+# NeedCancelled.reason is a code, never the text staff typed (which may name the resident: it stays in the
+# needs database, on the need's page and timeline). Consumers treat unknown codes as a plain cancellation.
+CANCEL_BY_STAFF = "cancelled"  # by staff or by the case system
 CANCEL_EXPIRED = "expired"
 CANCEL_RESIDENT_ERASED = "resident_erased"
 

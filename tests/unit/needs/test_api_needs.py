@@ -115,7 +115,8 @@ def test_cancelling_publishes_need_cancelled_and_a_second_cancel_is_a_conflict(n
     again = needs.client.post(f"/api/needs/{need['id']}/cancel", json={})
     assert again.status_code == 409 and "anulowana" in again.json["message"]
     [event] = needs.published("NeedCancelled")
-    assert event.data == {"need_id": need["id"], "reason": "rezygnacja", "plan_ref": None, "series_id": None}
+    # the typed reason stays in needs (timeline, need page); the bus carries a code, never staff's free text
+    assert event.data == {"need_id": need["id"], "reason": "cancelled", "plan_ref": None, "series_id": None}
 
 
 @pytest.mark.parametrize("target", ["completed", "in_progress", "accepted", "proposed"])
@@ -178,4 +179,4 @@ def test_needs_whose_window_passed_unserved_expire_and_matching_is_told(needs) -
     response = needs.client.post("/api/needs/expire-overdue")
     assert response.json == {"expired": [unserved]}
     assert needs.status(unserved) == "expired" and needs.status(served) == "cancelled"
-    assert sorted(e.data["reason"] for e in needs.published("NeedCancelled")) == ["", "expired"]
+    assert sorted(e.data["reason"] for e in needs.published("NeedCancelled")) == ["cancelled", "expired"]
