@@ -63,6 +63,8 @@ def test_the_relay_publishes_again_soon_after_the_broker_restarts(tmp_path: Path
     finally:
         stop.set()
         worker.join(30)
-        relay.producer.close()
-        db.dispose()
-        broker.stop()
+        try:
+            relay.producer.close()
+            db.dispose()
+        finally:
+            broker.stop()  # even when the test failed with the producer in a bad state
