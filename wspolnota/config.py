@@ -45,6 +45,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WSPOLNOTA_VAR_DIR", str(ROOT / "var"), "where the embedded run keeps SQLite files and logs"),
     Setting("LOG_FORMAT", "text", "text (one readable line per event) or json", production_required=True),
     Setting("LOG_LEVEL", "INFO", "logging level"),
+    Setting("KAFKA_LOG_LEVEL", "ERROR", "logging level of the kafka-python client (DEBUG shows every request)",
+            roles=("relay", "consumer")),
     Setting("KAFKA_SESSION_TIMEOUT_MS", "6000", "consumer group session timeout (tansu joins in ~half of it)",
             roles=("consumer",)),
     Setting("KAFKA_HEARTBEAT_INTERVAL_MS", "1000", "consumer heartbeat interval", roles=("consumer",)),
@@ -54,6 +56,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("KAFKA_DELIVERY_TIMEOUT_MS", "30000", "how long the producer keeps retrying one record; a relay "
             "round that fails is retried with a new producer", roles=("relay", "consumer")),
     Setting("KAFKA_POLL_TIMEOUT_MS", "500", "how long one poll waits for records", roles=("consumer",)),
+    Setting("KAFKA_CONSUMER_STALL_S", "90", "a consumer whose rebalance has not finished, or that has partitions "
+            "but no fetch response, for this long gets a new Kafka client (doubling up to 10 min while that does "
+            "not help; 0 turns the watchdog off). Tansu joins take up to ~50 s under load, so keep it well above "
+            "that", roles=("consumer",)),
     Setting("CONSUMER_MAX_ATTEMPTS", "3", "handler failures before a message goes to the DLQ",
             roles=("consumer",)),
     Setting("OUTBOX_BATCH_SIZE", "500", "rows the relay publishes per round", roles=("relay",)),

@@ -35,4 +35,4 @@ def setup_logging(service: str, role: str) -> None:
     root.handlers[:] = [handler]
     root.setLevel(config.get("LOG_LEVEL"))
     logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("kafka").setLevel(logging.ERROR)  # its own retries are logged as warnings
+    logging.getLogger("kafka").setLevel(config.get("KAFKA_LOG_LEVEL"))  # its own retries are logged as warnings

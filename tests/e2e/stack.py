@@ -144,3 +144,9 @@ class Stack:
     def log(self, name: str) -> str:
         path = self.workdir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
+
+    def log_tails(self, names: tuple[str, ...] = ("matching-consumer", "notify-consumer", "needs-relay"),
+                  lines: int = 25) -> str:
+        """The last lines of some process logs, for a failure message (a CI run keeps nothing else)."""
+        return "\n".join(f"--- {name}.log ---\n" + "\n".join(self.log(name).splitlines()[-lines:])
+                         for name in names)

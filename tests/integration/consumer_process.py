@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parents[2]
 class ConsumerInItsOwnProcess:
     """Implements the Consumer port by forwarding to a KafkaConsumerAdapter in a child process."""
 
-    def __init__(self, bootstrap: str, group: str, topics: list[str]):
+    def __init__(self, bootstrap: str, group: str, topics: list[str], **env: str):
         self.closed = False
         self.proc = subprocess.Popen([sys.executable, "-m", "tests.integration.consumer_process", bootstrap, group,
-                                      *topics], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+                                      *topics], stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT,
+                                     env={**os.environ, **env})
         self._call("ready")
 
     def _call(self, method: str, *args: Any) -> Any:
@@ -51,6 +52,20 @@ class ConsumerInItsOwnProcess:
     def seek(self, topic: str, partition: int, offset: int) -> None:
         self._call("seek", topic, partition, offset)
 
+    def lose_fetches(self) -> None:
+        """Fault injection: the current kafka-python client stops sending fetches, as if one had been lost."""
+        self._call("lose_fetches")
+
+    def hang_next_rebalance(self) -> None:
+        """Fault injection: the current client starts a rebalance whose join never completes (no SyncGroup
+        answer), while it keeps fetching its old partitions, as kafka-python did against a restarted tansu."""
+        self._call("hang_next_rebalance")
+
+    def recreated(self) -> int:
+        """How many times the adapter's watchdog replaced its client."""
+        result: int = self._call("recreated")
+        return result
+
     def close(self) -> None:
         if not self.closed:
             self.closed = True
@@ -71,6 +86,25 @@ def serve(bootstrap: str, group: str, topics: list[str]) -> None:
     from wspolnota.transport.kafka import KafkaConsumerAdapter
 
     consumer = KafkaConsumerAdapter(group, topics, bootstrap)
+
+    def hang_next_rebalance() -> None:
+        from kafka.future import Future
+
+        coordinator = consumer._consumer._coordinator
+        never: Future = Future()
+
+        async def join_and_sync_that_never_answers() -> Any:
+            return await never
+
+        coordinator._do_join_and_sync_async = join_and_sync_that_never_answers
+        coordinator.request_rejoin()
+
+    specials = {
+        "hang_next_rebalance": hang_next_rebalance,
+        "ready": lambda: None,
+        "recreated": lambda: consumer.recreated,
+        "lose_fetches": lambda: setattr(consumer._consumer._fetcher, "send_fetches", lambda: None),
+    }
     while True:
         try:
             method, args = pickle.load(requests)
@@ -78,7 +112,8 @@ def serve(bootstrap: str, group: str, topics: list[str]) -> None:
             consumer.close()
             return
         try:
-            answer = ("ok", None if method == "ready" else getattr(consumer, method)(*args))
+            call = specials.get(method) or getattr(consumer, method)
+            answer = ("ok", call(*args))
         except Exception as err:  # noqa: BLE001 - reported to the test, which raises it
             answer = ("error", repr(err))
         pickle.dump(answer, answers)

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any
 
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
+from kafka import ConsumerRebalanceListener, KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.admin import NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
@@ -55,10 +55,45 @@ class KafkaProducerAdapter:
         self._producer.close(timeout=5)
 
 
-class KafkaConsumerAdapter:
-    """One group member subscribed to a list of topics; offsets are committed only explicitly."""
+class _RebalanceClock(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Remembers since when the member has been without a finished assignment (None: it has one)."""
 
-    def __init__(self, group_id: str, topics: list[str], bootstrap: str | None = None, **overrides: Any):
+    def __init__(self, clock: Any):
+        self.clock = clock
+        self.since: float | None = clock()  # the first join is a rebalance too
+
+    def on_partitions_revoked(self, revoked: Any) -> None:
+        if self.since is None:
+            self.since = self.clock()
+
+    def on_partitions_lost(self, lost: Any) -> None:
+        self.on_partitions_revoked(lost)
+
+    def on_partitions_assigned(self, assigned: Any) -> None:
+        self.since = None
+
+
+class KafkaConsumerAdapter:
+    """One group member subscribed to a list of topics; offsets are committed only explicitly.
+
+    A watchdog closes and recreates the kafka-python client when, for `KAFKA_CONSUMER_STALL_S`,
+    - a rebalance it took part in has not finished (no assignment since the partitions were revoked), or
+    - it has partitions to fetch but no fetch response arrived (its fetch-rate metric stays at zero).
+    Seen on the embedded tansu after a restart that lost its memory: the topics came back with another
+    partition count, the group rebalanced, and the broker never answered the leader's SyncGroup, while
+    kafka-python kept fetching the old partitions and never timed the request out. A healthy member
+    finishes a rebalance in seconds and gets a (possibly empty) fetch response every `fetch_max_wait_ms`
+    (0.5 s), so the threshold is far from normal operation; it doubles after each recreation that did
+    not help (a broker that is down), up to 10 minutes. The new client resumes from the committed
+    offsets; consumers drop what they see twice.
+    """
+
+    FETCH_METRICS = "consumer-fetch-manager-metrics"
+    MAX_STALL_S = 600.0
+
+    def __init__(self, group_id: str, topics: list[str], bootstrap: str | None = None,
+                 stall_s: float | None = None, consumer_factory: Any = KafkaConsumer,
+                 clock: Any = time.monotonic, **overrides: Any):
         settings: dict[str, Any] = {
             "bootstrap_servers": _bootstrap(bootstrap),
             "group_id": group_id,
@@ -70,12 +105,26 @@ class KafkaConsumerAdapter:
             "max_poll_interval_ms": config.get_int("KAFKA_MAX_POLL_INTERVAL_MS"),
             "request_timeout_ms": max(config.get_int("KAFKA_REQUEST_TIMEOUT_MS"),
                                       config.get_int("KAFKA_SESSION_TIMEOUT_MS") + 1000),
+            # The watchdog reads fetch-rate; 2 samples of 10 s let it see a stall within ~20 s.
+            "metrics_sample_window_ms": 10_000,
         }
         settings.update(overrides)
-        self._consumer = KafkaConsumer(**settings)
-        self._consumer.subscribe(topics)
+        self._settings, self._topics, self._factory, self._clock = settings, topics, consumer_factory, clock
+        self.stall_s = config.get_float("KAFKA_CONSUMER_STALL_S") if stall_s is None else stall_s
+        self._threshold = self.stall_s
+        self.recreated = 0
+        self._no_fetch_since: float | None = None
+        self._next_check = 0.0
+        self._consumer, self._rebalance = self._new_client()
+
+    def _new_client(self) -> tuple[Any, _RebalanceClock]:
+        consumer = self._factory(**self._settings)
+        rebalance = _RebalanceClock(self._clock)
+        consumer.subscribe(self._topics, listener=rebalance)
+        return consumer, rebalance
 
     def poll(self, timeout_ms: int, max_records: int | None = None) -> list[Message]:
+        self._recreate_if_stalled()
         self._rewind_truncated_partitions()
         batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         out: list[Message] = []
@@ -84,6 +133,52 @@ class KafkaConsumerAdapter:
                 headers = [(k, v if v is not None else b"") for k, v in (r.headers or [])]
                 out.append(Message(tp.topic, tp.partition, r.offset, r.key, r.value, headers))
         return out
+
+    def _fetching(self) -> bool | None:
+        """True if fetch responses arrived lately, False if none did, None if there is nothing to fetch."""
+        if not (set(self._consumer.assignment()) - set(self._consumer.paused())):
+            return None
+        rate = ((self._consumer.metrics() or {}).get(self.FETCH_METRICS) or {}).get("fetch-rate")
+        return None if rate is None else rate > 0
+
+    def _stall(self, now: float) -> str | None:
+        """Why the client looks stuck, or None."""
+        if self._rebalance.since is not None:
+            self._no_fetch_since = None
+            if now - self._rebalance.since >= self._threshold:
+                return f"a rebalance has not finished for {now - self._rebalance.since:.0f} s"
+            return None
+        fetching = self._fetching()
+        if fetching is not False:
+            self._no_fetch_since = None
+            if fetching:
+                self._threshold = self.stall_s  # healthy again
+            return None
+        if self._no_fetch_since is None:
+            self._no_fetch_since = now
+        elif now - self._no_fetch_since >= self._threshold:
+            return (f"{len(self._consumer.assignment())} partitions assigned but no fetch response for "
+                    f"{now - self._no_fetch_since:.0f} s")
+        return None
+
+    def _recreate_if_stalled(self) -> None:
+        now = self._clock()
+        if self.stall_s <= 0 or now < self._next_check:
+            return
+        self._next_check = now + 1.0  # reading the metrics costs more than a busy poll
+        reason = self._stall(now)
+        if reason is None:
+            return
+        log.warning("consumer %s: %s (a request lost in a broker restart?): recreating its client",
+                    self._settings["group_id"], reason)
+        try:
+            self._consumer.close(autocommit=False, timeout_ms=5000)
+        except Exception as err:  # noqa: BLE001 - a wedged client may fail to close; a new one replaces it anyway
+            log.warning("closing the stalled consumer failed: %s", err)
+        self._consumer, self._rebalance = self._new_client()
+        self._no_fetch_since = None
+        self._threshold = min(self._threshold * 2, self.MAX_STALL_S)
+        self.recreated += 1
 
     def _rewind_truncated_partitions(self) -> None:
         """A broker that lost its log (the embedded tansu keeps it in memory) leaves our position past its end.
