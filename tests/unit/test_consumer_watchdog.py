@@ -16,6 +16,8 @@ class FakeClient:
     """The part of kafka.KafkaConsumer the adapter uses, with a settable fetch-rate and assignment."""
 
     made: list[FakeClient] = []
+    clock: Clock
+    poll_s = 0.5  # an idle poll waits its whole timeout
     joins = True  # whether the next clients' first poll completes their join
 
     def __init__(self, **settings: Any):
@@ -55,6 +57,7 @@ class FakeClient:
 
     def poll(self, timeout_ms: int, max_records: int | None = None) -> dict[Any, Any]:
         self.polls += 1
+        FakeClient.clock.now += FakeClient.poll_s
         if self.joins and not self.joined:
             self.joined = True
             self.listener.on_partitions_assigned(self.assigned)
@@ -76,7 +79,9 @@ class Clock:
 def clock() -> Clock:
     FakeClient.made.clear()
     FakeClient.joins = True
-    return Clock()
+    FakeClient.poll_s = 0.5
+    FakeClient.clock = Clock()
+    return FakeClient.clock
 
 
 def adapter(clock: Clock, stall_s: float = 45) -> KafkaConsumerAdapter:
@@ -84,11 +89,11 @@ def adapter(clock: Clock, stall_s: float = 45) -> KafkaConsumerAdapter:
                                 clock=clock)
 
 
-def poll_for(consumer: KafkaConsumerAdapter, clock: Clock, seconds: float, step: float = 0.5) -> None:
+def poll_for(consumer: KafkaConsumerAdapter, clock: Clock, seconds: float) -> None:
+    """Poll back to back for this long (each poll takes FakeClient.poll_s)."""
     end = clock.now + seconds
     while clock.now < end:
         consumer.poll(500)
-        clock.now += step
 
 
 def test_a_client_without_fetch_responses_is_closed_and_recreated_with_the_same_subscription(clock: Clock) -> None:
@@ -162,7 +167,8 @@ def test_the_metrics_are_read_at_most_once_a_second(clock: Clock) -> None:
         return original()
 
     client.metrics = counting  # type: ignore[method-assign]
-    poll_for(consumer, clock, 10, step=0.01)  # a busy consumer: 1,000 polls
+    FakeClient.poll_s = 0.01
+    poll_for(consumer, clock, 10)  # a busy consumer: 1,000 polls
     assert 9 <= reads <= 11
 
 
@@ -209,13 +215,11 @@ def test_the_wait_doubles_while_new_clients_do_not_help_and_resets_once_one_does
         before = consumer.recreated
         consumer.poll(500)
         if consumer.recreated > before:
-            times.append(clock.now)
-        clock.now += 0.5
+            times.append(clock.now - FakeClient.poll_s)  # it happened before the poll waited
     gaps = [round(b - a) for a, b in zip([1000.0, *times], times, strict=False)]
     assert gaps == [45, 90, 180, 360, 600]
-    FakeClient.joins = True  # the broker is back
-    clock.now += 600
-    consumer.poll(500)
+    FakeClient.joins = True  # the broker is back; the client made while it was away still waits
+    poll_for(consumer, clock, 601)
     assert consumer.recreated == 6
     healthy = FakeClient.made[-1]
     healthy.fetch_rate = 2.0
@@ -224,3 +228,18 @@ def test_the_wait_doubles_while_new_clients_do_not_help_and_resets_once_one_does
     healthy.rebalance()
     poll_for(consumer, clock, 47)
     assert consumer.recreated == 7  # back to 45 s
+
+
+def test_time_spent_handling_a_batch_between_polls_does_not_count(clock: Clock) -> None:
+    consumer = adapter(clock)
+    client = FakeClient.made[0]
+    client.fetch_rate = 2.0
+    poll_for(consumer, clock, 5)
+    client.joins = False
+    client.rebalance()  # a rebalance starts in a poll ...
+    consumer.poll(500)
+    clock.now += 200  # ... and the caller then spends 200 s on the batch it already had
+    poll_for(consumer, clock, 40)
+    assert consumer.recreated == 0
+    poll_for(consumer, clock, 10)
+    assert consumer.recreated == 1

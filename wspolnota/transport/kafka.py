@@ -115,6 +115,7 @@ class KafkaConsumerAdapter:
         self.recreated = 0
         self._no_fetch_since: float | None = None
         self._next_check = 0.0
+        self._returned_at: float | None = None
         self._consumer, self._rebalance = self._new_client()
 
     def _new_client(self) -> tuple[Any, _RebalanceClock]:
@@ -124,15 +125,30 @@ class KafkaConsumerAdapter:
         return consumer, rebalance
 
     def poll(self, timeout_ms: int, max_records: int | None = None) -> list[Message]:
+        self._discount_time_away()
         self._recreate_if_stalled()
         self._rewind_truncated_partitions()
-        batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        try:
+            batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
+        finally:
+            self._returned_at = self._clock()
         out: list[Message] = []
         for tp, records in batches.items():
             for r in records:
                 headers = [(k, v if v is not None else b"") for k, v in (r.headers or [])]
                 out.append(Message(tp.topic, tp.partition, r.offset, r.key, r.value, headers))
         return out
+
+    def _discount_time_away(self) -> None:
+        """Only time spent polling counts: a rebalance or a fetch cannot progress while the caller handles
+        a batch, and a long batch must not look like a stuck client."""
+        if self._returned_at is None:
+            return
+        away = self._clock() - self._returned_at
+        if self._rebalance.since is not None:
+            self._rebalance.since += away
+        if self._no_fetch_since is not None:
+            self._no_fetch_since += away
 
     def _fetching(self) -> bool | None:
         """True if fetch responses arrived lately, False if none did, None if there is nothing to fetch."""
