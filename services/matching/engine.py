@@ -571,8 +571,9 @@ def reject(session: Session, outbox: Outbox, match_id: str, reason: str, reviewe
     row = get_match(session, match_id)
     if row["status"] != PROPOSED:
         raise NotAllowed("Tę propozycję już rozpatrzono.")
-    _set(session, row, now, status=REJECTED, reviewer=reviewer, decision_reason=reason)
-    outbox.add(session, schemas.TOPIC, "MatchRejected", row["need_id"], {**_ids(row), "reason": reason})
+    _set(session, row, now, status=REJECTED, reviewer=reviewer, decision_reason=reason)  # the typed reason stays here
+    outbox.add(session, schemas.TOPIC, "MatchRejected", row["need_id"],
+               {**_ids(row), "reason": schemas.REJECTED_BY_STAFF})
     mark_dirty(session)
 
 

@@ -12,6 +12,31 @@ from wspolnota.schemas import category_field, uuid_str, village_field
 TOPIC = "matches"
 REASON = validate.Length(max=500)
 
+# `reason` on MatchRejected and MatchCancelled is one of these codes, never text staff typed (it may name a
+# resident): the typed reason of a rejection stays in matching (proposals.decision_reason). MatchDeclined
+# carries one of the fixed Polish answers of the provider's response page. Consumers show `reason_label`.
+REJECTED_BY_STAFF = "rejected_by_staff"
+REASON_LABELS = {
+    REJECTED_BY_STAFF: "odrzucona przez pracownika",
+    "replaced": "zastąpiona lepszą propozycją",
+    "covered": "zadanie już objęte przez innego wykonawcę",
+    "need_cancelled": "potrzeba odwołana",
+    "need_completed": "potrzeba zrealizowana",
+    "need_updated": "zmieniona potrzeba nie pasuje już do wykonawcy",
+    "volunteer_updated": "zmienione dane wykonawcy",
+    "volunteer_paused": "wykonawca wstrzymał udział",
+    "volunteer_erased": "dane wykonawcy usunięte",
+    "credential_changed": "zmienione uprawnienia wykonawcy",
+    "credential_expired": "uprawnienie wykonawcy wygasło",
+    "offer_changed": "zmieniona oferta wykonawcy",
+    "offer_withdrawn": "wykonawca wycofał ofertę",
+}
+
+
+def reason_label(reason: str | None) -> str:
+    """The Polish label of a reason code; a text that is not a code (an older event, a provider's answer) as is."""
+    return REASON_LABELS.get(reason or "", reason or "")
+
 
 class MatchEvent(Schema):
     match_id = uuid_str(required=True)

@@ -332,7 +332,7 @@ def _describe(event: Event) -> str:
     if d.get("hours"):
         parts.append(f"godziny: {d['hours']}")
     if d.get("reason"):
-        parts.append(f"powód: {d['reason']}")
+        parts.append(f"powód: {match_schemas.reason_label(d['reason'])}")
     return "; ".join(parts)
 
 
@@ -483,8 +483,8 @@ def close_package(session: Session, outbox: Outbox, plan_ref: str, reason: str =
     session.execute(sa.update(support_packages).where(support_packages.c.plan_ref == plan_ref).values(
         status="closed", closed_at=_now(), close_reason=reason[:500]))
     summary = package_summary(session, plan_ref)
-    outbox.add(session, schemas.TOPIC, "SupportPackageClosed", plan_ref, {
-        "plan_ref": plan_ref, "reason": reason, "visits_delivered": summary["visits_delivered"],
+    outbox.add(session, schemas.TOPIC, "SupportPackageClosed", plan_ref, {  # the typed reason stays here
+        "plan_ref": plan_ref, "reason": schemas.PACKAGE_CLOSED_BY_STAFF, "visits_delivered": summary["visits_delivered"],
         "hours_delivered": summary["hours_delivered"]})
     return summary
 

@@ -388,9 +388,12 @@ class SupportPackageOpened(Schema):
     end_date = fields.Date(required=True)
 
 
+PACKAGE_CLOSED_BY_STAFF = "closed"  # the reason staff type stays in support_packages.close_reason
+
+
 class SupportPackageClosed(Schema):
     plan_ref = fields.String(required=True)
-    reason = fields.String(load_default="")
+    reason = fields.String(load_default="")  # a code (PACKAGE_CLOSED_BY_STAFF), never typed text
     visits_delivered = fields.Integer(load_default=0)
     hours_delivered = fields.Float(load_default=0.0)
 

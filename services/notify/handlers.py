@@ -125,7 +125,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         m = _remember_match(session, d, "cancelled")
         cancel_pending(session, notifications.c.match_id == d["match_id"],
                        notifications.c.kind.in_(["match_offered", "visit_reminder"]), reason="dopasowanie odwołane")
-        ctx = {**_match_context(m), "reason": d.get("reason"), "match_id": d["match_id"]}
+        ctx = {**_match_context(m), "reason": match_schemas.reason_label(d.get("reason")), "match_id": d["match_id"]}
         common = {"need_id": d["need_id"], "match_id": d["match_id"]}
         cause = str(event.id)
         # Affected: the provider if they heard of it (offered or accepted; unknown history counts as heard),

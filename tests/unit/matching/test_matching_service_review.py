@@ -37,7 +37,10 @@ def test_rejecting_with_a_reason_excludes_that_provider_and_proposes_the_next(ma
     matching.tick()
     assert matching.match_of(need_id)["volunteer_id"] == second
     [rejected] = matching.events("MatchRejected")
-    assert rejected["reason"] == "Zna osobę wspieraną osobiście" and rejected["volunteer_id"] == first
+    # The typed reason may name the resident: it stays in matching; the bus carries a code.
+    assert rejected["reason"] == "rejected_by_staff" and rejected["volunteer_id"] == first
+    [kept] = matching.matches(need_id=need_id, status="rejected")
+    assert kept["decision_reason"] == "Zna osobę wspieraną osobiście"
 
 
 def test_an_unapproved_proposal_is_replaced_when_a_clearly_better_provider_appears(tmp_path: Path) -> None:

@@ -106,7 +106,9 @@ def test_an_agreed_visit_that_is_cancelled_needs_a_follow_up_call(needs) -> None
     need_id = needs.register()["id"]
     m = str(uuid.uuid4())
     match(needs, "MatchAccepted", need_id, m)
-    assert match(needs, "MatchCancelled", need_id, m, reason="wolontariusz wyjechał") == "needs_follow_up"
+    assert match(needs, "MatchCancelled", need_id, m, reason="volunteer_paused") == "needs_follow_up"
+    last = needs.client.get(f"/api/needs/{need_id}/timeline").json[-1]
+    assert "powód: wykonawca wstrzymał udział" in last["detail"]  # the code in Polish
 
 
 def test_a_late_match_event_never_revives_a_cancelled_need_but_is_kept_in_its_history(needs) -> None:  # type: ignore[no-untyped-def]
@@ -148,7 +150,8 @@ def test_a_package_summary_counts_delivered_visits_and_hours_and_closing_cancels
     assert closed.status_code == 200 and closed.json["status"] == "closed" and closed.json["needs_open"] == 0
     assert len(needs.published("NeedCancelled")) == 5
     [event] = needs.published("SupportPackageClosed")
-    assert event.data == {"plan_ref": "IPUS/2026/7", "reason": "cel osiągnięty", "visits_delivered": 3,
-                          "hours_delivered": 3.75}
+    assert event.data == {"plan_ref": "IPUS/2026/7", "reason": "closed", "visits_delivered": 3,
+                          "hours_delivered": 3.75}  # the typed reason stays in needs (it may name the resident)
+    assert closed.json["close_reason"] == "cel osiągnięty"
     assert needs.client.post("/api/packages/IPUS%2F2026%2F7/close", json={}).status_code == 409
     assert "nie więcej" not in needs.page("/packages/IPUS/2026/7")

@@ -1,6 +1,7 @@
 """Events become ledger rows: who hears what on which channel, once per (event, recipient, channel)."""
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -165,3 +166,13 @@ def test_the_case_system_hears_of_an_acceptance_under_its_own_plan_reference(db,
     [hook] = ledger(db, kind="match_accepted", channel="webhook")
     assert '"plan_ref": "IPUS/2026/017"' in hook["payload"]
     assert "R-1" not in hook["payload"]  # the resident's reference stays out of the webhook
+
+
+def test_a_cancellation_says_why_in_polish_and_the_case_system_gets_the_code(db, deliver) -> None:
+    deliver(event("MatchOffered", offered()))
+    deliver(event("MatchAccepted", match_data()))
+    deliver(event("MatchCancelled", match_data(reason="volunteer_paused")))
+    [staff] = ledger(db, kind="match_cancelled", recipient="organizator")
+    assert "Powód: wykonawca wstrzymał udział" in staff["body"] and "volunteer_paused" not in staff["body"]
+    [webhook] = ledger(db, kind="match_cancelled", channel="webhook")
+    assert json.loads(webhook["payload"])["reason"] == "volunteer_paused"
