@@ -72,6 +72,11 @@ SETTINGS: tuple[Setting, ...] = (
             roles=("relay",)),
     Setting("WSPOLNOTA_JOBS_INTERVAL_S", "3600", "how often `wspolnota jobs` runs a service's idempotent "
             "housekeeping (credential expiry, overdue needs)", roles=("jobs",)),
+    Setting("CASE_SYSTEM_IDEMPOTENCY_DAYS", "30", "how long the needs service keeps a case-system answer to "
+            "replay under its Idempotency-Key; the hourly job forgets older keys", roles=("web", "jobs")),
+    Setting("CASE_SYSTEM_CSV_MAX_ROWS", "1000", "most rows one case-system CSV import may have", roles=("web",)),
+    Setting("CASE_SYSTEM_PSEUDONYM_KEY", "", "HMAC key that turns case-system person ids into resident "
+            "pseudonyms (empty: the needs service's secret key); never change it once used", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_FAILPOINT", "", "test-only: name of a point where the process kills itself (-9)",

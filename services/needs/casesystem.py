@@ -33,6 +33,7 @@ from wtforms.validators import InputRequired, Length, NumberRange
 
 from services.needs import apikeys, audit, csvio, forms, handlers, model, schemas
 from services.needs.db import api_clients, case_system_needs, idempotency_keys, needs, support_packages
+from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.schemas import village_field
 from wspolnota.transport.outbox import Outbox
@@ -215,12 +216,17 @@ def _replay(stored: sa.RowMapping, fingerprint: str) -> Response:
 
 
 Outcome = tuple[int, Any]  # status and a JSON-able body
-KEEP_KEYS_DAYS = 30
+
+
+def keep_keys_days() -> int:
+    """CASE_SYSTEM_IDEMPOTENCY_DAYS: one value for the API's replay window and the job that forgets keys."""
+    return config.get_int("CASE_SYSTEM_IDEMPOTENCY_DAYS")
 
 
 def _keys_kept_since() -> datetime:
     """Answers older than the retention (CASE_SYSTEM_IDEMPOTENCY_DAYS, default 30) are no longer replayed."""
-    return datetime.now(UTC) - timedelta(days=current_app.config.get("CASE_SYSTEM_IDEMPOTENCY_DAYS", KEEP_KEYS_DAYS))
+    return datetime.now(UTC) - timedelta(days=current_app.config.get("CASE_SYSTEM_IDEMPOTENCY_DAYS",
+                                                                      keep_keys_days()))
 
 
 def forget_old_keys(session: Session, client_id: str) -> None:
@@ -447,7 +453,7 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
 
 def run_import(session: Session, outbox: Outbox, raw: bytes, encoding: str, origin: str, actor: str
                ) -> csvio.ImportResult:
-    max_rows = current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", csvio.MAX_ROWS)
+    max_rows = current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", config.get_int("CASE_SYSTEM_CSV_MAX_ROWS"))
     return csvio.import_needs(session, outbox, raw, origin, actor, encoding, max_rows)
 
 
@@ -455,7 +461,8 @@ def delivered_response(db: Database, plan_ref: str) -> Response:
     errors = ExportQuery().validate({"plan_ref": plan_ref})
     if errors:
         api_abort(422, errors={"query": errors})
-    key = current_app.config.get("CASE_SYSTEM_PSEUDONYM_KEY") or current_app.config["SECRET_KEY"]
+    key = (current_app.config.get("CASE_SYSTEM_PSEUDONYM_KEY") or config.get("CASE_SYSTEM_PSEUDONYM_KEY")
+           or current_app.config["SECRET_KEY"])
     try:
         with db.transaction() as session:
             rows = csvio.delivered(session, plan_ref, key)
@@ -516,7 +523,7 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
         html = render_template(
             "needs/case_system.html", form=form or ImportForm(formdata=None), plans=plans, clients=clients,
             report=report, form_error=form_error, columns=csvio.COLUMNS, required=csvio.REQUIRED_COLUMNS,
-            max_rows=current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", csvio.MAX_ROWS),
+            max_rows=current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", config.get_int("CASE_SYSTEM_CSV_MAX_ROWS")),
             client_form=client_form or ClientForm(formdata=None), revoke_form=forms.PolishForm(formdata=None),
             may_manage_keys=may_manage_keys(), new_token=new_token)
         return Response(html, status, headers={"Cache-Control": "no-store"} if new_token else {})

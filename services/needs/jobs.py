@@ -20,9 +20,9 @@ def expire_overdue(db: Database, now: datetime) -> int:
 def forget_idempotency_keys(db: Database, now: datetime, days: int | None = None) -> int:
     """Case-system answers older than the replay window are deleted, for every client (also revoked ones,
     which never call again to trigger the per-client clean-up)."""
-    from services.needs.casesystem import KEEP_KEYS_DAYS
+    from services.needs.casesystem import keep_keys_days
 
-    cutoff = now - timedelta(days=KEEP_KEYS_DAYS if days is None else days)
+    cutoff = now - timedelta(days=keep_keys_days() if days is None else days)
     with db.transaction() as session:
         return int(session.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff))
                    .rowcount)  # type: ignore[attr-defined]

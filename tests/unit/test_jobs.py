@@ -1,6 +1,8 @@
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from services.needs.db import make_db
 from wspolnota.jobs import periodic_jobs, run_due
 
@@ -44,3 +46,30 @@ def test_case_system_answers_older_than_the_replay_window_are_forgotten(tmp_path
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(idempotency_keys.c.key)).scalars().all() == ["young"]
     db.dispose()
+
+
+def test_the_replay_window_is_one_setting_for_the_api_and_the_job(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """CASE_SYSTEM_IDEMPOTENCY_DAYS=90: the job keeps a 60-day-old answer, which the API still replays."""
+    import sqlalchemy as sa
+
+    from services.needs import casesystem
+    from services.needs.app import create_app
+    from services.needs.db import idempotency_keys
+    from services.needs.jobs import forget_idempotency_keys
+
+    monkeypatch.setenv("CASE_SYSTEM_IDEMPOTENCY_DAYS", "90")
+    db = make_db(f"sqlite:///{tmp_path / 'n.db'}")
+    db.migrate()
+    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+    with db.transaction() as session:
+        for key, age in (("old", 91), ("kept", 60)):
+            session.execute(sa.insert(idempotency_keys).values(
+                client_id="c1", key=key, request_hash="h", status_code=201, response_body="{}",
+                content_type="application/json", created_at=now - timedelta(days=age)))
+    assert forget_idempotency_keys(db, now) == 1
+    db.dispose()
+    app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"})
+    with app.app_context():
+        oldest_replayed = casesystem._keys_kept_since()
+    assert timedelta(days=89) < datetime.now(UTC) - oldest_replayed < timedelta(days=91)
