@@ -173,13 +173,25 @@ def first_admin() -> None:
               "  (hasło jednorazowe — zmień je na /auth/users/admin)\n", flush=True)
 
 
+def embedded_env(environ: dict[str, str]) -> dict[str, str]:
+    """The environment of every process `wspolnota run` starts. Without KAFKA_BOOTSTRAP_SERVERS it runs its
+    own tansu, which keeps everything in memory and so starts empty each time: the relays then republish
+    their kept outbox rows first (RELAY_REPLAY_ON_START), or events published but not consumed before the
+    last stop would be lost."""
+    env = dict(environ, WSPOLNOTA_VAR_DIR=str(config.var_dir()), PYTHONUNBUFFERED="1")
+    if not environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
+        env.setdefault("RELAY_REPLAY_ON_START", "true")
+    return env
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     """Everything on one machine: tansu, SQLite under var/, 4 web apps, 4 relays, 4 consumers, front door."""
     from honcho.manager import Manager
 
     from wspolnota.broker import port_is_free, tansu_command, wait_for_port
 
-    env = dict(os.environ, WSPOLNOTA_VAR_DIR=str(config.var_dir()), PYTHONUNBUFFERED="1")
+    env = embedded_env(dict(os.environ))
     ports = [FRONT_PORT] + [8001 + i for i in range(len(config.SERVICES))]
     busy = [p for p in ports + list(SINK_PORTS) if not port_is_free(p)]
     if busy:
@@ -188,7 +200,6 @@ def cmd_run(args: argparse.Namespace) -> None:
     if not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         if not port_is_free(9092):
             raise SystemExit("port 9092 is in use; stop that broker or set KAFKA_BOOTSTRAP_SERVERS to use it")
-        env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
         manager.add_process("broker", shlex.join(tansu_command(9092)), env=env)
     os.environ.update(env)
     cmd_migrate(argparse.Namespace(service=None))

@@ -67,6 +67,9 @@ SETTINGS: tuple[Setting, ...] = (
             "starts a new producer and sends the round again (consumers drop the duplicates); a broker that "
             "lost the producer's state otherwise holds the relay for the whole delivery timeout",
             roles=("relay",)),
+    Setting("RELAY_REPLAY_ON_START", "false", "republish every kept outbox row before relaying new ones; "
+            "`wspolnota run` sets it when it starts its own broker, which begins empty, so events published "
+            "but not yet consumed before the last stop are not lost", roles=("relay",)),
     Setting("OUTBOX_POLL_INTERVAL_S", "0.05", "relay's idle wait between looks at the outbox", roles=("relay",)),
     Setting("OUTBOX_RETENTION_HOURS", "168", "how long published outbox rows are kept for replay",
             roles=("relay",)),

@@ -62,6 +62,12 @@ def run_relay(service: str) -> None:
     relay = Relay(db, new_producer(), producer_factory=new_producer)
     stop = stop_on_signals()
     log.info("relay for %s started (%s)", service, db.engine.url.render_as_string(hide_password=True))
+    if config.get_bool("RELAY_REPLAY_ON_START"):
+        # An embedded broker starts empty: what it held when it stopped, consumed or not, is gone. Republish the
+        # kept rows, in order and before any new one; consumers drop the events they have already handled.
+        replayed = relay.replay_until_done(stop)
+        if replayed is not None:
+            log.info("relay for %s: republished %d kept event(s) to the new broker", service, replayed)
     try:
         relay.run(stop, heartbeat=heartbeat)
     finally:

@@ -121,6 +121,18 @@ class Relay:
             count += len(rows)
             last_id = rows[-1].id
 
+    def replay_until_done(self, stop: threading.Event, retry_s: float = 1.0) -> int | None:
+        """`replay()` all kept rows, retrying a failed attempt from the start with a new producer (a row sent
+        twice is dropped by its consumers); None if stopped first."""
+        while not stop.is_set():
+            try:
+                return self.replay()
+            except Exception as err:  # noqa: BLE001 - the broker may still be coming up; try again
+                log.warning("replay failed (%s: %s); trying again", type(err).__name__, err)
+                self._renew_producer()
+                stop.wait(retry_s)
+        return None
+
     def run(self, stop: threading.Event, idle_wait_s: float | None = None,
             purge_every_s: float = 3600.0, heartbeat=lambda: None) -> None:  # type: ignore[no-untyped-def]
         idle = idle_wait_s if idle_wait_s is not None else config.get_float("OUTBOX_POLL_INTERVAL_S")
