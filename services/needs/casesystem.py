@@ -223,10 +223,15 @@ def keep_keys_days() -> int:
     return config.get_int("CASE_SYSTEM_IDEMPOTENCY_DAYS")
 
 
+def _setting(name: str) -> Any:
+    """A CASE_SYSTEM_* setting: the app's config (tests) over the environment (wspolnota/config.py)."""
+    value = current_app.config.get(name)
+    return config.get(name) if value is None else value
+
+
 def _keys_kept_since() -> datetime:
     """Answers older than the retention (CASE_SYSTEM_IDEMPOTENCY_DAYS, default 30) are no longer replayed."""
-    return datetime.now(UTC) - timedelta(days=current_app.config.get("CASE_SYSTEM_IDEMPOTENCY_DAYS",
-                                                                      keep_keys_days()))
+    return datetime.now(UTC) - timedelta(days=int(_setting("CASE_SYSTEM_IDEMPOTENCY_DAYS")))
 
 
 def forget_old_keys(session: Session, client_id: str) -> None:
@@ -453,7 +458,7 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
 
 def run_import(session: Session, outbox: Outbox, raw: bytes, encoding: str, origin: str, actor: str
                ) -> csvio.ImportResult:
-    max_rows = current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", config.get_int("CASE_SYSTEM_CSV_MAX_ROWS"))
+    max_rows = int(_setting("CASE_SYSTEM_CSV_MAX_ROWS"))
     return csvio.import_needs(session, outbox, raw, origin, actor, encoding, max_rows)
 
 
@@ -461,8 +466,7 @@ def delivered_response(db: Database, plan_ref: str) -> Response:
     errors = ExportQuery().validate({"plan_ref": plan_ref})
     if errors:
         api_abort(422, errors={"query": errors})
-    key = (current_app.config.get("CASE_SYSTEM_PSEUDONYM_KEY") or config.get("CASE_SYSTEM_PSEUDONYM_KEY")
-           or current_app.config["SECRET_KEY"])
+    key = _setting("CASE_SYSTEM_PSEUDONYM_KEY") or current_app.config["SECRET_KEY"]
     try:
         with db.transaction() as session:
             rows = csvio.delivered(session, plan_ref, key)
@@ -523,7 +527,7 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
         html = render_template(
             "needs/case_system.html", form=form or ImportForm(formdata=None), plans=plans, clients=clients,
             report=report, form_error=form_error, columns=csvio.COLUMNS, required=csvio.REQUIRED_COLUMNS,
-            max_rows=current_app.config.get("CASE_SYSTEM_CSV_MAX_ROWS", config.get_int("CASE_SYSTEM_CSV_MAX_ROWS")),
+            max_rows=int(_setting("CASE_SYSTEM_CSV_MAX_ROWS")),
             client_form=client_form or ClientForm(formdata=None), revoke_form=forms.PolishForm(formdata=None),
             may_manage_keys=may_manage_keys(), new_token=new_token)
         return Response(html, status, headers={"Cache-Control": "no-store"} if new_token else {})

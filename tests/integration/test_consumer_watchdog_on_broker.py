@@ -38,40 +38,24 @@ def poll_until(consumer: ConsumerInItsOwnProcess, timeout_s: float) -> list[byte
     return []
 
 
-def test_a_client_that_stopped_fetching_is_replaced_and_the_next_record_arrives(kafka_bootstrap: str,
-                                                                               topic_prefix: str) -> None:
+@pytest.mark.parametrize(("fault", "stall_s", "held_s"), [
+    ("lose_fetches", "10", 8),  # its fetcher stops sending; fetch-rate needs ~20 s to fall to zero
+    ("hang_next_rebalance", "5", 3),  # a rebalance whose join/sync never completes
+])
+def test_a_stuck_client_is_replaced_and_the_next_record_arrives(kafka_bootstrap: str, topic_prefix: str,
+                                                                fault: str, stall_s: str, held_s: float) -> None:
     topic = config.topic("watchdog")
     ensure_topics([topic], kafka_bootstrap, partitions=1)
     consumer = ConsumerInItsOwnProcess(kafka_bootstrap, f"{topic_prefix}watchdog", [topic],
-                                       KAFKA_CONSUMER_STALL_S="10")
+                                       KAFKA_CONSUMER_STALL_S=stall_s)
     try:
         send(kafka_bootstrap, topic, b"first")
         assert poll_until(consumer, 90) == [b"first"]
-        consumer.lose_fetches()
+        getattr(consumer, fault)()
         send(kafka_bootstrap, topic, b"second")
-        # The injected loss holds: the client that lost its fetch gets nothing (fetch-rate needs ~20 s to fall).
-        assert poll_until(consumer, 8) == []
+        assert poll_until(consumer, held_s) == []  # the injected fault holds: the stuck client gets nothing
         assert consumer.recreated() == 0
         # The watchdog replaces the client; the new one rejoins and resumes after the committed "first".
-        assert poll_until(consumer, 120) == [b"second"]
-        assert consumer.recreated() == 1
-    finally:
-        consumer.close()
-
-
-def test_a_client_stuck_in_a_rebalance_is_replaced_and_the_next_record_arrives(kafka_bootstrap: str,
-                                                                             topic_prefix: str) -> None:
-    topic = config.topic("watchdog")
-    ensure_topics([topic], kafka_bootstrap, partitions=1)
-    consumer = ConsumerInItsOwnProcess(kafka_bootstrap, f"{topic_prefix}watchdog", [topic],
-                                       KAFKA_CONSUMER_STALL_S="5")
-    try:
-        send(kafka_bootstrap, topic, b"first")
-        assert poll_until(consumer, 90) == [b"first"]
-        consumer.hang_next_rebalance()
-        send(kafka_bootstrap, topic, b"second")
-        assert poll_until(consumer, 3) == []  # the hung rebalance holds
-        assert consumer.recreated() == 0
         assert poll_until(consumer, 120) == [b"second"]
         assert consumer.recreated() == 1
     finally:
