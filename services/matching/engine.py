@@ -29,6 +29,7 @@ from services.matching.db import (
 )
 from services.matching.rules import (
     RULES,
+    STATIC_RULES,
     Candidate,
     Funnel,
     Need,
@@ -44,6 +45,8 @@ from services.matching.rules import (
     weekly_hours_left,
 )
 from services.matching.solver import (
+    HELD,
+    UNMET_REASONS_PL,
     MatchResult,
     Option,
     Weights,
@@ -75,6 +78,12 @@ DEBOUNCED_INTERVAL_S = 5
 SERVICE_WEIGHTS = Weights(km_cost=30, load_cost=120, expected_weight=0.6)
 FORECAST_HOURS = 48.0  # look-ahead: needs reported in the next 48 h of past weeks take part in every solve
 HISTORY_WEEKS = 3
+# Holding back easy needs (as benchmarked: bench/matching/run.py HOLD_HOURS, HOLD_MIN_FEASIBLE): a normal need
+# whose visit is more than HOLD_HOURS away and which at least HOLD_MIN_PROVIDERS providers could serve is
+# planned in every solve but proposed only from HOLD_HOURS before the visit, so those providers' hours and
+# task slots stay free meanwhile for the needs that only they can serve.
+HOLD_HOURS = 48.0
+HOLD_MIN_PROVIDERS = 16
 # An unapproved proposal is replaced only when the new assignment is cheaper by at least this much (solver
 # cost units: 30 per km, so 10 km of travel): a stable review queue, no cancel + re-notify churn.
 REPLACE_MARGIN = 300
@@ -108,6 +117,8 @@ class Settings:
     weights: Weights = SERVICE_WEIGHTS
     forecast_hours: float = FORECAST_HOURS  # 0: no look-ahead
     history_weeks: int = HISTORY_WEEKS
+    hold_hours: float = HOLD_HOURS  # 0: every need is proposed at once
+    hold_min_providers: int = HOLD_MIN_PROVIDERS
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -119,6 +130,8 @@ class Settings:
             urgent_offer_deadline=timedelta(minutes=_env_float("MATCHING_URGENT_OFFER_DEADLINE_MIN", 30)),
             urgent_parallel=int(_env_float("MATCHING_URGENT_PARALLEL", 2)),
             replace_margin=int(_env_float("MATCHING_REPLACE_MARGIN", REPLACE_MARGIN)),
+            hold_hours=_env_float("MATCHING_HOLD_HOURS", HOLD_HOURS),
+            hold_min_providers=int(_env_float("MATCHING_HOLD_MIN_PROVIDERS", HOLD_MIN_PROVIDERS)),
         )
 
 
@@ -235,11 +248,45 @@ def new_needs(session: Session, now: datetime) -> list[str]:
     ).order_by(open_needs.c.need_id)).scalars())
 
 
+def held_due(session: Session, now: datetime, settings: Settings) -> list[str]:
+    """Held needs (see `hold_until`) whose visit is now within `hold_hours`: time to propose them."""
+    return list(session.execute(sa.select(open_needs.c.need_id).join(
+        unmet_needs, unmet_needs.c.need_id == open_needs.c.need_id).where(
+        unmet_needs.c.code == HELD, open_needs.c.status == "open", open_needs.c.window_end > now,
+        open_needs.c.window_start <= now + timedelta(hours=settings.hold_hours),
+    ).order_by(open_needs.c.need_id)).scalars())
+
+
+def hold_until(world: World, need: Need, now: datetime, settings: Settings) -> datetime | None:
+    """When a need that can wait will be proposed, or None to propose it now.
+
+    A normal need whose visit is more than `hold_hours` away, with no match yet and at least
+    `hold_min_providers` verified, unpaused providers who could serve it (every rule but the current load)
+    is held: it takes part in the solve (it keeps its place in the plan) but gets no proposal until
+    `hold_hours` before the visit. With that many able people it is safe to wait, and meanwhile their hours
+    and task slots stay free for needs reported later that only they can serve. In the benchmark this
+    covered ≈ 1 pp more needs in *scarce* and *surge* (docs/matching-benchmark.md).
+    """
+    if settings.hold_hours <= 0 or need.urgency == "urgent" or world.matches.get(need.id):
+        return None
+    due = min(w.start for w in need.windows) - timedelta(hours=settings.hold_hours)
+    if due <= now:
+        return None
+    able = 0
+    for p in world.providers.values():
+        if p.verified and not p.paused and first_rejection(Candidate(need, p, distance_km(need, p)),
+                                                           STATIC_RULES) is None:
+            able += 1
+            if able >= settings.hold_min_providers:
+                return due
+    return None
+
+
 def tick(session: Session, outbox: Outbox, now: datetime, settings: Settings) -> dict[str, int]:
     """One step of the scheduler: time out offers, then solve.
 
     New needs are placed at once (an incremental solve over just them against the capacity the kept
-    proposals leave; cheap, no debounce). Everything else that changes the world (a volunteer, a rejection,
+    proposals leave; cheap, no debounce), and so are held needs whose time to be proposed has come. Everything else that changes the world (a volunteer, a rejection,
     a cancelled match, an urgent need) marks the projection dirty for a full re-solve, debounced by
     `resolve_interval` — except for urgent needs, which make it due at once.
     """
@@ -247,7 +294,7 @@ def tick(session: Session, outbox: Outbox, now: datetime, settings: Settings) ->
     done = {"expired": expired, "proposed": 0, "replaced": 0, "solves": 0}
     if resolve_due(session, now, settings):
         stats = resolve(session, outbox, now, settings)
-    elif fresh := new_needs(session, now):
+    elif fresh := new_needs(session, now) + held_due(session, now, settings):
         stats = resolve(session, outbox, now, settings, only=fresh)
     else:
         return done
@@ -280,17 +327,20 @@ def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings,
                       expected_weight=settings.weights.expected_weight / max(1, settings.history_weeks))
     kept = {(n.id, m["volunteer_id"]) for n in wanted for m in world.active(n.id, (PROPOSED,))}
     ahead = expected_needs(session, now, settings) if wanted else []
+    held = {n.id for n in wanted if hold_until(world, n, now, settings) is not None}
     result = _match(wanted, people, weights, kept, settings.replace_margin if full else 0, ahead)
     assigned: dict[str, list[Any]] = defaultdict(list)
     for a in result.assignments:
         assigned[a.need_id].append(a)
     stats = {"proposed": 0, "replaced": 0}
     for need in wanted:
+        if need.id in held:
+            continue  # planned in this solve, proposed later (held_due)
         made, replaced = _settle_proposals(session, outbox, world, need, assigned[need.id], result, people, now,
                                            settings)
         stats["proposed"] += made
         stats["replaced"] += replaced
-    _record_unmet(session, wanted, result, now)
+    _record_unmet(session, wanted, result, now, held)
     if full:
         matchable = any(p.verified and not p.paused and p.availability for p in people)
         values: dict[str, Any] = {"dirty": False, "urgent": False}
@@ -479,13 +529,20 @@ def _price(o: Option, settings: Settings) -> int:
     return o.cost + marginal_load_cost(o.provider, 0, settings.weights)
 
 
-def _record_unmet(session: Session, wanted: list[Need], result: Any, now: datetime) -> None:
+def _record_unmet(session: Session, wanted: list[Need], result: Any, now: datetime, held: set[str]) -> None:
+    """Why each need of the solve is still without a provider; a held need is recorded as held."""
     if wanted:
         session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id.in_([n.id for n in wanted])))
     for u in result.unmet:
-        session.execute(sa.insert(unmet_needs).values(
-            need_id=u.need_id, missing_slots=u.missing_slots, code=u.code, reason=u.reason[:500],
-            funnel=u.funnel, at=now))
+        if u.need_id not in held:
+            session.execute(sa.insert(unmet_needs).values(
+                need_id=u.need_id, missing_slots=u.missing_slots, code=u.code, reason=u.reason[:500],
+                funnel=u.funnel, at=now))
+    for need in wanted:
+        if need.id in held:
+            session.execute(sa.insert(unmet_needs).values(
+                need_id=need.id, missing_slots=need.slots, code=HELD, reason=UNMET_REASONS_PL[HELD], funnel={},
+                at=now))
 
 
 def moderation_mode(session: Session, need: sa.RowMapping) -> str:

@@ -38,10 +38,12 @@ RECHECKED_RULES = tuple(r for r in RULES if r in DYNAMIC_RULES or r is kamilka_g
 CAPACITY_TAKEN = "capacity_taken"
 NO_FEASIBLE_PROVIDER = "no_feasible_provider"
 TOO_COSTLY = "too_costly"
+HELD = "held"  # set by the service's engine: a need that can wait is proposed closer to its visit
 
 UNMET_REASONS_PL = {
     CAPACITY_TAKEN: "Pasujący wykonawcy są już w pełni zajęci innymi potrzebami",
     TOO_COSTLY: "Dojazd pasujących wykonawców zbyt daleki względem pilności potrzeby",
+    HELD: "Odłożona: wielu wykonawców może ją przyjąć, więc propozycja powstanie bliżej terminu wizyty",
 }
 
 
