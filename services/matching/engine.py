@@ -78,7 +78,7 @@ DEBOUNCED_INTERVAL_S = 5
 SERVICE_WEIGHTS = Weights(km_cost=30, load_cost=120, expected_weight=0.6)
 FORECAST_HOURS = 48.0  # look-ahead: needs reported in the next 48 h of past weeks take part in every solve
 HISTORY_WEEKS = 3
-# Holding back easy needs (as benchmarked: bench/matching/run.py HOLD_HOURS, HOLD_MIN_FEASIBLE): a normal need
+# Holding back easy needs (as benchmarked: bench/matching/run.py HOLD_HOURS, HOLD_MIN_FEASIBLE): a non-urgent need
 # whose visit is more than HOLD_HOURS away and which at least HOLD_MIN_PROVIDERS providers could serve is
 # planned in every solve but proposed only from HOLD_HOURS before the visit, so those providers' hours and
 # task slots stay free meanwhile for the needs that only they can serve.
@@ -260,7 +260,7 @@ def held_due(session: Session, now: datetime, settings: Settings) -> list[str]:
 def hold_until(world: World, need: Need, now: datetime, settings: Settings) -> datetime | None:
     """When a need that can wait will be proposed, or None to propose it now.
 
-    A normal need whose visit is more than `hold_hours` away, with no match yet and at least
+    A need that is not urgent, whose visit is more than `hold_hours` away, with no match yet and at least
     `hold_min_providers` verified, unpaused providers who could serve it (every rule but the current load)
     is held: it takes part in the solve (it keeps its place in the plan) but gets no proposal until
     `hold_hours` before the visit. With that many able people it is safe to wait, and meanwhile their hours

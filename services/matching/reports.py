@@ -43,7 +43,8 @@ PROVIDER_TYPES_PL = {"volunteer": _l("Wolontariusze"), "paid_neighbour": _l("Opi
                      PARTNER: _l("Organizacje partnerskie"), "staff": _l("Pracownicy CUS")}
 UNMET_REASONS_PL = {"no_feasible_provider": _l("brak wykonawcy spełniającego warunki"),
                     "capacity_taken": _l("wykonawcy zajęci innymi potrzebami"),
-                    "too_costly": _l("zbyt duży koszt (dojazd, obciążenie)")}
+                    "too_costly": _l("zbyt duży koszt (dojazd, obciążenie)"),
+                    "held": _l("odłożona: propozycja bliżej terminu wizyty")}
 MONTHS_PL = (_l("styczeń"), _l("luty"), _l("marzec"), _l("kwiecień"), _l("maj"), _l("czerwiec"), _l("lipiec"),
              _l("sierpień"), _l("wrzesień"), _l("październik"), _l("listopad"), _l("grudzień"))
 
