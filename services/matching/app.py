@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -16,6 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from services.matching import engine, forms, reports, schemas
 from services.matching.db import make_db, moderation, open_needs, proposals, unmet_needs
 from services.matching.handlers import PUBLISHES
+from services.matching.solver import HELD
 from wspolnota import reference
 from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
@@ -139,8 +140,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                                  .order_by(open_needs.c.urgent.desc(), open_needs.c.window_start)).mappings().all()
             recent = conn.execute(sa.select(proposals).where(proposals.c.status.not_in(
                 (engine.PROPOSED, engine.OFFERED))).order_by(proposals.c.updated_at.desc()).limit(30)).mappings().all()
-        return render_template("matching/index.html", queue=queue, offered=offered, unmet=unmet, recent=recent,
-                               **page_context())
+        held = [dict(u, propose_from=u["window_start"] - timedelta(hours=settings.hold_hours))
+                for u in unmet if u["code"] == HELD]
+        unmet = [u for u in unmet if u["code"] != HELD]
+        return render_template("matching/index.html", queue=queue, offered=offered, unmet=unmet, held=held,
+                               recent=recent, **page_context())
 
     def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None, pick_form: Any = None,
                    complete_form: Any = None, status: int = 200) -> Any:

@@ -145,3 +145,29 @@ def test_the_proposal_list_says_how_many_there_are_beyond_the_newest_200(matchin
     response = client.get("/api/proposals?status=proposed")
     assert len(response.get_json()) == 200 and response.headers["X-Total-Count"] == "205"
     assert client.get("/api/proposals?status=offered").headers["X-Total-Count"] == "0"
+
+
+def test_held_needs_have_their_own_list_with_the_time_of_their_proposal(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import timedelta
+
+    from matching_service import NOW, MatchingService
+
+    from services.matching import engine
+
+    matching = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(0), hold_hours=48,
+                                                         hold_min_providers=2))
+    try:
+        matching.volunteer()
+        matching.volunteer()
+        visit = NOW.replace(hour=9) + timedelta(days=5)  # 9:00 UTC = 10:00 in Warsaw
+        matching.need(start=visit)
+        matching.need(category="KOR")  # nobody may tutor: still listed as unmet
+        app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True,
+                          "SECRET_KEY": "test", "MATCHING_CLOCK": lambda: matching.now,
+                          "MATCHING_SETTINGS": matching.settings})
+        page = app.test_client().get("/").get_data(as_text=True)
+        assert "Potrzeby bez wykonawcy (1)" in page and "Odłożone do bliższego terminu (1)" in page
+        held = page[page.index('id="odlozone"'):page.index('id="ostatnie"')]
+        assert "Zakupy i sprawunki" in held and "01.12.2026 10:00" in held and "29.11.2026 10:00" in held
+    finally:
+        matching.close()
