@@ -3,6 +3,8 @@ rebuild — on SQLite and on PostgreSQL (the in-memory bus carries the events)."
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -11,8 +13,9 @@ import sqlalchemy as sa
 from services.matching import engine, projection
 from services.matching.app import create_app
 from services.matching.db import PROJECTION
+from services.matching.handlers import handlers
 from services.matching.worker import scheduler_step
-from tests.unit.matching.matching_service import MatchingService
+from tests.unit.matching.matching_service import NOW, MatchingService
 
 pytestmark = pytest.mark.integration
 
@@ -76,3 +79,18 @@ def test_a_second_approval_of_the_same_proposal_is_refused_with_409(matching: Ma
     again = client.post(f"/api/matches/{proposal['id']}/approve", json={})
     assert again.status_code == 409 and "rozpatrzono" in again.json["message"]
     assert engine.OFFERED == matching.match_of(need_id, "offered")["status"]
+
+
+def test_a_held_need_is_proposed_when_its_time_comes_on_this_database(matching: MatchingService) -> None:
+    matching.settings = replace(matching.settings, hold_hours=48, hold_min_providers=2)
+    matching.service.loop.handlers = handlers(matching.service.outbox, clock=lambda: matching.now,
+                                              settings=matching.settings)
+    matching.volunteer()
+    matching.volunteer()
+    visit = NOW.replace(hour=9) + timedelta(days=5)
+    need_id = matching.need(start=visit)
+    assert matching.matches(need_id=need_id) == []
+    matching.now = visit - timedelta(hours=48)
+    assert scheduler_step(matching.service.db, matching.service.outbox, matching.settings,
+                          clock=lambda: matching.now)["proposed"] == 1
+    assert matching.match_of(need_id)["status"] == engine.PROPOSED
