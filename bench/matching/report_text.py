@@ -241,6 +241,12 @@ so these figures are not comparable with the first version of this page.
     so rows within about 1 pp of each other are not told apart. On seeds 0–19 the hold turned the look-ahead's
     +1.4 / +1.9 pp into +1.8 / +3.7 pp and brought the Gini (0.858 / 0.867 ×) and the gap (28 % / 17 %)
     within their targets.
+- **Tried on top of the hold and dropped** (tuning seeds 1000–1019, paired with the shipped setting,
+  *scarce* / *surge*): three providers per urgent need −0.1 / +0.3 pp; expected needs at 0.8 instead of 0.6
+  +0.0 / −0.0 pp; deficit boost 2000 +0.0 / −0.0 pp; ≥ 12 instead of ≥ 16 able providers +0.2 / +0.3 pp
+  but a median of 2.85 / 3.30 h; a second tier (8–15 able providers held until 72 h before) +0.1 / +0.7 pp
+  but a median of 3.25 / 3.87 h; asking 3, 4 or 8 providers at once when an urgent need is 2–5 h from its
+  deadline −0.2 to +0.1 pp. All CIs of the differences include 0 (±0.1 to ±0.7 pp).
 - **Also tried and dropped (tuning seeds), instead of the hold: prices for what an offer uses.** A cost per
   day that a task slot stays held (now → end of the visit, ÷ the provider's slots: 100 and 300 per day) and
   a cost for the share of the provider's weekly hours left that a visit takes (200, 500, 1000). Both push
