@@ -76,10 +76,26 @@ def cmd_jobs(args: argparse.Namespace) -> None:
 
 
 def cmd_seed(args: argparse.Namespace) -> None:
-    """Fictional demo data (never real people); the relays announce it to the other services."""
-    from services.needs.seed import main as seed_needs
+    """Fictional demo data (never real people); the relays announce it to the other services.
 
-    sys.exit(seed_needs(["--demo"] + args.rest))
+    Residents and needs first, then volunteers with offers so that matching has someone to propose.
+    `--volunteers N` goes to the volunteers seed; every other option to the needs seed."""
+    from services.needs.seed import main as seed_needs
+    from services.volunteers.seed import main as seed_volunteers
+
+    own = argparse.ArgumentParser(prog="wspolnota seed", add_help=False, allow_abbrev=False)
+    own.add_argument("--volunteers", type=int)
+    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest  # `seed --demo -- --residents 6 ...`
+    ours, needs_args = own.parse_known_args(rest)
+    volunteers_args = ["--volunteers", str(ours.volunteers)] if ours.volunteers is not None else []
+    needs_rc = seed_needs(["--demo"] + needs_args)
+    if os.environ.get("DATABASE_URL") or any(a.startswith("--database-url") for a in needs_args):
+        # One database URL names the needs database only: never put volunteers into it.
+        print("volunteers: skipped (a database URL was given for the needs service); seed them with "
+              "python -m services.volunteers.seed --demo --database-url URL")
+        sys.exit(needs_rc)
+    volunteers_rc = seed_volunteers(["--demo"] + volunteers_args)
+    sys.exit(needs_rc or volunteers_rc)
 
 
 def cmd_apikey(args: argparse.Namespace) -> None:
@@ -245,7 +261,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_jobs)
     p = sub.add_parser("seed", help="fill a fictional municipality with demo data (--demo)")
     p.add_argument("--demo", action="store_true", required=True, help="demo data; real data is never seeded")
-    p.add_argument("rest", nargs=argparse.REMAINDER, help="options passed to the needs seed (--residents N ...)")
+    p.add_argument("rest", nargs=argparse.REMAINDER,
+                   help="--volunteers N for the volunteers seed; other options go to the needs seed (--residents N ...)")
     p.set_defaults(func=cmd_seed)
     p = sub.add_parser("user", help="add a staff account or set its password/role (password from "
                        "WSPOLNOTA_USER_PASSWORD or a prompt)")
@@ -264,7 +281,11 @@ def main(argv: list[str] | None = None) -> None:
     p = sub.add_parser("consume", help="run a service's consumer (a worker process)")
     p.add_argument("service")
     p.set_defaults(func=cmd_consume)
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:  # only the seed passes options on (`seed --demo --residents 6 --volunteers 10`)
+        if args.command != "seed":
+            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
+        args.rest = unknown + args.rest
     args.func(args)
 
 
