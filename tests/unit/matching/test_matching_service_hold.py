@@ -100,3 +100,13 @@ def test_a_need_staff_have_seen_is_not_held_later(matching) -> None:  # type: ig
     again = matching.match_of(need)  # the rejection re-solves it and it gets another proposal at once
     assert again["volunteer_id"] != first["volunteer_id"]
     assert verdict(matching, need) is None
+
+
+def test_turning_the_hold_off_proposes_the_needs_still_held(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteers(matching, 4)
+    need = matching.need(start=IN_FIVE_DAYS_9)
+    matching.tick()
+    assert matching.matches(need_id=need) == []
+    matching.settings = replace(SETTINGS, hold_hours=0)  # e.g. MATCHING_HOLD_HOURS=0 after a restart
+    matching.tick()
+    assert matching.match_of(need)["status"] == engine.PROPOSED
