@@ -246,7 +246,8 @@ so these figures are not comparable with the first version of this page.
   +0.0 / −0.0 pp; deficit boost 2000 +0.0 / −0.0 pp; ≥ 12 instead of ≥ 16 able providers +0.2 / +0.3 pp
   but a median of 2.85 / 3.30 h; a second tier (8–15 able providers held until 72 h before) +0.1 / +0.7 pp
   but a median of 3.25 / 3.87 h; asking 3, 4 or 8 providers at once when an urgent need is 2–5 h from its
-  deadline −0.2 to +0.1 pp. All CIs of the differences include 0 (±0.1 to ±0.7 pp).
+  deadline −0.2 to +0.1 pp; 20 or 25 candidates per need instead of 15, and load steps of 1.5 h, with or
+  without 25 candidates, −0.3 to +0.1 pp. All CIs of the differences include 0 (±0.1 to ±0.7 pp).
 - **Also tried and dropped (tuning seeds), instead of the hold: prices for what an offer uses.** A cost per
   day that a task slot stays held (now → end of the visit, ÷ the provider's slots: 100 and 300 per day) and
   a cost for the share of the provider's weekly hours left that a visit takes (200, 500, 1000). Both push
