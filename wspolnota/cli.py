@@ -83,11 +83,8 @@ def cmd_seed(args: argparse.Namespace) -> None:
     from services.needs.seed import main as seed_needs
     from services.volunteers.seed import main as seed_volunteers
 
-    own = argparse.ArgumentParser(prog="wspolnota seed", add_help=False, allow_abbrev=False)
-    own.add_argument("--volunteers", type=int)
-    rest = args.rest[1:] if args.rest[:1] == ["--"] else args.rest  # `seed --demo -- --residents 6 ...`
-    ours, needs_args = own.parse_known_args(rest)
-    volunteers_args = ["--volunteers", str(ours.volunteers)] if ours.volunteers is not None else []
+    needs_args = [a for a in args.rest if a != "--"]  # `seed --demo -- --residents 6` works too
+    volunteers_args = ["--volunteers", str(args.volunteers)] if args.volunteers is not None else []
     needs_rc = seed_needs(["--demo"] + needs_args)
     if os.environ.get("DATABASE_URL") or any(a.startswith("--database-url") for a in needs_args):
         # One database URL names the needs database only: never put volunteers into it.
@@ -261,8 +258,8 @@ def main(argv: list[str] | None = None) -> None:
     p.set_defaults(func=cmd_jobs)
     p = sub.add_parser("seed", help="fill a fictional municipality with demo data (--demo)")
     p.add_argument("--demo", action="store_true", required=True, help="demo data; real data is never seeded")
-    p.add_argument("rest", nargs=argparse.REMAINDER,
-                   help="--volunteers N for the volunteers seed; other options go to the needs seed (--residents N ...)")
+    p.add_argument("--volunteers", type=int, help="how many demo volunteers (the volunteers seed); other options "
+                   "go to the needs seed (--residents N --needs N)")
     p.set_defaults(func=cmd_seed)
     p = sub.add_parser("user", help="add a staff account or set its password/role (password from "
                        "WSPOLNOTA_USER_PASSWORD or a prompt)")
@@ -282,10 +279,10 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("service")
     p.set_defaults(func=cmd_consume)
     args, unknown = parser.parse_known_args(argv)
-    if unknown:  # only the seed passes options on (`seed --demo --residents 6 --volunteers 10`)
-        if args.command != "seed":
-            parser.error(f"unrecognized arguments: {' '.join(unknown)}")
-        args.rest = unknown + args.rest
+    if args.command == "seed":  # the seed passes the options it does not know on to the needs seed
+        args.rest = unknown
+    elif unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     args.func(args)
 
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import sys
 import tempfile
 import time
 from dataclasses import replace
@@ -20,10 +19,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from services.matching import engine
+from tests.unit.matching.matching_service import NOW, MatchingService
 from wspolnota import reference
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "unit" / "matching"))
-from matching_service import NOW, MatchingService  # noqa: E402
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "CYF", "OGR")
 

@@ -229,10 +229,8 @@ class FlowPolicy(Policy):
     def __init__(self, name: str, weights: Weights, debounce_hours: float = 0.0, urgent_parallel: int = 1,
                  use_deficit: bool = False, hold_hours: float | None = None, plan_held: bool = False,
                  forecast_hours: float = 0.0, history_weeks: int = 1, forecast_max_feasible: int | None = None,
-                 forecast_urgencies: tuple[str, ...] = ("normal", "high", "urgent"),
-                 hold_min_feasible: int = 0, hold_urgencies: tuple[str, ...] = ("normal", "high")):
+                 forecast_urgencies: tuple[str, ...] = ("normal", "high", "urgent"), hold_min_feasible: int = 0):
         self.hold_min_feasible = hold_min_feasible  # hold only needs with at least this many feasible providers
-        self.hold_urgencies = hold_urgencies
         self.forecast_urgencies = forecast_urgencies
         self.name = name
         self.forecast_hours = forecast_hours  # expected needs of the next hours take part in the solve
@@ -255,9 +253,8 @@ class FlowPolicy(Policy):
         return sim.world.arrivals[i].start
 
     def due(self, sim: Simulation, i: int) -> bool:
-        if self.hold_hours is None or sim.need(i).urgency not in self.hold_urgencies:
-            return True
-        if len(sim.world.feasible[i]) < self.hold_min_feasible:
+        need = sim.need(i)
+        if self.hold_hours is None or need.urgency == "urgent" or len(sim.world.feasible[i]) < self.hold_min_feasible:
             return True
         return sim.now >= self.visit(sim, i) - self.hold_hours - 1e-9
 

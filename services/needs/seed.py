@@ -22,6 +22,7 @@ from services.needs import handlers, model, schemas
 from services.needs.db import make_db, residents
 from wspolnota import reference
 from wspolnota.db import Database
+from wspolnota.demo import seed_main
 from wspolnota.transport.outbox import Outbox
 
 DEMO_PREFIX = "M-DEMO"
@@ -145,25 +146,13 @@ def seed_demo(db: Database, residents_count: int = 36, one_off_count: int = 60, 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.needs.seed", description=__doc__.splitlines()[0])
-    parser.add_argument("--demo", action="store_true", help="fill a fictional municipality (never real people)")
-    parser.add_argument("--database-url", help="default: DATABASE_URL or var/needs.db")
     parser.add_argument("--residents", type=int, default=36)
     parser.add_argument("--needs", type=int, default=60, help="one-off needs (recurring ones come on top)")
-    args = parser.parse_args(argv)
-    if not args.demo:
-        parser.error("only demo data can be seeded: pass --demo")
-    db = make_db(args.database_url)
-    try:
-        db.migrate()
-        counts = seed_demo(db, residents_count=args.residents, one_off_count=args.needs)
-    finally:
-        db.dispose()
-    if not any(counts.values()):
-        print("needs: demo data already present; nothing added")
-    else:
-        print(f"needs: demo data added — {counts['residents']} residents, {counts['packages']} support packages, "
-              f"{counts['needs']} needs (events wait in the outbox for the relay)")
-    return 0
+    return seed_main(
+        "needs", parser, argv, make_db,
+        lambda db, args: seed_demo(db, residents_count=args.residents, one_off_count=args.needs),
+        lambda counts, args: f"{counts['residents']} residents, {counts['packages']} support packages, "
+                             f"{counts['needs']} needs")
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from services.volunteers import handlers, model, schemas, settings
 from services.volunteers.db import make_db, volunteers
 from wspolnota import reference
 from wspolnota.db import Database
+from wspolnota.demo import seed_main
 from wspolnota.transport.outbox import Outbox
 
 DEMO_DOMAIN = "demo.wspolnota.invalid"  # RFC 2606: .invalid never delivers
@@ -155,26 +156,13 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.volunteers.seed",
                                      description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--demo", action="store_true", help="fill a fictional municipality (never real people)")
-    parser.add_argument("--database-url", help="default: DATABASE_URL or var/volunteers.db")
     parser.add_argument("--volunteers", type=int, default=40)
     parser.add_argument("--weeks", type=int, default=8, help="how many weeks ahead the offers cover")
-    args = parser.parse_args(argv)
-    if not args.demo:
-        parser.error("only demo data can be seeded: pass --demo")
-    db = make_db(args.database_url)
-    try:
-        db.migrate()
-        counts = seed_demo(db, volunteers_count=args.volunteers, weeks=args.weeks)
-    finally:
-        db.dispose()
-    if not any(counts.values()):
-        print("volunteers: demo data already present; nothing added")
-    else:
-        print(f"volunteers: demo data added — {counts['volunteers']} verified providers, "
-              f"{counts['credentials']} credentials, {counts['offers']} offers for {args.weeks} weeks "
-              f"(events wait in the outbox for the relay)")
-    return 0
+    return seed_main(
+        "volunteers", parser, argv, make_db,
+        lambda db, args: seed_demo(db, volunteers_count=args.volunteers, weeks=args.weeks),
+        lambda counts, args: f"{counts['volunteers']} verified providers, {counts['credentials']} credentials, "
+                             f"{counts['offers']} offers for {args.weeks} weeks")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from pathlib import Path
 import pytest
 
 from services.needs.db import make_db
+from wspolnota.db import Database
 from wspolnota.jobs import periodic_jobs, run_due
 
 
@@ -28,21 +29,33 @@ def test_a_failing_job_does_not_stop_the_others(tmp_path: Path) -> None:
     db.dispose()
 
 
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def needs_db_with_answers(tmp_path: Path, ages: dict[str, int]) -> Database:
+    """A migrated needs database holding one stored case-system answer per key, `ages` days old."""
+    import sqlalchemy as sa
+
+    from services.needs.db import idempotency_keys
+
+    db = make_db(f"sqlite:///{tmp_path / 'n.db'}")
+    db.migrate()
+    with db.transaction() as session:
+        for key, age in ages.items():
+            session.execute(sa.insert(idempotency_keys).values(
+                client_id="c1", key=key, request_hash="h", status_code=201, response_body="{}",
+                content_type="application/json", created_at=NOW - timedelta(days=age)))
+    return db
+
+
 def test_case_system_answers_older_than_the_replay_window_are_forgotten(tmp_path: Path) -> None:
     import sqlalchemy as sa
 
     from services.needs.db import idempotency_keys
     from services.needs.jobs import forget_idempotency_keys
 
-    db = make_db(f"sqlite:///{tmp_path / 'n.db'}")
-    db.migrate()
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    with db.transaction() as session:
-        for key, age in (("old", 31), ("young", 29)):
-            session.execute(sa.insert(idempotency_keys).values(
-                client_id="c1", key=key, request_hash="h", status_code=201, response_body="{}",
-                content_type="application/json", created_at=now - timedelta(days=age)))
-    assert forget_idempotency_keys(db, now) == 1
+    db = needs_db_with_answers(tmp_path, {"old": 31, "young": 29})
+    assert forget_idempotency_keys(db, NOW) == 1
     with db.engine.connect() as conn:
         assert conn.execute(sa.select(idempotency_keys.c.key)).scalars().all() == ["young"]
     db.dispose()
@@ -51,23 +64,13 @@ def test_case_system_answers_older_than_the_replay_window_are_forgotten(tmp_path
 def test_the_replay_window_is_one_setting_for_the_api_and_the_job(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """CASE_SYSTEM_IDEMPOTENCY_DAYS=90: the job keeps a 60-day-old answer, which the API still replays."""
-    import sqlalchemy as sa
-
     from services.needs import casesystem
     from services.needs.app import create_app
-    from services.needs.db import idempotency_keys
     from services.needs.jobs import forget_idempotency_keys
 
     monkeypatch.setenv("CASE_SYSTEM_IDEMPOTENCY_DAYS", "90")
-    db = make_db(f"sqlite:///{tmp_path / 'n.db'}")
-    db.migrate()
-    now = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
-    with db.transaction() as session:
-        for key, age in (("old", 91), ("kept", 60)):
-            session.execute(sa.insert(idempotency_keys).values(
-                client_id="c1", key=key, request_hash="h", status_code=201, response_body="{}",
-                content_type="application/json", created_at=now - timedelta(days=age)))
-    assert forget_idempotency_keys(db, now) == 1
+    db = needs_db_with_answers(tmp_path, {"old": 91, "kept": 60})
+    assert forget_idempotency_keys(db, NOW) == 1
     db.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"})
     with app.app_context():
