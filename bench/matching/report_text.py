@@ -254,15 +254,28 @@ so these figures are not comparable with the first version of this page.
   long or far-ahead visits to providers with more slots or hours, which concentrates work: task-slot cost
   +1.5 / +1.5 pp and +1.6 / +1.9 pp with Gini 0.92–1.05 × and km +21 to +40 %; hours cost +1.0 / +0.3 pp,
   +0.8 / −0.2 pp and −2.7 / −4.8 pp. Not kept in the solver.
-- **Why +3 pp in *scarce* is out of reach online.** The bound is 4.9 pp above greedy-nearest in *scarce*
-  (11.2 pp in *surge*), so +3 pp there means closing 61 % of the gap; ours closes 37 %. A diagnostic greedy
-  that knows every provider's answer in advance gains only +1.2 pp (scarce) and +0.0 pp (surge) on the tuning
-  seeds, so most of the gap is the bound's knowledge of *future arrivals* (it saves hours for urgent needs
-  that have not been reported yet and packs every weekly budget exactly) plus its relaxations (no offer
-  order, no answer delays, no offers holding hours, tasks held only from their deadline). On tuning seeds,
-  about four in five of the needs that expire under greedy-nearest although someone could serve them still
-  had feasible providers not yet asked but, at that moment, out of weekly hours or open tasks; a third of
-  them are urgent (15 % of all needs), reported after normal needs had taken the time.
+- **Why +3 pp in *scarce* is out of reach online** ([matching-ceiling.md](matching-ceiling.md), `python -m
+  bench.matching.ceiling`). The bound is 4.9 pp above greedy-nearest in *scarce* (11.1 pp in *surge*), so
+  +3 pp there means closing 61 % of the gap; ours closes 37 %. Diagnostic policies on the same seeds 0–19
+  show where the gap is. Ours told every provider's answer in advance gains +2.2 pp over greedy-nearest; told
+  the answers and the true arrivals of the next 48 h, +2.6 pp (95 % CI +1.7…+3.4): still under +3 pp. The
+  bound's own plan, offered when each need is reported, gains only +1.7 pp; the same plan with each offer
+  sent just before the need's deadline gains the full +4.9 pp, at a median time to match of 68 h. The
+  difference is *when* a task slot is taken: an accepted task holds one of the provider's 1–4 slots from
+  the acceptance until the visit. A clairvoyant matcher could confirm late only the needs where that pays
+  (a plan as large as the bound with more than half of the needs matched within 3 h exists in 20 of 20
+  *scarce* seeds); an online one learns an answer only by asking, and a late decline or timeout leaves no
+  time for the next provider. The hold is that trade where it is safe. On tuning seeds, about four in five
+  of the needs that expire under greedy-nearest although someone could serve them still had feasible
+  providers not yet asked but, at that moment, out of weekly hours or open tasks.
+- **Tried and dropped, third round** (4 Dec 2026, tuning seeds 1000–1019, paired with the shipped setting,
+  *scarce* / *surge*): 6 or 10 past weeks in the look-ahead instead of 3 (same total weight) −0.8 / −0.4 pp
+  and −0.7 / −0.5 pp, 6 weeks at twice the weight −0.1 pp (*scarce*); the true arrivals of the next 48 h
+  instead of past weeks (a diagnostic, at 0.3 / 0.6 / 1.0 of the penalty) −0.3 / −0.2 / −0.2 pp (*scarce*), so a
+  better forecast is not the lever; a cost per hour a visit takes (50, 100, 200, 400 per hour, so long visits
+  give way to short ones) −0.8 / −0.1, −1.0 / +0.1, −1.9 / −1.3, −15 / −12 pp; holding also a far-ahead need
+  whose planned provider would be left with no free task slot (or ≤ 1; normal needs only; until 72 h before)
+  −0.0 to +0.3 pp (*scarce*) at a median time to match of 3.1–4.9 h. None kept.
 - **Tried and dropped, first round** (tuning seeds, look-ahead only): a forecast of urgent/high needs only,
   or only of needs with ≤ 8 / ≤ 15 feasible providers; a 24 h or 72 h horizon; three providers per urgent
   need instead of two; no debounce: all within about ±1 pp of the look-ahead setting or worse.

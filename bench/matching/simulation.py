@@ -347,22 +347,49 @@ def hindsight_covered(world: World, time_limit_s: float = 20.0) -> tuple[set[int
     `max_open_tasks` of them. Offer order and answer times are relaxed, so no policy can cover more.
     Returns the covered needs and the proven upper bound on their number.
     """
+    plan, _, bound = hindsight_plan(world, time_limit_s)
+    return set(plan), bound
+
+
+def hindsight_plan(world: World, time_limit_s: float = 20.0,
+                   quick_hours: float | None = None) -> tuple[dict[int, list[int]], int, float]:
+    """The hindsight programme of `hindsight_covered`; returns its plan (covered need → the providers
+    who take it), the plan's number of covered needs and the proven upper bound on that number.
+
+    With `quick_hours`, a need may also be covered *quickly*: all its slots accepted within `quick_hours`
+    of its report, so its tasks are open at least from then (not only from its deadline) to its release.
+    More than half of the covered needs must be quick, so the plan's median time to match is within
+    `quick_hours`.
+    """
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
     taken: dict[tuple[int, int], list] = defaultdict(list)
     held: dict[int, list] = defaultdict(list)  # per provider: (x, from, to) of the shortest possible hold
-    covered = []
+    covered, quick = [], []
+    choices: dict[tuple[int, int], list] = defaultdict(list)
     for i, arrival in enumerate(world.arrivals):
         need = arrival.need
         pairs = [int(pid.split("-")[1]) for pid, _ in world.feasible[i] if accepts_in_time(world, i, pid)]
-        y = model.new_bool_var(f"covered_{i}")
-        covered.append(y)
-        xs = [model.new_bool_var(f"x_{i}_{j}") for j in pairs]
-        model.add(sum(xs) == need.slots * y)
-        for j, x in zip(pairs, xs, strict=True):
-            taken[(j, arrival.week)].append((x, need.duration_hours))
-            held[j].append((x, arrival.deadline, arrival.release))
+        kinds = [(arrival.deadline, False)]
+        if quick_hours is not None:
+            kinds.append((min(arrival.time + quick_hours, arrival.deadline), True))
+        for opens, is_quick in kinds:
+            y = model.new_bool_var(f"covered_{i}_{int(is_quick)}")
+            covered.append(y)
+            if is_quick:
+                quick.append(y)
+            xs = [model.new_bool_var(f"x_{i}_{j}_{int(is_quick)}") for j in pairs]
+            model.add(sum(xs) == need.slots * y)
+            for j, x in zip(pairs, xs, strict=True):
+                choices[(i, j)].append(x)
+                taken[(j, arrival.week)].append((x, need.duration_hours))
+                held[j].append((x, opens, arrival.release))
+        if quick_hours is not None:
+            model.add(sum(covered[-2:]) <= 1)
+    for xs in choices.values():
+        if len(xs) > 1:
+            model.add(sum(xs) <= 1)
     for (j, _), uses in taken.items():
         model.add(sum(round(h * 10) * x for x, h in uses) <= round(world.providers[j].hours_per_week * 10))
     for j, holds in held.items():
@@ -371,12 +398,18 @@ def hindsight_covered(world: World, time_limit_s: float = 20.0) -> tuple[set[int
             open_then = [x for x, start, end in holds if start <= moment < end]
             if len(open_then) > limit:
                 model.add(sum(open_then) <= limit)
+    if quick_hours is not None:
+        model.add(2 * sum(quick) >= sum(covered) + 1)
     model.maximize(sum(covered))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1
     solver.solve(model)
-    return {i for i, y in enumerate(covered) if solver.value(y)}, solver.best_objective_bound
+    plan: dict[int, list[int]] = defaultdict(list)
+    for (i, j), xs in choices.items():
+        if any(solver.value(x) for x in xs):
+            plan[i].append(j)
+    return dict(plan), round(solver.objective_value), solver.best_objective_bound
 
 
 def accepts_in_time(world: World, i: int, provider_id: str) -> bool:

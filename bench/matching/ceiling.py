@@ -1,0 +1,312 @@
+"""How far could any matcher get? Diagnostic policies that know what no service can know.
+
+    python -m bench.matching.ceiling                      # seeds 0–19, scarce and surge → docs/matching-ceiling.md
+    python -m bench.matching.ceiling --seeds 3 --quick    # quick check: prints the summary, writes nothing
+    python -m bench.matching.ceiling --save var/ceiling.json    # also keep the per-seed results
+    python -m bench.matching.ceiling --reuse var/ceiling.json   # re-render the page from them
+
+The hindsight bound of the benchmark (docs/matching-benchmark.md) relaxes how offers work: it knows every
+answer and every arrival, and it counts a task as open only from its need's deadline. This script runs, on
+the benchmark's worlds, policies between ours and that bound, each given one more thing no service has:
+
+- ours, told every answer (it offers only to providers who would say yes in time);
+- ours, told every answer and the true arrivals of the next 48 h (instead of last weeks' reports);
+- the hindsight plan itself, offered at once when each need is reported;
+- the hindsight plan, each offer sent just in time (its known answer lands just before the deadline);
+
+and the hindsight programme once more with the median target as a constraint (more than half of the
+covered needs accepted within 3 h of their report). A benchmark, not a test: it measures and reports.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+from collections import defaultdict
+from dataclasses import replace
+from multiprocessing import Pool
+from pathlib import Path
+
+import numpy as np
+
+from bench.matching import run as bench
+from bench.matching.simulation import (
+    OFFER_TIMEOUT_HOURS,
+    FlowPolicy,
+    GreedyNearest,
+    Policy,
+    Simulation,
+    hindsight_plan,
+    outcome,
+)
+from bench.matching.world import SCENARIOS, World, make_world
+from services.matching.rules import Need
+
+REPO = Path(__file__).resolve().parents[2]
+QUICK_HOURS = 3.0  # the median time-to-match target
+BOUND_TIME_LIMIT_S = 20.0
+JUST_IN_TIME_MARGIN_H = 0.05
+
+
+def says_yes_in_time(world: World, i: int, j: int) -> bool:
+    return bool(world.accepts[i, j] and world.answers_in_time[i, j]
+                and world.answer_delay[i, j] < OFFER_TIMEOUT_HOURS)
+
+
+class KnowsAnswers(FlowPolicy):
+    """Ours, told every provider's answer in advance: it offers only to those who would say yes in time."""
+
+    def solve_batch(self, sim: Simulation, options: dict[int, list[tuple[int, float]]], week: int) -> None:
+        kept = {i: [(j, km) for j, km in found if says_yes_in_time(sim.world, i, j)] for i, found in options.items()}
+        kept = {i: found for i, found in kept.items() if found}
+        if kept:
+            super().solve_batch(sim, kept, week)
+
+
+class Clairvoyant(KnowsAnswers):
+    """Also told the true arrivals of the next `forecast_hours` (as expected needs at their full penalty)."""
+
+    def forecast(self, sim: Simulation, week: int) -> list[tuple[Need, list[tuple[str, float]]]]:
+        return [(replace(a.need, id="F" + a.need.id), sim.world.feasible[i])
+                for i, a in enumerate(sim.world.arrivals)
+                if sim.now < a.time <= sim.now + self.forecast_hours and a.week == week]
+
+
+class FollowBound(Policy):
+    """Offers exactly the pairs of the hindsight plan: at once, or just in time for the deadline."""
+
+    def __init__(self, name: str, just_in_time: bool):
+        self.name = name
+        self.just_in_time = just_in_time
+        self.plan: dict[int, list[int]] | None = None
+
+    def send_at(self, sim: Simulation, i: int, j: int) -> float:
+        if not self.just_in_time:
+            return sim.world.arrivals[i].time
+        return sim.world.arrivals[i].deadline - float(sim.world.answer_delay[i, j]) - JUST_IN_TIME_MARGIN_H
+
+    def arrived(self, sim: Simulation, i: int) -> None:
+        if self.plan is None:
+            self.plan, _, _ = hindsight_plan(sim.world, BOUND_TIME_LIMIT_S)
+        for j in self.plan.get(i, []):
+            if self.send_at(sim, i, j) > sim.now:
+                sim.schedule(self.send_at(sim, i, j), "due", (i,))
+
+    def solve_now(self, sim: Simulation) -> None:
+        for i in sim.waiting():
+            room = {j for j, _ in sim.candidates(i)}
+            for j in (self.plan or {}).get(i, []):
+                if j in room and self.send_at(sim, i, j) <= sim.now + 1e-9:
+                    sim.offer(i, j)
+
+
+def policies() -> list[Policy]:
+    ours = bench.policies()[-1]
+    assert ours.name == bench.OURS
+    told = dict(debounce_hours=ours.debounce_hours, urgent_parallel=1, use_deficit=True,
+                forecast_hours=ours.forecast_hours, history_weeks=ours.history_weeks, hold_hours=ours.hold_hours,
+                plan_held=True, hold_min_feasible=ours.hold_min_feasible)
+    return [
+        GreedyNearest(),
+        ours,
+        KnowsAnswers("ours + every answer", ours.weights, **told),
+        Clairvoyant("ours + every answer + true arrivals", replace(ours.weights, expected_weight=1.0),
+                    **{**told, "history_weeks": 1}),
+        FollowBound("hindsight plan, offered at once", just_in_time=False),
+        FollowBound("hindsight plan, offered just in time", just_in_time=True),
+    ]
+
+
+BOUND = "hindsight bound"
+BOUND_MEDIAN = "hindsight plan with median ≤ 3 h"
+NAMES = [p.name for p in policies()]
+REFERENCE = NAMES[0]
+
+
+def one_world(job: tuple[str, int]) -> tuple[str, int, dict[str, dict[str, float]], float]:
+    scenario, seed = job
+    started = time.perf_counter()
+    world = make_world(SCENARIOS[scenario], seed)
+    n = len(world.arrivals)
+    rows = {}
+    for policy in policies():
+        m = outcome(Simulation(world, policy).run()).metrics
+        rows[policy.name] = {k: m[k] for k in ("coverage", "median_hours_to_match", "notifications_per_need")}
+    _, _, bound = hindsight_plan(world, BOUND_TIME_LIMIT_S)
+    _, found, _ = hindsight_plan(world, BOUND_TIME_LIMIT_S, quick_hours=QUICK_HOURS)
+    rows[BOUND] = {"coverage": bound / n}
+    rows[BOUND_MEDIAN] = {"coverage": found / n}  # a plan found, so a lower end of that programme's optimum
+    return scenario, seed, rows, time.perf_counter() - started
+
+
+def summary(results, scenario: str) -> list[str]:
+    per = results[scenario]
+    ref = np.array(per[REFERENCE]["coverage"])
+    bound_gap = np.mean(per[BOUND]["coverage"]) - ref.mean()
+    lines = [f"| policy (*{scenario}*) | coverage | − {REFERENCE} (95 % CI) | share of the gap to the bound | "
+             "median time to match (h) | notifications per need |", "|---|---|---|---|---|---|"]
+    for name in [*NAMES, BOUND_MEDIAN, BOUND]:
+        values = per[name]
+        cov = np.array(values["coverage"])
+        mean, half = bench.mean_ci(cov - ref)
+        closed = "—" if name == REFERENCE else f"{mean / bound_gap:.0%}"
+        median = f"{np.mean(values['median_hours_to_match']):.2f}" if "median_hours_to_match" in values else "—"
+        notes = f"{np.mean(values['notifications_per_need']):.2f}" if "notifications_per_need" in values else "—"
+        diff = "—" if name == REFERENCE else f"{mean * 100:+.1f} pp [{(mean - half) * 100:+.1f}, {(mean + half) * 100:+.1f}]"
+        lines.append(f"| {name} | {cov.mean():.1%} | {diff} | {closed} | {median} | {notes} |")
+    return lines
+
+
+def chart(results, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams["svg.hashsalt"] = "wspolnota"
+    scenarios = list(results)
+    shown = [*NAMES[1:], BOUND_MEDIAN, BOUND]
+    fig, ax = plt.subplots(figsize=(8.5, 4.2))
+    for k, name in enumerate(shown):
+        diffs = [bench.mean_ci(np.array(results[s][name]["coverage"]) - np.array(results[s][REFERENCE]["coverage"]))
+                 for s in scenarios]
+        x = np.arange(len(scenarios)) + (k - (len(shown) - 1) / 2) * 0.11
+        ax.errorbar(x, [d[0] * 100 for d in diffs], yerr=[d[1] * 100 for d in diffs], fmt="o", capsize=3, label=name)
+    ax.axhline(3, color="red", linewidth=0.8, linestyle="--", label="target: + 3 pp")
+    ax.axhline(0, color="grey", linewidth=0.8)
+    ax.set_xticks(np.arange(len(scenarios)), scenarios)
+    ax.set_ylabel(f"coverage − {REFERENCE} (pp)")
+    ax.set_title("What each piece of knowledge is worth — paired per seed, 95 % CI")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    plt.close(fig)
+
+
+def report(results, seeds: list[int], elapsed: float, out: Path) -> None:
+    img = out.parent / "img" / "matching-ceiling.svg"
+    chart(results, img)
+
+    def diff(scenario: str, name: str) -> str:
+        per = results[scenario]
+        mean, half = bench.mean_ci(np.array(per[name]["coverage"]) - np.array(per[REFERENCE]["coverage"]))
+        return f"{mean * 100:+.1f} pp (95 % CI {(mean - half) * 100:+.1f} … {(mean + half) * 100:+.1f})"
+
+    def gain(scenario: str, name: str) -> float:
+        return float(np.mean(results[scenario][name]["coverage"]) - np.mean(results[scenario][REFERENCE]["coverage"]))
+
+    def median(scenario: str, name: str) -> str:
+        return f"{np.mean(results[scenario][name]['median_hours_to_match']):.2f} h"
+
+    same = {s: sum(abs(a - b) < 1e-9 for a, b in zip(results[s][BOUND_MEDIAN]["coverage"],
+                                                      results[s][BOUND]["coverage"], strict=True))
+            for s in results}
+    text = [
+        "# Matching: how far could any matcher get?",
+        "",
+        f"Generated by `python -m bench.matching.ceiling` on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} "
+        f"({platform.machine()}, Python {platform.python_version()}); the benchmark's worlds, seeds "
+        f"{seeds[0]}–{seeds[-1]} ({len(seeds)} per scenario); wall time {elapsed / 60:.1f} min. The simulation and "
+        "the policies `greedy-nearest` and `ours` are those of [the matching benchmark](matching-benchmark.md).",
+        "",
+        "The benchmark's hindsight bound knows every answer and every arrival, and counts a task as open only "
+        "from its need's deadline. Each row below is given one more thing that no service has, so the rows "
+        "show where the gap between ours and the bound comes from. Differences are paired per seed against "
+        "greedy-nearest (the issue's target is + 3 pp, with the 95 % CI above 0).",
+        "",
+        "| policy | what it knows or may do |",
+        "|---|---|",
+        "| ours + every answer | the shipped matcher, offering only to providers who would say yes in time (so "
+        "no declines, no timeouts; one provider per urgent need, as parallel offers buy nothing then) |",
+        "| ours + every answer + true arrivals | the same, and its look-ahead is the real next 48 h of this "
+        "week (at full penalty) instead of last weeks' reports |",
+        "| hindsight plan, offered at once | the bound's own plan (CP-SAT), each pair offered when the need is "
+        "reported or as soon as the provider has room |",
+        "| hindsight plan, offered just in time | the same plan, each offer sent so that its known answer lands "
+        f"{JUST_IN_TIME_MARGIN_H * 60:.0f} min before the need's deadline |",
+        f"| {BOUND_MEDIAN} | the bound's programme, where more than half of the covered needs must be "
+        "accepted within 3 h of their report (their tasks then open from then, not from the deadline); the "
+        f"best plan CP-SAT found in {BOUND_TIME_LIMIT_S:.0f} s |",
+        "",
+    ]
+    for scenario in results:
+        text += summary(results, scenario) + [""]
+    text += [
+        "![matching-ceiling.svg](img/matching-ceiling.svg)",
+        "",
+        "## Findings",
+        "",
+        f"- **Knowing every answer is worth little to ours:** {diff('scarce', NAMES[2])} over greedy-nearest in "
+        f"*scarce* against ours' {diff('scarce', NAMES[1])}; adding the true arrivals of the next 48 h: "
+        f"{diff('scarce', NAMES[3])}. In *surge*: {diff('surge', NAMES[2])} and {diff('surge', NAMES[3])}. "
+        "A matcher like ours that could not be refused and knew the coming reports would still cover "
+        f"{'less' if gain('scarce', NAMES[3]) < 0.03 else 'more'} than greedy-nearest + 3 pp in *scarce*.",
+        f"- **Even the bound's own plan, offered when each need is reported, gains only "
+        f"{diff('scarce', NAMES[4])}** in *scarce* ({diff('surge', NAMES[4])} in *surge*), although it knows "
+        "every answer and every arrival. Offered just in time, the same plan gains "
+        f"{diff('scarce', NAMES[5])} / {diff('surge', NAMES[5])} — about the bound — but its median time to "
+        f"match is {median('scarce', NAMES[5])} / {median('surge', NAMES[5])}. The pairs are the same; what "
+        "differs is only *when* a provider's task slot is taken: an accepted task holds one of the provider's "
+        "1–4 open-task slots from the acceptance until the visit ends.",
+        f"- **The median target is not what stands in the way:** with more than half of the covered needs "
+        f"accepted within 3 h, the programme still found a plan as large as the unconstrained one in "
+        f"{same['scarce']} of {len(seeds)} *scarce* and {same.get('surge', 0)} of {len(seeds)} *surge* seeds. A "
+        "clairvoyant matcher could cover as many as the bound and still answer quickly, by choosing which "
+        "needs to confirm late.",
+        "- **So the gap is the price of not knowing the answers when confirming late.** Confirming a need "
+        "late frees task slots, but an online matcher learns a provider's answer only by asking, and a late "
+        "decline or timeout leaves no time to ask the next one. Ours' hold (propose 48 h before the visit the "
+        "needs that ≥ 16 providers could serve) is that trade made where it is safe; holding more needs or "
+        "holding them longer was tried and covered no more in *scarce* without breaking the 3 h median "
+        "([benchmark](matching-benchmark.md), \"Tried on top of the hold\").",
+        "",
+        "Re-run with the same command; `--seeds 3 --quick` prints a short summary and writes nothing.",
+        "",
+    ]
+    out.write_text("\n".join(text), encoding="utf-8")
+    print(f"wrote {out.relative_to(REPO)} and {img.relative_to(REPO)}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Wspólnota matching: diagnostic policies between ours and the bound")
+    parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--scenarios", default=",".join(bench.TARGET_SCENARIOS))
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="print the summary, write nothing")
+    parser.add_argument("--out", type=Path, default=REPO / "docs" / "matching-ceiling.md")
+    parser.add_argument("--save", type=Path, default=None, help="also write the per-seed results as JSON")
+    parser.add_argument("--reuse", type=Path, default=None, help="render the page from a --save file")
+    args = parser.parse_args()
+    if args.reuse:
+        kept = json.loads(args.reuse.read_text())
+        report(kept["results"], kept["seeds"], kept["elapsed"], args.out)
+        return
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
+    scenarios = args.scenarios.split(",")
+    jobs = [(scenario, seed) for scenario in scenarios for seed in seeds]
+    results: dict = {s: defaultdict(lambda: defaultdict(list)) for s in scenarios}
+    started = time.perf_counter()
+    done: dict[tuple[str, int], dict] = {}
+    with Pool(args.processes) as pool:
+        for k, (scenario, seed, rows, seconds) in enumerate(pool.imap_unordered(one_world, jobs), 1):
+            done[(scenario, seed)] = rows
+            print(f"[{k}/{len(jobs)} {scenario:6} seed {seed:4}] " + " | ".join(
+                f"{name} {row['coverage']:.1%}" for name, row in rows.items()) + f" | {seconds:.0f}s", flush=True)
+    for scenario, seed in jobs:  # in seed order, so the pairs line up
+        for name, row in done[(scenario, seed)].items():
+            for key, value in row.items():
+                results[scenario][name][key].append(value)
+    elapsed = time.perf_counter() - started
+    for scenario in scenarios:
+        print("\n".join(summary(results, scenario)))
+    if args.save:
+        args.save.parent.mkdir(parents=True, exist_ok=True)
+        args.save.write_text(json.dumps({"results": results, "seeds": seeds, "elapsed": elapsed}))
+    if not args.quick:
+        report(results, seeds, elapsed, args.out)
+
+
+if __name__ == "__main__":
+    main()
