@@ -413,7 +413,11 @@ def hindsight_plan(world: World, time_limit_s: float = 20.0,
 
 
 def accepts_in_time(world: World, i: int, provider_id: str) -> bool:
-    j = int(provider_id.split("-")[1])
+    return says_yes_in_time(world, i, int(provider_id.split("-")[1]))
+
+
+def says_yes_in_time(world: World, i: int, j: int) -> bool:
+    """Would provider `j` (its index) say yes to need `i`, before the offer times out?"""
     return bool(world.accepts[i, j] and world.answers_in_time[i, j] and world.answer_delay[i, j] < OFFER_TIMEOUT_HOURS)
 
 

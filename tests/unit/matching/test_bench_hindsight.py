@@ -5,9 +5,9 @@ from collections import defaultdict
 
 import pytest
 
-from bench.matching.ceiling import FollowBound, KnowsAnswers, says_yes_in_time
+from bench.matching.ceiling import FollowBound, KnowsAnswers
 from bench.matching.run import policies
-from bench.matching.simulation import Simulation, hindsight_covered, hindsight_plan, outcome
+from bench.matching.simulation import Simulation, hindsight_covered, hindsight_plan, outcome, says_yes_in_time
 from bench.matching.world import SCENARIOS, make_world
 
 
@@ -57,7 +57,7 @@ def test_median_constrained_plan_is_no_larger(world, plan):
 
 
 def test_the_plan_offered_just_in_time_is_what_it_covers(world, plan):
-    sim = Simulation(world, FollowBound("jit", just_in_time=True)).run()
+    sim = Simulation(world, FollowBound("jit", plan[0], just_in_time=True)).run()
     covered = {s.index for s in sim.needs if s.covered_at is not None}
     assert covered <= set(plan[0])
     assert len(covered) >= len(plan[0]) - 2  # offers sent 3 min before the deadline hold a slot that long
