@@ -24,6 +24,9 @@ from wspolnota.transport.outbox import Outbox
 
 pytestmark = pytest.mark.integration
 
+# The sender's clock: tomorrow at 11:00 Warsaw time, so a non-urgent SMS is never held back by the
+# quiet hours (20:00–08:00) whatever time of day the suite runs.
+DAYTIME = (datetime.now(UTC) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
 PERSON = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303", "villages": ["belno"]}
 
 
@@ -55,13 +58,13 @@ def test_an_offer_reaches_the_address_the_volunteers_service_holds(tmp_path: Pat
                                  smtp_port=port, sms_gateway_url=f"http://127.0.0.1:{free_port()}/sms")
     offer = new_event(CONSUMES, "matching", "MatchOffered", "n", {
         "match_id": "22222222-2222-4222-8222-222222222222", "need_id": "11111111-1111-4111-8111-111111111111",
-        "volunteer_id": volunteer_id, "deadline": (datetime.now(UTC) + timedelta(days=1)).isoformat(),
+        "volunteer_id": volunteer_id, "deadline": (DAYTIME + timedelta(days=1)).isoformat(),
         "urgent": False, "category": "ZAK", "village": "belno",
-        "window_start": (datetime.now(UTC) + timedelta(days=2)).isoformat()})
+        "window_start": (DAYTIME + timedelta(days=2)).isoformat()})
     with db.transaction() as session:
         handlers(Outbox(db, PUBLISHES), settings)["MatchOffered"](session, offer)
     try:
-        Sender(db, settings, clock=lambda: datetime.now(UTC) + timedelta(seconds=1)).run_once()
+        Sender(db, settings, clock=lambda: DAYTIME).run_once()
         [mail] = wait_until(lambda: _inbox(db), 10, message="the offer mail in the sink")
     finally:
         sink.stop()
