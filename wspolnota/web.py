@@ -4,7 +4,6 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, current_app, jsonify
@@ -14,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wspolnota import config
 from wspolnota.db import Database
+from wspolnota.localtime import WARSAW
 from wspolnota.logs import setup_logging
 
 common = Blueprint("common", __name__, template_folder="templates", static_folder="static",
@@ -93,7 +93,6 @@ def create_service_app(service: str, db: Database, test_config: dict[str, Any] |
     return app
 
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 
 def local_dt(value: datetime | None) -> str:

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -20,8 +19,8 @@ from sqlalchemy.orm import Session
 from services.matching.db import PROJECTION, applied_events, offers, open_needs, providers
 from services.matching.rules import CAR, Credential, Need, Point, Provider, TimeWindow, Week
 from wspolnota import reference
+from wspolnota.localtime import WARSAW
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 # Requirement and credential codes on the bus (docs/events.md) → codes of the rules.
 CODE_ALIASES = {"own_car": CAR}
 DEFAULT_HOURS_PER_WEEK = 10.0

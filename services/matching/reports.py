@@ -19,7 +19,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import Blueprint, Response, abort, render_template, request
@@ -32,8 +31,8 @@ from services.matching.db import applied_events, offers, open_needs, proposals, 
 from services.matching.rules import Point, haversine_km
 from wspolnota import reference
 from wspolnota.db import Database
+from wspolnota.localtime import WARSAW, local_day
 
-WARSAW = ZoneInfo("Europe/Warsaw")
 CONFIRMED = ("accepted", "completed")
 DEFAULT_WEEKS = 12
 MAX_DAYS = 731
@@ -106,10 +105,6 @@ def local_midnight(day: date) -> datetime:
 
 def aware(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
-
-
-def local_day(moment: datetime) -> date:
-    return aware(moment).astimezone(WARSAW).date()
 
 
 def default_period(now: datetime) -> Period:

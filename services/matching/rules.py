@@ -12,7 +12,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from zoneinfo import ZoneInfo
+
+from wspolnota.localtime import WARSAW
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
 
@@ -29,7 +30,6 @@ FIRST_AID = "first_aid"
 CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"  # upoważnienie (RODO)
 
 URGENCIES = ("normal", "high", "urgent")
-WARSAW = ZoneInfo("Europe/Warsaw")
 Week = tuple[int, int]  # ISO year and week, in Europe/Warsaw
 
 

@@ -9,11 +9,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from wspolnota import reference
-
-WARSAW = ZoneInfo("Europe/Warsaw")
+from wspolnota import localtime, reference
+from wspolnota.localtime import WARSAW
 
 # --- lifecycle (DESIGN §3) ----------------------------------------------------------------------------
 OPEN, PROPOSED, APPROVED, OFFERED, ACCEPTED = "open", "proposed", "approved", "offered", "accepted"
@@ -261,7 +259,7 @@ class WeeklyPattern:
 def expand(pattern: WeeklyPattern, duration_minutes: int, plan_end: date | None,
            today: date | None = None) -> list[tuple[datetime, datetime]]:
     """UTC windows of every occurrence of a weekly pattern, checked against the plan's end."""
-    today = today or datetime.now(WARSAW).date()
+    today = today or localtime.today()
     if not pattern.weekdays:
         raise WindowError("weekdays", "Wybierz co najmniej jeden dzień tygodnia.")
     if pattern.time_to <= pattern.time_from:

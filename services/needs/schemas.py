@@ -7,11 +7,11 @@ and descriptions stay in this service.
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from services.needs import model
+from wspolnota import localtime
 from wspolnota.schemas import category_field, uuid_str, village_field
 
 TOPIC = "needs"
@@ -251,7 +251,7 @@ class ResidentCreate(Schema):
             consent = data.get("consent_date")
             if consent is None:
                 errors["consent_date"] = "Przy zgodzie podaj datę jej wyrażenia."
-            elif consent > date.today():
+            elif consent > localtime.today():
                 errors["consent_date"] = "Data zgody nie może być w przyszłości."
         if errors:
             raise ValidationError(errors)
@@ -314,7 +314,7 @@ class PackageCreate(Schema):
                 model.check_plan_period(data["start_date"], data["end_date"])
             except model.WindowError as err:
                 raise ValidationError(err.message, err.field) from err
-            if data["end_date"] < date.today():
+            if data["end_date"] < localtime.today():
                 raise ValidationError("Plan już się zakończył.", "end_date")
 
 

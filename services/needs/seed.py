@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from services.needs import handlers, model, schemas
 from services.needs.db import make_db, residents
-from wspolnota import reference
+from wspolnota import localtime, reference
 from wspolnota.db import Database
 from wspolnota.demo import seed_main
 from wspolnota.transport.outbox import Outbox
@@ -63,7 +63,7 @@ def _person(rng: random.Random, index: int) -> dict[str, Any]:
         "address": f"{rng.choice(STREETS)} {rng.randint(1, 120)}", "village": village,
         "phone": f"+48 500 000 {index:03d}", "email": "", "preferred_channel": rng.choice(["phone", "phone", "sms"]),
         "notes": "DANE FIKCYJNE — osoba wymyślona na potrzeby demonstracji.", "legal_basis": basis,
-        "consent_date": date.today() - timedelta(days=rng.randint(5, 200)) if basis == "consent" else None,
+        "consent_date": localtime.today() - timedelta(days=rng.randint(5, 200)) if basis == "consent" else None,
     }
 
 
@@ -78,7 +78,7 @@ def seed_demo(db: Database, residents_count: int = 36, one_off_count: int = 60, 
     if already_seeded(db):
         return {"residents": 0, "packages": 0, "needs": 0}
     rng = random.Random(seed)
-    today = today or datetime.now(model.WARSAW).date()
+    today = today or localtime.today()
     outbox = Outbox(db, handlers.PUBLISHES)
     counts = {"residents": 0, "packages": 0, "needs": 0}
     people = [_person(rng, i + 1) for i in range(residents_count)]

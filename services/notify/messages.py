@@ -17,9 +17,9 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from wspolnota import reference
+from wspolnota.localtime import WARSAW
 
 TEMPLATES = Path(__file__).parent / "templates" / "messages"
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 _text = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
                     trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)

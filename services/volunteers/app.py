@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,7 +23,7 @@ from services.volunteers.db import (
     offers,
     volunteers,
 )
-from wspolnota import reference
+from wspolnota import localtime, reference
 from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
 
@@ -201,9 +201,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         """Credentials that end within `days` days (default 30): the staff warning list. With `expired_days`,
         first those that already ended within that many days and were not renewed."""
         with db.transaction() as session:
-            expired = handlers.expired_not_renewed(session, date.today(), args["expired_days"]) \
+            expired = handlers.expired_not_renewed(session, localtime.today(), args["expired_days"]) \
                 if args["expired_days"] else []
-            return [*expired, *handlers.expiring_soon(session, date.today(), args["days"])]
+            return [*expired, *handlers.expiring_soon(session, localtime.today(), args["days"])]
 
     internal = Blueprint("internal_api", __name__, url_prefix="/internal/volunteers",
                          description="Dla usług wewnętrznych (token usługi). Każdy odczyt jest rejestrowany.")
@@ -260,7 +260,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
-        today = date.today()
+        today = localtime.today()
         with db.transaction() as session:
             providers = session.execute(sa.select(volunteers).where(volunteers.c.erased_at.is_(None))
                                         .order_by(volunteers.c.created_at.desc()).limit(200)).mappings().all()
@@ -324,7 +324,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
 
     def render_profile(volunteer_id: str, status: int = 200, **override: Any):  # type: ignore[no-untyped-def]
         """The provider's card; a failing form passed in `override` replaces its empty twin."""
-        today = date.today()
+        today = localtime.today()
         with db.transaction() as session:
             try:
                 v = handlers.get_volunteer(session, volunteer_id)

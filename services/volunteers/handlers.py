@@ -26,6 +26,7 @@ from services.volunteers.db import (
     submissions,
     volunteers,
 )
+from wspolnota import localtime
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -96,7 +97,7 @@ def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date | None
     return {**volunteer, "skills": volunteer["skills"] or [], "languages": volunteer["languages"] or ["pl"],
             "weekly_slots": volunteer["weekly_slots"] or [], "verified": p.verified, "paused": p.paused,
             "erased": p.erased, "email_confirmed": volunteer["email_confirmed_at"] is not None,
-            "eligible_categories": sorted(model.eligible_categories(p, on_date or date.today()))}
+            "eligible_categories": sorted(model.eligible_categories(p, on_date or localtime.today()))}
 
 
 def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
@@ -116,7 +117,7 @@ def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
                         for a in session.execute(
                             sa.select(availability_exceptions.c.starts_on, availability_exceptions.c.ends_on)
                             .where(availability_exceptions.c.volunteer_id == volunteer_id,
-                                   availability_exceptions.c.ends_on >= date.today())
+                                   availability_exceptions.c.ends_on >= localtime.today())
                             .order_by(availability_exceptions.c.starts_on))],
     }
 

@@ -14,6 +14,7 @@ from datetime import date
 
 from services.volunteers import handlers
 from services.volunteers.db import make_db
+from wspolnota import localtime
 from wspolnota.db import Database
 from wspolnota.logs import setup_logging
 from wspolnota.transport.outbox import Outbox
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     db = make_db()
     db.migrate()
     try:
-        report = expire_credentials(db, args.date or date.today())
+        report = expire_credentials(db, args.date or localtime.today())
     finally:
         db.dispose()
     log.info("expire-credentials: %d expired, %d expiring within 30 days", report.expired, report.expiring_soon)

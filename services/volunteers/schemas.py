@@ -6,11 +6,11 @@ Validation messages are Polish: the staff forms show these same messages next to
 from __future__ import annotations
 
 import re
-from datetime import date
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.volunteers import model
+from wspolnota import localtime
 from wspolnota.schemas import category_field, uuid_str, village_field
 
 TOPIC = "volunteers"
@@ -190,7 +190,7 @@ class Credential(PolishSchema):
 
     @validates_schema
     def _dates(self, data, **_kw):  # type: ignore[no-untyped-def]
-        today = date.today()
+        today = localtime.today()
         if data["kind"] == model.KAMILKA_CHECK:
             errors = {name: [REQUIRED] for name in ("register_checked_on", "checked_by", "register_result",
                                                     "krk_seen_on") if not data.get(name)}

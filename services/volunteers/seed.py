@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from services.volunteers import handlers, model, schemas, settings
 from services.volunteers.db import make_db, volunteers
-from wspolnota import reference
+from wspolnota import localtime, reference
 from wspolnota.db import Database
 from wspolnota.demo import seed_main
 from wspolnota.transport.outbox import Outbox
@@ -126,7 +126,7 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
     if already_seeded(db):
         return counts
     rng = random.Random(seed)
-    today = today or date.today()
+    today = today or localtime.today()
     kamilka_days = int(settings.get("KAMILKA_CHECK_VALIDITY_DAYS"))
     outbox = Outbox(db, handlers.PUBLISHES)
     villages = sorted(reference.villages())

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from wspolnota import localtime
 from wspolnota.auth import AuthStore
 
 PASSWORD = "Zagnansk-2026-haslo"
@@ -61,7 +62,7 @@ def site(tmp_path: Path, live_server) -> Iterator[tuple[str, str]]:  # type: ign
             provider_type="volunteer", villages=["zagnansk"], created_at=NOW))
         conn.execute(sa.insert(credentials).values(
             id=str(uuid.uuid4()), volunteer_id=volunteer, kind="kamilka_check", valid_from=date(2025, 1, 1),
-            valid_until=date.today() + timedelta(days=12), details={}, recorded_by="test", recorded_at=NOW))
+            valid_until=localtime.today() + timedelta(days=12), details={}, recorded_by="test", recorded_at=NOW))
     with socket.socket() as probe:  # notify is down: nothing listens on this port
         probe.bind(("127.0.0.1", 0))
         down = f"http://127.0.0.1:{probe.getsockname()[1]}"

@@ -6,7 +6,7 @@ import csv
 import io
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -16,6 +16,7 @@ from services.needs import apikeys
 from services.needs.app import create_app
 from services.needs.db import make_db
 from services.needs.model import WARSAW
+from wspolnota import localtime
 
 pytestmark = pytest.mark.integration
 START = (datetime.now(UTC) + timedelta(days=2)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -31,7 +32,7 @@ def service(database_url: str) -> Iterator[tuple[Any, Any, str]]:
     client = app.test_client()
     assert client.post("/api/packages", json={
         "plan_ref": "IPUS/PG/1", "resident_ref": "M-PG0001", "village": "zagnansk",
-        "start_date": date.today().isoformat(), "end_date": (date.today() + timedelta(days=60)).isoformat()}
+        "start_date": localtime.today().isoformat(), "end_date": (localtime.today() + timedelta(days=60)).isoformat()}
     ).status_code == 201
     yield app, db, token
     app.extensions["db"].dispose()

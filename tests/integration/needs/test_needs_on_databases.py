@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from services.needs.app import create_app
 from services.needs.db import make_db
 from services.needs.seed import seed_demo
+from wspolnota import localtime
 
 pytestmark = pytest.mark.integration
 
@@ -33,9 +34,9 @@ def test_residents_packages_recurring_needs_and_the_audit_log_work_on_this_datab
     http, db = client
     resident = http.post("/api/residents", json={
         "name": "Leokadia Zmyślona", "address": "ul. Nieistniejąca 4", "village": "jasiow", "phone": "+48500000111",
-        "preferred_channel": "sms", "legal_basis": "consent", "consent_date": date.today().isoformat()}).json
+        "preferred_channel": "sms", "legal_basis": "consent", "consent_date": localtime.today().isoformat()}).json
     assert http.get(f"/api/residents/{resident['id']}").status_code == 200
-    start = date.today() + timedelta(days=1)
+    start = localtime.today() + timedelta(days=1)
     assert http.post("/api/packages", json={
         "plan_ref": "IPUS/DB/1", "resident_ref": resident["ref"], "village": "jasiow",
         "start_date": start.isoformat(), "end_date": (start + timedelta(days=30)).isoformat()}).status_code == 201
@@ -64,7 +65,7 @@ def test_a_bad_need_leaves_no_trace_on_this_database(client) -> None:  # type: i
 
 def test_the_same_idempotency_key_from_two_requests_stores_one_need(client) -> None:  # type: ignore[no-untyped-def]
     http, db = client
-    start = date.today() + timedelta(days=3)
+    start = localtime.today() + timedelta(days=3)
     body = {"resident_ref": "M-X", "category": "ZAK", "village": "umer", "duration_minutes": 60,
             "window_start": f"{start.isoformat()}T09:00:00+01:00", "window_end": f"{start.isoformat()}T12:00:00+01:00"}
     key = str(uuid.uuid4())

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -11,13 +11,13 @@ from services.volunteers import handlers, jobs
 from services.volunteers.app import create_app
 from services.volunteers.db import make_db
 from tests.e2e.read_topic import read_records
-from wspolnota import config
+from wspolnota import config, localtime
 from wspolnota.transport import decode
 from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics
 from wspolnota.transport.outbox import Relay
 
 pytestmark = pytest.mark.integration
-TODAY = date.today()
+TODAY = localtime.today()
 TOKEN = "integration-token"
 PERSON = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
           "villages": ["belno"], "notes": "Klucz u sąsiadki"}

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from wspolnota import dashboard
+from wspolnota import dashboard, localtime
 from wspolnota.auth import AuthStore
 
 PASSWORD = "Zagnansk-2026-haslo"
@@ -177,8 +177,8 @@ def add_credential(stack: Stack, valid_until: date, kind: str = "first_aid", ren
         conn.execute(sa.insert(volunteers).values(
             id=vid, name="Jan Wolontariusz", email=f"jan{vid[:4]}@example.org", phone="600100200",
             provider_type="volunteer", villages=["zagnansk"], created_at=NOW))
-        for start, until in ((date.today() - timedelta(days=300), valid_until),
-                             *([(date.today() - timedelta(days=1), renewed_until)] if renewed_until else [])):
+        for start, until in ((localtime.today() - timedelta(days=300), valid_until),
+                             *([(localtime.today() - timedelta(days=1), renewed_until)] if renewed_until else [])):
             conn.execute(sa.insert(credentials).values(
                 id=str(uuid.uuid4()), volunteer_id=vid, kind=kind, valid_from=start, valid_until=until, details={},
                 recorded_by="test", recorded_at=NOW))
@@ -210,11 +210,11 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
     old_open = add_needs(stack, timedelta(hours=72), timedelta(hours=49))
     add_needs(stack, timedelta(hours=47))  # not yet 48 h
     add_needs(stack, timedelta(hours=100), status="proposed")  # matched, waiting for review
-    soon = add_credential(stack, date.today() + timedelta(days=10))
-    lapsed = add_credential(stack, date.today() - timedelta(days=5), kind="kamilka_check")
-    add_credential(stack, date.today() - timedelta(days=5), renewed_until=date.today() + timedelta(days=700))
-    add_credential(stack, date.today() - timedelta(days=400))  # long gone: the provider's page keeps it
-    add_credential(stack, date.today() + timedelta(days=60))  # not yet a warning
+    soon = add_credential(stack, localtime.today() + timedelta(days=10))
+    lapsed = add_credential(stack, localtime.today() - timedelta(days=5), kind="kamilka_check")
+    add_credential(stack, localtime.today() - timedelta(days=5), renewed_until=localtime.today() + timedelta(days=700))
+    add_credential(stack, localtime.today() - timedelta(days=400))  # long gone: the provider's page keeps it
+    add_credential(stack, localtime.today() + timedelta(days=60))  # not yet a warning
     add_failed_notification(stack)
     add_failed_notification(stack, resolved=True)
 

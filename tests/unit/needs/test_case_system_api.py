@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from services.needs import apikeys
 from tests.unit.needs.conftest import TOMORROW, VOLUNTEER
+from wspolnota import localtime
 
 ALL = (apikeys.NEEDS_WRITE, apikeys.NEEDS_READ, apikeys.EXPORTS_READ)
 
@@ -30,7 +31,7 @@ def headers(token: str, key: str | None = "klucz-1") -> dict[str, str]:
 def open_package(needs, plan_ref: str = "IPUS/2026/7", resident_ref: str = "M-PLAN07") -> None:  # type: ignore[no-untyped-def]
     response = needs.client.post("/api/packages", json={
         "plan_ref": plan_ref, "resident_ref": resident_ref, "village": "zagnansk",
-        "start_date": date.today().isoformat(), "end_date": (date.today() + timedelta(days=90)).isoformat()})
+        "start_date": localtime.today().isoformat(), "end_date": (localtime.today() + timedelta(days=90)).isoformat()})
     assert response.status_code == 201, response.json
 
 

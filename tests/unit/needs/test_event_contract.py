@@ -2,17 +2,17 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 from services.matching import handlers as matching
 from services.notify import handlers as notify
 from tests.unit.needs.conftest import need_body
-from wspolnota import config
+from wspolnota import config, localtime
 from wspolnota.transport import decode
 
 
 def test_every_needs_event_passes_the_consumers_schemas(needs) -> None:  # type: ignore[no-untyped-def]
-    start = date.today() + timedelta(days=1)
+    start = localtime.today() + timedelta(days=1)
     needs.client.post("/api/packages", json={"plan_ref": "IPUS/K/1", "resident_ref": "M-K", "village": "umer",
                                              "start_date": start.isoformat(),
                                              "end_date": (start + timedelta(days=30)).isoformat()})

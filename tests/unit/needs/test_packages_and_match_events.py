@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.unit.needs.conftest import VOLUNTEER, need_body
+from wspolnota import localtime
 
-START = date.today() + timedelta(days=1)
+START = localtime.today() + timedelta(days=1)
 
 
 def package(needs, plan_ref="IPUS/2026/7", days=60):  # type: ignore[no-untyped-def]

@@ -3,11 +3,12 @@ unfinished needs are cancelled and every service hears ResidentErased, all in on
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from services.needs.app import create_app
 from tests.unit.needs.conftest import resident_body
+from wspolnota import localtime
 from wspolnota.testing import signed_in
 
 SECRETS = ("Genowefa", "Przykładowa", "Wymyślona", "600 000 001", "genowefa@example.pl", "klatka schodowa",
@@ -106,7 +107,7 @@ def test_the_events_say_which_needs_were_cancelled_and_who_was_erased_without_pe
 def test_an_open_support_package_refuses_the_erasure_and_nothing_changes(needs) -> None:  # type: ignore[no-untyped-def]
     resident = needs.client.post("/api/residents", json=resident_body()).json
     need = needs.register(resident_ref=resident["ref"])
-    start = date.today() + timedelta(days=1)
+    start = localtime.today() + timedelta(days=1)
     needs.client.post("/api/packages", json={"plan_ref": "IPUS/E/1", "resident_ref": resident["ref"],
                                              "village": "lekomin", "start_date": start.isoformat(),
                                              "end_date": (start + timedelta(days=60)).isoformat()})
@@ -166,7 +167,7 @@ def test_staff_erase_through_the_card_with_a_confirmation_step(needs) -> None:  
 
 def test_the_page_refuses_with_a_polish_message_while_a_package_is_open(needs) -> None:  # type: ignore[no-untyped-def]
     resident = needs.client.post("/api/residents", json=resident_body()).json
-    start = date.today() + timedelta(days=1)
+    start = localtime.today() + timedelta(days=1)
     needs.client.post("/api/packages", json={"plan_ref": "IPUS/E/2", "resident_ref": resident["ref"],
                                              "village": "lekomin", "start_date": start.isoformat(),
                                              "end_date": (start + timedelta(days=60)).isoformat()})

@@ -1,11 +1,12 @@
 """Residents' personal data stays here, has a legal basis, and every read of it is audited."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
 from tests.unit.needs.conftest import resident_body
+from wspolnota import localtime
 from wspolnota.testing import signed_in, signed_out
 
 
@@ -66,7 +67,7 @@ def test_no_resident_data_ever_reaches_the_bus(needs) -> None:  # type: ignore[n
     ({"email": "nie-mail", "preferred_channel": "email"}, "email"),
     ({"legal_basis": "bo tak"}, "legal_basis"),
     ({"legal_basis": "consent"}, "consent_date"),
-    ({"legal_basis": "consent", "consent_date": (date.today() + timedelta(days=3)).isoformat()}, "consent_date"),
+    ({"legal_basis": "consent", "consent_date": (localtime.today() + timedelta(days=3)).isoformat()}, "consent_date"),
     ({"ref": "'; DROP TABLE residents; --"}, "ref"),
 ])
 def test_a_bad_resident_gets_field_errors_and_nothing_is_stored(needs, over, field) -> None:  # type: ignore[no-untyped-def]

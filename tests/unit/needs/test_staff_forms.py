@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 
 from services.needs.model import WARSAW
+from wspolnota import localtime
 
 LOCAL_TOMORROW = (datetime.now(WARSAW) + timedelta(days=1)).replace(hour=10, minute=0, second=0, microsecond=0)
 
@@ -57,7 +58,7 @@ def test_the_form_has_a_label_for_every_field(needs) -> None:  # type: ignore[no
     ({"category": "KOR", "waived_requirements": "kamilka_check"}, "waived_requirements",
      "Wymogu wynikającego z przepisów nie można usunąć"),
     ({"kind": "recurring", "plan_ref": "IPUS/1", "weekdays": "0", "time_from": "10:00", "time_to": "12:00",
-      "starts_on": date.today().isoformat(), "until": (date.today() + timedelta(days=20)).isoformat()},
+      "starts_on": localtime.today().isoformat(), "until": (localtime.today() + timedelta(days=20)).isoformat()},
      "plan_ref", "Nie ma pakietu wsparcia"),
 ])
 def test_a_bad_form_shows_a_polish_message_next_to_the_field_and_stores_nothing(needs, over, field, message) -> None:  # type: ignore[no-untyped-def]
@@ -93,7 +94,7 @@ def test_submitting_the_same_form_twice_stores_one_need(needs) -> None:  # type:
 
 
 def test_a_recurring_need_is_created_through_the_form_inside_its_package(needs) -> None:  # type: ignore[no-untyped-def]
-    start = date.today() + timedelta(days=1)
+    start = localtime.today() + timedelta(days=1)
     opened = needs.submit("/packages/new", {"plan_ref": "IPUS/2026/3", "resident_ref": "M-FORM01",
                                             "village": "siodla", "start_date": start.isoformat(),
                                             "end_date": (start + timedelta(days=90)).isoformat()})
@@ -108,7 +109,7 @@ def test_a_recurring_need_is_created_through_the_form_inside_its_package(needs) 
 
 
 def test_a_recurrence_past_the_plans_end_is_refused_on_the_form(needs) -> None:  # type: ignore[no-untyped-def]
-    start = date.today() + timedelta(days=1)
+    start = localtime.today() + timedelta(days=1)
     needs.submit("/packages/new", {"plan_ref": "IPUS/9", "resident_ref": "M-1", "village": "umer",
                                    "start_date": start.isoformat(), "end_date": (start + timedelta(days=10)).isoformat()})
     response = needs.submit("/needs/new", fields(

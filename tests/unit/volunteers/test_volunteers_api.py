@@ -1,14 +1,15 @@
 """The JSON API and its events: providers, credentials, availability, offers, pause, erasure, contact."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
 from services.volunteers.db import audit_log
 from tests.unit.volunteers.conftest import TOKEN, clean_kamilka_check, count, person, record, register
+from wspolnota import localtime
 
-TODAY = date.today()
+TODAY = localtime.today()
 # Whole numbers only: a bare "601" also turns up inside random UUIDs.
 CONTACT_DATA = ("Zofia", "Wiśniewska", "zofia@example.pl", "601202303", "601 202 303", "202 303")
 

@@ -1,14 +1,15 @@
 """Bad input, as any staff system meets it: a clear Polish error, nothing stored, nothing published."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from tests.unit.volunteers.conftest import clean_kamilka_check, count, csrf_token, hidden, person, register
 from tests.unit.volunteers.test_volunteers_forms import form_page, self_registration
+from wspolnota import localtime
 
-TODAY = date.today()
+TODAY = localtime.today()
 SCRIPT = "<script>alert('x')</script>"
 SQL = "Robert'); DROP TABLE volunteers;--"
 TEMPLATE = "{{ 7*7 }}"

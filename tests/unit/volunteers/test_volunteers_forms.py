@@ -6,7 +6,7 @@ import email.policy
 import re
 import threading
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -16,9 +16,10 @@ from services.volunteers import mail
 from services.volunteers.app import create_app
 from services.volunteers.db import audit_log, confirmation_mails
 from tests.unit.volunteers.conftest import count, csrf_token, hidden, record, register
+from wspolnota import localtime
 from wspolnota.broker import free_port
 
-TODAY = date.today()
+TODAY = localtime.today()
 
 
 class Inbox:

@@ -5,8 +5,9 @@ from datetime import date, timedelta
 
 from services.volunteers import jobs
 from tests.unit.volunteers.conftest import record, register
+from wspolnota import localtime
 
-TODAY = date.today()
+TODAY = localtime.today()
 
 
 def a_volunteer_with_first_aid_until(client, until: date) -> str:  # type: ignore[no-untyped-def]

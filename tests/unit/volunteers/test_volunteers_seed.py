@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -12,7 +11,7 @@ from services.matching.contracts import CONSUMES
 from services.volunteers import handlers, model, seed
 from services.volunteers.db import offers, volunteers
 from tests.unit.volunteers.conftest import Outbox, count
-from wspolnota import reference
+from wspolnota import localtime, reference
 from wspolnota.db import Database
 
 
@@ -65,7 +64,7 @@ def test_everyone_is_clearly_fictional_and_no_contact_data_goes_on_the_bus(db: D
 
 def test_the_mix_covers_every_category_with_the_credentials_it_needs(db: Database) -> None:
     seed.seed_demo(db)  # the default size, as `wspolnota seed --demo` runs it
-    today = date.today()
+    today = localtime.today()
     with db.transaction() as session:
         offered = session.execute(sa.select(offers.c.volunteer_id, offers.c.categories)).all()
         for volunteer_id, categories in offered:
