@@ -70,7 +70,12 @@ def cmd_jobs(args: argparse.Namespace) -> None:
         if args.once:
             run_due(db, jobs, datetime.now(UTC))
         else:
-            run_forever(db, jobs, stop_on_signals(), config.get_float("WSPOLNOTA_JOBS_INTERVAL_S"), heartbeat)
+            from wspolnota.metrics import WorkerMetrics
+
+            metrics = WorkerMetrics(args.service, "jobs")
+            metrics.serve()
+            run_forever(db, jobs, stop_on_signals(), config.get_float("WSPOLNOTA_JOBS_INTERVAL_S"),
+                        metrics.beat(heartbeat))
     finally:
         db.dispose()
 

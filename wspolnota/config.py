@@ -82,6 +82,11 @@ SETTINGS: tuple[Setting, ...] = (
             "pseudonyms (empty: the needs service's secret key); never change it once used", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
+    Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "
+            "/metrics on this port (empty: off); the web apps serve /metrics on their own port",
+            roles=("relay", "consumer", "jobs")),
+    Setting("WSPOLNOTA_METRICS_ADDR", "127.0.0.1", "address the worker's metrics server listens on (compose: "
+            "0.0.0.0, reachable on the internal network only)", roles=("relay", "consumer", "jobs")),
     Setting("WSPOLNOTA_FAILPOINT", "", "test-only: name of a point where the process kills itself (-9)",
             roles=("relay", "consumer")),
 )

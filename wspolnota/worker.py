@@ -15,6 +15,7 @@ from types import ModuleType
 from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.logs import setup_logging
+from wspolnota.metrics import WorkerMetrics
 from wspolnota.transport.consumer import ConsumerLoop, dlq_topic
 from wspolnota.transport.kafka import KafkaConsumerAdapter, KafkaProducerAdapter, ensure_topics
 from wspolnota.transport.outbox import Outbox, Relay
@@ -60,6 +61,8 @@ def run_relay(service: str) -> None:
         return KafkaProducerAdapter(client_id=f"{service}-relay")
 
     relay = Relay(db, new_producer(), producer_factory=new_producer)
+    metrics = WorkerMetrics(service, "relay").relay(relay, db)
+    metrics.serve()
     stop = stop_on_signals()
     log.info("relay for %s started (%s)", service, db.engine.url.render_as_string(hide_password=True))
     if config.get_bool("RELAY_REPLAY_ON_START"):
@@ -69,7 +72,7 @@ def run_relay(service: str) -> None:
         if replayed is not None:
             log.info("relay for %s: republished %d kept event(s) to the new broker", service, replayed)
     try:
-        relay.run(stop, heartbeat=heartbeat)
+        relay.run(stop, heartbeat=metrics.beat(heartbeat))
     finally:
         relay.producer.close()
         db.dispose()
@@ -85,10 +88,12 @@ def run_consumer(service: str) -> None:
     dlq = KafkaProducerAdapter(client_id=f"{service}-dlq")
     outbox = Outbox(db, handlers.PUBLISHES)
     loop = ConsumerLoop(service, consumer, dlq, db, handlers.CONSUMES, handlers.handlers(outbox))
+    metrics = WorkerMetrics(service, "consumer").consumer(loop, consumer)
+    metrics.serve()
     stop = stop_on_signals()
     log.info("consumer for %s started on %s", service, ", ".join(topics))
     try:
-        loop.run(stop, heartbeat=heartbeat)
+        loop.run(stop, heartbeat=metrics.beat(heartbeat))
     finally:
         consumer.close()
         dlq.close()

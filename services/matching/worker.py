@@ -23,6 +23,7 @@ from services.matching.handlers import CONSUMES, PUBLISHES, SUBSCRIPTIONS, handl
 from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.logs import setup_logging
+from wspolnota.metrics import WorkerMetrics
 from wspolnota.transport.consumer import ConsumerLoop
 from wspolnota.transport.outbox import Outbox
 
@@ -96,10 +97,12 @@ def run_consumer(idle_tick_s: float) -> None:
     loop = BatchTickLoop("matching", consumer, dlq, db, CONSUMES,
                          handlers(Outbox(db, PUBLISHES), settings=settings, tick=False),
                          settings=settings, idle_tick_s=idle_tick_s)
+    metrics = WorkerMetrics("matching", "consumer").consumer(loop, consumer)
+    metrics.serve()
     stop = worker.stop_on_signals()
     log.info("consumer for matching started on %s (one solve per poll batch)", ", ".join(topics))
     try:
-        loop.run(stop, heartbeat=worker.heartbeat)
+        loop.run(stop, heartbeat=metrics.beat(worker.heartbeat))
     finally:
         consumer.close()
         dlq.close()

@@ -226,6 +226,7 @@ class Sender:
 
 def main() -> None:
     from wspolnota.logs import setup_logging
+    from wspolnota.metrics import WorkerMetrics
     from wspolnota.worker import heartbeat, stop_on_signals
 
     setup_logging("notify", "sender")
@@ -233,10 +234,12 @@ def main() -> None:
     db = make_db()
     stop = stop_on_signals()
     sender = Sender(db, settings)
+    metrics = WorkerMetrics("notify", "sender").sender(sender, notifications)
+    metrics.serve()
     log.info("sender started (SMTP %s:%s, SMS %s, webhook %s)", settings.smtp_host, settings.smtp_port,
              settings.sms_gateway_url, settings.case_webhook_url)
     try:
-        sender.run(stop, heartbeat=heartbeat)
+        sender.run(stop, heartbeat=metrics.beat(heartbeat))
     finally:
         db.dispose()
         log.info("sender stopped (%s)", sender.stats)

@@ -26,6 +26,7 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.ports = {s: free_port() for s in SERVICES}
         self.front_port = free_port()
+        self.metrics_ports: dict[str, int] = {}  # each worker serves its Prometheus metrics (wspolnota.metrics)
         self.url = f"http://127.0.0.1:{self.front_port}"
         self.http = requests.Session()  # signed in at the front door by start()
 
@@ -67,8 +68,21 @@ class Stack:
 
     def start_worker(self, role: str, service: str, **extra: str) -> subprocess.Popen[bytes]:
         command = "relay" if role == "relay" else "consume"
-        return self._spawn(f"{service}-{role}", [PY, "-m", "wspolnota.cli", command, service],
-                           self.env(service, **extra))
+        name = f"{service}-{role}"
+        self.metrics_ports[name] = free_port()
+        return self._spawn(name, [PY, "-m", "wspolnota.cli", command, service],
+                           self.env(service, WSPOLNOTA_METRICS_PORT=str(self.metrics_ports[name]), **extra))
+
+    def metrics(self, name: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """A scrape of a worker's /metrics: every sample by (name, sorted labels); {} while it is not up."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        try:
+            text = requests.get(f"http://127.0.0.1:{self.metrics_ports[name]}/metrics", timeout=5).text
+        except requests.ConnectionError:
+            return {}
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
 
     def start(self, without: tuple[str, ...] = ()) -> Stack:
         from wspolnota.auth import AuthStore

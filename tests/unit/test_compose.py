@@ -387,3 +387,15 @@ def test_dockerignore_keeps_local_state_out() -> None:
     allowed = {ln[1:].rstrip("/") for ln in lines if ln.startswith("!")}
     assert {"pyproject.toml", "constraints.txt", "wspolnota", "services"} <= allowed
     assert not allowed & {".venv", "var", ".git", ".env", "tests"}
+
+
+def test_every_worker_serves_its_metrics_on_the_internal_network(services: dict) -> None:
+    """Relays, consumers, the sender and the jobs serve wspolnota.metrics on an exposed port, to all interfaces
+    of the container (nginx publishes no route to it)."""
+    workers = {name for name, (_svc, role) in our_containers(services).items() if role not in ("web", "front", "migrate")}
+    assert {"needs-relay", "matching-consumer", "notify-sender", "volunteers-jobs"} <= workers
+    for name in workers:
+        env = env_of(services[name])
+        assert env["WSPOLNOTA_METRICS_ADDR"] == "0.0.0.0", name
+        assert env["WSPOLNOTA_METRICS_PORT"] in [str(p) for p in services[name].get("expose", [])], name
+        assert "ports" not in services[name], f"{name} must not publish ports on the host"

@@ -33,6 +33,9 @@ class DatabaseUnavailable(RuntimeError):
     pass
 
 
+EVENT_OUTCOMES = ("handled", "duplicates", "ignored", "dead_lettered")
+
+
 def dlq_topic(topic: str) -> str:
     return f"{topic}.dlq"
 
@@ -46,7 +49,7 @@ class ConsumerLoop:
         self.name, self.consumer, self.dlq, self.db = name, consumer, dlq, db
         self.catalog, self.handlers = catalog, handlers
         self.max_attempts = max_attempts or config.get_int("CONSUMER_MAX_ATTEMPTS")
-        self.stats = {"handled": 0, "duplicates": 0, "ignored": 0, "dead_lettered": 0}
+        self.stats = dict.fromkeys(EVENT_OUTCOMES, 0)
 
     # -- one step, driven by tests without threads or sleeps ------------------------------------
     def run_once(self, timeout_ms: int | None = None) -> int:

@@ -113,6 +113,8 @@ class KafkaConsumerAdapter:
         self.stall_s = config.get_float("KAFKA_CONSUMER_STALL_S") if stall_s is None else stall_s
         self._threshold = self.stall_s
         self.recreated = 0
+        self.lag_snapshot: dict[TopicPartition, int] = {}  # for the metrics thread; taken after a poll
+        self._next_lag = 0.0
         self._no_fetch_since: float | None = None
         self._next_check = 0.0
         self._returned_at: float | None = None
@@ -132,6 +134,9 @@ class KafkaConsumerAdapter:
             batches = self._consumer.poll(timeout_ms=timeout_ms, max_records=max_records)
         finally:
             self._returned_at = self._clock()
+        if self._returned_at >= self._next_lag:
+            self._next_lag = self._returned_at + 5.0
+            self.lag_snapshot = self.lag()
         out: list[Message] = []
         for tp, records in batches.items():
             for r in records:
@@ -223,12 +228,21 @@ class KafkaConsumerAdapter:
         self._consumer.seek(KafkaTP(topic, partition), offset)
 
     def lag(self) -> dict[TopicPartition, int]:
-        """Records behind the broker's high-water mark, per assigned partition (never end_offsets())."""
+        """Records behind the broker's high-water mark, per assigned partition (never end_offsets()).
+
+        Both numbers are local: the high-water mark comes with each fetch response, so a partition
+        with no fetch answered yet (or no known position) is left out rather than asked for."""
         lag: dict[TopicPartition, int] = {}
         for tp in self._consumer.assignment():
             high = self._consumer.highwater(tp)
-            if high is not None:
-                lag[(tp.topic, tp.partition)] = max(0, high - self._consumer.position(tp))
+            if high is None:
+                continue
+            try:
+                position = self._consumer.position(tp, timeout_ms=0)
+            except KafkaError:
+                continue
+            if position is not None:
+                lag[(tp.topic, tp.partition)] = max(0, high - position)
         return lag
 
     def close(self) -> None:

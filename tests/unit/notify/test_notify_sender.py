@@ -240,3 +240,25 @@ def test_a_slow_sender_whose_claim_was_taken_over_does_not_overwrite_the_new_own
     channels = {"email": TakenOverWhileSending("email"), "sms": TakenOverWhileSending("sms")}
     Sender(db, settings, channels, FakeAddressBook(), clock=clock).run_once()
     assert {(r["status"], r["claimed_at"]) for r in ledger(db)} == {("sending", later)}
+
+
+def test_the_senders_metrics_count_outcomes_and_ledger_rows(db, deliver, sender, clock) -> None:  # type: ignore[no-untyped-def]
+    from prometheus_client import generate_latest
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from wspolnota.metrics import WorkerMetrics
+
+    metrics = WorkerMetrics("notify", "sender").sender(sender, notifications)
+
+    def scrape() -> dict[tuple[str, str], float]:
+        text = generate_latest(metrics.registry).decode()
+        return {(s.name, next(iter(s.labels.values()), "")): s.value
+                for f in text_string_to_metric_families(text) for s in f.samples}
+
+    deliver(event("MatchOffered", offered()))
+    assert scrape()[("wspolnota_notification_rows", "pending")] == 2
+    make_due(db, clock)
+    sender.run_once()
+    got = scrape()
+    assert got[("wspolnota_notifications_total", "sent")] == 2 and got[("wspolnota_notifications_total", "failed")] == 0
+    assert got[("wspolnota_notification_rows", "sent")] == 2 and ("wspolnota_notification_rows", "pending") not in got
