@@ -28,6 +28,17 @@ def wait_until(condition: Callable[[], Any], timeout_s: float, interval_s: float
         time.sleep(interval_s)
 
 
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def metric_samples(text: str) -> Samples:
+    """A Prometheus text scrape as {(sample name, sorted labels): value}, parsed as Prometheus would."""
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
 @dataclass
 class ServiceUnderTest:
     name: str

@@ -14,7 +14,7 @@ import requests
 from tests.e2e.read_topic import committed_total, read_records
 from wspolnota.broker import free_port
 from wspolnota.config import ROOT, SERVICES
-from wspolnota.testing import wait_until
+from wspolnota.testing import Samples, metric_samples, wait_until
 
 PY = sys.executable
 STAFF_PASSWORD = "e2e-staff-password-1"
@@ -73,16 +73,12 @@ class Stack:
         return self._spawn(name, [PY, "-m", "wspolnota.cli", command, service],
                            self.env(service, WSPOLNOTA_METRICS_PORT=str(self.metrics_ports[name]), **extra))
 
-    def metrics(self, name: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-        """A scrape of a worker's /metrics: every sample by (name, sorted labels); {} while it is not up."""
-        from prometheus_client.parser import text_string_to_metric_families
-
+    def metrics(self, name: str) -> Samples:
+        """A scrape of a worker's /metrics (wspolnota.testing.metric_samples); {} while it is not up."""
         try:
-            text = requests.get(f"http://127.0.0.1:{self.metrics_ports[name]}/metrics", timeout=5).text
+            return metric_samples(requests.get(f"http://127.0.0.1:{self.metrics_ports[name]}/metrics", timeout=5).text)
         except requests.ConnectionError:
             return {}
-        return {(s.name, tuple(sorted(s.labels.items()))): s.value
-                for family in text_string_to_metric_families(text) for s in family.samples}
 
     def start(self, without: tuple[str, ...] = ()) -> Stack:
         from wspolnota.auth import AuthStore

@@ -3,53 +3,33 @@ HTTP endpoint a worker serves when WSPOLNOTA_METRICS_PORT is set."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 import sqlalchemy as sa
 from prometheus_client import generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
-from services.matching.db import make_db as matching_db
-from services.needs.db import make_db as needs_db
 from services.needs.handlers import PUBLISHES
-from tests.unit.test_consumer_loop import CATALOG, NEED, Recorder, make_loop, publish
+from tests.unit.test_consumer_loop import CATALOG, NEED, Recorder, make_loop, publish, setup  # noqa: F401 - fixture
+from tests.unit.test_outbox import add_events, db  # noqa: F401 - fixture
 from wspolnota.broker import free_port
 from wspolnota.metrics import WorkerMetrics
+from wspolnota.testing import Samples, metric_samples
 from wspolnota.transport import encode, new_event
 from wspolnota.transport.memory import MemoryBroker
 from wspolnota.transport.outbox import Outbox, Relay
 
 
-def samples(metrics: WorkerMetrics) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a scrape, keyed by (name, sorted labels): parsed from the text Prometheus reads."""
-    text = generate_latest(metrics.registry).decode()
-    return {(s.name, tuple(sorted(s.labels.items()))): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+def samples(metrics: WorkerMetrics) -> Samples:
+    return metric_samples(generate_latest(metrics.registry).decode())
 
 
-@pytest.fixture
-def needs(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = needs_db(f"sqlite:///{tmp_path / 'needs.db'}")
-    db.migrate()
-    yield db
-    db.dispose()
-
-
-def add_events(db: Any, count: int) -> None:
-    outbox = Outbox(db, PUBLISHES)
-    with db.transaction() as session:
-        for i in range(count):
-            need_id = f"00000000-0000-4000-8000-{i:012d}"
-            outbox.add(session, "needs", "NeedRegistered", need_id, {**NEED, "need_id": need_id})
-
-
-def test_a_relay_shows_its_backlog_and_what_it_published(needs) -> None:  # type: ignore[no-untyped-def]
+def test_a_relay_shows_its_backlog_and_what_it_published(db) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    needs = db
     relay = Relay(needs, MemoryBroker().producer(), batch_size=2)
     metrics = WorkerMetrics("needs", "relay").relay(relay, needs)
-    add_events(needs, 3)
+    add_events(needs, Outbox(needs, PUBLISHES), 3)
     with needs.engine.begin() as conn:  # the oldest row has waited ten minutes
         oldest = conn.execute(sa.select(sa.func.min(needs.outbox.c.id))).scalar_one()
         conn.execute(sa.update(needs.outbox).where(needs.outbox.c.id == oldest)
@@ -66,16 +46,8 @@ def test_a_relay_shows_its_backlog_and_what_it_published(needs) -> None:  # type
     assert after[("wspolnota_relay_published_total", (("service", "needs"),))] == 3
 
 
-@pytest.fixture
-def matching(tmp_path: Path):  # type: ignore[no-untyped-def]
-    db = matching_db(f"sqlite:///{tmp_path / 'm.db'}")
-    db.migrate()
-    yield db
-    db.dispose()
-
-
-def test_a_consumer_counts_events_by_outcome_and_shows_its_lag(matching) -> None:  # type: ignore[no-untyped-def]
-    broker = MemoryBroker(partitions=1)
+def test_a_consumer_counts_events_by_outcome_and_shows_its_lag(setup) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    matching, broker = setup
     raw = encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED))
     for value in (raw, raw, b"{garbage"):
         publish(broker, value)
@@ -134,3 +106,15 @@ def test_a_worker_serves_metrics_over_http_only_when_a_port_is_set(monkeypatch: 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_the_matching_consumer_also_shows_what_its_ticks_did() -> None:
+    from types import SimpleNamespace
+
+    loop = SimpleNamespace(stats={"handled": 5, "duplicates": 0, "ignored": 0, "dead_lettered": 0,
+                                  "solves": 3, "proposed": 7, "replaced": 1, "expired": 2})
+    got = samples(WorkerMetrics("matching", "consumer").consumer(loop, SimpleNamespace()))
+    assert {k[1][0][1]: v for k, v in got.items() if k[0] == "wspolnota_matching_tick_total"} == {
+        "expired": 2, "proposed": 7, "replaced": 1, "solves": 3}
+    assert got[("wspolnota_consumer_events_total", (("outcome", "handled"), ("service", "matching")))] == 5
+    assert not [k for k in got if k[0] == "wspolnota_consumer_lag"]  # the in-memory consumer has no lag snapshot

@@ -244,16 +244,15 @@ def test_a_slow_sender_whose_claim_was_taken_over_does_not_overwrite_the_new_own
 
 def test_the_senders_metrics_count_outcomes_and_ledger_rows(db, deliver, sender, clock) -> None:  # type: ignore[no-untyped-def]
     from prometheus_client import generate_latest
-    from prometheus_client.parser import text_string_to_metric_families
 
     from wspolnota.metrics import WorkerMetrics
+    from wspolnota.testing import metric_samples
 
     metrics = WorkerMetrics("notify", "sender").sender(sender, notifications)
 
     def scrape() -> dict[tuple[str, str], float]:
-        text = generate_latest(metrics.registry).decode()
-        return {(s.name, next(iter(s.labels.values()), "")): s.value
-                for f in text_string_to_metric_families(text) for s in f.samples}
+        return {(name, labels[0][1] if labels else ""): value
+                for (name, labels), value in metric_samples(generate_latest(metrics.registry).decode()).items()}
 
     deliver(event("MatchOffered", offered()))
     assert scrape()[("wspolnota_notification_rows", "pending")] == 2
