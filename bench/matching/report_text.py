@@ -265,7 +265,10 @@ so these figures are not comparable with the first version of this page.
   the acceptance until the visit. A clairvoyant matcher could confirm late only the needs where that pays
   (a plan as large as the bound with more than half of the needs matched within 3 h exists in 20 of 20
   *scarce* seeds); an online one learns an answer only by asking, and a late decline or timeout leaves no
-  time for the next provider. The hold is that trade where it is safe. On tuning seeds, about four in five
+  time for the next provider. The hold is that trade where it is safe. Confirming later without knowing the
+  answers does not close the gap either, even with the median target dropped: ours holding every non-urgent
+  need until 48 h before its visit gains +2.1 pp, until 24 or 12 h with two offers at once when due +2.0 and
+  +1.8 pp (medians 10–43 h). On tuning seeds, about four in five
   of the needs that expire under greedy-nearest although someone could serve them still had feasible
   providers not yet asked but, at that moment, out of weekly hours or open tasks.
 - **Tried and dropped, third round** (4 Dec 2026, tuning seeds 1000–1019, paired with the shipped setting,
@@ -276,6 +279,16 @@ so these figures are not comparable with the first version of this page.
   give way to short ones) −0.8 / −0.1, −1.0 / +0.1, −1.9 / −1.3, −15 / −12 pp; holding also a far-ahead need
   whose planned provider would be left with no free task slot (or ≤ 1; normal needs only; until 72 h before)
   −0.0 to +0.3 pp (*scarce*) at a median time to match of 3.1–4.9 h. None kept.
+- **Tried and dropped, fourth round** (6 Dec 2026, tuning seeds 1000–1029, against greedy-nearest on the
+  same seeds, *scarce* / *surge*; the shipped setting: +1.9 / +2.7 pp). Each provider's own willingness to
+  say yes priced into the distance cost, as 10·(−ln *w*) km more (so the cost follows −ln of the chance of a
+  yes), using the true willingness of the simulated people — an upper end of what learning it from their
+  past answers could give: +1.1 / +3.0 pp, and at twice that weight +1.2 / +2.7 pp, with a Gini of
+  0.95–1.01 × and +25 to +35 % km in *scarce*: the most willing are spent on the first needs and are full
+  when the hard ones come. Offer deadlines shortened to a third or a fifth of the time left before the
+  need's deadline (30 min to 3 h) so that a cascade gets more tries: +1.7 / +2.4 pp and +1.3 / +1.9 pp,
+  since the answers that come after the shorter deadline are lost. Neither kept. Confirming later than the
+  hold does, with the median target dropped, is on the [ceiling page](matching-ceiling.md).
 - **Tried and dropped, first round** (tuning seeds, look-ahead only): a forecast of urgent/high needs only,
   or only of needs with ≤ 8 / ≤ 15 feasible providers; a 24 h or 72 h horizon; three providers per urgent
   need instead of two; no debounce: all within about ±1 pp of the look-ahead setting or worse.

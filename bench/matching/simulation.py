@@ -229,8 +229,10 @@ class FlowPolicy(Policy):
     def __init__(self, name: str, weights: Weights, debounce_hours: float = 0.0, urgent_parallel: int = 1,
                  use_deficit: bool = False, hold_hours: float | None = None, plan_held: bool = False,
                  forecast_hours: float = 0.0, history_weeks: int = 1, forecast_max_feasible: int | None = None,
-                 forecast_urgencies: tuple[str, ...] = ("normal", "high", "urgent"), hold_min_feasible: int = 0):
+                 forecast_urgencies: tuple[str, ...] = ("normal", "high", "urgent"), hold_min_feasible: int = 0,
+                 held_parallel: int = 1):
         self.hold_min_feasible = hold_min_feasible  # hold only needs with at least this many feasible providers
+        self.held_parallel = held_parallel  # providers asked at once per slot of a held need once it is due
         self.forecast_urgencies = forecast_urgencies
         self.name = name
         self.forecast_hours = forecast_hours  # expected needs of the next hours take part in the solve
@@ -246,17 +248,24 @@ class FlowPolicy(Policy):
         self.solve_pending = False
 
     def arrived(self, sim: Simulation, i: int) -> None:
-        if self.hold_hours is not None and not self.due(sim, i):
-            sim.schedule(self.visit(sim, i) - self.hold_hours, "due", (i,))
+        if not self.due(sim, i):
+            sim.schedule(self.offer_from(sim, i), "due", (i,))
 
     def visit(self, sim: Simulation, i: int) -> float:
         return sim.world.arrivals[i].start
 
-    def due(self, sim: Simulation, i: int) -> bool:
+    def offer_from(self, sim: Simulation, i: int) -> float:
+        """When need `i` may be offered: at once, or `hold_hours` before its visit if it is of the kind held."""
         need = sim.need(i)
         if self.hold_hours is None or need.urgency == "urgent" or len(sim.world.feasible[i]) < self.hold_min_feasible:
-            return True
-        return sim.now >= self.visit(sim, i) - self.hold_hours - 1e-9
+            return float("-inf")
+        return self.visit(sim, i) - self.hold_hours
+
+    def due(self, sim: Simulation, i: int) -> bool:
+        return sim.now >= self.offer_from(sim, i) - 1e-9
+
+    def was_held(self, sim: Simulation, i: int) -> bool:
+        return sim.world.arrivals[i].time < self.offer_from(sim, i) - 1e-9
 
     def triggered(self, sim: Simulation, urgent: bool) -> None:
         if urgent or self.debounce_hours == 0:
@@ -309,8 +318,11 @@ class FlowPolicy(Policy):
     def open_part(self, sim: Simulation, i: int) -> Need:
         need = sim.need(i)
         slots = need.slots - len(sim.needs[i].accepted)  # pending offers count as a parallel try
-        wanted = slots * self.urgent_parallel if need.urgency == "urgent" else slots
-        return replace(need, slots=max(0, wanted - len(sim.needs[i].pending)))
+        if need.urgency == "urgent":
+            slots *= self.urgent_parallel
+        elif self.held_parallel > 1 and self.was_held(sim, i) and self.due(sim, i):
+            slots *= self.held_parallel
+        return replace(need, slots=max(0, slots - len(sim.needs[i].pending)))
 
     def weights_now(self, sim: Simulation) -> Weights:
         weights = replace(self.weights, expected_weight=self.weights.expected_weight / self.history_weeks)

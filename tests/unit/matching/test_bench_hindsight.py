@@ -7,8 +7,16 @@ import pytest
 
 from bench.matching.ceiling import FollowBound, KnowsAnswers
 from bench.matching.run import policies
-from bench.matching.simulation import Simulation, hindsight_covered, hindsight_plan, outcome, says_yes_in_time
+from bench.matching.simulation import (
+    FlowPolicy,
+    Simulation,
+    hindsight_covered,
+    hindsight_plan,
+    outcome,
+    says_yes_in_time,
+)
 from bench.matching.world import SCENARIOS, make_world
+from services.matching.solver import Weights
 
 
 @pytest.fixture(scope="module")
@@ -72,3 +80,26 @@ def test_knowing_answers_means_no_offer_is_refused(world):
     sim = Simulation(world, told).run()
     assert sim.notifications > 0
     assert all(not s.refused for s in sim.needs)
+
+
+class RecordingSimulation(Simulation):
+    def __init__(self, world, policy):
+        super().__init__(world, policy)
+        self.sent: dict[int, list[float]] = defaultdict(list)  # need → times of its offers
+
+    def offer(self, i: int, j: int) -> None:
+        self.sent[i].append(self.now)
+        super().offer(i, j)
+
+
+@pytest.mark.parametrize("parallel", [1, 2])
+def test_a_held_need_is_offered_from_its_time_on_to_as_many_providers_at_once_as_set(world, parallel):
+    policy = FlowPolicy("late", Weights(), hold_hours=12.0, plan_held=True, held_parallel=parallel)
+    sim = RecordingSimulation(world, policy).run()
+    held = [i for i in range(len(world.arrivals)) if policy.was_held(sim, i) and sim.sent[i]]
+    assert len(held) > 10
+    for i in held:
+        assert min(sim.sent[i]) >= world.arrivals[i].start - 12.0 - 1e-9
+    single = [i for i in held if world.arrivals[i].need.slots == 1]
+    at_once = [sim.sent[i].count(min(sim.sent[i])) for i in single]
+    assert max(at_once) == parallel
