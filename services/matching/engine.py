@@ -333,14 +333,16 @@ def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings,
     held = {n.id for n in wanted if hold_until(world, n, now, settings) is not None}
     result = _match(wanted, people, weights, kept, settings.replace_margin if full else 0, ahead)
     assigned: dict[str, list[Any]] = defaultdict(list)
+    planned: dict[str, int] = defaultdict(int)  # tasks per provider in this plan: the load explanations price
     for a in result.assignments:
         assigned[a.need_id].append(a)
+        planned[a.provider_id] += 1
     stats = {"proposed": 0, "replaced": 0}
     for need in wanted:
         if need.id in held:
             continue  # planned in this solve, proposed later (held_due)
         made, replaced = _settle_proposals(session, outbox, world, need, assigned[need.id], result, people, now,
-                                           settings)
+                                           settings, planned)
         stats["proposed"] += made
         stats["replaced"] += replaced
     _record_unmet(session, wanted, result, now, held)
@@ -463,13 +465,15 @@ def deficits(world: World, now: datetime) -> tuple[dict[str, float], dict[str, f
 
 
 def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need, chosen: list[Any],
-                      result: Any, people: list[Provider], now: datetime, settings: Settings) -> tuple[int, int]:
+                      result: Any, people: list[Provider], now: datetime, settings: Settings,
+                      planned: dict[str, int]) -> tuple[int, int]:
     """Replace the proposals the solve dropped, create the new ones, refresh the kept ones that changed.
 
     The explanation (funnel and candidates over every provider: the costly part) is computed only for a
     new proposal or a kept one whose travel cost changed (its need or provider changed); for a kept pair
-    whose load term, score or runner-up moved only those are patched, and one with nothing changed is not
-    written at all. Returns (made, replaced).
+    whose load term, score, runner-up or candidates' prices moved only those are patched, and one with
+    nothing changed is not written at all. `planned`: tasks per provider in this solve's plan, at which the
+    candidates are priced, as the runner-up is. Returns (made, replaced).
     """
     pending = {m["volunteer_id"]: m for m in world.active(need.id, (PROPOSED,))}
     keep = {a.provider_id for a in chosen}
@@ -488,21 +492,25 @@ def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need
         if current is not None:
             stored = dict(current["explanation"] or {})
             terms = stored.get("terms") or {}
-            if stored.get("km") == a.km and all(terms.get(k) == a.terms[k] for k in ("distance", "continuity")):
-                # Same pair at the same travel cost: funnel and candidates (need × providers) still hold;
-                # only the solve's own numbers (load rank, urgency, deficit, runner-up) may have moved.
-                if terms != a.terms or stored.get("runner_up") != runner_up or current["score"] != score:
-                    stored.update(terms=a.terms, runner_up=runner_up)
+            candidates = _repriced(stored.get("candidates"), world, planned, settings)
+            if (stored.get("km") == a.km and all(terms.get(k) == a.terms[k] for k in ("distance", "continuity"))
+                    and candidates is not None):
+                # Same pair at the same travel cost: the funnel and who the candidates are (need × providers)
+                # still hold; only the solve's own numbers (load rank, urgency, deficit, runner-up, the
+                # candidates' load) may have moved.
+                if (terms != a.terms or stored.get("runner_up") != runner_up or current["score"] != score
+                        or stored.get("candidates") != candidates):
+                    stored.update(terms=a.terms, runner_up=runner_up, candidates=candidates)
                     session.execute(sa.update(proposals).where(proposals.c.id == current["id"])
                                     .values(explanation=stored, score=score, updated_at=now))
                 continue
             explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
-                                       runner_up=runner_up)
+                                       runner_up=runner_up, planned=planned)
             session.execute(sa.update(proposals).where(proposals.c.id == current["id"])
                             .values(explanation=explanation, score=score, updated_at=now))
             continue
         explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
-                                   runner_up=runner_up)
+                                   runner_up=runner_up, planned=planned)
         row = _create(session, outbox, world, need.id, a.provider_id, now, explanation, score)
         made += 1
         if moderation_mode(session, world.needs[need.id]) == "auto":
@@ -512,11 +520,19 @@ def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need
 
 def _explanation(need: Need, provider_id: str, people: list[Provider], settings: Settings, *,
                  terms: dict[str, int], km: float, runner_up: dict[str, Any] | None,
-                 source: str = "solver") -> dict[str, Any]:
+                 source: str = "solver", planned: dict[str, int] | None = None) -> dict[str, Any]:
+    """Funnel, score terms, runner-up and the cheapest other candidates (whom staff may pick instead).
+
+    A candidate's cost is its travel plus its next unit of load: after the tasks `planned` for it in this
+    solve, like the runner-up's, so that one provider has one price on the page (none planned: its load now,
+    as the cascade and a staff pick price it)."""
     own = funnel([need], people)
     options = feasible_options(need, people, distance_km, settings.weights, Funnel())
-    candidates = [{"volunteer_id": o.provider.id, "km": round(o.km, 2), "cost": _price(o, settings)}
-                  for o in sorted(options, key=lambda o: (_price(o, settings), o.km))][: settings.candidates_shown]
+    planned = planned or {}
+    priced = sorted(((_price(o, settings, planned.get(o.provider.id, 0)), o) for o in options),
+                    key=lambda pair: (pair[0], pair[1].km))
+    candidates = [{"volunteer_id": o.provider.id, "km": round(o.km, 2), "travel": o.cost, "cost": cost}
+                  for cost, o in priced][: settings.candidates_shown]
     return {
         "source": source,
         "km": km,
@@ -528,8 +544,21 @@ def _explanation(need: Need, provider_id: str, people: list[Provider], settings:
     }
 
 
-def _price(o: Option, settings: Settings) -> int:
-    return o.cost + marginal_load_cost(o.provider, 0, settings.weights)
+def _price(o: Option, settings: Settings, unit: int = 0) -> int:
+    """Travel (less continuity) plus the load cost of the provider's `unit`-th further task."""
+    return o.cost + marginal_load_cost(o.provider, unit, settings.weights)
+
+
+def _repriced(candidates: list[dict[str, Any]] | None, world: World, planned: dict[str, int],
+              settings: Settings) -> list[dict[str, Any]] | None:
+    """The stored candidates priced at this plan's load, cheapest first; None when they cannot be (written
+    before their travel cost was kept, or a provider is gone): then the explanation is made anew."""
+    if candidates is None or any("travel" not in c or c["volunteer_id"] not in world.providers for c in candidates):
+        return None
+    repriced = [{**c, "cost": c["travel"] + marginal_load_cost(world.providers[c["volunteer_id"]],
+                                                                 planned.get(c["volunteer_id"], 0), settings.weights)}
+                for c in candidates]
+    return sorted(repriced, key=lambda c: (c["cost"], c["km"]))
 
 
 def _record_unmet(session: Session, wanted: list[Need], result: Any, now: datetime, held: set[str]) -> None:

@@ -92,6 +92,28 @@ def test_staff_may_pick_another_candidate_who_is_then_offered_the_task(matching)
         "MatchProposed", "MatchApproved", "MatchOffered"]
 
 
+def test_the_candidates_staff_may_pick_are_priced_like_the_runner_up_at_their_load_in_the_same_plan(matching) -> None:  # type: ignore[no-untyped-def]
+    near = matching.volunteer()
+    other = matching.volunteer(village="kajetanow", radius_km=15)
+    for _ in range(2):
+        matching.need(duration_minutes=120)  # 2 h: one unit of load each
+    with matching.service.db.transaction() as session:
+        engine.mark_dirty(session)
+    matching.tick()  # a full re-solve: the plan spreads the two needs over the two providers
+    proposals = {m["volunteer_id"]: m for m in matching.matches(status="proposed")}
+    assert set(proposals) == {near, other}
+    for proposal in proposals.values():
+        explanation = proposal["explanation"]
+        [candidate] = explanation["candidates"]
+        runner_up = explanation["runner_up"]
+        # the page shows both: one provider, one price (each already has one task in this plan)
+        assert candidate["volunteer_id"] == runner_up["volunteer_id"]
+        assert candidate["cost"] == runner_up["cost"]
+        weights = matching.settings.weights
+        second_unit = weights.load_cost * (2 * 1 + 1)  # nothing approved yet (load 0): its next task is its 2nd
+        assert abs(candidate["cost"] - (candidate["km"] * weights.km_cost + second_unit)) <= 1
+
+
 def test_staff_cannot_pick_a_candidate_without_a_kamilka_check_for_tutoring(matching) -> None:  # type: ignore[no-untyped-def]
     checked = matching.volunteer(categories=("KOR",), credentials=[
         {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2027-06-30"}])
