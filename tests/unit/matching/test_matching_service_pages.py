@@ -37,6 +37,19 @@ def test_the_queue_and_the_explanation_are_in_polish(matching, client) -> None: 
         assert words in page
 
 
+def test_the_proposed_provider_the_runner_up_and_the_candidates_link_to_their_records(matching, client) -> None:  # type: ignore[no-untyped-def]
+    near = matching.volunteer()
+    other = matching.volunteer(village="kajetanow", radius_km=15)
+    proposal = matching.match_of(matching.need())
+    assert proposal["volunteer_id"] == near
+    page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
+    assert f'href="/volunteers/wykonawcy/{near}"' in page  # the volunteers service's record, behind the front door
+    assert page.count(f'href="/volunteers/wykonawcy/{other}"') == 2  # as the runner-up and as a candidate
+    [row] = re.findall(r'<h3 id="kandydaci">.*?<tbody>(.*?)</tbody>', page, re.S)
+    [candidate] = proposal["explanation"]["candidates"]
+    assert other[:8] in row and "3,0 km" in row and f"<td>{candidate['cost']}</td>" in row
+
+
 def test_a_form_without_its_csrf_token_is_refused(matching, client) -> None:  # type: ignore[no-untyped-def]
     matching.volunteer()
     need_id = matching.need()
