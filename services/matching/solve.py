@@ -8,15 +8,31 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields, replace
-from datetime import date, datetime
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
-from services.matching.rules import Credential, Need, Point, Provider, TimeWindow, distance_km
+from marshmallow import Schema, ValidationError, post_load, validate, validates_schema
+from marshmallow import fields as f
+
+from services.matching.rules import (
+    CATEGORIES,
+    CREDENTIAL_NAMES_PL,
+    PROVIDER_TYPES,
+    URGENCIES,
+    VOLUNTEER,
+    Credential,
+    Need,
+    Point,
+    Provider,
+    TimeWindow,
+    distance_km,
+)
 from services.matching.solver import MatchResult, Weights, match
 
 WINDOW_PASSED = "window_passed"
+INVALID_INPUT = 2  # exit status when the instance is refused (its field errors go to stderr)
 
 
 @dataclass(frozen=True)
@@ -26,93 +42,181 @@ class Instance:
     providers: list[Provider]
     distances: dict[tuple[str, str], float]
     weights: Weights
-    expected: list[Need] = field(default_factory=list)  # look-ahead needs: planned for, never assigned
+    expected: list[Need] = field(default_factory=list)  # look-ahead: planned for, never assigned
 
 
-def parse_point(raw: Mapping[str, float] | None) -> Point | None:
-    return None if raw is None else Point(float(raw["lat"]), float(raw["lon"]))
+# --- the instance format (docs/solver-format.md), validated field by field ---------------------------
+# Unknown keys are refused, not ignored: a misspelt flag such as "involves_minors" must not switch a
+# rule (here the Kamilka gate) off without a word.
+
+def _ids() -> f.List:
+    return f.List(f.String(), load_default=list)
 
 
-def parse_windows(raw: list[Mapping[str, str]]) -> tuple[TimeWindow, ...]:
-    return tuple(TimeWindow(datetime.fromisoformat(w["start"]), datetime.fromisoformat(w["end"])) for w in raw)
+def _at_least(minimum: float, inclusive: bool = True) -> validate.Range:
+    return validate.Range(min=minimum, min_inclusive=inclusive)
 
 
-def parse_day(raw: str | None) -> date | None:
-    return None if raw is None else date.fromisoformat(raw)
+class PointSchema(Schema):
+    lat = f.Float(required=True, validate=validate.Range(-90, 90))
+    lon = f.Float(required=True, validate=validate.Range(-180, 180))
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> Point:
+        return Point(**data)
 
 
-def parse_need(raw: Mapping[str, Any]) -> Need:
-    return Need(
-        id=str(raw["id"]),
-        category=raw["category"],
-        village=raw["village"],
-        windows=parse_windows(raw["windows"]),
-        duration_hours=float(raw["duration_hours"]),
-        point=parse_point(raw.get("point")),
-        urgency=raw.get("urgency", "normal"),
-        slots=int(raw.get("slots", 1)),
-        involves_minor=bool(raw.get("involves_minor", False)),
-        personal_care=bool(raw.get("personal_care", False)),
-        installation_work=bool(raw.get("installation_work", False)),
-        language=raw.get("language", "pl"),
-        skills=frozenset(raw.get("skills", ())),
-        credentials=frozenset(raw.get("credentials", ())),
-        beneficiary_ref=raw.get("beneficiary_ref"),
-        declined_by=frozenset(raw.get("declined_by", ())),
-        previous_providers=frozenset(raw.get("previous_providers", ())),
-        plan_ref=raw.get("plan_ref"),
-    )
+class WindowSchema(Schema):
+    start = f.DateTime(required=True)
+    end = f.DateTime(required=True)
+
+    @validates_schema
+    def ends_after_start(self, data: dict[str, Any], **_: Any) -> None:
+        if (data["start"].tzinfo is None) != (data["end"].tzinfo is None):
+            raise ValidationError("start and end must both carry a time zone, or neither", "end")
+        if data["end"] <= data["start"]:
+            raise ValidationError("must be after start", "end")
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> TimeWindow:
+        return TimeWindow(data["start"], data["end"])
 
 
-def parse_provider(raw: Mapping[str, Any]) -> Provider:
-    credentials = tuple(
-        Credential(c["kind"], parse_day(c.get("valid_until")), parse_day(c.get("valid_from")))
-        for c in raw.get("credentials", ())
-    )
-    return Provider(
-        id=str(raw["id"]),
-        type=raw.get("type", "volunteer"),
-        villages=frozenset(raw.get("villages", ())),
-        radius_km=float(raw.get("radius_km", 0)),
-        availability=parse_windows(raw.get("availability", ())),
-        hours_per_week=float(raw["hours_per_week"]),
-        max_open_tasks=int(raw["max_open_tasks"]),
-        point=parse_point(raw.get("point")),
-        hours_booked=float(raw.get("hours_booked", 0)),
-        open_tasks=int(raw.get("open_tasks", 0)),
-        paused=bool(raw.get("paused", False)),
-        adult=bool(raw.get("adult", True)),
-        languages=frozenset(raw.get("languages", ("pl",))),
-        skills=frozenset(raw.get("skills", ())),
-        credentials=credentials,
-        family_of=frozenset(raw.get("family_of", ())),
-        categories=frozenset(raw["categories"]) if raw.get("categories") is not None else None,
-        verified=bool(raw.get("verified", True)),
-        neighbour_conditions_met=bool(raw.get("neighbour_conditions_met", True)),
-    )
+class NeedSchema(Schema):
+    id = f.String(required=True, validate=validate.Length(min=1))
+    category = f.String(required=True, validate=validate.OneOf(CATEGORIES))
+    village = f.String(required=True, validate=validate.Length(min=1))
+    point = f.Nested(PointSchema, load_default=None, allow_none=True)
+    windows = f.List(f.Nested(WindowSchema), required=True, validate=validate.Length(min=1))
+    duration_hours = f.Float(required=True, validate=_at_least(0, inclusive=False))
+    urgency = f.String(load_default="normal", validate=validate.OneOf(URGENCIES))
+    slots = f.Integer(load_default=1, validate=_at_least(1))
+    involves_minor = f.Boolean(load_default=False)
+    personal_care = f.Boolean(load_default=False)
+    installation_work = f.Boolean(load_default=False)
+    language = f.String(load_default="pl")
+    skills = _ids()
+    credentials = f.List(f.String(validate=validate.OneOf(CREDENTIAL_NAMES_PL)), load_default=list)
+    beneficiary_ref = f.String(load_default=None, allow_none=True)
+    declined_by = _ids()
+    previous_providers = _ids()
+    plan_ref = f.String(load_default=None, allow_none=True)
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> Need:
+        sets = ("skills", "credentials", "declined_by", "previous_providers")
+        return Need(**{**data, "windows": tuple(data["windows"]), **{k: frozenset(data[k]) for k in sets}})
 
 
-def parse_weights(raw: Mapping[str, Any]) -> Weights:
-    known = {f.name for f in fields(Weights)}
-    unknown = set(raw) - known
-    if unknown:
-        raise ValueError(f"unknown weights: {sorted(unknown)}")
-    defaults = Weights()
-    if "unmet_penalty" in raw:  # a partial map overrides only the urgencies it names
-        raw = {**raw, "unmet_penalty": {**defaults.unmet_penalty, **raw["unmet_penalty"]}}
-    return replace(defaults, **raw)
+class CredentialSchema(Schema):
+    kind = f.String(required=True, validate=validate.OneOf(CREDENTIAL_NAMES_PL))
+    valid_until = f.Date(load_default=None, allow_none=True)
+    valid_from = f.Date(load_default=None, allow_none=True)
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> Credential:
+        return Credential(**data)
 
 
-def parse_instance(raw: Mapping[str, Any]) -> Instance:
-    distances = {(str(d["need"]), str(d["provider"])): float(d["km"]) for d in raw.get("distances", ())}
-    return Instance(
-        now=datetime.fromisoformat(raw["now"]) if raw.get("now") else None,
-        needs=[parse_need(n) for n in raw["needs"]],
-        providers=[parse_provider(p) for p in raw["providers"]],
-        distances=distances,
-        weights=parse_weights(raw.get("weights", {})),
-        expected=[parse_need(n) for n in raw.get("expected", ())],
-    )
+class ProviderSchema(Schema):
+    id = f.String(required=True, validate=validate.Length(min=1))
+    type = f.String(load_default=VOLUNTEER, validate=validate.OneOf(PROVIDER_TYPES))
+    villages = _ids()
+    radius_km = f.Float(load_default=0.0, validate=_at_least(0))
+    availability = f.List(f.Nested(WindowSchema), load_default=list)
+    hours_per_week = f.Float(required=True, validate=_at_least(0))
+    max_open_tasks = f.Integer(required=True, validate=_at_least(0))
+    point = f.Nested(PointSchema, load_default=None, allow_none=True)
+    hours_booked = f.Float(load_default=0.0, validate=_at_least(0))
+    open_tasks = f.Integer(load_default=0, validate=_at_least(0))
+    paused = f.Boolean(load_default=False)
+    adult = f.Boolean(load_default=True)
+    languages = f.List(f.String(), load_default=lambda: ["pl"])
+    skills = _ids()
+    credentials = f.List(f.Nested(CredentialSchema), load_default=list)
+    family_of = _ids()
+    categories = f.List(f.String(validate=validate.OneOf(CATEGORIES)), load_default=None, allow_none=True)
+    verified = f.Boolean(load_default=True)
+    neighbour_conditions_met = f.Boolean(load_default=True)
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> Provider:
+        sets = ("villages", "languages", "skills", "family_of")
+        categories = None if data["categories"] is None else frozenset(data["categories"])
+        return Provider(**{**data, "availability": tuple(data["availability"]), "credentials": tuple(data["credentials"]),
+                           "categories": categories, **{k: frozenset(data[k]) for k in sets}})
+
+
+class DistanceSchema(Schema):
+    need = f.String(required=True)
+    provider = f.String(required=True)
+    km = f.Float(required=True, validate=_at_least(0))
+
+
+class WeightsSchema(Schema):
+    """Every field of `solver.Weights` (a unit test keeps the two the same); any subset may be given."""
+
+    km_cost = f.Integer(validate=_at_least(0))
+    unmet_penalty = f.Dict(keys=f.String(validate=validate.OneOf(URGENCIES)), values=f.Integer(validate=_at_least(0)))
+    load_cost = f.Integer(validate=_at_least(0))
+    load_unit_hours = f.Float(validate=_at_least(0, inclusive=False))
+    continuity_bonus = f.Integer(validate=_at_least(0))
+    deficit_boost = f.Integer(validate=_at_least(0))
+    village_deficit = f.Dict(keys=f.String(), values=f.Float(validate=validate.Range(0, 1)))
+    category_deficit = f.Dict(keys=f.String(validate=validate.OneOf(CATEGORIES)),
+                              values=f.Float(validate=validate.Range(0, 1)))
+    k_nearest = f.Integer(validate=_at_least(1))
+    max_units_per_provider = f.Integer(validate=_at_least(1))
+    expected_weight = f.Float(validate=_at_least(0))
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> Weights:
+        defaults = Weights()
+        if "unmet_penalty" in data:  # a partial map overrides only the urgencies it names
+            data = {**data, "unmet_penalty": {**defaults.unmet_penalty, **data["unmet_penalty"]}}
+        return replace(defaults, **data)
+
+
+class InstanceSchema(Schema):
+    now = f.DateTime(load_default=None, allow_none=True)
+    needs = f.List(f.Nested(NeedSchema), required=True)
+    providers = f.List(f.Nested(ProviderSchema), required=True)
+    distances = f.List(f.Nested(DistanceSchema), load_default=list)
+    weights = f.Nested(WeightsSchema, load_default=Weights)
+    expected = f.List(f.Nested(NeedSchema), load_default=list)
+
+    @validates_schema(skip_on_field_errors=True)
+    def consistent(self, data: dict[str, Any], **_: Any) -> None:
+        for key in ("needs", "providers"):
+            if len({x.id for x in data[key]}) < len(data[key]):
+                raise ValidationError("ids must be unique", key)
+        if {n.id for n in data["expected"]} & {n.id for n in data["needs"]}:
+            raise ValidationError("ids must differ from those in needs", "expected")
+        if len({t.tzinfo is None for t in _times(data)}) > 1:
+            raise ValidationError("times (now, windows, availability) must all carry a time zone, or none of them")
+
+    @post_load
+    def build(self, data: dict[str, Any], **_: Any) -> Instance:
+        distances = {(d["need"], d["provider"]): d["km"] for d in data["distances"]}
+        return Instance(now=data["now"], needs=data["needs"], providers=data["providers"], distances=distances,
+                        weights=data["weights"], expected=data["expected"])
+
+
+def _times(data: dict[str, Any]) -> Iterator[datetime]:
+    if data["now"] is not None:
+        yield data["now"]
+    for need in [*data["needs"], *data["expected"]]:
+        for w in need.windows:
+            yield from (w.start, w.end)
+    for provider in data["providers"]:
+        for w in provider.availability:
+            yield from (w.start, w.end)
+
+
+def parse_instance(raw: Any) -> Instance:
+    """The instance, or `marshmallow.ValidationError` whose `messages` name every wrong field by its path."""
+    instance: Instance = InstanceSchema().load(raw)
+    return instance
 
 
 def still_open(need: Need, now: datetime | None) -> Need | None:
@@ -160,11 +264,24 @@ def to_json(result: MatchResult, needs: list[Need], passed: list[str]) -> dict[s
     }
 
 
-def main() -> None:
-    instance = parse_instance(json.load(sys.stdin))
+def main() -> int:
+    try:
+        instance = parse_instance(json.load(sys.stdin))
+    except json.JSONDecodeError as err:
+        return refuse({"_json": [f"not valid JSON: {err}"]})
+    except ValidationError as err:
+        return refuse(err.messages)
     json.dump(solve_instance(instance), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+    return 0
+
+
+def refuse(errors: Any) -> int:
+    """Field errors as JSON on stderr (paths as in the instance, list positions as keys); nothing on stdout."""
+    json.dump({"errors": errors}, sys.stderr, ensure_ascii=False, indent=2)
+    sys.stderr.write("\n")
+    return INVALID_INPUT
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

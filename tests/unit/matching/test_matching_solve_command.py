@@ -1,10 +1,16 @@
+import copy
 import json
 import re
 import subprocess
 import sys
+from dataclasses import fields
 from pathlib import Path
 
-from services.matching.solve import parse_instance, solve_instance
+import pytest
+from marshmallow import ValidationError
+
+from services.matching.solve import INVALID_INPUT, WeightsSchema, parse_instance, solve_instance
+from services.matching.solver import Weights
 
 REPO = Path(__file__).resolve().parents[3]
 FORMAT_DOC = REPO / "docs" / "solver-format.md"
@@ -47,12 +53,48 @@ def test_need_whose_windows_have_all_passed_is_reported_as_window_passed():
     assert passed == {"N-101", "N-102", "N-103"}
 
 
-def test_unknown_weight_is_refused():
+def test_unknown_weight_is_refused_with_its_path():
     instance = example_block("example-instance")
     instance["weights"] = {"km_kost": 3}
-    try:
+    with pytest.raises(ValidationError) as refused:
         parse_instance(instance)
-    except ValueError as error:
-        assert "km_kost" in str(error)
-    else:
-        raise AssertionError("unknown weight accepted")
+    assert refused.value.messages == {"weights": {"km_kost": ["Unknown field."]}}
+
+
+def test_the_weights_format_names_every_solver_weight():
+    assert set(WeightsSchema().fields) == {w.name for w in fields(Weights)}
+
+
+def run_command(stdin: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "services.matching.solve"], input=stdin, capture_output=True,
+                          text=True, cwd=REPO)
+
+
+def broken(change) -> dict:
+    instance = copy.deepcopy(example_block("example-instance"))
+    change(instance)
+    return instance
+
+
+@pytest.mark.parametrize(("change", "errors"), [
+    (lambda i: i["needs"][0].pop("category"), {"needs": {"0": {"category": ["Missing data for required field."]}}}),
+    # a misspelt flag is refused, never ignored (involves_minor is what turns the Kamilka gate on)
+    (lambda i: i["needs"][1].update(involves_minors=True), {"needs": {"1": {"involves_minors": ["Unknown field."]}}}),
+    (lambda i: i["needs"][0]["windows"][0].update(end="2026-11-26T09:00:00+01:00"),
+     {"needs": {"0": {"windows": {"0": {"end": ["must be after start"]}}}}}),
+    (lambda i: i["providers"][2].update(max_open_tasks=-1),
+     {"providers": {"2": {"max_open_tasks": ["Must be greater than or equal to 0."]}}}),
+    (lambda i: i["needs"][0]["windows"][0].update(start="2026-11-26T08:00:00", end="2026-11-26T11:00:00"),
+     {"_schema": ["times (now, windows, availability) must all carry a time zone, or none of them"]}),
+    (lambda i: i.update(expected=[i["needs"][0]]), {"expected": ["ids must differ from those in needs"]}),
+])
+def test_the_command_refuses_a_wrong_instance_with_field_errors_and_writes_no_assignment(change, errors):
+    done = run_command(json.dumps(broken(change)))
+    assert (done.returncode, done.stdout) == (INVALID_INPUT, "")
+    assert json.loads(done.stderr) == {"errors": errors}
+
+
+def test_the_command_refuses_text_that_is_not_json():
+    done = run_command('{"needs": [')
+    assert (done.returncode, done.stdout) == (INVALID_INPUT, "")
+    assert json.loads(done.stderr)["errors"]["_json"][0].startswith("not valid JSON")
