@@ -49,7 +49,7 @@ class Instance:
 # Unknown keys are refused, not ignored: a misspelt flag such as "involves_minors" must not switch a
 # rule (here the Kamilka gate) off without a word.
 
-def _ids() -> f.List:
+def _strings() -> f.List:
     return f.List(f.String(), load_default=list)
 
 
@@ -95,11 +95,11 @@ class NeedSchema(Schema):
     personal_care = f.Boolean(load_default=False)
     installation_work = f.Boolean(load_default=False)
     language = f.String(load_default="pl")
-    skills = _ids()
+    skills = _strings()
     credentials = f.List(f.String(validate=validate.OneOf(CREDENTIAL_NAMES_PL)), load_default=list)
     beneficiary_ref = f.String(load_default=None, allow_none=True)
-    declined_by = _ids()
-    previous_providers = _ids()
+    declined_by = _strings()
+    previous_providers = _strings()
     plan_ref = f.String(load_default=None, allow_none=True)
 
     @post_load
@@ -121,7 +121,7 @@ class CredentialSchema(Schema):
 class ProviderSchema(Schema):
     id = f.String(required=True, validate=validate.Length(min=1))
     type = f.String(load_default=VOLUNTEER, validate=validate.OneOf(PROVIDER_TYPES))
-    villages = _ids()
+    villages = _strings()
     radius_km = f.Float(load_default=0.0, validate=_at_least(0))
     availability = f.List(f.Nested(WindowSchema), load_default=list)
     hours_per_week = f.Float(required=True, validate=_at_least(0))
@@ -132,9 +132,9 @@ class ProviderSchema(Schema):
     paused = f.Boolean(load_default=False)
     adult = f.Boolean(load_default=True)
     languages = f.List(f.String(), load_default=lambda: ["pl"])
-    skills = _ids()
+    skills = _strings()
     credentials = f.List(f.Nested(CredentialSchema), load_default=list)
-    family_of = _ids()
+    family_of = _strings()
     categories = f.List(f.String(validate=validate.OneOf(CATEGORIES)), load_default=None, allow_none=True)
     verified = f.Boolean(load_default=True)
     neighbour_conditions_met = f.Boolean(load_default=True)
