@@ -85,6 +85,7 @@ def create_service_app(service: str, db: Database, test_config: dict[str, Any] |
         return generate_latest(registry), 200, {"Content-Type": CONTENT_TYPE_LATEST}
 
     app.add_template_filter(local_dt)
+    app.add_template_filter(one_decimal)
 
     @app.context_processor
     def _layout():  # type: ignore[no-untyped-def]
@@ -110,6 +111,13 @@ def local_dt(value: datetime | None) -> str:
 
         return format_datetime(local, "d MMM yyyy, HH:mm", locale="en")
     return local.strftime("%d.%m.%Y %H:%M")
+
+
+def one_decimal(value: float) -> str:
+    """A number such as a distance for staff, one decimal: "3,5" on Polish pages, "3.5" on English ones."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, "#,##0.0", locale=_page_language())
 
 
 def _page_language() -> str:

@@ -19,7 +19,7 @@ from services.matching.handlers import PUBLISHES
 from services.matching.solver import HELD
 from wspolnota import reference
 from wspolnota.transport.outbox import Outbox
-from wspolnota.web import create_service_app, make_api
+from wspolnota.web import create_service_app, make_api, one_decimal
 
 QUEUE_ORDER = (proposals.c.urgent.desc(), proposals.c.window_start, proposals.c.created_at)
 
@@ -158,7 +158,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         explanation = row["explanation"] or {}
         pick_form = pick_form or forms.PickForm(prefix="pick")
         pick_form.volunteer_id.choices = [
-            forms.SelectChoice(c["volunteer_id"], f"{c['volunteer_id'][:8]} — {c['km']:.1f} km, koszt {c['cost']}".replace(".", ",", 1))
+            forms.SelectChoice(c["volunteer_id"], gettext("%(id)s — %(km)s km, koszt %(cost)s", id=c["volunteer_id"][:8],
+                                                          km=one_decimal(c["km"]), cost=c["cost"]))
             for c in explanation.get("candidates", [])]
         return render_template("matching/match.html", match=row, need=need, history=history, explanation=explanation,
                                approve_form=approve_form or forms.ApproveForm(prefix="approve"),

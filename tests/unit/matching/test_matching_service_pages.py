@@ -50,6 +50,17 @@ def test_the_proposed_provider_the_runner_up_and_the_candidates_link_to_their_re
     assert other[:8] in row and "3,0 km" in row and f"<td>{candidate['cost']}</td>" in row
 
 
+def test_distances_have_a_decimal_comma_in_polish_and_a_point_in_english(matching, client) -> None:  # type: ignore[no-untyped-def]
+    matching.volunteer()
+    other = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km from the need
+    proposal = matching.match_of(matching.need())
+    polish = client.get(f"/matches/{proposal['id']}?lang=pl").get_data(as_text=True)
+    english = client.get(f"/matches/{proposal['id']}?lang=en").get_data(as_text=True)
+    assert "<td>3,0 km</td>" in polish and f"{other[:8]} — 3,0 km, koszt" in polish
+    assert "<td>3.0 km</td>" in english and f"{other[:8]} — 3.0 km, cost" in english
+    assert "3,0" not in english
+
+
 def test_a_form_without_its_csrf_token_is_refused(matching, client) -> None:  # type: ignore[no-untyped-def]
     matching.volunteer()
     need_id = matching.need()
