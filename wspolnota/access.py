@@ -120,7 +120,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "pick": rw(NOBODY, DECIDE),
         "complete": rw(NOBODY, DECIDE),
         "moderation_page": rw(STAFF, MODERATE),
-        # reports and the village map (issue 7, items 5-6): counts and pseudonyms only, readable by all staff
+        # reports and the village map: counts and pseudonyms only, readable by all staff
         **{f"reports.{name}": rw(STAFF, NOBODY)
            for name in ("index", "report", "export_csv", "export_xlsx", "village_map")},
     },
