@@ -130,8 +130,9 @@ def counting_credentials(creds: tuple[model.Credential, ...]) -> list[model.Cred
 
 
 def credential_payload(c: model.Credential) -> dict[str, Any]:
-    payload = {"credential_id": c.credential_id, "kind": c.kind, "valid_from": c.valid_from.isoformat(),
-               "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+    payload: dict[str, Any] = {"credential_id": c.credential_id, "kind": c.kind,
+                               "valid_from": c.valid_from.isoformat(),
+                               "valid_until": c.valid_until.isoformat() if c.valid_until else None}
     if c.kind == model.AGREEMENT:
         payload["written"] = bool(c.details.get("written"))
     return payload
