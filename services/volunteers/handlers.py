@@ -418,19 +418,20 @@ def expire_credentials(session: Session, outbox: Outbox, today: date) -> int:
 def expiring_soon(session: Session, today: date, days: int = model.WARN_DAYS_AHEAD) -> list[sa.RowMapping]:
     """Staff warnings: in-date credentials ending within `days` days, soonest first — except those already
     renewed: a credential of the same kind of the same provider that starts by the day after this one ends
-    and runs longer (or without an end)."""
+    and runs longer (or without an end). Revoked credentials neither warn nor count as a renewal."""
     ending = list(session.execute(
         sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id,
                   volunteers.c.name)
         .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
         .where(credentials.c.valid_until >= today, credentials.c.valid_until <= today + timedelta(days=days),
-               volunteers.c.erased_at.is_(None))
+               credentials.c.revoked_at.is_(None), volunteers.c.erased_at.is_(None))
         .order_by(credentials.c.valid_until)).mappings())
     if not ending:
         return []
     later = session.execute(
         sa.select(credentials.c.volunteer_id, credentials.c.kind, credentials.c.valid_from, credentials.c.valid_until)
-        .where(credentials.c.volunteer_id.in_({row["volunteer_id"] for row in ending}))).all()
+        .where(credentials.c.volunteer_id.in_({row["volunteer_id"] for row in ending}),
+               credentials.c.revoked_at.is_(None))).all()
 
     def renewed(row: sa.RowMapping) -> bool:
         return any(c.volunteer_id == row["volunteer_id"] and c.kind == row["kind"]
@@ -447,12 +448,13 @@ def expired_not_renewed(session: Session, today: date, days: int) -> list[sa.Row
     renewal = credentials.alias("renewal")
     renewed = sa.exists().where(renewal.c.volunteer_id == credentials.c.volunteer_id,
                                 renewal.c.kind == credentials.c.kind, renewal.c.valid_from <= today,
+                                renewal.c.revoked_at.is_(None),
                                 sa.or_(renewal.c.valid_until.is_(None), renewal.c.valid_until >= today))
     return list(session.execute(
         sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id)
         .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
         .where(credentials.c.valid_until < today, credentials.c.valid_until >= today - timedelta(days=days),
-               volunteers.c.erased_at.is_(None), ~renewed)
+               credentials.c.revoked_at.is_(None), volunteers.c.erased_at.is_(None), ~renewed)
         .order_by(credentials.c.valid_until)).mappings())
 
 

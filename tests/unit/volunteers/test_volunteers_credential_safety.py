@@ -217,3 +217,14 @@ def test_the_model_lets_only_the_latest_check_decide() -> None:
     staff = model.Provider(model.STAFF, verified=True, credentials=(later_listed, old_clean))
     assert not model.eligible_categories(staff, day) & MINORS  # recorded in any order: the register date decides
     assert handlers.counting_credentials(staff.credentials) == []
+
+
+def test_a_revoked_renewal_does_not_silence_the_warning_about_the_credential_it_was_to_replace(client) -> None:
+    volunteer_id = register(client, provider_type="staff")
+    record(client, volunteer_id, kind="first_aid", valid_from=(TODAY - timedelta(days=400)).isoformat(),
+           valid_until=(TODAY + timedelta(days=10)).isoformat())
+    renewal = record(client, volunteer_id, kind="first_aid", valid_from=TODAY.isoformat(),
+                     valid_until=(TODAY + timedelta(days=800)).isoformat())
+    assert client.get("/api/credentials/expiring").json == []
+    client.post(f"/api/volunteers/{volunteer_id}/credentials/{renewal['id']}/revoke", json={"reason": "pomyłka"})
+    assert [w["volunteer_id"] for w in client.get("/api/credentials/expiring").json] == [volunteer_id]
