@@ -96,10 +96,11 @@ POLICIES: dict[str, dict[str, Any]] = {
         **{name: rw(STAFF, VOLUNTEER_WRITE) for name in (
             "volunteers_api.VolunteerCollection", "volunteers_api.VolunteerItem", "volunteers_api.verify_volunteer",
             "volunteers_api.pause_volunteer", "volunteers_api.resume_volunteer", "volunteers_api.erase_volunteer",
-            "volunteers_api.CredentialCollection", "volunteers_api.add_exception",
+            "volunteers_api.CredentialCollection", "volunteers_api.revoke_credential", "volunteers_api.add_exception",
             "volunteers_api.OfferCollection", "offers_api.withdraw", "credentials_api.expiring",
             "index", "new_provider", "edit_provider", "profile", "add_credential", "add_exception_page",
-            "add_offer", "verify", "pause_page", "resume_page", "erase_page", "withdraw_page")},
+            "add_offer", "verify", "pause_page", "resume_page", "erase_page", "withdraw_page",
+            "revoke_credential_page")},
         # the public's own pages and the service-to-service API (its own bearer token)
         "self_registration": PUBLIC, "self_registration_done": PUBLIC, "confirm_email": PUBLIC,
         "internal_api.contact": PUBLIC,

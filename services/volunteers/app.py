@@ -164,6 +164,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return run(handlers.record_credential, outbox, volunteer_id, data,
                        current_app.config["KAMILKA_CHECK_VALIDITY_DAYS"], submission=idempotency_key())
 
+    @blp.route("/<volunteer_id>/credentials/<credential_id>/revoke", methods=["POST"])
+    @blp.arguments(schemas.CredentialRevoke)
+    @blp.response(200, schemas.CredentialOut)
+    @blp.alt_response(409, description="already revoked, or the provider's data were erased")
+    def revoke_credential(data, volunteer_id, credential_id):  # type: ignore[no-untyped-def]
+        """Revoke a credential (staff, with a reason that stays here): CredentialRevoked, VolunteerUpdated."""
+        return run(handlers.revoke_credential, outbox, credential_id, data["reason"], staff_actor(),
+                   volunteer_id=volunteer_id)
+
     @blp.route("/<volunteer_id>/exceptions", methods=["POST"])
     @blp.arguments(schemas.AvailabilityException)
     @blp.response(201, schemas.AvailabilityException)
@@ -384,6 +393,17 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
     def add_credential(volunteer_id):  # type: ignore[no-untyped-def]
         return profile_form_post(volunteer_id, forms.CredentialForm(), "credential_form", schemas.Credential(),
                                  handlers.record_credential, app.config["KAMILKA_CHECK_VALIDITY_DAYS"])
+
+    @app.post("/wykonawcy/<volunteer_id>/uprawnienia/<credential_id>/cofniecie")
+    def revoke_credential_page(volunteer_id, credential_id):  # type: ignore[no-untyped-def]
+        form = forms.RevokeCredentialForm()
+        if form.validate_on_submit():
+            data = forms.load(schemas.CredentialRevoke(), form)
+            if data is not None and attempt(handlers.revoke_credential, outbox, credential_id, data["reason"],
+                                            staff_actor(), volunteer_id=volunteer_id, form=form):
+                flash("Cofnięto uprawnienie.", "info")
+                return redirect(url_for("profile", volunteer_id=volunteer_id))
+        return rerender_profile(volunteer_id, revoke_form=form, revoke_target=credential_id)
 
     @app.post("/wykonawcy/<volunteer_id>/wyjatki")
     def add_exception_page(volunteer_id):  # type: ignore[no-untyped-def]

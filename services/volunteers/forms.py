@@ -296,6 +296,16 @@ class ActionForm(FlaskForm):
     """Buttons that only need the CSRF token (pause, resume, withdraw)."""
 
 
+class RevokeCredentialForm(FlaskForm):
+    """Staff revoke one credential; the reason is required and stays in this service."""
+
+    reason = TextAreaField(_l("Powód cofnięcia"))
+
+    def to_data(self) -> dict[str, Any]:
+        value = (self.reason.data or "").strip()
+        return {"reason": value} if value else {}
+
+
 class EraseForm(FlaskForm):
     confirm = BooleanField(_l("Potwierdzam usunięcie danych osobowych tej osoby (nieodwracalne)"))
 
