@@ -260,3 +260,15 @@ def test_other_roles_may_not_read_the_audit_log(signed_app, role: str) -> None: 
 def test_a_bad_audit_query_is_refused_field_by_field(signed_app) -> None:  # type: ignore[no-untyped-def]
     refused = as_role(signed_app, "auditor").get("/api/audit", query_string={"limit": "0"})
     assert refused.status_code == 422 and "limit" in refused.json["errors"]["query"]
+
+
+def test_the_audit_log_and_the_restricted_profile_read_in_english(signed_app, organiser) -> None:  # type: ignore[no-untyped-def]
+    from tests.unit.test_i18n import polish_left
+
+    volunteer_id = a_cleared_volunteer(organiser)
+    organiser.get(f"/wykonawcy/{volunteer_id}")
+    log = as_role(signed_app, "auditor").get("/audit?lang=en").get_data(as_text=True)
+    assert "Log of actions and data reads" in log and polish_left(log, {"Zofia", "Wiśniewska"}) == []
+    card = as_role(signed_app, "social_worker").get(f"/wykonawcy/{volunteer_id}?lang=en").get_data(as_text=True)
+    assert "May work with minors: yes, until" in card and "Only the community organiser (OSL)" in card
+    assert polish_left(card, {"Zofia", "Wiśniewska"}) == []
