@@ -77,10 +77,11 @@ class VolunteerView(schemas.VolunteerOut):
         "description": "last day of the Kamilka check in force (null when may_work_with_minors is false)"})
 
 
-class AuditQuery(Schema):
-    volunteer_id = fields.String(load_default=None, validate=validate.Length(max=36))
-    action = fields.String(load_default=None, validate=validate.Length(max=40))
-    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000))
+class AuditQuery(schemas.PolishSchema):
+    volunteer_id = fields.String(load_default=None, validate=validate.Length(max=36, error="Najwyżej 36 znaków."))
+    action = fields.String(load_default=None, validate=validate.Length(max=40, error="Najwyżej 40 znaków."), metadata={
+        "description": "profile_read, kamilka_read, credential_recorded, verify, erase, contact_read, …"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000, error="Od 1 do 1000 wpisów."))
 
 
 class AuditEntryOut(Schema):
