@@ -43,6 +43,10 @@ DECIDE = {OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN}
 MODERATE = {OSL, DIRECTOR, ADMIN}
 NOTIFY_READ = {OSL, IPUS, DIRECTOR, ADMIN, AUDITOR}
 NOTIFY_WRITE = {OSL, ADMIN}
+# Criminal-record details (the Kamilka check: register result, KRK dates, countries, who checked) are read only by
+# these roles; every other role sees "may work with minors: yes/no, until DATE" (docs/security.md).
+CRIMINAL_RECORD_READ = frozenset({OSL, DIRECTOR, ADMIN})
+AUDIT_READ = {AUDITOR, ADMIN, DIRECTOR}  # the volunteers' audit log, as the needs one
 
 _NEEDS_CASES = rw(STAFF, CASE_WRITE)
 _NEEDS_PLANS = rw(STAFF, PLAN_WRITE)
@@ -104,6 +108,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         # the public's own pages and the service-to-service API (its own bearer token)
         "self_registration": PUBLIC, "self_registration_done": PUBLIC, "confirm_email": PUBLIC,
         "internal_api.contact": PUBLIC,
+        "audit_page": rw(AUDIT_READ, NOBODY),
+        "audit_api.audit_log": rw(AUDIT_READ, NOBODY),
     },
     "matching": {
         **COMMON,

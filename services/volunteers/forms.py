@@ -231,7 +231,6 @@ class CredentialForm(FlaskForm):
     written = BooleanField(_l("Porozumienie zawarte na piśmie"))
     register_checked_on = StringField(_l("Kamilka: data sprawdzenia w Rejestrze Sprawców (dostęp ograniczony)"),
                                       render_kw={"type": "date"})
-    checked_by = StringField(_l("Kamilka: kto sprawdził"))
     register_result = SelectField(_l("Kamilka: wynik sprawdzenia w rejestrze"),
                                   choices=opts([("", "— wybierz —"),
                                                 ("not_listed", "osoba nie figuruje w rejestrze"),
@@ -241,14 +240,14 @@ class CredentialForm(FlaskForm):
                                           default="PL")
     foreign_record_seen_on = StringField(_l("Kamilka: data okazania informacji z rejestrów karnych innych krajów"),
                                          render_kw={"type": "date"})
-    recorded_by = StringField(_l("Wpisał(a) (pracownik CUS)"))
+    # Who checked and who recorded is the signed-in account (services/volunteers/app.py), never typed here.
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.data, "written": bool(self.written.data),
                                 "countries_last_20_years": split_list(self.countries_last_20_years.data, upper=True)
                                 or ["PL"]}
-        for name in ("valid_from", "valid_until", "register_checked_on", "checked_by", "register_result",
-                     "krk_seen_on", "foreign_record_seen_on", "recorded_by"):
+        for name in ("valid_from", "valid_until", "register_checked_on", "register_result", "krk_seen_on",
+                     "foreign_record_seen_on"):
             value = (getattr(self, name).data or "").strip()
             if value:
                 data[name] = value
@@ -289,7 +288,7 @@ class OfferForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    verified_by = StringField(_l("Zweryfikował(a) (pracownik CUS)"))
+    """Only the CSRF token: the verifier is the signed-in account."""
 
 
 class ActionForm(FlaskForm):

@@ -529,3 +529,26 @@ def on_match_proposed(session: Session, event: Event) -> None:
 
 def handlers(outbox: Outbox) -> dict[str, Handler]:
     return {"MatchProposed": on_match_proposed}
+
+
+# --- what every staff role may see of a Kamilka check; the audit log -------------------------------------------
+
+
+def minors_clearance(provider: model.Provider, day: date) -> tuple[bool, date | None]:
+    """May this provider be given tasks involving minors on `day`, and the last day of the Kamilka check in force:
+    all that staff without access to criminal-record details see (docs/security.md)."""
+    if not model.CATEGORIES_INVOLVING_MINORS & model.eligible_categories(provider, day):
+        return False, None
+    checks = [c for c in provider.credentials if c.kind == model.KAMILKA_CHECK and c.counts_on(day)]
+    return True, max(checks, key=lambda c: c.valid_from).valid_until if checks else None
+
+
+def audit_entries(session: Session, volunteer_id: str | None = None, action: str | None = None,
+                  limit: int = 200) -> list[sa.RowMapping]:
+    """The audit log, newest first, optionally of one provider and/or one action."""
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if volunteer_id:
+        query = query.where(audit_log.c.volunteer_id == volunteer_id)
+    if action:
+        query = query.where(audit_log.c.action == action)
+    return list(session.execute(query).mappings())

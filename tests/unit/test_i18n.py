@@ -175,7 +175,7 @@ COVERED = {
     *(f"services/notify/templates/notify/{n}.html" for n in (
         "_offer", "inbox", "index", "response", "response_done")),
     *(f"services/volunteers/templates/volunteers/{n}.html" for n in (
-        "_macros", "confirm", "csrf", "index", "profile", "provider_form", "register", "register_done")),
+        "_macros", "audit", "confirm", "csrf", "index", "profile", "provider_form", "register", "register_done")),
 }
 
 
