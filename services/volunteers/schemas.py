@@ -319,6 +319,8 @@ class CredentialPayload(EventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True, allow_none=True)
+    credential_id = uuid_str()
+    written = fields.Boolean()  # agreements only
 
 
 class VolunteerRegistered(EventSchema):
@@ -350,12 +352,32 @@ class CredentialRecorded(EventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True, allow_none=True)
+    credential_id = uuid_str()
+    written = fields.Boolean()  # agreements only
 
 
 class CredentialExpired(EventSchema):
     volunteer_id = uuid_str(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_until = fields.Date(load_default=None, allow_none=True)
+    credential_id = uuid_str()
+
+
+REVOCATION_REASONS = ["revoked_by_staff", "adverse_result", "superseded"]
+
+
+class CredentialRevoked(EventSchema):
+    """A credential no longer counts; `reason` is a code (a typed reason stays in this service)."""
+
+    volunteer_id = uuid_str(required=True)
+    credential_id = uuid_str(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
+    reason = fields.String(required=True, validate=validate.OneOf(REVOCATION_REASONS))
+
+
+class VolunteerPaused(EventSchema):
+    volunteer_id = uuid_str(required=True)
+    reason = fields.String(validate=validate.OneOf(["safety_review"]))  # absent: the person's own pause
 
 
 class VolunteerRef(EventSchema):
@@ -383,9 +405,10 @@ EVENTS = {
     "VolunteerUpdated": VolunteerUpdated,
     "CredentialRecorded": CredentialRecorded,
     "CredentialExpired": CredentialExpired,
+    "CredentialRevoked": CredentialRevoked,
     "OfferPublished": OfferPublished,
     "OfferWithdrawn": OfferWithdrawn,
-    "VolunteerPaused": VolunteerRef,
+    "VolunteerPaused": VolunteerPaused,
     "VolunteerResumed": VolunteerRef,
     "VolunteerErased": VolunteerRef,
 }
