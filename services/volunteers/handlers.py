@@ -123,8 +123,8 @@ def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
 
 
 def credential_payload(c: model.Credential) -> dict[str, Any]:
-    payload = {"kind": c.kind, "valid_from": c.valid_from.isoformat(),
-               "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+    payload: dict[str, Any] = {"kind": c.kind, "valid_from": c.valid_from.isoformat(),
+                               "valid_until": c.valid_until.isoformat() if c.valid_until else None}
     if c.kind == model.AGREEMENT:  # the matcher's art. 44 rule needs the written form
         payload["written"] = bool(c.details.get("written"))
     return payload
