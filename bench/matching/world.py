@@ -12,6 +12,7 @@ from datetime import date, datetime, timedelta
 import numpy as np
 
 from services.matching.rules import (
+    AGREEMENT,
     CAR,
     CONFIDENTIALITY_AUTHORISATION,
     DRIVING_LICENCE,
@@ -150,6 +151,8 @@ def credentials(rng: np.random.Generator, kind: str) -> tuple[Credential, ...]:
         held.append(Credential(CONFIDENTIALITY_AUTHORISATION, far))
     if kind == PAID_NEIGHBOUR or rng.random() < 0.3:
         held.append(Credential(FIRST_AID, far))
+    if kind == VOLUNTEER:  # art. 44: every volunteer works under a written agreement (no draw: same worlds)
+        held.append(Credential(AGREEMENT, None, date(2026, 1, 1), written=True))
     return tuple(held)
 
 

@@ -16,6 +16,8 @@ RULES_PL = {
     "not_declined_before": "odmówił lub nie odpowiedział wcześniej / już obsługuje tę potrzebę",
     "category_offered": "nie oferuje pomocy w tej kategorii",
     "kamilka_gate": "brak aktualnej weryfikacji Kamilka (ochrona małoletnich)",
+    "volunteer_agreement": "brak aktualnego porozumienia wolontariackiego",
+    "nnw_insurance_for_short_agreement": "brak ubezpieczenia NNW przy porozumieniu do 30 dni",
     "neighbour_services_only_by_paid_neighbours": "usługi sąsiedzkie tylko przez opiekuna sąsiedzkiego",
     "no_personal_care_by_volunteers": "czynności opiekuńcze tylko przez opiekuna sąsiedzkiego",
     "no_installation_work": "instalacje gazowe i elektryczne — tylko fachowiec",
@@ -56,6 +58,8 @@ REASONS_PL = {
     "volunteer_erased": "dane wykonawcy usunięte",
     "credential_expired": "wygasło uprawnienie wykonawcy",
     "credential_changed": "zmiana uprawnień wykonawcy",
+    "credential_revoked": "cofnięte uprawnienie wykonawcy",
+    "safety_review": "udział wykonawcy wstrzymany przez CUS do wyjaśnienia",
     "offer_withdrawn": "wykonawca wycofał ofertę",
     "offer_changed": "zmiana oferty wykonawcy",
 }

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from wspolnota.localtime import WARSAW
+from wspolnota.localtime import WARSAW, local_day
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
 
@@ -28,6 +28,9 @@ CAR = "car"
 KAMILKA_CHECK = "kamilka_check"
 FIRST_AID = "first_aid"
 CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"  # upoważnienie (RODO)
+AGREEMENT = "agreement"  # porozumienie o wykonywaniu świadczeń wolontariusza (art. 44)
+NNW_INSURANCE = "nnw_insurance"  # ubezpieczenie od następstw nieszczęśliwych wypadków (art. 46)
+WRITTEN_AGREEMENT_AFTER_DAYS = 30  # art. 44 ust. 2: an agreement for longer must be written; up to it needs NNW
 
 URGENCIES = ("normal", "high", "urgent")
 Week = tuple[int, int]  # ISO year and week, in Europe/Warsaw
@@ -55,10 +58,18 @@ class Credential:
     kind: str
     valid_until: date | None = None  # None: does not expire (e.g. a driving licence with no end date)
     valid_from: date | None = None
+    written: bool = False  # agreements only: signed in writing
 
     def valid_on(self, day: date) -> bool:
         started = self.valid_from is None or self.valid_from <= day
         return started and (self.valid_until is None or day <= self.valid_until)
+
+    @property
+    def short(self) -> bool:
+        """An agreement of up to 30 days (art. 44 ust. 2, art. 46); open-ended or undated ones are long."""
+        if self.valid_from is None or self.valid_until is None:
+            return False
+        return (self.valid_until - self.valid_from).days + 1 <= WRITTEN_AGREEMENT_AFTER_DAYS
 
 
 @dataclass(frozen=True)
@@ -90,7 +101,9 @@ class Need:
 
     @property
     def day(self) -> date:
-        return min(w.start for w in self.windows).date()
+        """The visit's calendar day in Europe/Warsaw (its earliest start; naive values are taken as UTC):
+        every date rule (credential validity) is judged on it, never on the UTC date."""
+        return local_day(min(w.start for w in self.windows))
 
     @cached_property  # frozen dataclasses keep a __dict__; the solver asks this once per candidate pair
     def week(self) -> Week:
@@ -193,10 +206,47 @@ def not_declined_before(c: Candidate) -> Verdict:
 
 
 def kamilka_gate(c: Candidate) -> Verdict:
-    """Ustawa Kamilka: no contact with minors without a recorded, in-date check. Never bypassable."""
-    if c.need.concerns_minors and not c.provider.holds(KAMILKA_CHECK, c.need.day):
+    """Ustawa Kamilka: no contact with minors without a recorded, in-date check. Never bypassable.
+
+    A partner organisation holds one check for all its members, which cannot speak for the member who
+    comes: partners are kept away from every need involving minors until checks are kept per person."""
+    if not c.need.concerns_minors:
+        return PASS
+    if c.provider.type == PARTNER_ORGANISATION:
+        return fail("Organizacja partnerska nie może realizować zadań z udziałem małoletnich "
+                    "(brak weryfikacji Kamilka osoby, która przyjdzie)")
+    if not c.provider.holds(KAMILKA_CHECK, c.need.day):
         return fail("Brak aktualnej weryfikacji Kamilka (ochrona małoletnich)")
     return PASS
+
+
+def _agreements(c: Candidate) -> list[Credential]:
+    return [a for a in c.provider.credentials if a.kind == AGREEMENT and a.valid_on(c.need.day)]
+
+
+def volunteer_agreement(c: Candidate) -> Verdict:
+    """Volunteering act art. 44: a volunteer works under an agreement in date on the visit's day, written
+    when it is for more than 30 days (or open-ended). Paid neighbours, partner organisations and staff are
+    not volunteers under the act."""
+    if c.provider.type != VOLUNTEER:
+        return PASS
+    agreements = _agreements(c)
+    if not agreements:
+        return fail("Brak aktualnego porozumienia wolontariackiego (art. 44 ustawy o wolontariacie)")
+    if all(not a.short and not a.written for a in agreements):
+        return fail("Porozumienie na ponad 30 dni (lub bezterminowe) wymaga formy pisemnej (art. 44 ust. 2)")
+    return PASS
+
+
+def nnw_insurance_for_short_agreement(c: Candidate) -> Verdict:
+    """Volunteering act art. 46: under an agreement of up to 30 days the volunteer must hold accident (NNW)
+    insurance in date on the visit's day; a long agreement's insurance is the ZUS one (not ours to check)."""
+    if c.provider.type != VOLUNTEER:
+        return PASS
+    agreements = [a for a in _agreements(c) if a.short or a.written]
+    if any(not a.short for a in agreements) or c.provider.holds(NNW_INSURANCE, c.need.day):
+        return PASS
+    return fail("Brak aktualnego ubezpieczenia NNW (porozumienie do 30 dni, art. 46 ustawy o wolontariacie)")
 
 
 def neighbour_services_only_by_paid_neighbours(c: Candidate) -> Verdict:
@@ -296,6 +346,8 @@ RULES: tuple[Rule, ...] = (
     not_declined_before,
     category_offered,
     kamilka_gate,
+    volunteer_agreement,
+    nnw_insurance_for_short_agreement,
     neighbour_services_only_by_paid_neighbours,
     no_personal_care_by_volunteers,
     no_installation_work,
@@ -323,6 +375,8 @@ CREDENTIAL_NAMES_PL = {
     KAMILKA_CHECK: "weryfikacja Kamilka",
     FIRST_AID: "szkolenie z pierwszej pomocy",
     CONFIDENTIALITY_AUTHORISATION: "upoważnienie do przetwarzania danych",
+    AGREEMENT: "porozumienie wolontariackie",
+    NNW_INSURANCE: "ubezpieczenie NNW",
 }
 
 

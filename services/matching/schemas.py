@@ -28,6 +28,8 @@ REASON_LABELS = {
     "volunteer_erased": "dane wykonawcy usunięte",
     "credential_changed": "zmienione uprawnienia wykonawcy",
     "credential_expired": "uprawnienie wykonawcy wygasło",
+    "credential_revoked": "uprawnienie wykonawcy cofnięte",
+    "safety_review": "udział wykonawcy wstrzymany przez CUS",
     "offer_changed": "zmieniona oferta wykonawcy",
     "offer_withdrawn": "wykonawca wycofał ofertę",
 }

@@ -112,6 +112,7 @@ class CredentialSchema(Schema):
     kind = f.String(required=True, validate=validate.OneOf(CREDENTIAL_NAMES_PL))
     valid_until = f.Date(load_default=None, allow_none=True)
     valid_from = f.Date(load_default=None, allow_none=True)
+    written = f.Boolean(load_default=False)  # agreements: signed in writing
 
     @post_load
     def build(self, data: dict[str, Any], **_: Any) -> Credential:

@@ -19,7 +19,7 @@ from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, V
 from services.notify.db import matches_seen, needs_watched, notifications
 from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
 from services.notify.links import link_url
-from services.notify.messages import render
+from services.notify.messages import REVOCATION_REASONS, render
 from services.notify.settings import Settings
 from services.volunteers import schemas as volunteer_schemas
 from wspolnota import reference
@@ -200,6 +200,19 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         record_rendered(session, outbox, str(event.id), "credential_expiring", VOLUNTEER + d["volunteer_id"],
                         PROVIDER_CHANNELS, text)
 
+    def on_safety_event(session: Session, event: Event) -> None:
+        """A credential revoked, or the person paused pending a safety review: one message to the organiser
+        per event, with no name — a link to the volunteer's page by id."""
+        d = event.data
+        paused = event.type == "VolunteerPaused"
+        if paused and d.get("reason") != "safety_review":
+            return  # the person's own pause: nothing for the organiser
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        text = render("volunteer_safety", paused=paused, credential_code=d.get("kind"),
+                      reason=REVOCATION_REASONS.get(d.get("reason") or "", d.get("reason") or ""),
+                      link=f"{front_door}/volunteers/wykonawcy/{d['volunteer_id']}")
+        record(session, outbox, str(event.id), "volunteer_safety", ORGANISER, "email", text.subject, text.email)
+
     def on_volunteer_erased(session: Session, event: Event) -> None:
         cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
                        reason="dane wolontariusza usunięte")
@@ -242,6 +255,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "SupportPackageClosed": on_package("support_package_ended", "support_package.closed"),
         "CredentialRecorded": on_credential_recorded,
         "CredentialExpired": on_credential_expired,
+        "CredentialRevoked": on_safety_event,
+        "VolunteerPaused": on_safety_event,
         "VolunteerErased": on_volunteer_erased,
         "ResidentErased": on_resident_erased,
     }
