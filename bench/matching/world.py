@@ -207,8 +207,8 @@ def make_need(index: int, arrival: float, rng: np.random.Generator, villages) ->
 
 def _after_installation_draw(category: str, rng: np.random.Generator) -> str:
     """Worlds used to mark 5 % of repairs as gas or electrical installation work, which no provider could take.
-    The needs service now refuses such a need at intake, so the world no longer makes one; the random draw
-    stays (and yields "") so that every other need of a seeded world is what it was."""
+    The needs service now refuses such a need at intake, so the world no longer marks any (those repairs are
+    ordinary ones); the random draw stays (and yields "") so that every other need of a seeded world is as it was."""
     if category == "NAP":
         rng.random()
     return ""
