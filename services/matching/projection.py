@@ -43,10 +43,34 @@ def _need_values(d: dict[str, Any]) -> dict[str, Any]:
         "window_start": _dt(d["window_start"]), "window_end": _dt(d["window_end"]),
         "duration_minutes": d["duration_minutes"], "urgent": bool(d.get("urgent", False)),
         "slots": int(d.get("slots", 1)), "resident_ref": d.get("resident_ref"),
-        "requirements": list(d.get("requirements") or []), "involves_minor": bool(d.get("involves_minor", False)),
+        "requirements": list(d.get("requirements") or []) + need_terms(d),
+        "involves_minor": bool(d.get("involves_minor", False)),
         "language": d.get("language") or "pl", "plan_ref": d.get("plan_ref"), "series_id": d.get("series_id"),
         "continuity": bool(d.get("continuity", False)), "moderation": d.get("moderation") or "review",
         "urgency": "urgent" if d.get("urgent") else (d.get("urgency") or "normal"),
+    }
+
+
+# What a need asks of its provider besides credentials (NeedRegistered/NeedUpdated: personal_care, skills,
+# relatives) is kept in open_needs.requirements next to the credential codes, each item tagged; older events
+# without these fields add nothing. need_from_row splits them again.
+PERSONAL_CARE = "personal_care"
+SKILL, RELATIVE = "skill:", "relative:"
+
+
+def need_terms(d: dict[str, Any]) -> list[str]:
+    return (([PERSONAL_CARE] if d.get("personal_care") else []) + [SKILL + s for s in d.get("skills") or ()]
+            + [RELATIVE + r for r in d.get("relatives") or ()])
+
+
+def _split_requirements(items: Iterable[str]) -> dict[str, Any]:
+    items = list(items or ())
+    return {
+        "credentials": frozenset(rule_code(k) for k in items
+                                 if k != PERSONAL_CARE and not k.startswith((SKILL, RELATIVE))),
+        "personal_care": PERSONAL_CARE in items,
+        "skills": frozenset(k.removeprefix(SKILL) for k in items if k.startswith(SKILL)),
+        "relatives": frozenset(k.removeprefix(RELATIVE) for k in items if k.startswith(RELATIVE)),
     }
 
 
@@ -67,6 +91,7 @@ def _need_row(session: Session, d: dict[str, Any]) -> dict[str, Any]:
     values = _need_values(d)
     if _erased(session, values["resident_ref"]):
         values["resident_ref"] = None
+        values["requirements"] = [k for k in values["requirements"] if not k.startswith(RELATIVE)]
     return values
 
 
@@ -92,12 +117,18 @@ def resident_erased(session: Session, d: dict[str, Any]) -> None:
     session.execute(sa.update(open_needs).where(open_needs.c.resident_ref == ref).values(resident_ref=None))
     if not need_ids:
         return
+    # the relatives recorded on the resident's needs tie volunteers to the resident: they go too
+    for need_id, items in session.execute(sa.select(open_needs.c.need_id, open_needs.c.requirements).where(
+            open_needs.c.need_id.in_(sorted(need_ids)))).all():
+        if any(k.startswith(RELATIVE) for k in items or ()):
+            session.execute(sa.update(open_needs).where(open_needs.c.need_id == need_id).values(
+                requirements=[k for k in items if not k.startswith(RELATIVE)]))
     kept = session.execute(sa.select(applied_events.c.seq, applied_events.c.data).where(
         applied_events.c.type.in_(NEED_EVENTS_WITH_REF), applied_events.c.key.in_(sorted(need_ids)))).all()
     for seq, data in kept:
-        if isinstance(data, dict) and data.get("resident_ref") == ref:
+        if isinstance(data, dict) and (data.get("resident_ref") == ref or data.get("relatives")):
             session.execute(sa.update(applied_events).where(applied_events.c.seq == seq)
-                            .values(data={**data, "resident_ref": None}))
+                            .values(data={**data, "resident_ref": None, "relatives": []}))
     # a cancellation's reason may be what staff typed (free text about the resident): only codes stay
     for seq, data in session.execute(sa.select(applied_events.c.seq, applied_events.c.data).where(
             applied_events.c.type == "NeedCancelled", applied_events.c.key.in_(sorted(need_ids)))).all():
@@ -278,7 +309,7 @@ def need_from_row(row: sa.RowMapping, **extra: Any) -> Need:
         duration_hours=row["duration_minutes"] / 60, point=village_point(row["village"]),
         urgency=row["urgency"] or ("urgent" if row["urgent"] else "normal"), slots=row["slots"],
         involves_minor=bool(row["involves_minor"]), language=row["language"] or "pl",
-        credentials=frozenset(rule_code(k) for k in row["requirements"] or ()),
+        **_split_requirements(row["requirements"]),
         beneficiary_ref=row["resident_ref"], plan_ref=row["plan_ref"], **extra)
 
 

@@ -89,12 +89,12 @@ class Need:
     urgency: str = "normal"
     slots: int = 1
     involves_minor: bool = False
-    personal_care: bool = False
-    installation_work: bool = False  # gas or electrical installation: a tradesman's job, never ours
+    personal_care: bool = False  # personal (hygiene) care: paid neighbours only
     language: str = "pl"
     skills: frozenset[str] = frozenset()
     credentials: frozenset[str] = frozenset()  # explicit extra requirements beyond the category's
-    beneficiary_ref: str | None = None  # pseudonymous resident id, for the "not family" rule
+    beneficiary_ref: str | None = None  # pseudonymous resident id
+    relatives: frozenset[str] = frozenset()  # provider ids staff recorded as the resident's relatives
     declined_by: frozenset[str] = frozenset()  # providers excluded after a decline or timeout
     previous_providers: frozenset[str] = frozenset()  # continuity within a support package
     plan_ref: str | None = None
@@ -132,7 +132,6 @@ class Provider:
     languages: frozenset[str] = frozenset({"pl"})
     skills: frozenset[str] = frozenset()
     credentials: tuple[Credential, ...] = ()
-    family_of: frozenset[str] = frozenset()  # beneficiary refs of own relatives
     categories: frozenset[str] | None = None  # categories the provider offers; None: any
     verified: bool = True  # checked and admitted by CUS staff
     neighbour_conditions_met: bool = True  # art. 50 u.p.s. conditions confirmed (paid neighbours)
@@ -258,22 +257,22 @@ def neighbour_services_only_by_paid_neighbours(c: Candidate) -> Verdict:
         return fail("Opiekun sąsiedzki musi być pełnoletni")
     if not c.provider.neighbour_conditions_met:
         return fail("Opiekun sąsiedzki nie ma potwierdzonych warunków art. 50 u.p.s.")
-    if c.need.beneficiary_ref is not None and c.need.beneficiary_ref in c.provider.family_of:
-        return fail("Opiekun sąsiedzki nie może być członkiem rodziny osoby wspieranej")
     if not c.provider.holds(FIRST_AID, c.need.day):
         return fail("Brak aktualnego szkolenia z pierwszej pomocy")
+    return PASS
+
+
+def not_a_relative(c: Candidate) -> Verdict:
+    """Staff record the resident's relatives on the need; CUS never matches them to it, in any category
+    (for neighbour services art. 50 u.p.s. rules it out; docs/matching.md)."""
+    if c.provider.id in c.need.relatives:
+        return fail("Wykonawca jest członkiem rodziny osoby wspieranej")
     return PASS
 
 
 def no_personal_care_by_volunteers(c: Candidate) -> Verdict:
     if c.need.personal_care and c.provider.type != PAID_NEIGHBOUR:
         return fail("Czynności opiekuńcze (higiena) wykonuje tylko opiekun sąsiedzki, nie wolontariusz")
-    return PASS
-
-
-def no_installation_work(c: Candidate) -> Verdict:
-    if c.need.installation_work:
-        return fail("Instalacje gazowe i elektryczne naprawia fachowiec, nie wolontariusz")
     return PASS
 
 
@@ -302,8 +301,14 @@ def required_credentials_in_date(c: Candidate) -> Verdict:
 
 
 def skills_present(c: Candidate) -> Verdict:
-    missing = sorted(c.need.skills - c.provider.skills)
+    """Skills are the words volunteers use in the register; compared without regard to case or spacing."""
+    held = {skill_key(s) for s in c.provider.skills}
+    missing = sorted(s for s in c.need.skills if skill_key(s) not in held)
     return fail("Brak umiejętności: " + ", ".join(missing)) if missing else PASS
+
+
+def skill_key(skill: str) -> str:
+    return " ".join(skill.split()).casefold()
 
 
 def language_spoken(c: Candidate) -> Verdict:
@@ -349,8 +354,8 @@ RULES: tuple[Rule, ...] = (
     volunteer_agreement,
     nnw_insurance_for_short_agreement,
     neighbour_services_only_by_paid_neighbours,
+    not_a_relative,
     no_personal_care_by_volunteers,
-    no_installation_work,
     driving_licence_and_car_for_transport,
     confidentiality_authorisation_for_paperwork,
     required_credentials_in_date,
