@@ -61,6 +61,14 @@ def test_two_needs_given_to_one_provider_in_one_solve_get_times_that_do_not_over
         (TOMORROW_9, TOMORROW_9 + timedelta(hours=1)), (TOMORROW_9 + timedelta(hours=1), TOMORROW_9 + timedelta(hours=2))]
     for row in rows:
         matching.approve(row["id"])
+    from services.matching.app import create_app
+
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True,
+                      "SECRET_KEY": "test", "MATCHING_CLOCK": lambda: matching.now,
+                      "MATCHING_SETTINGS": matching.settings})
+    [later] = [r for r in matching.matches() if r["agreed_start"] == TOMORROW_9 + timedelta(hours=1)]
+    page = app.test_client().get(f"/matches/{later['id']}").get_data(as_text=True)
+    assert "Termin wizyty" in page and "11:00 – " in page  # 10:00 UTC is 11:00 in Warsaw
     offered = {e["match_id"]: e for e in matching.events("MatchOffered")}
     for row in rows:
         start, end = visit(matching, matching.matches(id=row["id"])[0])
