@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from services.matching import rules
 
@@ -68,20 +68,18 @@ SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "w
 
 
 class ApproveForm(FlaskForm):
-    reviewer = StringField(_l("Zatwierdzający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
+    """The reviewer is the signed-in account (app.staff_actor), never a typed name."""
 
 
 class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Powód odrzucenia"), validators=[
         DataRequired(message=_l("Podaj powód odrzucenia.")),
         Length(min=3, max=500, message=_l("Powód musi mieć od 3 do 500 znaków."))])
-    reviewer = StringField(_l("Odrzucający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class PickForm(FlaskForm):
     volunteer_id = SelectField(_l("Inny kandydat"), validators=[DataRequired(message=_l("Wybierz kandydata."))],
                                choices=[])
-    reviewer = StringField(_l("Wybierający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class PolishDecimalField(DecimalField):

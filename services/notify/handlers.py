@@ -48,6 +48,8 @@ def _remember_match(session: Session, d: dict[str, Any], status: str) -> dict[st
     for when in ("window_start", "deadline"):
         if d.get(when):
             facts[when] = _dt(d[when])
+    if d.get("agreed_start"):  # the visit's agreed time (MatchProposed / MatchOffered): the time messages show
+        facts["window_start"] = _dt(d["agreed_start"])
     if known:
         session.execute(sa.update(t).where(t.c.match_id == d["match_id"]).values(status=status, **facts))
         return {**dict(known), **facts, "status": status}
@@ -140,6 +142,22 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
             record(session, outbox, cause, "match_cancelled", CASE_SYSTEM, "webhook", staff.subject, staff.email,
                    payload=_webhook_payload(session, event, "match.cancelled", m, status="cancelled",
                                             reason=d.get("reason")), **common)
+
+    def on_match_answer_too_late(session: Session, event: Event) -> None:
+        """An acceptance that came after the offer closed: the provider is told not to come, the organiser
+        sees it. The match's state stays as matching left it."""
+        d = event.data
+        known = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == d["match_id"])
+                                ).mappings().first()
+        ctx = {**_match_context(dict(known or {})), "status": d["status"], "match_id": d["match_id"],
+               "reason": match_schemas.reason_label(d.get("reason")) if d.get("reason") else ""}
+        common = {"need_id": d["need_id"], "match_id": d["match_id"]}
+        record_rendered(session, outbox, str(event.id), "match_too_late", VOLUNTEER + d["volunteer_id"],
+                        PROVIDER_CHANNELS, render("match_too_late", **ctx, for_provider=True), urgent=True,
+                        **common)
+        staff = render("match_too_late", **ctx, for_provider=False)
+        record(session, outbox, str(event.id), "match_too_late", ORGANISER, "email", staff.subject, staff.email,
+               **common)
 
     def on_match_closed(status: str, kinds: tuple[str, ...] = ("match_offered",)) -> Handler:
         def handle(session: Session, event: Event) -> None:
@@ -247,6 +265,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "MatchDeclined": on_match_closed("declined"),
         "MatchExpired": on_match_closed("expired"),
         "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
+        "MatchAnswerTooLate": on_match_answer_too_late,
         "NeedRegistered": on_need_registered,
         "NeedUpdated": on_need_registered,
         "NeedCancelled": on_need_closed,

@@ -27,7 +27,8 @@ _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoes
                     undefined=StrictUndefined)
 
 KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled", "credential_expiring",
-         "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety")
+         "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
+         "match_too_late")
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CREDENTIALS = {
