@@ -194,7 +194,7 @@ class DeadLetterQueueThatIsDown:
 def test_when_dead_lettering_fails_no_later_message_of_the_batch_is_skipped(setup) -> None:  # type: ignore[no-untyped-def]
     db, broker = setup
     publish(broker, b"{garbage")  # must be dead-lettered, but the DLQ is down
-    for i in range(4):
+    for _ in range(4):
         publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
     dlq = DeadLetterQueueThatIsDown(broker)
     handler = Recorder()
