@@ -195,7 +195,7 @@ def test_when_dead_lettering_fails_no_later_message_of_the_batch_is_skipped(setu
     db, broker = setup
     publish(broker, b"{garbage")  # must be dead-lettered, but the DLQ is down
     for _ in range(4):
-        publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", NEED["need_id"], NEED)))
+        publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", str(NEED["need_id"]), NEED)))
     dlq = DeadLetterQueueThatIsDown(broker)
     handler = Recorder()
     loop = ConsumerLoop("matching", broker.consumer("matching", ["needs"]), dlq, db, CATALOG,
