@@ -46,6 +46,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+# The benchmark's throwaway stack runs with the public development secrets, asked for explicitly.
+os.environ.setdefault("WSPOLNOTA_DEV_SECRETS", "1")
 from wspolnota.testing import WRITTEN_AGREEMENT  # noqa: E402
 
 PY = sys.executable

@@ -13,6 +13,10 @@ import sqlalchemy as sa
 from wspolnota.broker import free_port, start_tansu
 from wspolnota.testing import WorkerProcess, worker_env
 
+# The tests run with the public development secrets (`dev-only-*`), asked for explicitly; every process they
+# start inherits this. Tests of the start-up refusal take it away.
+os.environ["WSPOLNOTA_DEV_SECRETS"] = "1"
+
 PG_SERVER = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 

@@ -26,10 +26,12 @@ import logging
 import secrets
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import sqlalchemy as sa
 from argon2 import PasswordHasher
@@ -420,10 +422,21 @@ def _urlencode(**kw: str) -> str:
 
 
 def safe_next(target: str | None) -> str:
-    """Only paths on this site (never //host or a scheme) are followed after sign-in."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return "/"
+    """Only paths on this site are followed after sign-in; anything else gives "/".
+
+    Judged the way a browser reads a Location header: it drops tab, CR and LF anywhere and treats "\\" as
+    "/", so "/\t/evil.example" means "//evil.example". Hence any control, format or whitespace character and
+    any backslash is refused, and so is what `urlsplit` sees a scheme or host in, also once percent-decoded
+    (a server on the way may decode the path and redirect again)."""
+    if not target or not target.startswith("/"):
+        return "/"
+    if "\\" in target or any(ch.isspace() or unicodedata.category(ch).startswith("C") for ch in target):
+        return "/"
+    for candidate in (target, unquote(target)):
+        parts = urlsplit(candidate)
+        if parts.scheme or parts.netloc or candidate.startswith("//") or "\\" in candidate:
+            return "/"
+    return target
 
 
 def security_headers(response: Any) -> Any:

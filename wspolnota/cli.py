@@ -7,6 +7,7 @@ import shlex
 import sys
 import threading
 from datetime import UTC, datetime
+from pathlib import Path
 
 from wspolnota import config
 
@@ -62,6 +63,7 @@ def cmd_jobs(args: argparse.Namespace) -> None:
     from wspolnota.worker import heartbeat, service_parts, stop_on_signals
 
     setup_logging(args.service, "jobs")
+    config.require_secrets(f"{args.service}-jobs")
     jobs = periodic_jobs(args.service)
     if not jobs:
         raise SystemExit(f"{args.service} has no periodic jobs")
@@ -110,6 +112,7 @@ def cmd_apikey(args: argparse.Namespace) -> None:
 def cmd_relay(args: argparse.Namespace) -> None:
     from wspolnota.worker import run_relay
 
+    config.require_secrets(f"{args.service}-relay")
     run_relay(args.service)
 
 
@@ -119,6 +122,7 @@ def cmd_consume(args: argparse.Namespace) -> None:
 
     from wspolnota.worker import run_consumer
 
+    config.require_secrets(f"{args.service}-consumer")
     try:
         wrapper = importlib.import_module(f"services.{args.service}.worker").main
     except ModuleNotFoundError:
@@ -131,6 +135,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     """notify's sender: delivers what the notification ledger holds (e-mail, SMS, case-system webhooks)."""
     if args.service != "notify":
         raise SystemExit("only the notify service sends notifications")
+    config.require_secrets("notify-sender")
     from services.notify.sender import main as sender_main
 
     sender_main()
@@ -191,12 +196,48 @@ def first_admin() -> None:
               "  (hasło jednorazowe — zmień je na /auth/users/admin)\n", flush=True)
 
 
+SECRETS_FILE = "secrets.env"
+
+
+def local_secrets(var: Path) -> dict[str, str]:
+    """The embedded run's own secrets: generated once (strong, random), kept in var/secrets.env (mode 0600).
+
+    A secret added to config.SECRETS later is generated and appended; the others never change (a new
+    SECRET_KEY would sign everyone out, a new CASE_SYSTEM_PSEUDONYM_KEY would change every pseudonym)."""
+    import secrets
+
+    path = var / SECRETS_FILE
+    kept: dict[str, str] = {}
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            name, sep, value = line.partition("=")
+            if sep and not line.startswith("#") and not config.is_public(value.strip()):
+                kept[name.strip()] = value.strip()
+    missing = [s.name for s in config.SECRETS if s.name not in kept]
+    if missing:
+        kept.update({name: secrets.token_urlsafe(32) for name in missing})
+        lines = ["# `wspolnota run`'s own secrets, made on first start; local only, never commit or reuse."]
+        lines += [f"{name}={value}" for name, value in kept.items()]
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write("\n".join(lines) + "\n")
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, path)
+    return kept
+
+
 def embedded_env(environ: dict[str, str]) -> dict[str, str]:
     """The environment of every process `wspolnota run` starts. Without KAFKA_BOOTSTRAP_SERVERS it runs its
     own tansu, which keeps everything in memory and so starts empty each time: the relays then republish
     their kept outbox rows first (RELAY_REPLAY_ON_START), or events published but not consumed before the
-    last stop would be lost."""
-    env = dict(environ, WSPOLNOTA_VAR_DIR=str(config.var_dir()), PYTHONUNBUFFERED="1")
+    last stop would be lost. Every secret the environment does not set (or sets to a public value) comes
+    from var/secrets.env (`local_secrets`)."""
+    var = config.var_dir()
+    env = dict(environ, WSPOLNOTA_VAR_DIR=str(var), PYTHONUNBUFFERED="1")
+    for name, value in local_secrets(var).items():
+        if config.is_public(env.get(name)):
+            env[name] = value
     if not environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         env["KAFKA_BOOTSTRAP_SERVERS"] = "127.0.0.1:9092"
         env.setdefault("RELAY_REPLAY_ON_START", "true")

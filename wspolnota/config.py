@@ -27,8 +27,12 @@ SETTINGS: tuple[Setting, ...] = (
             production_required=True),
     Setting("DATABASE_URL", None, "SQLAlchemy URL of this service's database (default: SQLite under var/)",
             production_required=True),
-    Setting("SECRET_KEY", "dev-only-not-secret", "Flask secret key (sessions, CSRF)", roles=("web",),
-            production_required=True),
+    Setting("SECRET_KEY", None, "**secret, required**: signs staff sessions and CSRF tokens (one value for the "
+            "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
+            roles=("web", "front"), production_required=True),
+    Setting("WSPOLNOTA_DEV_SECRETS", "", "`1`: a missing secret takes its public `dev-only-*` value instead of "
+            "stopping the process; for the tests only (`wspolnota run` generates real ones under `var/`)",
+            roles=("web", "front", "relay", "consumer", "jobs")),
     Setting("AUTH_DATABASE_URL", None, "SQLAlchemy URL of the staff accounts database (default: var/auth.db); "
             "read by the front door's sign-in pages and `wspolnota user`", roles=("front",)),
     Setting("WSPOLNOTA_ADMIN_PASSWORD", "", "first start only: password of the `admin` account created in an "
@@ -78,8 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CASE_SYSTEM_IDEMPOTENCY_DAYS", "30", "how long the needs service keeps a case-system answer to "
             "replay under its Idempotency-Key; the hourly job forgets older keys", roles=("web", "jobs")),
     Setting("CASE_SYSTEM_CSV_MAX_ROWS", "1000", "most rows one case-system CSV import may have", roles=("web",)),
-    Setting("CASE_SYSTEM_PSEUDONYM_KEY", "", "HMAC key that turns case-system person ids into resident "
-            "pseudonyms (empty: the needs service's secret key); never change it once used", roles=("web",)),
+    Setting("CASE_SYSTEM_PSEUDONYM_KEY", None, "**secret, required** by the needs web app: HMAC key that turns "
+            "case-system person ids into resident pseudonyms; never change it once used (a deployment that ran "
+            "without it used `SECRET_KEY`: set it to that value)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "
@@ -92,6 +97,70 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
+
+
+# -- secrets -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Secret:
+    name: str
+    dev_value: str  # public: in the repository; only with WSPOLNOTA_DEV_SECRETS=1
+    help: str
+    processes: tuple[str, ...]  # processes (compose container names) that refuse to start without it
+
+
+SECRETS: tuple[Secret, ...] = (
+    Secret("SECRET_KEY", "dev-only-not-secret", "signs staff sessions and CSRF tokens (the same value for the "
+           "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
+           ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
+    Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
+           "into resident pseudonyms; never change it once used", ("needs-web",)),
+    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers service's "
+           "internal contact API; the same value for volunteers-web and notify's sender",
+           ("volunteers-web", "notify-sender")),
+    Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
+           "webhooks with (shared with the case system)", ("notify-sender",)),
+)
+_SECRETS = {s.name: s for s in SECRETS}
+DEV_PREFIX = "dev-only"
+
+
+class MissingSecret(SystemExit):
+    """A secret is empty or public: the process refuses to start (exit status 2, with the message)."""
+
+    def __init__(self, name: str, value: str):
+        why = "is empty" if not value else f"has the public development value {value!r}"
+        super().__init__(
+            f"{name} {why}: refusing to start. Set {name} to a long random value, e.g. "
+            f"{name}=$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))') in the environment or in "
+            f"compose's .env (see .env.example). `wspolnota run` makes its own; tests set WSPOLNOTA_DEV_SECRETS=1.")
+        self.name = name
+
+
+def dev_secrets() -> bool:
+    """Whether public development secrets were asked for explicitly (the test suite does)."""
+    return get_bool("WSPOLNOTA_DEV_SECRETS")
+
+
+def is_public(value: str | None) -> bool:
+    return not value or value.startswith(DEV_PREFIX)
+
+
+def secret(name: str, value: str | None = None) -> str:
+    """A secret's value (from the environment unless given); an empty or `dev-only-*` one raises MissingSecret,
+    unless development secrets were asked for (then its public development value is used)."""
+    value = os.environ.get(name, "") if value is None else value
+    if not is_public(value):
+        return value
+    if dev_secrets():
+        return value or _SECRETS[name].dev_value
+    raise MissingSecret(name, value)
+
+
+def require_secrets(process: str, values: dict[str, str] | None = None) -> dict[str, str]:
+    """Every secret the named process reads (a compose container name: `front`, `needs-web`, `notify-sender`),
+    checked at its start; `values` overrides the environment (a test app's config)."""
+    given = values or {}
+    return {s.name: secret(s.name, given.get(s.name) or None) for s in SECRETS if process in s.processes}
 
 
 def get(name: str) -> str:
@@ -140,6 +209,14 @@ def failpoint(name: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+def secrets_table() -> str:
+    """The secrets as a Markdown table (README's "Secrets")."""
+    rows = ["| secret | read by | meaning |", "|---|---|---|"]
+    for s in SECRETS:
+        rows.append(f"| `{s.name}` | {', '.join(s.processes)} | {s.help} |")
+    return "\n".join(rows)
+
+
 def settings_table() -> str:
     """The configuration reference as a Markdown table (README's "Configuration")."""
     rows = ["| variable | default | read by | meaning |", "|---|---|---|---|"]
@@ -153,3 +230,5 @@ def settings_table() -> str:
 
 if __name__ == "__main__":
     print(settings_table())
+    print()
+    print(secrets_table())

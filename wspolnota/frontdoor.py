@@ -34,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=config.get("SECRET_KEY"), AUTH_DATABASE_URL=auth.default_url(),
                       **auth.cookie_settings())
     app.config.update(test_config or {})
+    app.config.update(config.require_secrets("front", app.config))  # no public or empty SECRET_KEY
     app.register_blueprint(common)
     from wspolnota import i18n
 

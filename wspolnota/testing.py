@@ -174,5 +174,6 @@ def worker_env(bootstrap: str, topic_prefix: str, database_url: str, **extra: st
     env = {k: v for k, v in os.environ.items() if k != "WSPOLNOTA_FAILPOINT"}
     env.update(KAFKA_BOOTSTRAP_SERVERS=bootstrap, WSPOLNOTA_TOPIC_PREFIX=topic_prefix, DATABASE_URL=database_url,
                PYTHONUNBUFFERED="1")
+    env.setdefault("WSPOLNOTA_DEV_SECRETS", "1")  # a test worker may use the public development secrets
     env.update(extra)
     return env

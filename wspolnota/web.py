@@ -31,7 +31,7 @@ def create_service_app(service: str, db: Database, test_config: dict[str, Any] |
     setup_logging(service, "web")
     app = Flask(f"services.{service}", template_folder="templates")
     app.config.update(
-        SECRET_KEY=config.get("SECRET_KEY"),
+        SECRET_KEY=config.get("SECRET_KEY"),  # checked below, after the test config
         API_TITLE=f"Wspólnota — {service} API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",
@@ -43,6 +43,8 @@ def create_service_app(service: str, db: Database, test_config: dict[str, Any] |
         SERVICE_TITLE=SERVICE_TITLES[service],
     )
     app.config.update(test_config or {})
+    # No public or empty secret: refuse to start (config.MissingSecret) unless WSPOLNOTA_DEV_SECRETS=1.
+    app.config.update(config.require_secrets(f"{service}-web", app.config))
     app.json.ensure_ascii = False  # type: ignore[attr-defined]
     # Behind the front door (nginx in compose, the local proxy in `make run`) each service lives
     # under /<service>; X-Forwarded-Prefix makes url_for() produce those paths.

@@ -468,7 +468,7 @@ def delivered_response(db: Database, plan_ref: str) -> Response:
     errors = ExportQuery().validate({"plan_ref": plan_ref})
     if errors:
         api_abort(422, errors={"query": errors})
-    key = _setting("CASE_SYSTEM_PSEUDONYM_KEY") or current_app.config["SECRET_KEY"]
+    key = config.secret("CASE_SYSTEM_PSEUDONYM_KEY", _setting("CASE_SYSTEM_PSEUDONYM_KEY") or "")
     try:
         with db.transaction() as session:
             rows = csvio.delivered(session, plan_ref, key)

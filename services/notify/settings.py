@@ -10,6 +10,8 @@ from dataclasses import dataclass, fields
 from datetime import time
 from typing import Any, cast
 
+from wspolnota import config
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -25,11 +27,11 @@ class Settings:
     sms_gateway_token: str = ""
     sms_sender: str = "CUSZagnansk"
     case_webhook_url: str = "http://127.0.0.1:8026/webhook"
-    case_webhook_secret: str = "dev-only-webhook-secret"
+    case_webhook_secret: str = ""  # secrets: wspolnota.config.SECRETS; the processes check them at start
     webhook_replay_window_s: int = 300
     http_timeout_s: float = 10.0
     volunteers_internal_url: str = "http://127.0.0.1:8002"
-    internal_service_token: str = "dev-only-internal-token"  # the volunteers service's local default
+    internal_service_token: str = ""
     organiser_email: str = "organizator@cus-zagnansk.local"
     organiser_phone: str = ""
     ipus_coordinator_email: str = "koordynator.ipus@cus-zagnansk.local"
@@ -60,14 +62,27 @@ class Settings:
             raw = env.get(name, "")
             if raw != "":
                 values[f.name] = cast(Any, type(f.default))(raw)
-        if not values.get("link_secret"):
-            values["link_secret"] = env.get("SECRET_KEY") or "dev-only-not-secret"
+        # A public or empty secret is never used: it becomes "" (the processes that need it refused to start
+        # already), or its development value when WSPOLNOTA_DEV_SECRETS=1 asked for those.
+        for field_name, secret in (("case_webhook_secret", "NOTIFY_CASE_WEBHOOK_SECRET"),
+                                   ("internal_service_token", "INTERNAL_SERVICE_TOKEN")):
+            values[field_name] = _secret_or_empty(secret, str(values.get(field_name) or ""))
+        link = str(values.get("link_secret") or "")
+        values["link_secret"] = link if not config.is_public(link) else _secret_or_empty(
+            "SECRET_KEY", env.get("SECRET_KEY", ""))
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 
     def quiet_window(self) -> tuple[time, time]:
         start, end = self.quiet_hours.split("-")
         return time.fromisoformat(start.strip()), time.fromisoformat(end.strip())
+
+
+def _secret_or_empty(name: str, value: str) -> str:
+    try:
+        return config.secret(name, value)
+    except config.MissingSecret:
+        return ""
 
 
 UNPREFIXED = {"volunteers_internal_url", "internal_service_token"}

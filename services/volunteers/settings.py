@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import os
 
+from wspolnota import config
+
 DEFAULTS = {
-    # Shared secret of the internal contact API (notify sends it as a Bearer token).
-    "INTERNAL_SERVICE_TOKEN": "dev-only-internal-token",
+    # Shared secret of the internal contact API (notify sends it as a Bearer token); no default: a secret of
+    # wspolnota.config.SECRETS, checked when the web app starts.
+    "INTERNAL_SERVICE_TOKEN": "",
     # Outgoing mail for e-mail confirmations (the embedded run's SMTP sink listens on 127.0.0.1:8025).
     "SMTP_HOST": "127.0.0.1",
     "SMTP_PORT": "8025",
@@ -27,7 +30,7 @@ def get(name: str) -> str:
 def app_defaults() -> dict[str, str | int]:
     """Flask config keys (a test_config may override them)."""
     return {
-        "INTERNAL_SERVICE_TOKEN": get("INTERNAL_SERVICE_TOKEN"),
+        "INTERNAL_SERVICE_TOKEN": config.secret("INTERNAL_SERVICE_TOKEN"),
         "SMTP_HOST": get("SMTP_HOST"),
         "SMTP_PORT": int(get("SMTP_PORT")),
         "MAIL_FROM": get("MAIL_FROM"),

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from wspolnota.transport.base import Consumer, Message
+from wspolnota.transport.base import Consumer, DeliveryError, Message
 from wspolnota.transport.memory import MemoryBroker
 
 
@@ -29,6 +29,12 @@ class MemoryBus:
     def producer(self) -> Any:
         return self.broker.producer()
 
+    def values(self, topic: str, expect: int) -> list[bytes | None]:
+        return [m.value for m in self.broker.messages(topic)]
+
+    def committed(self, topic: str, group: str) -> int:
+        return sum(o for (g, t, _), o in self.broker.committed.items() if (g, t) == (group, topic))
+
     def consumer(self, group: str, topics: list[str]) -> Any:
         return self.broker.consumer(group, topics)
 
@@ -39,11 +45,23 @@ class KafkaBus:
         self._closables: list[Any] = []
 
     def topic(self) -> str:
+        from wspolnota.transport.consumer import dlq_topic
         from wspolnota.transport.kafka import ensure_topics
 
         name = f"contract-{uuid.uuid4().hex[:8]}"
-        ensure_topics([name], self.bootstrap)
+        ensure_topics([name, dlq_topic(name)], self.bootstrap)
         return name
+
+    def values(self, topic: str, expect: int) -> list[bytes | None]:
+        """The topic's records, read without a group in a process of its own."""
+        from tests.e2e.read_topic import read_records
+
+        return [r["value"].encode() for r in read_records(self.bootstrap, topic, expect, timeout_s=30)]
+
+    def committed(self, topic: str, group: str) -> int:
+        from tests.e2e.read_topic import committed_total
+
+        return committed_total(self.bootstrap, topic, group)
 
     def producer(self) -> Any:
         from wspolnota.transport.kafka import KafkaProducerAdapter
@@ -155,3 +173,57 @@ def test_seek_rewinds_a_partition(bus: Any) -> None:
     got = drain(consumer, 3)
     consumer.seek(topic, got[1].partition, got[1].offset)
     assert [m.value for m in drain(consumer, 2)] == [b"b", b"c"]
+
+
+class DeadLetterQueueThatIsDown:
+    """A DLQ producer (fake) in front of the bus's real one: while `down`, every record is refused."""
+
+    def __init__(self, real: Any):
+        self.real, self.down = real, True
+        self._queued: list[tuple[Any, ...]] = []
+
+    def send(self, topic: str, key: bytes | None, value: bytes | None, headers: Any = None) -> None:
+        self._queued.append((topic, key, value, headers))
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        queued, self._queued = self._queued, []
+        if self.down:
+            raise DeliveryError(f"{len(queued)} records not acknowledged: broker unreachable")
+        for record in queued:
+            self.real.send(*record)
+        self.real.flush(timeout_s)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_when_dead_lettering_fails_the_consumer_loop_skips_nothing_of_its_batch(bus: Any, tmp_path: Any) -> None:
+    from services.matching.db import make_db
+    from services.needs.schemas import EVENTS as NEED_EVENTS
+    from wspolnota.transport import Catalog, encode, new_event
+    from wspolnota.transport.consumer import ConsumerLoop, dlq_topic
+
+    catalog = Catalog(NEED_EVENTS)
+    need = {"need_id": str(uuid.uuid4()), "resident_ref": "R-1", "category": "ZAK", "village": "zagnansk",
+            "window_start": "2026-12-01T10:00:00+00:00", "window_end": "2026-12-01T12:00:00+00:00",
+            "duration_minutes": 60, "urgent": False, "slots": 1}
+    topic = bus.topic()
+    send(bus.producer(), topic, [(b"k", b"{garbage")] + [
+        (b"k", encode(new_event(catalog, "needs", "NeedRegistered", "k", need))) for _ in range(4)])
+    db = make_db(f"sqlite:///{tmp_path / 'matching.db'}")
+    db.migrate()
+    handled: list[str] = []
+    dlq = DeadLetterQueueThatIsDown(bus.producer())
+    loop = ConsumerLoop("contract", bus.consumer("g-dlq-down", [topic]), dlq, db, catalog,
+                        {"NeedRegistered": lambda session, event: handled.append(event.key)})
+    deadline = time.monotonic() + 60
+    with pytest.raises(DeliveryError):
+        while time.monotonic() < deadline:  # the first poll that brings the batch fails on its first message
+            loop.run_once(200)
+    dlq.down = False
+    while len(handled) < 4:  # the same batch comes again, from the message that could not be dead-lettered
+        assert time.monotonic() < deadline, f"only {len(handled)} of 4 events handled after the DLQ came back"
+        loop.run_once(200)
+    assert bus.values(dlq_topic(topic), 1) == [b"{garbage"]
+    assert bus.committed(topic, "g-dlq-down") == 5
+    db.dispose()

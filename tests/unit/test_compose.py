@@ -15,13 +15,14 @@ import yaml
 from services.notify.settings import Settings as NotifySettings
 from services.notify.settings import env_name
 from services.volunteers.settings import DEFAULTS as VOLUNTEERS_DEFAULTS
-from wspolnota.config import SERVICES, SETTINGS
+from wspolnota.config import SECRETS, SERVICES, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE = ROOT / "docker-compose.yml"
 NGINX = ROOT / "deploy" / "nginx.conf"
 DOCKERFILE = ROOT / "deploy" / "Dockerfile"
 GUNICORN_CONF = ROOT / "deploy" / "gunicorn.conf.py"
+ENV_EXAMPLE = ROOT / ".env.example"
 
 ROLES = ("web", "relay", "consumer")
 PINNED_TAG = re.compile(r"^\d+\.\d+(\.\d+)?([.-][A-Za-z0-9.-]+)?$")  # 4.1.1, 17.6-alpine, 3.11.14-slim-bookworm
@@ -399,3 +400,65 @@ def test_every_worker_serves_its_metrics_on_the_internal_network(services: dict)
         assert env["WSPOLNOTA_METRICS_ADDR"] == "0.0.0.0", name
         assert env["WSPOLNOTA_METRICS_PORT"] in [str(p) for p in services[name].get("expose", [])], name
         assert "ports" not in services[name], f"{name} must not publish ports on the host"
+
+
+# -- secrets ---------------------------------------------------------------------------------------
+ANY_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?P<op>:?[-?])?(?P<arg>[^}]*)\}")
+SECRET_LIKE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
+# Logins to someone else's server that may need none (an SMTP relay without authentication, a gateway on a
+# private network): empty is a valid value, so compose cannot require them.
+OPTIONAL_CREDENTIALS = {"NOTIFY_SMTP_PASSWORD", "NOTIFY_SMS_GATEWAY_TOKEN"}
+
+
+def strings_in(node: object) -> list[str]:
+    if isinstance(node, dict):
+        return [s for k, v in node.items() for s in strings_in(k) + strings_in(v)]
+    if isinstance(node, list):
+        return [s for item in node for s in strings_in(item)]
+    return [node] if isinstance(node, str) else []
+
+
+def interpolations(compose: dict) -> list[re.Match[str]]:
+    return [m for text in strings_in(compose) for m in ANY_INTERPOLATION.finditer(text)]
+
+
+def env_example() -> dict[str, str]:
+    lines = ENV_EXAMPLE.read_text(encoding="utf-8").splitlines()
+    return dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+
+
+def test_every_process_gets_each_secret_it_reads_and_compose_requires_it(services: dict) -> None:
+    for secret in SECRETS:
+        for process in secret.processes:
+            value = env_of(services[process]).get(secret.name, "")
+            assert re.fullmatch(rf"\$\{{{secret.name}:\?[^}}]+\}}", value), \
+                f"{process}: {secret.name} must be ${{{secret.name}:?message}}, not {value!r}"
+
+
+def test_every_secret_compose_handles_is_required_and_never_written_in(compose: dict, services: dict) -> None:
+    for m in interpolations(compose):
+        if SECRET_LIKE.search(m["name"]) and m["name"] not in OPTIONAL_CREDENTIALS:
+            assert m["op"] == ":?" and m["arg"].strip(), f"{m[0]}: a secret must be ${{VAR:?message}}"
+    for name, service in services.items():
+        for key, value in env_of(service).items():
+            if SECRET_LIKE.search(key):
+                assert ANY_INTERPOLATION.fullmatch(value), f"{name}: {key} is written into the compose file"
+
+
+def test_development_secrets_are_never_asked_for_in_compose(services: dict) -> None:
+    for name, service in services.items():
+        assert "WSPOLNOTA_DEV_SECRETS" not in env_of(service), name
+
+
+def test_env_example_documents_every_variable_compose_reads_without_a_value(compose: dict) -> None:
+    documented = env_example()
+    read = {m["name"] for m in interpolations(compose)}
+    assert read == set(documented), f"only in compose: {sorted(read - set(documented))}; " \
+                                    f"only in .env.example: {sorted(set(documented) - read)}"
+    assert {s.name for s in SECRETS} <= set(documented)
+    assert all(value == "" for value in documented.values()), ".env.example must hold no values"
+    previous = ""
+    for line in ENV_EXAMPLE.read_text(encoding="utf-8").splitlines():
+        if line and not line.startswith("#"):
+            assert previous.startswith("#") or "=" in previous, f"{line}: no comment says what it is"
+        previous = line

@@ -7,6 +7,7 @@ from sqlalchemy.exc import OperationalError
 from services.matching.db import make_db, open_needs
 from services.needs.schemas import EVENTS as NEED_EVENTS
 from wspolnota.transport import Catalog, Event, encode, new_event
+from wspolnota.transport.base import DeliveryError
 from wspolnota.transport.consumer import ConsumerLoop, DatabaseUnavailable
 from wspolnota.transport.memory import MemoryBroker
 
@@ -169,3 +170,71 @@ def test_a_database_error_reaches_logs_and_the_dlq_without_the_values_it_was_giv
     [dead] = broker.messages("needs.dlq")
     reason = (dead.header("dlq.reason") or b"").decode()
     assert "IntegrityError" in reason and "Kowalski" not in reason
+
+
+class DeadLetterQueueThatIsDown:
+    """A DLQ producer (fake) whose broker refuses every record while `down` is set."""
+
+    def __init__(self, broker: MemoryBroker):
+        self.real, self.down = broker.producer(), True
+
+    def send(self, topic, key, value, headers=None) -> None:  # type: ignore[no-untyped-def]
+        self.real.send(topic, key, value, headers)
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        if self.down:
+            self.real._queued.clear()
+            raise DeliveryError("1 of 1 records not acknowledged: broker unreachable")
+        self.real.flush(timeout_s)
+
+    def close(self) -> None:
+        self.real.close()
+
+
+def test_when_dead_lettering_fails_no_later_message_of_the_batch_is_skipped(setup) -> None:  # type: ignore[no-untyped-def]
+    db, broker = setup
+    publish(broker, b"{garbage")  # must be dead-lettered, but the DLQ is down
+    for _ in range(4):
+        publish(broker, encode(new_event(CATALOG, "needs", "NeedRegistered", str(NEED["need_id"]), NEED)))
+    dlq = DeadLetterQueueThatIsDown(broker)
+    handler = Recorder()
+    loop = ConsumerLoop("matching", broker.consumer("matching", ["needs"]), dlq, db, CATALOG,
+                        {"NeedRegistered": handler})
+    with pytest.raises(DeliveryError):
+        loop.run_once(0)
+    assert ("matching", "needs", 0) not in broker.committed
+    dlq.down = False
+    loop.run_once(0)  # the same batch again, from the message that could not be dead-lettered
+    [dead] = broker.messages("needs.dlq")
+    assert dead.value == b"{garbage" and handler.calls == 4 and rows(db) == 4
+    assert broker.committed[("matching", "needs", 0)] == 5
+
+
+def test_a_failure_in_the_middle_of_a_batch_rewinds_every_partition_to_its_first_unhandled_message(
+        tmp_path: Path) -> None:
+    db = make_db(f"sqlite:///{tmp_path / 'm.db'}")
+    db.migrate()
+    broker = MemoryBroker(partitions=3)
+    events = [new_event(CATALOG, "needs", "NeedRegistered", f"need-{i}", NEED) for i in range(12)]
+    for event in events:
+        publish(broker, encode(event), key=event.key.encode())
+    failing = {events[5].id}
+
+    record = Recorder()
+
+    def handler(session, event: Event) -> None:  # type: ignore[no-untyped-def]
+        if event.id in failing:
+            raise ValueError("handler bug")
+        record(session, event)
+
+    dlq = DeadLetterQueueThatIsDown(broker)
+    loop = ConsumerLoop("matching", broker.consumer("matching", ["needs"]), dlq, db, CATALOG,
+                        {"NeedRegistered": handler}, max_attempts=1)
+    with pytest.raises(DeliveryError):
+        loop.run_once(0)
+    dlq.down = False
+    loop.run_once(0)
+    assert [m.value for m in broker.messages("needs.dlq")] == [encode(events[5])]
+    assert rows(db) == 11
+    assert {p: broker.committed[("matching", "needs", p)] for p in range(3)} == {
+        p: len(broker.logs["needs"][p]) for p in range(3)}

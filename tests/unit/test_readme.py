@@ -1,13 +1,18 @@
 """The README stays true: the two commands, and every configuration variable the code reads."""
 from pathlib import Path
 
-from wspolnota.config import ROOT, SETTINGS
+from wspolnota.config import ROOT, SETTINGS, secrets_table
 
 
 def test_the_readme_documents_every_configuration_variable() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
     assert not missing, f"add to README (python -m wspolnota.config): {missing}"
+
+
+def test_the_readme_lists_every_secret_with_the_processes_that_refuse_to_start_without_it() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert secrets_table() in readme, "update README's Secrets table (python -m wspolnota.config)"
 
 
 def test_ci_runs_the_readmes_test_command() -> None:

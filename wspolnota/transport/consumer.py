@@ -6,6 +6,8 @@
 - A message that cannot be decoded or validated, or whose handler keeps failing, goes to
   `<topic>.dlq` with the reason in headers, and the loop carries on with the next one.
 - If the database is unreachable the loop does not dead-letter: it rewinds and retries later.
+- On any failure (the DLQ cannot be written either, a bug, an interrupt) every partition is rewound to its
+  first unhandled message and nothing past it is committed, so no event is skipped.
 """
 from __future__ import annotations
 
@@ -53,9 +55,21 @@ class ConsumerLoop:
 
     # -- one step, driven by tests without threads or sleeps ------------------------------------
     def run_once(self, timeout_ms: int | None = None) -> int:
+        """Handle one polled batch; commit only what was handled, and rewind what was not.
+
+        Whatever goes wrong (the database is down, the DLQ cannot be written, a bug, an interrupt), each
+        partition of the batch is sought back to its first unhandled message and no offset past it is
+        committed: the consumer's position has already moved to the end of the batch, so without the
+        rewind the next commit would skip the rest of it silently.
+        """
         timeout = config.get_int("KAFKA_POLL_TIMEOUT_MS") if timeout_ms is None else timeout_ms
         messages = self.consumer.poll(timeout)
         done: dict[TopicPartition, int] = {}
+        unhandled: dict[TopicPartition, int] = {}  # the first message of each partition not handled yet
+        last: dict[TopicPartition, int] = {}
+        for msg in messages:
+            unhandled.setdefault((msg.topic, msg.partition), msg.offset)
+            last[(msg.topic, msg.partition)] = msg.offset
         stalled: set[TopicPartition] = set()
         try:
             for msg in messages:
@@ -66,14 +80,32 @@ class ConsumerLoop:
                     self._process(msg)
                 except DatabaseUnavailable:
                     stalled.add(tp)
-                    self.consumer.seek(msg.topic, msg.partition, msg.offset)
                     continue
                 done[tp] = msg.offset + 1
+                if msg.offset < last[tp]:
+                    unhandled[tp] = msg.offset + 1
+                else:
+                    del unhandled[tp]
         finally:
             self._commit(done)
+            self._rewind(unhandled)
         if stalled:
             raise DatabaseUnavailable(f"database unavailable; {len(stalled)} partition(s) rewound")
         return sum(1 for _ in messages)
+
+    def _rewind(self, positions: dict[TopicPartition, int]) -> None:
+        """Seek every partition back; a partition the member no longer owns (a rebalance) cannot be sought,
+        and needs no rewind: its next owner starts from the committed offset, which is not past it."""
+        failed: Exception | None = None
+        for (topic, partition), offset in positions.items():
+            try:
+                self.consumer.seek(topic, partition, offset)
+            except Exception as err:  # noqa: BLE001 - try every partition, then report
+                log.warning("%s: could not rewind %s:%d to %d (%s: %s)", self.name, topic, partition, offset,
+                            type(err).__name__, err)
+                failed = failed or err
+        if failed is not None:
+            raise failed
 
     def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         """A failed commit (rebalance, broker restart) is harmless: the events come again and are deduplicated."""

@@ -6,6 +6,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
@@ -177,6 +178,34 @@ def test_after_sign_in_only_local_paths_are_followed(site) -> None:  # type: ign
     client, _ = site
     assert sign_in(client, "osl.kowalska", next_="//evil.example/").headers["Location"] == "/"
     assert auth.safe_next("https://evil.example/") == "/" and auth.safe_next("/needs/") == "/needs/"
+
+
+HOSTILE_NEXT = [
+    "/\t/evil.example", "/\n/evil.example", "/\r/evil.example", "/\r\n/evil.example", "\t//evil.example",
+    " //evil.example", "/ /evil.example", "/\u00a0/evil.example", "/\u200b/evil.example", "/\x00/evil.example",
+    "/\\evil.example", "\\\\evil.example", "/\\/evil.example", "//evil.example", "///evil.example",
+    "https:evil.example", "https://evil.example", "javascript:alert(1)", "evil.example",
+    "/%2F/evil.example", "/%2f%2fevil.example", "/%5Cevil.example", "/%09/evil.example",
+]
+
+
+@pytest.mark.parametrize("target", HOSTILE_NEXT)
+def test_after_sign_in_no_next_parameter_leads_off_site(site, target: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ = site
+    assert sign_in(client, "osl.kowalska", next_=quote(target, safe="")).headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("query", ["/%09/evil.example", "/%0A/evil.example", "/%0d/evil.example", "/%5C/evil.example",
+                                   "%2F%2Fevil.example", "/%252F/evil.example", "https%3Aevil.example"])
+def test_after_sign_in_an_encoded_next_parameter_does_not_lead_off_site_either(site, query: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ = site
+    assert sign_in(client, "osl.kowalska", next_=query).headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("target", ["/needs/residents", "/needs/residents?q=Le%C5%9Bna+5&page=2", "/needs/#top"])
+def test_after_sign_in_a_local_path_is_followed(site, target: str) -> None:  # type: ignore[no-untyped-def]
+    client, _ = site
+    assert sign_in(client, "osl.kowalska", next_=quote(target, safe="")).headers["Location"] == target
 
 
 def test_every_response_carries_the_security_headers(site) -> None:  # type: ignore[no-untyped-def]
