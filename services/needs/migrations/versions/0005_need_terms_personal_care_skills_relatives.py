@@ -4,10 +4,8 @@ Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-07 03:55:56.411583
 """
-from alembic import op
 import sqlalchemy as sa
-import wspolnota.db
-
+from alembic import op
 
 revision = '0005'
 down_revision = '0004'
