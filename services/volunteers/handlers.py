@@ -330,11 +330,12 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
         _adverse_kamilka_result(session, outbox, volunteer_id, credential, actor or row["recorded_by"])
     elif _is_deciding(session, volunteer_id, credential.credential_id) \
             and model.kamilka_check_complete(credential.details):
-        # The new clean check decides from now on; the one that decided so far no longer counts.
-        if before is not None and not before.revoked and model.kamilka_check_complete(before.details):
-            _announce_revoked(session, outbox, volunteer_id, before, schemas.REVOKED_SUPERSEDED)
+        # The new clean check decides from now on; the one that decided so far no longer counts. The new one is
+        # announced first: a consumer folding the two in order never sees the person without a check between them.
         outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
                    {"volunteer_id": volunteer_id, **credential_payload(credential)})
+        if before is not None and not before.revoked and model.kamilka_check_complete(before.details):
+            _announce_revoked(session, outbox, volunteer_id, before, schemas.REVOKED_SUPERSEDED)
     # else: an older check recorded late, or an incomplete one: kept on file, it decides nothing.
     return row
 

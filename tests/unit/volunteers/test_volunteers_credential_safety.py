@@ -75,6 +75,9 @@ def test_a_newer_clean_check_takes_over_and_the_older_one_is_announced_as_supers
     assert events(outbox, "CredentialRevoked") == [
         {"volunteer_id": volunteer_id, "credential_id": old_id, "kind": "kamilka_check", "reason": "superseded"}]
     assert events(outbox, "CredentialRecorded")[-1]["credential_id"] == new["id"]
+    # the new check is announced before the old one is withdrawn: folded in order, no moment without a check
+    order = outbox.types()
+    assert len(order) - 1 - order[::-1].index("CredentialRecorded") < order.index("CredentialRevoked")
     assert MINORS <= eligible(client, volunteer_id, TODAY + timedelta(days=200))  # the new one's year
 
 
