@@ -234,6 +234,11 @@ def visit_of(match: Any, need: Any) -> TimeWindow:
     return TimeWindow(start, start + timedelta(minutes=need["duration_minutes"]))
 
 
+def _visit_begun(match: Any, need: Any, now: datetime) -> bool:
+    """An accepted visit whose agreed time has come: a later change in the world cannot undo it."""
+    return bool(match["status"] == ACCEPTED and visit_of(match, need).start <= now)
+
+
 def _solvable(world: World, need_id: str, now: datetime) -> int:
     """Slots the solver may (re)decide for this need: 0 while its cascade runs or when it is not open."""
     need = world.needs[need_id]
@@ -903,6 +908,8 @@ def recheck_volunteer(session: Session, outbox: Outbox, volunteer_id: str, reaso
         for row in rows:
             if row["volunteer_id"] != volunteer_id or row["status"] not in ACTIVE or need_id not in world.needs:
                 continue
+            if _visit_begun(row, world.needs[need_id], now):
+                continue  # it has taken place (or is under way): staff record how it went, nothing to undo
             need = projection.need_from_row(world.needs[need_id])
             own = world.provider_for(volunteer_id, need_id)  # its own visit's time is not taken from it
             if provider is None or own is None or first_rejection(Candidate(need, own, distance_km(need, own)),
@@ -916,7 +923,7 @@ def recheck_need(session: Session, outbox: Outbox, need_id: str, now: datetime, 
     if need_id not in world.needs:
         return 0
     need = projection.need_from_row(world.needs[need_id])
-    broken = [row for row in world.active(need_id)
+    broken = [row for row in world.active(need_id) if not _visit_begun(row, world.needs[need_id], now)
               if (p := world.provider_for(row["volunteer_id"], need_id)) is None
               or first_rejection(Candidate(need, p, distance_km(need, p)), RECHECK_RULES) is not None]
     return _cancel_and_rematch(session, outbox, broken, "need_updated", now, settings)

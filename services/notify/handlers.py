@@ -225,6 +225,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         paused = event.type == "VolunteerPaused"
         if paused and d.get("reason") != "safety_review":
             return  # the person's own pause: nothing for the organiser
+        if not paused and d.get("reason") == "superseded":
+            return  # a routine renewal: the newer check took over, nobody lost anything
         front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
         text = render("volunteer_safety", paused=paused, credential_code=d.get("kind"),
                       reason=REVOCATION_REASONS.get(d.get("reason") or "", d.get("reason") or ""),

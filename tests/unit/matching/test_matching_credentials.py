@@ -2,7 +2,7 @@
 Warsaw day, partner organisations and minors, and the volunteering agreement with its NNW insurance."""
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from matching_builders import THURSDAY, a_need, a_provider, credential
 from matching_service import TOMORROW_9, new_id
@@ -90,6 +90,16 @@ def test_a_revoked_check_cancels_accepted_visits_with_minors_but_not_the_others(
     assert status_of(matching, tutoring) == "cancelled"
     assert status_of(matching, shopping) == "proposed"
     assert [e["reason"] for e in matching.events("MatchCancelled")] == ["credential_revoked"]
+
+
+def test_a_revocation_after_the_visit_began_leaves_that_visit_for_staff_to_record(matching) -> None:  # type: ignore[no-untyped-def]
+    check = new_id()
+    volunteer_id, tutoring = accepted_tutoring(matching, [kamilka(check)])
+    [visit] = [m for m in matching.matches() if m["id"] == tutoring]
+    matching.now = visit["agreed_start"] + timedelta(minutes=30)  # the visit is under way
+    matching.publish("volunteers", "CredentialRevoked", volunteer_id, {
+        "volunteer_id": volunteer_id, "credential_id": check, "kind": "kamilka_check", "reason": "adverse_result"})
+    assert status_of(matching, tutoring) == "accepted"  # it happened; cancelling it would erase the record
 
 
 def test_a_revocation_leaves_no_copy_kept_without_an_id(matching) -> None:  # type: ignore[no-untyped-def]

@@ -39,3 +39,8 @@ def test_each_revocation_is_its_own_message(db, deliver) -> None:
     deliver(event("CredentialRevoked", revoked("revoked_by_staff"), key=VOLUNTEER))
     bodies = [r["body"] for r in ledger(db, kind="volunteer_safety")]
     assert len(bodies) == 2 and any("decyzja pracownika CUS" in b for b in bodies)
+
+
+def test_a_check_superseded_by_a_newer_clean_one_tells_the_organiser_nothing(db, deliver) -> None:
+    deliver(event("CredentialRevoked", revoked("superseded"), key=VOLUNTEER))  # a routine renewal
+    assert ledger(db, kind="volunteer_safety") == []
