@@ -135,7 +135,6 @@ def cmd_send(args: argparse.Namespace) -> None:
     """notify's sender: delivers what the notification ledger holds (e-mail, SMS, case-system webhooks)."""
     if args.service != "notify":
         raise SystemExit("only the notify service sends notifications")
-    config.require_secrets("notify-sender")
     from services.notify.sender import main as sender_main
 
     sender_main()

@@ -230,6 +230,7 @@ def main() -> None:
     from wspolnota.worker import heartbeat, stop_on_signals
 
     setup_logging("notify", "sender")
+    config.require_secrets("notify-sender")  # no empty or public secret (README "Secrets")
     settings = Settings.from_env()
     db = make_db()
     stop = stop_on_signals()
