@@ -692,6 +692,15 @@ def _create(session: Session, outbox: Outbox, world: World, need_id: str, volunt
 
 
 BUSY = "Wykonawca nie ma wolnego terminu w oknie tej potrzeby (zajęty innymi wizytami)."
+ALREADY_ON_NEED = "Ten wykonawca ma już inne dopasowanie do tej potrzeby (jedna osoba zajmuje jedno miejsce)."
+
+
+def _holds_another_slot(session: Session, row: Any, volunteer_id: str, statuses: tuple[str, ...]) -> bool:
+    """Does this provider already hold another match of the same need? One person fills one slot of a need:
+    two would be one visit counted twice (and two overlapping visits on the provider's calendar)."""
+    return session.execute(sa.select(proposals.c.id).where(
+        proposals.c.need_id == row["need_id"], proposals.c.volunteer_id == volunteer_id,
+        proposals.c.id != row["id"], proposals.c.status.in_(statuses))).first() is not None
 
 
 def _visit_fields(row: Any) -> dict[str, str]:
@@ -729,6 +738,8 @@ def approve(session: Session, outbox: Outbox, match_id: str, reviewer: str | Non
     row = get_match(session, match_id)
     if row["status"] != PROPOSED:
         raise NotAllowed("Tę propozycję już rozpatrzono.")
+    if _holds_another_slot(session, row, row["volunteer_id"], COMMITTED):
+        raise NotAllowed(ALREADY_ON_NEED)
     visit = _free_visit(session, row, now, settings)
     times = {} if visit is None else {"agreed_start": visit.start, "agreed_end": visit.end}
     _set(session, row, now, status=APPROVED, reviewer=reviewer, **times)
@@ -782,6 +793,8 @@ def pick(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, rev
     provider = world.providers.get(volunteer_id)
     if provider is None:
         raise NotAllowed("Nieznany wykonawca.")
+    if _holds_another_slot(session, row, volunteer_id, ACTIVE):
+        raise NotAllowed(ALREADY_ON_NEED)
     need = world.domain_need(row["need_id"])
     rejection = first_rejection(Candidate(need, provider, distance_km(need, provider)))
     if rejection is not None:

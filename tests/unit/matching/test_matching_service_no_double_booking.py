@@ -120,6 +120,22 @@ def test_a_staff_pick_cannot_give_a_provider_a_visit_over_an_offered_one(tmp_pat
     matching.close()
 
 
+def test_one_provider_never_fills_two_slots_of_one_need_by_a_pick_or_an_approval(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    matching = service(tmp_path)
+    near, other = matching.volunteer(), matching.volunteer(village="kajetanow", radius_km=15)
+    two_slots = need(matching, window_hours=2, slots=2)
+    proposals = {r["volunteer_id"]: r for r in matching.matches(need_id=two_slots)}
+    assert set(proposals) == {near, other}
+    try:  # staff pick the provider who already holds the need's other slot
+        matching.act(engine.pick, proposals[other]["id"], near, "Anna", matching.now, matching.settings)
+    except engine.NotAllowed as refusal:
+        assert "jedno miejsce" in str(refusal)
+    else:
+        raise AssertionError("one provider was given two slots of one need")
+    assert_no_provider_holds_two_overlapping_visits(matching, HOLDING + (engine.PROPOSED,))
+    matching.close()
+
+
 VILLAGES = ("zagnansk", "kajetanow")
 worlds = st.fixed_dictionaries({
     "providers": st.lists(st.sampled_from(VILLAGES), min_size=1, max_size=3),
@@ -139,6 +155,8 @@ worlds = st.fixed_dictionaries({
 @given(worlds)
 @example({"providers": ["zagnansk"], "needs": [(0, 2, 60, 1, False), (0, 2, 60, 1, False)],
           "steps": [("approve", 0), ("approve", 0), ("respond", 0, "accept"), ("respond", 0, "accept")]})
+@example({"providers": ["kajetanow", "kajetanow"], "needs": [(4, 2, 60, 2, True)],
+          "steps": [("pick", 0, 1), ("pick", 1, 0), ("approve", 0), ("approve", 0), ("approve", 1)]})
 @example({"providers": ["zagnansk", "kajetanow"], "needs": [(0, 1, 60, 2, True), (0, 1, 60, 1, True)],
           "steps": [("approve", 0), ("respond", 0, "decline"), ("later", 40), ("respond", 0, "accept"),
                     ("respond", 1, "accept")]})
