@@ -13,7 +13,7 @@ from flask import abort as flask_abort
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from marshmallow import Schema, fields, validate, validates_schema
+from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
 from services.volunteers import forms, handlers, mail, model, schemas, settings
@@ -50,23 +50,6 @@ def may_read_criminal_record() -> bool:
 
 
 STATUS_PL = {"draft": "czeka na weryfikację", "published": "opublikowana", "withdrawn": "wycofana"}
-
-
-class CredentialIn(schemas.Credential):
-    """A credential as staff send it. Who checked a Kamilka check and who recorded the credential is the signed-in
-    account: the body has no field for a name, and a typed one is refused as an unknown field."""
-
-    class Meta:
-        exclude = ("recorded_by", "checked_by")
-
-    @validates_schema
-    def _dates(self, data, **kw):  # type: ignore[no-untyped-def]
-        """The parent's rules (same name: it replaces them), with the checker filled in as the signed-in account."""
-        super()._dates({**data, "checked_by": "signed-in account"}, **kw)
-
-
-class VerifyIn(schemas.PolishSchema):
-    """No fields: the verifier is the signed-in account (a typed `verified_by` is refused as an unknown field)."""
 
 
 class VolunteerView(schemas.VolunteerOut):
@@ -117,10 +100,8 @@ def record_as_signed_in(session: Session, outbox: Outbox, volunteer_id: str, dat
                         validity_days: int, submission: str | None = None) -> dict[str, Any]:
     """Record a credential: the signed-in account is who recorded it (and who checked a Kamilka check); audited."""
     actor = staff_actor()
-    data = {**data, "recorded_by": actor}
-    if data["kind"] == model.KAMILKA_CHECK:
-        data["checked_by"] = actor
-    row = handlers.record_credential(session, outbox, volunteer_id, data, validity_days, submission=submission)
+    row = handlers.record_credential(session, outbox, volunteer_id, data, validity_days, actor=actor,
+                                     submission=submission)
     handlers.audit(session, actor, "credential_recorded", volunteer_id, f"wpisanie uprawnienia {row['kind']} "
                    f"({row['id']})")
     if row["kind"] == model.KAMILKA_CHECK and not may_read_criminal_record():
@@ -226,7 +207,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         return run(lambda s: volunteer_view(s, handlers.get_volunteer(s, volunteer_id)))  # type: ignore[no-any-return]
 
     @blp.route("/<volunteer_id>/verify", methods=["POST"])
-    @blp.arguments(VerifyIn, required=False)
+    @blp.arguments(schemas.Verification, required=False)
     @blp.response(200, VolunteerView)
     def verify_volunteer(_data, volunteer_id):  # type: ignore[no-untyped-def]
         """Staff verified the person: matchable from now on; self-registered drafts are published. The verifier
@@ -266,7 +247,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return run(lambda s: (handlers.get_volunteer(s, volunteer_id), shown_credentials(
                 s, volunteer_id, handlers.credential_rows(s, volunteer_id), f"API: GET {request.path}"))[1])
 
-        @blp.arguments(CredentialIn)
+        @blp.arguments(schemas.Credential)
         @blp.response(201, schemas.CredentialOut)
         def post(self, data, volunteer_id):  # type: ignore[no-untyped-def]
             """Record a credential. A Kamilka check's validity comes from KAMILKA_CHECK_VALIDITY_DAYS. Who recorded
@@ -515,7 +496,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
 
     @app.post("/wykonawcy/<volunteer_id>/uprawnienia")
     def add_credential(volunteer_id):  # type: ignore[no-untyped-def]
-        return profile_form_post(volunteer_id, forms.CredentialForm(), "credential_form", CredentialIn(),
+        return profile_form_post(volunteer_id, forms.CredentialForm(), "credential_form", schemas.Credential(),
                                  record_as_signed_in, app.config["KAMILKA_CHECK_VALIDITY_DAYS"])
 
     @app.post("/wykonawcy/<volunteer_id>/uprawnienia/<credential_id>/cofniecie")

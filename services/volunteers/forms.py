@@ -236,6 +236,7 @@ class CredentialForm(FlaskForm):
                                                 ("not_listed", "osoba nie figuruje w rejestrze"),
                                                 ("listed", "osoba figuruje w rejestrze")]), validate_choice=False)
     krk_seen_on = StringField(_l("Kamilka: data okazania informacji z KRK"), render_kw={"type": "date"})
+    krk_entry = BooleanField(_l("Kamilka: informacja z KRK zawiera wpis (wynik niekorzystny)"))
     countries_last_20_years = StringField(_l("Kamilka: kraje zamieszkania w ostatnich 20 latach (kody, np. PL, DE)"),
                                           default="PL")
     foreign_record_seen_on = StringField(_l("Kamilka: data okazania informacji z rejestrów karnych innych krajów"),
@@ -244,6 +245,7 @@ class CredentialForm(FlaskForm):
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.data, "written": bool(self.written.data),
+                                "krk_entry": bool(self.krk_entry.data),
                                 "countries_last_20_years": split_list(self.countries_last_20_years.data, upper=True)
                                 or ["PL"]}
         for name in ("valid_from", "valid_until", "register_checked_on", "register_result", "krk_seen_on",

@@ -301,10 +301,10 @@ KAMILKA_DETAIL_FIELDS = ("register_checked_on", "checked_by", "register_result",
 
 
 def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
-                      kamilka_validity_days: int, submission: str | None = None,
-                      actor: str | None = None) -> dict[str, Any]:
-    """Record a credential. A Kamilka check is announced (`CredentialRecorded`) only when it is complete, clean
-    and now the deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow."""
+                      kamilka_validity_days: int, *, actor: str, submission: str | None = None) -> dict[str, Any]:
+    """Record a credential; `actor` (the signed-in account) is who recorded it and, for a Kamilka check, who
+    checked. A Kamilka check is announced (`CredentialRecorded`) only when it is complete, clean and now the
+    deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow."""
     _live(session, volunteer_id)
     claim_submission(session, submission, "credential", volunteer_id)
     details: dict[str, Any] = {}
@@ -312,13 +312,14 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
     if data["kind"] == model.KAMILKA_CHECK:
         details = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()
                    if k in KAMILKA_DETAIL_FIELDS}
+        details["checked_by"] = actor[:120]
         valid_from = max(data["register_checked_on"], data["krk_seen_on"])
         valid_until = model.kamilka_valid_until(data["register_checked_on"], data["krk_seen_on"],
                                                 kamilka_validity_days)
     elif data["kind"] == model.AGREEMENT:
         details = {"written": bool(data.get("written"))}
     row = {"id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "kind": data["kind"], "valid_from": valid_from,
-           "valid_until": valid_until, "details": details, "recorded_by": data.get("recorded_by") or "API",
+           "valid_until": valid_until, "details": details, "recorded_by": actor[:120],
            "recorded_at": now()}
     before = model.deciding_kamilka_check(provider(session, volunteer_id).credentials)
     session.execute(sa.insert(credentials).values(**row))
@@ -327,7 +328,7 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
         outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
                    {"volunteer_id": volunteer_id, **credential_payload(credential)})
     elif model.kamilka_check_adverse(credential.details):
-        _adverse_kamilka_result(session, outbox, volunteer_id, credential, actor or row["recorded_by"])
+        _adverse_kamilka_result(session, outbox, volunteer_id, credential, actor)
     elif _is_deciding(session, volunteer_id, credential.credential_id) \
             and model.kamilka_check_complete(credential.details):
         # The new clean check decides from now on; the one that decided so far no longer counts. The new one is
@@ -540,8 +541,8 @@ def minors_clearance(provider: model.Provider, day: date) -> tuple[bool, date | 
     all that staff without access to criminal-record details see (docs/security.md)."""
     if not model.CATEGORIES_INVOLVING_MINORS & model.eligible_categories(provider, day):
         return False, None
-    checks = [c for c in provider.credentials if c.kind == model.KAMILKA_CHECK and c.counts_on(day)]
-    return True, max(checks, key=lambda c: c.valid_from).valid_until if checks else None
+    deciding = model.deciding_kamilka_check(provider.credentials)
+    return True, deciding.valid_until if deciding is not None else None
 
 
 def audit_entries(session: Session, volunteer_id: str | None = None, action: str | None = None,

@@ -184,11 +184,9 @@ class Credential(PolishSchema):
     kind = Str(required=True, validate=one_of(list(model.CREDENTIAL_KINDS)))
     valid_from = Day(load_default=None)
     valid_until = Day(load_default=None)
-    recorded_by = Str(load_default="API", validate=length(120, 2))
     written = Bool(load_default=False, metadata={"description": "agreement only: signed in writing"})
     # Kamilka check only.
     register_checked_on = Day(load_default=None)
-    checked_by = Str(load_default=None, validate=length(120, 2))
     register_result = Str(load_default=None, validate=one_of(list(model.KAMILKA_RESULTS)))
     krk_seen_on = Day(load_default=None)
     krk_entry = Bool(load_default=False, metadata={
@@ -201,8 +199,8 @@ class Credential(PolishSchema):
     def _dates(self, data, **_kw):  # type: ignore[no-untyped-def]
         today = localtime.today()
         if data["kind"] == model.KAMILKA_CHECK:
-            errors = {name: [REQUIRED] for name in ("register_checked_on", "checked_by", "register_result",
-                                                    "krk_seen_on") if not data.get(name)}
+            errors = {name: [REQUIRED] for name in ("register_checked_on", "register_result", "krk_seen_on")
+                      if not data.get(name)}
             for name in ("register_checked_on", "krk_seen_on", "foreign_record_seen_on"):
                 if data.get(name) and data[name] > today:
                     errors[name] = ["Data nie może być z przyszłości."]
@@ -257,7 +255,7 @@ class AvailabilityException(PolishSchema):
 
 
 class Verification(PolishSchema):
-    verified_by = Str(required=True, validate=length(120, 2))
+    """No fields: the verifier is the signed-in account (a typed `verified_by` is refused as an unknown field)."""
 
 
 class VolunteerOut(Schema):

@@ -2,6 +2,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 
 from services.matching.db import make_db, open_needs
@@ -238,3 +240,46 @@ def test_a_failure_in_the_middle_of_a_batch_rewinds_every_partition_to_its_first
     assert rows(db) == 11
     assert {p: broker.committed[("matching", "needs", p)] for p in range(3)} == {
         p: len(broker.logs["needs"][p]) for p in range(3)}
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(kinds=st.lists(st.sampled_from(["ok", "garbage", "bug"]), min_size=1, max_size=12),
+       outages=st.lists(st.booleans(), min_size=1, max_size=6))
+def test_whatever_fails_no_event_is_committed_before_it_is_handled_or_dead_lettered(
+        tmp_path_factory: pytest.TempPathFactory, kinds: list[str], outages: list[bool]) -> None:
+    db = make_db(f"sqlite:///{tmp_path_factory.mktemp('m') / 'm.db'}")
+    db.migrate()
+    broker = MemoryBroker(partitions=3)
+    handled: set[str] = set()
+    for i, kind in enumerate(kinds):
+        key = f"need-{i}"
+        raw = b"{garbage" + key.encode() if kind == "garbage" else encode(
+            new_event(CATALOG, "needs", "NeedRegistered", key, {**NEED, "slots": 2 if kind == "bug" else 1}))
+        publish(broker, raw, key=key.encode())
+
+    def handler(session, event: Event) -> None:  # type: ignore[no-untyped-def]
+        if event.data["slots"] == 2:
+            raise ValueError("handler bug")
+        handled.add(event.key)
+
+    dlq = DeadLetterQueueThatIsDown(broker)
+    loop = ConsumerLoop("matching", broker.consumer("matching", ["needs"]), dlq, db, CATALOG,
+                        {"NeedRegistered": handler}, max_attempts=1)
+
+    def settled(message) -> bool:  # type: ignore[no-untyped-def]
+        """Handled, or recorded in the DLQ."""
+        dead = {m.value for m in broker.messages("needs.dlq")}
+        key = message.key.decode()
+        return key in handled or message.value in dead
+
+    for down in outages + [False]:  # the DLQ comes and goes, and is up at the end
+        dlq.down = down
+        try:
+            loop.run_once(0)
+        except DeliveryError:
+            pass
+        for p, log in enumerate(broker.logs["needs"]):
+            committed = broker.committed.get(("matching", "needs", p), 0)
+            assert all(settled(m) for m in log[:committed]), f"partition {p}: committed past an unsettled event"
+    assert all(settled(m) for m in broker.messages("needs"))
+    db.dispose()

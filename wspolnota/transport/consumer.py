@@ -124,9 +124,9 @@ class ConsumerLoop:
                 backoff = 0.5
             except DatabaseUnavailable as err:
                 log.warning("%s: %s; retrying in %.1fs", self.name, err, backoff)
-            except Exception as err:  # noqa: BLE001 - broker unreachable or similar: wait, never exit
-                log.warning("%s: polling failed (%s: %s); retrying in %.1fs", self.name, type(err).__name__, err,
-                            backoff)
+            except Exception as err:  # noqa: BLE001 - broker or DLQ unreachable or similar: wait, never exit
+                log.warning("%s: polling or handling failed (%s: %s); the batch was rewound, retrying in %.1fs",
+                            self.name, type(err).__name__, err, backoff)
             else:
                 continue
             stop.wait(backoff)

@@ -105,9 +105,10 @@ class KamilkaLifecycle(RuleBasedStateMachine):
         checked_on = self.today - timedelta(days=days_ago)
         data = {"kind": model.KAMILKA_CHECK, "register_checked_on": checked_on, "krk_seen_on": checked_on,
                 "checked_by": "Anna Nowak", "register_result": result, "krk_entry": krk_entry,
-                "countries_last_20_years": ["PL"], "recorded_by": "Anna Nowak"}
+                "countries_last_20_years": ["PL"]}
         with self.db.transaction() as session:
-            row = handlers.record_credential(session, self.outbox, volunteer_id, data, VALIDITY_DAYS)
+            row = handlers.record_credential(session, self.outbox, volunteer_id, data, VALIDITY_DAYS,
+                                             actor="Anna Nowak (anowak)")
         adverse = result == model.KAMILKA_LISTED or krk_entry
         if adverse:  # the contract: every earlier check of the person is revoked
             for check in self.checks[volunteer_id]:
