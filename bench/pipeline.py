@@ -186,7 +186,7 @@ def child_env(**extra: str) -> dict[str, str]:
 def prefill_outbox(url: str, prefix: str, rows: int) -> int:
     import sqlalchemy as sa
 
-    from services.needs import schemas as need_schemas
+    from contracts import needs as need_contract
     from services.needs.db import make_db
     from services.needs.handlers import PUBLISHES
     from wspolnota.transport.envelope import encode, new_event
@@ -207,7 +207,7 @@ def prefill_outbox(url: str, prefix: str, rows: int) -> int:
                            "time": at.isoformat(), "key": data["need_id"], "data": data},
                           ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         size = len(body)
-        values.append({"event_id": str(event_id), "topic": prefix + need_schemas.TOPIC, "key": data["need_id"],
+        values.append({"event_id": str(event_id), "topic": prefix + need_contract.TOPIC, "key": data["need_id"],
                        "type": "NeedRegistered", "body": body, "created_at": at})
     with db.engine.begin() as conn:
         conn.execute(sa.insert(db.outbox), values)

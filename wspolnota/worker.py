@@ -49,7 +49,7 @@ def heartbeat() -> None:
 
 
 def all_topics() -> list[str]:
-    names = [config.topic(importlib.import_module(f"services.{s}.schemas").TOPIC) for s in config.SERVICES]
+    names = [config.topic(importlib.import_module(f"contracts.{s}").TOPIC) for s in config.SERVICES]
     return sorted(names + [dlq_topic(n) for n in names])
 
 

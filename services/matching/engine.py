@@ -17,7 +17,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.matching import projection, schemas
+from contracts import matching as match_contract
+from services.matching import projection
 from services.matching.db import (
     applied_events,
     audit_log,
@@ -93,9 +94,9 @@ HOLD_MIN_PROVIDERS = 16
 # cost units: 30 per km, so 10 km of travel): a stable review queue, no cancel + re-notify churn.
 REPLACE_MARGIN = 300
 MIN_ANSWER_TIME = timedelta(minutes=10)
-# An acceptance of an offer in one of these states comes too late: what the provider is told (schemas.py).
-TOO_LATE = {EXPIRED: schemas.TOO_LATE_PASSED_ON, CANCELLED: schemas.TOO_LATE_NOT_NEEDED,
-            REPLACED: schemas.TOO_LATE_NOT_NEEDED, DECLINED: schemas.TOO_LATE_ALREADY_DECLINED}
+# An acceptance of an offer in one of these states comes too late: what the provider is told (contracts/matching.py).
+TOO_LATE = {EXPIRED: match_contract.TOO_LATE_PASSED_ON, CANCELLED: match_contract.TOO_LATE_NOT_NEEDED,
+            REPLACED: match_contract.TOO_LATE_NOT_NEEDED, DECLINED: match_contract.TOO_LATE_ALREADY_DECLINED}
 CASCADE_REVIEWER = "kaskada"
 AUTO_REVIEWER = "automatycznie"
 SYSTEM_ACTOR = "system"
@@ -682,7 +683,7 @@ def _create(session: Session, outbox: Outbox, world: World, need_id: str, volunt
            "urgent": need["urgent"], "score": score, "explanation": explanation,
            "agreed_start": visit.start, "agreed_end": visit.end}
     session.execute(sa.insert(proposals).values(**row))
-    outbox.add(session, schemas.TOPIC, "MatchProposed", need_id, {
+    outbox.add(session, match_contract.TOPIC, "MatchProposed", need_id, {
         "match_id": row["id"], "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
         "category": row["category"], "village": row["village"], "window_start": row["window_start"].isoformat(),
         "urgent": bool(row["urgent"]), "reason": row["reason"], "score": score, "explanation": explanation,
@@ -721,7 +722,7 @@ def _set(session: Session, row: Any, now: datetime, **values: Any) -> None:
 def _close(session: Session, outbox: Outbox, row: Any, status: str, reason: str, now: datetime) -> None:
     """End a match for a reason of ours (replaced, covered, cancelled): one MatchCancelled."""
     _set(session, row, now, status=status, decision_reason=reason)
-    outbox.add(session, schemas.TOPIC, "MatchCancelled", row["need_id"], {**_ids(row), "reason": reason})
+    outbox.add(session, match_contract.TOPIC, "MatchCancelled", row["need_id"], {**_ids(row), "reason": reason})
 
 
 def get_match(session: Session, match_id: str) -> sa.RowMapping:
@@ -746,7 +747,7 @@ def approve(session: Session, outbox: Outbox, match_id: str, reviewer: str | Non
     row = get_match(session, match_id)
     audit(session, reviewer or SYSTEM_ACTOR, "approve", match_id,
           f"need {row['need_id']}, volunteer {row['volunteer_id']}", now)
-    outbox.add(session, schemas.TOPIC, "MatchApproved", row["need_id"], {**_ids(row), "reviewer": reviewer})
+    outbox.add(session, match_contract.TOPIC, "MatchApproved", row["need_id"], {**_ids(row), "reviewer": reviewer})
     _offer(session, outbox, row, now, settings)
     refill(session, outbox, row["need_id"], now, settings)
 
@@ -778,8 +779,8 @@ def reject(session: Session, outbox: Outbox, match_id: str, reason: str, reviewe
     _set(session, row, now, status=REJECTED, reviewer=reviewer, decision_reason=reason)  # the typed reason stays here
     audit(session, reviewer or SYSTEM_ACTOR, "reject", match_id,  # the typed reason may name a resident: not here
           f"need {row['need_id']}, volunteer {row['volunteer_id']}", now)
-    outbox.add(session, schemas.TOPIC, "MatchRejected", row["need_id"],
-               {**_ids(row), "reason": schemas.REJECTED_BY_STAFF})
+    outbox.add(session, match_contract.TOPIC, "MatchRejected", row["need_id"],
+               {**_ids(row), "reason": match_contract.REJECTED_BY_STAFF})
     mark_dirty(session)
 
 
@@ -825,7 +826,7 @@ def _offer(session: Session, outbox: Outbox, row: Any, now: datetime, settings: 
         latest_start = row.get("agreed_start") or need["window_end"] - timedelta(minutes=need["duration_minutes"])
         deadline = max(min(deadline, latest_start), now + MIN_ANSWER_TIME)
     _set(session, row, now, status=OFFERED, deadline=deadline)
-    outbox.add(session, schemas.TOPIC, "MatchOffered", row["need_id"], {
+    outbox.add(session, match_contract.TOPIC, "MatchOffered", row["need_id"], {
         **_ids(row), "deadline": deadline.isoformat(), "urgent": bool(row["urgent"]), "category": row["category"],
         "village": row["village"], "window_start": row["window_start"].isoformat(), **_visit_fields(row)})
 
@@ -854,7 +855,7 @@ def refill(session: Session, outbox: Outbox, need_id: str, now: datetime, settin
                                        terms=_terms(option, option.need, settings), runner_up=None)
             new = _create(session, outbox, world, need_id, provider_id, now, explanation, _price(option, settings))
             _set(session, new, now, status=APPROVED, reviewer=CASCADE_REVIEWER)
-            outbox.add(session, schemas.TOPIC, "MatchApproved", need_id, {**_ids(new), "reviewer": CASCADE_REVIEWER})
+            outbox.add(session, match_contract.TOPIC, "MatchApproved", need_id, {**_ids(new), "reviewer": CASCADE_REVIEWER})
             _offer(session, outbox, new, now, settings)
             world.providers[provider_id] = replace(world.providers[provider_id],
                                                    open_tasks=world.providers[provider_id].open_tasks + 1)
@@ -885,15 +886,15 @@ def respond(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, 
         too_late = TOO_LATE.get(row["status"])
         if response == "accept" and too_late is not None:
             code = row["decision_reason"] if row["status"] == CANCELLED else None
-            outbox.add(session, schemas.TOPIC, "MatchAnswerTooLate", row["need_id"], {
-                **_ids(row), "status": too_late, "reason": code if code in schemas.REASON_LABELS else None})
+            outbox.add(session, match_contract.TOPIC, "MatchAnswerTooLate", row["need_id"], {
+                **_ids(row), "status": too_late, "reason": code if code in match_contract.REASON_LABELS else None})
         return False
     if response == "accept":
         _set(session, row, now, status=ACCEPTED)
-        outbox.add(session, schemas.TOPIC, "MatchAccepted", row["need_id"], _ids(row))
+        outbox.add(session, match_contract.TOPIC, "MatchAccepted", row["need_id"], _ids(row))
     else:
         _set(session, row, now, status=DECLINED, decision_reason=reason[:500])
-        outbox.add(session, schemas.TOPIC, "MatchDeclined", row["need_id"], {**_ids(row), "reason": reason[:500]})
+        outbox.add(session, match_contract.TOPIC, "MatchDeclined", row["need_id"], {**_ids(row), "reason": reason[:500]})
     refill(session, outbox, row["need_id"], now, settings)
     return True
 
@@ -903,7 +904,7 @@ def expire_offers(session: Session, outbox: Outbox, now: datetime, settings: Set
                            .order_by(proposals.c.deadline)).mappings().all()
     for row in rows:
         _set(session, row, now, status=EXPIRED)
-        outbox.add(session, schemas.TOPIC, "MatchExpired", row["need_id"], _ids(row))
+        outbox.add(session, match_contract.TOPIC, "MatchExpired", row["need_id"], _ids(row))
     for need_id in sorted({r["need_id"] for r in rows}):
         refill(session, outbox, need_id, now, settings)
     return len(rows)
@@ -968,7 +969,7 @@ def complete_match(session: Session, outbox: Outbox, match_id: str, hours: float
     if row["status"] != ACCEPTED:
         raise NotAllowed("Tylko przyjęte dopasowanie można oznaczyć jako wykonane.")
     _set(session, row, now, status=COMPLETED, hours=hours, completed_at=now)
-    outbox.add(session, schemas.TOPIC, "MatchCompleted", row["need_id"], {**_ids(row), "hours": hours})
+    outbox.add(session, match_contract.TOPIC, "MatchCompleted", row["need_id"], {**_ids(row), "hours": hours})
 
 
 def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float | None, now: datetime) -> None:
@@ -978,7 +979,7 @@ def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float |
         if row["status"] == ACCEPTED:
             spent = hours if hours else (need["duration_minutes"] / 60 if need else 0.0)  # 0: not reported
             _set(session, row, now, status=COMPLETED, hours=spent, completed_at=now)
-            outbox.add(session, schemas.TOPIC, "MatchCompleted", need_id, {**_ids(row), "hours": spent})
+            outbox.add(session, match_contract.TOPIC, "MatchCompleted", need_id, {**_ids(row), "hours": spent})
         else:
             _close(session, outbox, row, CANCELLED, "need_completed", now)
     session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id == need_id))

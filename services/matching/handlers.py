@@ -13,18 +13,18 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from services.matching import engine, projection, schemas
-from services.matching.contracts import CONSUMES
-from services.needs import schemas as need_schemas
-from services.notify import schemas as notify_schemas
-from services.volunteers import schemas as volunteer_schemas
+from contracts import matching as match_contract
+from contracts import needs as need_contract
+from contracts import notify as notify_contract
+from contracts import volunteers as volunteer_contract
+from services.matching import engine, projection
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
-PUBLISHES = Catalog(schemas.EVENTS)
-__all__ = ["CONSUMES", "PUBLISHES", "SUBSCRIPTIONS", "handlers"]
-SUBSCRIPTIONS = [need_schemas.TOPIC, volunteer_schemas.TOPIC, notify_schemas.TOPIC]
+PUBLISHES = Catalog(match_contract.EVENTS)
+CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS, notify_contract.EVENTS)
+SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, notify_contract.TOPIC]
 
 Clock = Callable[[], datetime]
 Reaction = Callable[[Session, Outbox, Event, datetime, engine.Settings], None]
@@ -66,7 +66,7 @@ def _volunteer_changed(reason: str) -> Reaction:
 
 def _volunteer_paused(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
     """The person's own pause, or CUS pausing them pending a safety review: every active match ends."""
-    reason = "safety_review" if event.data.get("reason") == "safety_review" else "volunteer_paused"
+    reason = "safety_review" if event.data.get("reason") == volunteer_contract.PAUSE_SAFETY_REVIEW else "volunteer_paused"
     _volunteer_changed(reason)(session, outbox, event, now, s)
 
 

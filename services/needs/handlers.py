@@ -15,7 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.matching import schemas as match_schemas
+from contracts import matching as match_contract
+from contracts import needs as need_contract
 from services.needs import audit, model, schemas
 from services.needs.db import (
     idempotency_keys,
@@ -73,9 +74,9 @@ MATCH_STATUS = {"MatchProposed": "proposed", "MatchApproved": "approved", "Match
                 "MatchOffered": "offered", "MatchAccepted": "accepted", "MatchDeclined": "declined",
                 "MatchExpired": "expired", "MatchCancelled": "cancelled", "MatchCompleted": "completed"}
 
-PUBLISHES = Catalog(schemas.EVENTS)
-CONSUMES = Catalog(match_schemas.EVENTS)
-SUBSCRIPTIONS = [match_schemas.TOPIC]
+PUBLISHES = Catalog(need_contract.EVENTS)
+CONSUMES = Catalog(match_contract.EVENTS)
+SUBSCRIPTIONS = [match_contract.TOPIC]
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -236,7 +237,7 @@ def _insert_need(session: Session, outbox: Outbox, data: dict[str, Any], start: 
     }
     session.execute(sa.insert(needs).values(**row))
     note(session, row["id"], "NeedRegistered", model.OPEN, f"źródło: {schemas.SOURCE_PL[row['source']]}", actor)
-    outbox.add(session, schemas.TOPIC, "NeedRegistered", row["id"], need_payload(row))
+    outbox.add(session, need_contract.TOPIC, "NeedRegistered", row["id"], need_payload(row))
     return row
 
 
@@ -320,7 +321,7 @@ def update_need(session: Session, outbox: Outbox, need_id: str, changes: dict[st
     session.execute(sa.update(needs).where(needs.c.id == need_id).values(**values))
     row.update(values)
     note(session, need_id, "NeedUpdated", row["status"], "zmieniono: " + ", ".join(changed) if changed else "", actor)
-    outbox.add(session, schemas.TOPIC, "NeedUpdated", need_id, need_payload(row))
+    outbox.add(session, need_contract.TOPIC, "NeedUpdated", need_id, need_payload(row))
     return row
 
 
@@ -339,11 +340,11 @@ def change_status(session: Session, outbox: Outbox, need_id: str, target: str, r
     row.update(values)
     note(session, need_id, f"status:{target}", target, reason, actor)
     if target == model.CANCELLED:
-        outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {  # the typed reason stays here
-            "need_id": need_id, "reason": schemas.CANCEL_BY_STAFF, "plan_ref": row["plan_ref"],
+        outbox.add(session, need_contract.TOPIC, "NeedCancelled", need_id, {  # the typed reason stays here
+            "need_id": need_id, "reason": need_contract.CANCEL_BY_STAFF, "plan_ref": row["plan_ref"],
             "series_id": row["series_id"]})
     elif target == model.EXPIRED:  # for matching an expired need is as gone as a cancelled one
-        outbox.add(session, schemas.TOPIC, "NeedCancelled", need_id, {
+        outbox.add(session, need_contract.TOPIC, "NeedCancelled", need_id, {
             "need_id": need_id, "reason": "expired", "plan_ref": row["plan_ref"], "series_id": row["series_id"]})
     elif target == model.COMPLETED:
         _completed(session, outbox, row)
@@ -367,7 +368,7 @@ def expire_overdue(session: Session, outbox: Outbox, now: datetime | None = None
 
 
 def _completed(session: Session, outbox: Outbox, row: dict[str, Any]) -> None:
-    outbox.add(session, schemas.TOPIC, "NeedCompleted", row["id"], {
+    outbox.add(session, need_contract.TOPIC, "NeedCompleted", row["id"], {
         "need_id": row["id"], "visits": row["visits_delivered"], "hours": row["hours_delivered"],
         "plan_ref": row["plan_ref"]})
 
@@ -386,7 +387,7 @@ def _describe(event: Event) -> str:
     if d.get("hours"):
         parts.append(f"godziny: {d['hours']}")
     if d.get("reason"):
-        parts.append(f"powód: {match_schemas.reason_label(d['reason'])}")
+        parts.append(f"powód: {match_contract.reason_label(d['reason'])}")
     return "; ".join(parts)
 
 
@@ -500,7 +501,7 @@ def open_package(session: Session, outbox: Outbox, data: dict[str, Any], actor: 
     row = {**data, "status": "open", "opened_at": _now(), "closed_at": None, "close_reason": "",
            "note": data.get("note", "")}
     session.execute(sa.insert(support_packages).values(**row))
-    outbox.add(session, schemas.TOPIC, "SupportPackageOpened", data["plan_ref"], {
+    outbox.add(session, need_contract.TOPIC, "SupportPackageOpened", data["plan_ref"], {
         "plan_ref": data["plan_ref"], "resident_ref": data["resident_ref"], "village": data["village"],
         "start_date": data["start_date"].isoformat(), "end_date": data["end_date"].isoformat()})
     return row
@@ -537,8 +538,8 @@ def close_package(session: Session, outbox: Outbox, plan_ref: str, reason: str =
     session.execute(sa.update(support_packages).where(support_packages.c.plan_ref == plan_ref).values(
         status="closed", closed_at=_now(), close_reason=reason[:500]))
     summary = package_summary(session, plan_ref)
-    outbox.add(session, schemas.TOPIC, "SupportPackageClosed", plan_ref, {  # the typed reason stays here
-        "plan_ref": plan_ref, "reason": schemas.PACKAGE_CLOSED_BY_STAFF, "visits_delivered": summary["visits_delivered"],
+    outbox.add(session, need_contract.TOPIC, "SupportPackageClosed", plan_ref, {  # the typed reason stays here
+        "plan_ref": plan_ref, "reason": need_contract.PACKAGE_CLOSED_BY_STAFF, "visits_delivered": summary["visits_delivered"],
         "hours_delivered": summary["hours_delivered"]})
     return summary
 
@@ -622,8 +623,8 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     for need in rows:
         if need["id"] in cancelled:
             note(session, need["id"], "status:cancelled", model.CANCELLED, ERASED_CANCEL_PL, actor)
-            outbox.add(session, schemas.TOPIC, "NeedCancelled", need["id"], {
-                "need_id": need["id"], "reason": schemas.CANCEL_RESIDENT_ERASED, "plan_ref": need["plan_ref"],
+            outbox.add(session, need_contract.TOPIC, "NeedCancelled", need["id"], {
+                "need_id": need["id"], "reason": need_contract.CANCEL_RESIDENT_ERASED, "plan_ref": need["plan_ref"],
                 "series_id": need["series_id"]})
     plan_refs = list(session.execute(sa.select(support_packages.c.plan_ref).where(
         support_packages.c.resident_ref == ref).order_by(support_packages.c.plan_ref)).scalars())
@@ -635,12 +636,12 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
         name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", erased_at=at,
         erasure_reason=reason.strip()[:500], updated_at=at))
     audit.record(session, "erase", "resident", resident_id, [f"ref={ref}", *ERASED_FIELDS], actor)
-    outbox.add(session, schemas.TOPIC, "ResidentErased", ref, {
+    outbox.add(session, need_contract.TOPIC, "ResidentErased", ref, {
         "resident_ref": ref, "erased_at": at.isoformat(), "need_ids": need_ids, "plan_refs": plan_refs})
     return {"id": resident_id, "ref": ref, "village": row["village"], "erased_at": at, "cancelled_needs": cancelled}
 
 
-SERVICE_CANCEL_REASONS = frozenset({"", schemas.CANCEL_EXPIRED, schemas.CANCEL_RESIDENT_ERASED})
+SERVICE_CANCEL_REASONS = frozenset({"", need_contract.CANCEL_EXPIRED, need_contract.CANCEL_RESIDENT_ERASED})
 
 
 def _redact_kept_cancel_reasons(session: Session, need_ids: list[str]) -> None:

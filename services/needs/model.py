@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from contracts.needs import REQUIREMENT_CODES
 from wspolnota import localtime, reference
 from wspolnota.localtime import WARSAW
 
@@ -130,9 +131,7 @@ def event_pl(kind: str) -> str:
     return EVENT_PL.get(kind, kind)
 
 
-# --- requirements ----------------------------------------------------------------------------------
-REQUIREMENT_CODES = ("driving_licence", "own_car", "kamilka_check", "first_aid",
-                     "confidentiality_authorisation", "nnw_insurance")
+# --- requirements (REQUIREMENT_CODES: the codes events carry, contracts/needs.py) -------------------
 REQUIREMENT_PL = {
     "driving_licence": "prawo jazdy",
     "own_car": "własny samochód",
@@ -215,8 +214,7 @@ def category_rules_pl(category: str) -> list[str]:
     return [RULE_PL[k] for k in rules if k in RULE_PL and rules[k]]
 
 
-# --- urgency and time windows ----------------------------------------------------------------------
-URGENCIES = ("normal", "high", "urgent")
+# --- urgency and time windows (the urgency codes, URGENCIES: contracts/needs.py) --------------------
 URGENCY_PL = {"normal": "zwykła", "high": "wysoka", "urgent": "pilna (w ciągu 24 h)"}
 URGENT_WITHIN = timedelta(hours=24)
 

@@ -1,8 +1,6 @@
-"""Needs service contract: API bodies and the payloads of the events it publishes on `needs`.
+"""Needs service API: the bodies of its HTTP API.
 
-Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
-Event payloads carry no personal data: residents appear only as their pseudonymous `resident_ref`,
-and descriptions stay in this service.
+The payloads of the events it publishes on `needs` are its published contract: contracts/needs.py.
 """
 from __future__ import annotations
 
@@ -10,17 +8,15 @@ import re
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from contracts.needs import MODERATION, URGENCIES, requirement_code
 from services.needs import model
 from wspolnota import localtime
-from wspolnota.schemas import category_field, uuid_str, village_field
-
-TOPIC = "needs"
+from wspolnota.schemas import category_field, village_field
 
 REF = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$",
                       error="Dozwolone są litery, cyfry oraz / . _ - (do 64 znaków).")
 SOURCES = ("staff_form", "case_system", "phone")
 SOURCE_PL = {"staff_form": "formularz pracownika", "case_system": "system dziedzinowy", "phone": "telefon"}
-MODERATION = ("review", "auto")
 MODERATION_PL = {"review": "przegląd przez pracownika", "auto": "automatycznie"}
 CHANNELS = ("phone", "sms", "email", "letter", "in_person")
 CHANNEL_PL = {"phone": "telefon", "sms": "SMS", "email": "e-mail", "letter": "list", "in_person": "osobiście"}
@@ -44,8 +40,6 @@ def _required_text(max_len: int) -> fields.String:
     return fields.String(required=True, validate=validate.Length(
         min=1, max=max_len, error=f"Wymagane, najwyżej {max_len} znaków."))
 
-
-requirement_code = fields.String(validate=validate.OneOf(model.REQUIREMENT_CODES, error="Nieznany wymóg: {input}."))
 
 # Gas and electrical installation work is a licensed tradesman's job: CUS never takes it on (docs/needs.md).
 INSTALLATION_REFUSED = ("CUS nie zleca prac przy instalacjach gazowych ani elektrycznych — to zadanie dla fachowca "
@@ -91,7 +85,7 @@ class NeedFields(Schema):
     description = _text(2000, load_default="")
     duration_minutes = fields.Integer(required=True, strict=True, validate=validate.Range(min=15, max=12 * 60))
     urgent = fields.Boolean(load_default=False, metadata={"description": "legacy flag: true means urgency=urgent"})
-    urgency = fields.String(load_default=None, validate=validate.OneOf(model.URGENCIES, error=ONE_OF),
+    urgency = fields.String(load_default=None, validate=validate.OneOf(URGENCIES, error=ONE_OF),
                             metadata={"description": "normal | high | urgent (urgent: starts within 24 h)"})
     slots = fields.Integer(load_default=1, strict=True, validate=validate.Range(min=1, max=10))
     involves_minor = fields.Boolean(load_default=False)
@@ -166,7 +160,7 @@ class NeedUpdate(Schema):
     window_start = fields.AwareDateTime()
     window_end = fields.AwareDateTime()
     duration_minutes = fields.Integer(strict=True, validate=validate.Range(min=15, max=12 * 60))
-    urgency = fields.String(validate=validate.OneOf(model.URGENCIES, error=ONE_OF))
+    urgency = fields.String(validate=validate.OneOf(URGENCIES, error=ONE_OF))
     slots = fields.Integer(strict=True, validate=validate.Range(min=1, max=10))
     involves_minor = fields.Boolean()
     requirements = fields.List(requirement_code)
@@ -383,88 +377,3 @@ class ReferenceOut(Schema):
     categories = fields.List(fields.Dict())
     villages = fields.List(fields.Dict())
     requirements = fields.Dict()
-
-
-# --- events published on `needs` ----------------------------------------------------------------------
-class NeedRegistered(Schema):
-    """No personal data: the description stays in the needs service."""
-
-    need_id = uuid_str(required=True)
-    resident_ref = fields.String(required=True)
-    category = category_field(required=True)
-    village = village_field(required=True)
-    window_start = fields.AwareDateTime(required=True)
-    window_end = fields.AwareDateTime(required=True)
-    duration_minutes = fields.Integer(required=True)
-    urgent = fields.Boolean(required=True)
-    slots = fields.Integer(required=True)
-    requirements = fields.List(requirement_code, load_default=list)
-    involves_minor = fields.Boolean(load_default=False)
-    language = fields.String(load_default="pl")
-    plan_ref = fields.String(load_default=None, allow_none=True)
-    series_id = fields.String(load_default=None, allow_none=True)
-    continuity = fields.Boolean(load_default=False)
-    moderation = fields.String(load_default="review", validate=validate.OneOf(MODERATION))
-    urgency = fields.String(load_default="normal", validate=validate.OneOf(model.URGENCIES))
-    # what the need asks of its provider beyond credentials (absent in older events: nothing asked)
-    personal_care = fields.Boolean(load_default=False)  # personal (hygiene) care: paid neighbours only
-    skills = fields.List(fields.String(), load_default=list)  # as volunteers name their skills
-    relatives = fields.List(uuid_str(), load_default=list)  # volunteer ids of the resident's relatives
-
-
-class NeedUpdated(NeedRegistered):
-    """The need's current terms after staff edited it (same fields as NeedRegistered)."""
-
-
-class NeedCancelled(Schema):
-    need_id = uuid_str(required=True)
-    reason = fields.String(load_default="")
-    plan_ref = fields.String(load_default=None, allow_none=True)
-    series_id = fields.String(load_default=None, allow_none=True)
-
-
-class NeedCompleted(Schema):
-    need_id = uuid_str(required=True)
-    visits = fields.Integer(load_default=0)
-    hours = fields.Float(load_default=0.0)
-    plan_ref = fields.String(load_default=None, allow_none=True)
-
-
-class SupportPackageOpened(Schema):
-    plan_ref = fields.String(required=True)
-    resident_ref = fields.String(required=True)
-    village = village_field(required=True)
-    start_date = fields.Date(required=True)
-    end_date = fields.Date(required=True)
-
-
-PACKAGE_CLOSED_BY_STAFF = "closed"  # the reason staff type stays in support_packages.close_reason
-
-
-class SupportPackageClosed(Schema):
-    plan_ref = fields.String(required=True)
-    reason = fields.String(load_default="")  # a code (PACKAGE_CLOSED_BY_STAFF), never typed text
-    visits_delivered = fields.Integer(load_default=0)
-    hours_delivered = fields.Float(load_default=0.0)
-
-
-class ResidentErased(Schema):
-    """RODO art. 17: the resident's personal data is gone from the needs service; every service drops what
-    links it to the pseudonym. `need_ids` (optional) names the resident's needs, for services that keep
-    need ids but not the pseudonym (notify)."""
-
-    resident_ref = fields.String(required=True)
-    erased_at = fields.AwareDateTime(required=True)
-    need_ids = fields.List(uuid_str(), load_default=list)
-    plan_refs = fields.List(fields.String(), load_default=list)
-
-
-# NeedCancelled.reason is a code, never the text staff typed (which may name the resident: it stays in the
-# needs database, on the need's page and timeline). Consumers treat unknown codes as a plain cancellation.
-CANCEL_BY_STAFF = "cancelled"  # by staff or by the case system
-CANCEL_EXPIRED = "expired"
-CANCEL_RESIDENT_ERASED = "resident_erased"
-
-EVENTS = {"NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
-          "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
-          "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased}

@@ -1,7 +1,7 @@
 """Notify service: turn events into ledger rows, never twice for the same event, recipient and channel.
 
 Only events whose schemas the publishers define are handled (`CONSUMES`); the others agreed in
-docs/events.md get handlers here as soon as they appear in the publisher's schemas.py.
+docs/events.md get handlers here as soon as they appear in the publisher's contract (contracts/).
 """
 from __future__ import annotations
 
@@ -12,25 +12,25 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.matching import schemas as match_schemas
-from services.needs import schemas as need_schemas
-from services.notify import schemas
+from contracts import matching as match_contract
+from contracts import needs as need_contract
+from contracts import notify as notify_contract
+from contracts import volunteers as volunteer_contract
 from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, VOLUNTEER
 from services.notify.db import matches_seen, needs_watched, notifications
 from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
 from services.notify.links import link_url
 from services.notify.messages import REVOCATION_REASONS, render
 from services.notify.settings import Settings
-from services.volunteers import schemas as volunteer_schemas
 from wspolnota import reference
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
-PUBLISHES = Catalog(schemas.EVENTS)
+PUBLISHES = Catalog(notify_contract.EVENTS)
 ERASED_TEXT = "(treść usunięta — RODO)"
-CONSUMES = Catalog(match_schemas.EVENTS, need_schemas.EVENTS, volunteer_schemas.EVENTS)
-SUBSCRIPTIONS = [match_schemas.TOPIC, need_schemas.TOPIC, volunteer_schemas.TOPIC]
+CONSUMES = Catalog(match_contract.EVENTS, need_contract.EVENTS, volunteer_contract.EVENTS)
+SUBSCRIPTIONS = [match_contract.TOPIC, need_contract.TOPIC, volunteer_contract.TOPIC]
 
 
 def _dt(value: Any) -> datetime | None:
@@ -127,7 +127,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         m = _remember_match(session, d, "cancelled")
         cancel_pending(session, notifications.c.match_id == d["match_id"],
                        notifications.c.kind.in_(["match_offered", "visit_reminder"]), reason="dopasowanie odwołane")
-        ctx = {**_match_context(m), "reason": match_schemas.reason_label(d.get("reason")), "match_id": d["match_id"]}
+        ctx = {**_match_context(m), "reason": match_contract.reason_label(d.get("reason")), "match_id": d["match_id"]}
         common = {"need_id": d["need_id"], "match_id": d["match_id"]}
         cause = str(event.id)
         # Affected: the provider if they heard of it (offered or accepted; unknown history counts as heard),
@@ -150,7 +150,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         known = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == d["match_id"])
                                 ).mappings().first()
         ctx = {**_match_context(dict(known or {})), "status": d["status"], "match_id": d["match_id"],
-               "reason": match_schemas.reason_label(d.get("reason")) if d.get("reason") else ""}
+               "reason": match_contract.reason_label(d.get("reason")) if d.get("reason") else ""}
         common = {"need_id": d["need_id"], "match_id": d["match_id"]}
         record_rendered(session, outbox, str(event.id), "match_too_late", VOLUNTEER + d["volunteer_id"],
                         PROVIDER_CHANNELS, render("match_too_late", **ctx, for_provider=True), urgent=True,
@@ -223,7 +223,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         per event, with no name — a link to the volunteer's page by id."""
         d = event.data
         paused = event.type == "VolunteerPaused"
-        if paused and d.get("reason") != "safety_review":
+        if paused and d.get("reason") != volunteer_contract.PAUSE_SAFETY_REVIEW:
             return  # the person's own pause: nothing for the organiser
         if not paused and d.get("reason") == "superseded":
             return  # a routine renewal: the newer check took over, nobody lost anything

@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.notify import schemas
+from contracts import notify as notify_contract
 from services.notify.db import notifications
 from services.notify.messages import Rendered, sms_length, sms_text
 from wspolnota.transport.outbox import Outbox
@@ -51,7 +51,7 @@ def record(session: Session, outbox: Outbox, cause_id: str, kind: str, recipient
         status="recorded" if channel == "panel" else "pending", created_at=now, urgent=urgent,
         next_attempt_at=None if channel == "panel" else (due or now), segments=segments,
         payload=json.dumps(payload, ensure_ascii=False, sort_keys=True) if payload is not None else None))
-    outbox.add(session, schemas.TOPIC, "NotificationRecorded", notification_id, {
+    outbox.add(session, notify_contract.TOPIC, "NotificationRecorded", notification_id, {
         "notification_id": notification_id, "cause_event_id": cause_id, "kind": kind, "channel": channel,
         "recipient_role": recipient.split(":")[0]})
     return notification_id

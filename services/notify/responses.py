@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from services.notify import schemas
+from contracts import notify as notify_contract
 from services.notify.contacts import VOLUNTEER
 from services.notify.db import matches_seen, notifications, provider_responses
 from services.notify.ledger import cancel_pending
@@ -81,7 +81,7 @@ def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_co
             session.execute(sa.insert(provider_responses).values(
                 link_id=offer.offer_id, match_id=offer.match_id, volunteer_id=offer.volunteer_id,
                 response=response, reason=reason, responded_at=datetime.now(UTC)))
-            outbox.add(session, schemas.TOPIC, "ProviderResponded", offer.match_id, {
+            outbox.add(session, notify_contract.TOPIC, "ProviderResponded", offer.match_id, {
                 "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "response": response,
                 "reason": reason})
             # Answered through one channel: the other channel's copy (an SMS held back by quiet hours) is moot.

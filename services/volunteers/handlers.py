@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.matching import schemas as match_schemas
+from contracts import matching as match_contract
+from contracts import volunteers as volunteer_contract
 from services.volunteers import model, schemas
 from services.volunteers.db import (
     assignments,
@@ -31,9 +32,9 @@ from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
-PUBLISHES = Catalog(schemas.EVENTS)
-CONSUMES = Catalog(match_schemas.EVENTS)
-SUBSCRIPTIONS = [match_schemas.TOPIC]
+PUBLISHES = Catalog(volunteer_contract.EVENTS)
+CONSUMES = Catalog(match_contract.EVENTS)
+SUBSCRIPTIONS = [match_contract.TOPIC]
 CONSENT_VERSION = "2026-11"
 
 PROFILE_FIELDS = ("organisation_kind", "contact_person", "preferred_channel", "home_village", "radius_km",
@@ -182,7 +183,7 @@ def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any], s
     if data.get("verified") and source != "self":
         row.update(verified_at=at, verified_by=verified_by)
     session.execute(sa.insert(volunteers).values(**row))
-    outbox.add(session, schemas.TOPIC, "VolunteerRegistered", volunteer_id, profile_payload(session, volunteer_id))
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerRegistered", volunteer_id, profile_payload(session, volunteer_id))
     return profile_out(session, get_volunteer(session, volunteer_id))
 
 
@@ -210,7 +211,7 @@ def _live(session: Session, volunteer_id: str) -> sa.RowMapping:
 
 def _updated(session: Session, outbox: Outbox, volunteer_id: str) -> None:
     session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(updated_at=now()))
-    outbox.add(session, schemas.TOPIC, "VolunteerUpdated", volunteer_id, profile_payload(session, volunteer_id))
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerUpdated", volunteer_id, profile_payload(session, volunteer_id))
 
 
 def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, changes: dict[str, Any],
@@ -266,7 +267,7 @@ def pause(session: Session, outbox: Outbox, volunteer_id: str, reason: str | Non
     if _live(session, volunteer_id)["paused"] and reason is None:
         raise Conflict("Wykonawca ma już przerwę.")
     session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=True, updated_at=now()))
-    outbox.add(session, schemas.TOPIC, "VolunteerPaused", volunteer_id,
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerPaused", volunteer_id,
                {"volunteer_id": volunteer_id, **({"reason": reason} if reason else {})})
 
 
@@ -274,7 +275,7 @@ def resume(session: Session, outbox: Outbox, volunteer_id: str) -> None:
     if not _live(session, volunteer_id)["paused"]:
         raise Conflict("Wykonawca nie ma przerwy.")
     session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=False, updated_at=now()))
-    outbox.add(session, schemas.TOPIC, "VolunteerResumed", volunteer_id, {"volunteer_id": volunteer_id})
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerResumed", volunteer_id, {"volunteer_id": volunteer_id})
 
 
 def erase(session: Session, outbox: Outbox, volunteer_id: str, actor: str) -> None:
@@ -290,7 +291,7 @@ def erase(session: Session, outbox: Outbox, volunteer_id: str, actor: str) -> No
     session.execute(sa.update(credentials).where(credentials.c.volunteer_id == volunteer_id).values(details={}))
     session.execute(sa.delete(confirmation_mails).where(confirmation_mails.c.volunteer_id == volunteer_id))
     audit(session, actor, "erase", volunteer_id, "usunięcie danych osobowych")
-    outbox.add(session, schemas.TOPIC, "VolunteerErased", volunteer_id, {"volunteer_id": volunteer_id})
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerErased", volunteer_id, {"volunteer_id": volunteer_id})
 
 
 # --- credentials and availability ------------------------------------------------------------------
@@ -325,7 +326,7 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
     session.execute(sa.insert(credentials).values(**row))
     credential = as_credential(row)
     if credential.kind != model.KAMILKA_CHECK:
-        outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
+        outbox.add(session, volunteer_contract.TOPIC, "CredentialRecorded", volunteer_id,
                    {"volunteer_id": volunteer_id, **credential_payload(credential)})
     elif model.kamilka_check_adverse(credential.details):
         _adverse_kamilka_result(session, outbox, volunteer_id, credential, actor)
@@ -333,10 +334,10 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
             and model.kamilka_check_complete(credential.details):
         # The new clean check decides from now on; the one that decided so far no longer counts. The new one is
         # announced first: a consumer folding the two in order never sees the person without a check between them.
-        outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
+        outbox.add(session, volunteer_contract.TOPIC, "CredentialRecorded", volunteer_id,
                    {"volunteer_id": volunteer_id, **credential_payload(credential)})
         if before is not None and not before.revoked and model.kamilka_check_complete(before.details):
-            _announce_revoked(session, outbox, volunteer_id, before, schemas.REVOKED_SUPERSEDED)
+            _announce_revoked(session, outbox, volunteer_id, before, volunteer_contract.REVOKED_SUPERSEDED)
     # else: an older check recorded late, or an incomplete one: kept on file, it decides nothing.
     return row
 
@@ -348,7 +349,7 @@ def _is_deciding(session: Session, volunteer_id: str, credential_id: str) -> boo
 
 def _announce_revoked(session: Session, outbox: Outbox, volunteer_id: str, c: model.Credential,
                       reason: str) -> None:
-    outbox.add(session, schemas.TOPIC, "CredentialRevoked", volunteer_id, {
+    outbox.add(session, volunteer_contract.TOPIC, "CredentialRevoked", volunteer_id, {
         "volunteer_id": volunteer_id, "credential_id": c.credential_id, "kind": c.kind, "reason": reason})
 
 
@@ -364,8 +365,8 @@ def _adverse_kamilka_result(session: Session, outbox: Outbox, volunteer_id: str,
         session.execute(sa.update(credentials).where(credentials.c.id == c.credential_id).values(
             revoked_at=at, revoked_by=actor[:120], revoke_reason="Niekorzystny wynik późniejszej weryfikacji."))
         if model.kamilka_check_complete(c.details):
-            _announce_revoked(session, outbox, volunteer_id, c, schemas.REVOKED_ADVERSE_RESULT)
-    pause(session, outbox, volunteer_id, reason=schemas.PAUSE_SAFETY_REVIEW)
+            _announce_revoked(session, outbox, volunteer_id, c, volunteer_contract.REVOKED_ADVERSE_RESULT)
+    pause(session, outbox, volunteer_id, reason=volunteer_contract.PAUSE_SAFETY_REVIEW)
     audit(session, actor, "kamilka_adverse", volunteer_id,
           f"niekorzystny wynik weryfikacji (Kamilka); cofnięto uprawnień: {len(earlier)}; wstrzymano do przeglądu")
 
@@ -384,7 +385,7 @@ def revoke_credential(session: Session, outbox: Outbox, credential_id: str, reas
     session.execute(sa.update(credentials).where(credentials.c.id == credential_id).values(
         revoked_at=now(), revoked_by=actor[:120], revoke_reason=reason))
     audit(session, actor, "credential_revoke", owner, f"cofnięcie uprawnienia ({row['kind']}): {reason}")
-    _announce_revoked(session, outbox, owner, as_credential(row), schemas.REVOKED_BY_STAFF)
+    _announce_revoked(session, outbox, owner, as_credential(row), volunteer_contract.REVOKED_BY_STAFF)
     _updated(session, outbox, owner)
     return dict(session.execute(sa.select(credentials).where(credentials.c.id == credential_id)).mappings().one())
 
@@ -411,7 +412,7 @@ def expire_credentials(session: Session, outbox: Outbox, today: date) -> int:
         .order_by(credentials.c.valid_until)).all()
     for row in due:
         session.execute(sa.update(credentials).where(credentials.c.id == row.id).values(expiry_published_at=now()))
-        outbox.add(session, schemas.TOPIC, "CredentialExpired", row.volunteer_id, {
+        outbox.add(session, volunteer_contract.TOPIC, "CredentialExpired", row.volunteer_id, {
             "volunteer_id": row.volunteer_id, "credential_id": row.id, "kind": row.kind,
             "valid_until": row.valid_until.isoformat()})
     return len(due)
@@ -465,7 +466,7 @@ def expired_not_renewed(session: Session, today: date, days: int) -> list[sa.Row
 
 def _offer_published(session: Session, outbox: Outbox, offer_id: str) -> None:
     o = session.execute(sa.select(offers).where(offers.c.id == offer_id)).mappings().one()
-    outbox.add(session, schemas.TOPIC, "OfferPublished", o["volunteer_id"], {
+    outbox.add(session, volunteer_contract.TOPIC, "OfferPublished", o["volunteer_id"], {
         "offer_id": o["id"], "volunteer_id": o["volunteer_id"], "categories": o["categories"],
         "villages": o["villages"], "available_from": o["available_from"].isoformat(),
         "available_to": o["available_to"].isoformat(), "weekly_slots": o["weekly_slots"] or [],
@@ -495,7 +496,7 @@ def withdraw_offer(session: Session, outbox: Outbox, offer_id: str) -> dict[str,
         raise Conflict("Oferta została już wycofana.")
     session.execute(sa.update(offers).where(offers.c.id == offer_id).values(status="withdrawn", withdrawn_at=now()))
     if o["status"] == "published":
-        outbox.add(session, schemas.TOPIC, "OfferWithdrawn", o["volunteer_id"],
+        outbox.add(session, volunteer_contract.TOPIC, "OfferWithdrawn", o["volunteer_id"],
                    {"offer_id": offer_id, "volunteer_id": o["volunteer_id"]})
     return {**o, "status": "withdrawn"}
 

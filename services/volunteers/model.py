@@ -13,23 +13,22 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-# Provider types (same codes as services/matching/rules.py and the VolunteerRegistered event).
-VOLUNTEER = "volunteer"
-PAID_NEIGHBOUR = "paid_neighbour"
-PARTNER_ORGANISATION = "partner_organisation"
-STAFF = "staff"
-PROVIDER_TYPES = (VOLUNTEER, PAID_NEIGHBOUR, PARTNER_ORGANISATION, STAFF)
-
-# Credential kinds = requirement codes of docs/events.md, plus "agreement" (porozumienie).
-DRIVING_LICENCE = "driving_licence"
-OWN_CAR = "own_car"  # the matcher's rules.py calls this one "car"
-KAMILKA_CHECK = "kamilka_check"
-FIRST_AID = "first_aid"
-CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"
-NNW_INSURANCE = "nnw_insurance"
-AGREEMENT = "agreement"
-CREDENTIAL_KINDS = (DRIVING_LICENCE, OWN_CAR, KAMILKA_CHECK, FIRST_AID, CONFIDENTIALITY_AUTHORISATION,
-                    NNW_INSURANCE, AGREEMENT)
+# Provider types and credential kinds are the codes the volunteers topic carries: contracts/volunteers.py.
+from contracts.volunteers import (
+    AGREEMENT,
+    CONFIDENTIALITY_AUTHORISATION,
+    CREDENTIAL_KINDS,  # noqa: F401 (part of this domain's vocabulary: model.CREDENTIAL_KINDS)
+    DRIVING_LICENCE,
+    FIRST_AID,
+    KAMILKA_CHECK,
+    NNW_INSURANCE,
+    OWN_CAR,
+    PAID_NEIGHBOUR,
+    PARTNER_ORGANISATION,
+    PROVIDER_TYPES,
+    STAFF,  # noqa: F401 (model.STAFF)
+    VOLUNTEER,
+)
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
 # Respite care where the dependant is a minor: OPI under the Kamilka gate.

@@ -1,31 +1,23 @@
-"""Volunteers service contract: API bodies and payloads on `volunteers` (never contact data).
+"""Volunteers service API: the bodies of its HTTP API.
 
-Event names and fields agreed between services: docs/events.md. Working rules: CONTRIBUTING.md.
 Validation messages are Polish: the staff forms show these same messages next to their fields.
+The payloads of the events it publishes on `volunteers` are its published contract: contracts/volunteers.py.
 """
 from __future__ import annotations
 
 import re
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from contracts.volunteers import REQUIRED, WeeklySlot
 from services.volunteers import model
 from wspolnota import localtime
-from wspolnota.schemas import category_field, uuid_str, village_field
+from wspolnota.schemas import category_field, village_field
 
-TOPIC = "volunteers"
 PROVIDER_TYPES = list(model.PROVIDER_TYPES)
 ORGANISATION_KINDS = ["kgw", "osp", "parish", "school", "ngo", "business", "other"]
 CHANNELS = ["email", "sms"]
 EXCEPTION_REASONS = ["holiday", "sick", "other"]
-REQUIRED = "To pole jest wymagane."
-
-# Reason codes on the bus (never the text staff type, which stays in `credentials.revoke_reason`).
-REVOKED_BY_STAFF = "revoked_by_staff"  # explicit staff action
-REVOKED_ADVERSE_RESULT = "adverse_result"  # a later Kamilka check: listed in the register, or a KRK entry
-REVOKED_SUPERSEDED = "superseded"  # a later Kamilka check now decides
-REVOKE_REASONS = (REVOKED_BY_STAFF, REVOKED_ADVERSE_RESULT, REVOKED_SUPERSEDED)
-PAUSE_SAFETY_REVIEW = "safety_review"  # paused by the service after an adverse Kamilka result, pending review
 
 
 def _phone(value: str) -> None:
@@ -91,13 +83,6 @@ def at_most(n: int, what: str) -> validate.Length:
 
 class PolishSchema(Schema):
     error_messages = {"unknown": "Nieznane pole.", "type": "Niepoprawne dane."}
-
-
-class WeeklySlot(PolishSchema):
-    weekday = Int(required=True, validate=validate.Range(0, 6, error="Dzień tygodnia od 0 (pon.) do 6 (niedz.)."))
-    start = Str(required=True, validate=validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="Godzina GG:MM."))
-    end = Str(required=True, validate=validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$",
-                                                     error="Godzina GG:MM."))
 
 
 def validate_slots(slots: list[dict] | None, field_name: str = "weekly_slots") -> None:
@@ -316,109 +301,3 @@ class ContactOut(Schema):
     email = fields.String()
     phone = fields.String()
     preferred_channel = fields.String()
-
-
-# --- events: never names, e-mails, phone numbers or free text ------------------------------------
-
-
-class EventSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE  # a newer producer's extra fields do not break an older consumer
-
-
-class Absence(EventSchema):
-    starts_on = fields.Date(required=True)
-    ends_on = fields.Date(required=True)
-
-
-class CredentialPayload(EventSchema):
-    kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date(required=True, allow_none=True)
-    credential_id = uuid_str()  # optional: absent in events from before credentials were named
-    written = fields.Boolean()  # agreements only
-
-
-class VolunteerRegistered(EventSchema):
-    volunteer_id = uuid_str(required=True)
-    provider_type = fields.String(required=True, validate=validate.OneOf(PROVIDER_TYPES))
-    villages = fields.List(village_field(), required=True)
-    home_village = village_field(load_default=None, allow_none=True)
-    radius_km = fields.Float(load_default=None, allow_none=True)
-    languages = fields.List(fields.String(), load_default=list)
-    skills = fields.List(fields.String(), load_default=list)
-    capacity_hours_per_week = fields.Float(load_default=None, allow_none=True)
-    max_open_tasks = fields.Integer(load_default=None, allow_none=True)
-    verified = fields.Boolean(load_default=False)
-    paused = fields.Boolean(load_default=False)
-    credentials = fields.List(fields.Nested(CredentialPayload), load_default=list)
-    # Added here (optional): art. 50 conditions met, the weekly availability of the profile, and the days
-    # it does not hold (holidays, sickness — the reason stays in this service).
-    neighbour_conditions_met = fields.Boolean(load_default=False)
-    weekly_slots = fields.List(fields.Nested(WeeklySlot), load_default=list)
-    unavailable = fields.List(fields.Nested(Absence), load_default=list)
-
-
-class VolunteerUpdated(VolunteerRegistered):
-    pass
-
-
-class CredentialRecorded(EventSchema):
-    volunteer_id = uuid_str(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
-    valid_from = fields.Date(required=True)
-    valid_until = fields.Date(required=True, allow_none=True)
-    credential_id = uuid_str()  # optional for replayed older events; always sent now
-    written = fields.Boolean()  # agreements only: signed in writing
-
-
-class CredentialExpired(EventSchema):
-    volunteer_id = uuid_str(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
-    valid_until = fields.Date(load_default=None, allow_none=True)
-    credential_id = uuid_str()  # only this credential lapsed (absent in older events: see docs/events.md)
-
-
-class CredentialRevoked(EventSchema):
-    volunteer_id = uuid_str(required=True)
-    credential_id = uuid_str(required=True)
-    kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
-    reason = fields.String(required=True, validate=validate.OneOf(REVOKE_REASONS))
-
-
-class VolunteerRef(EventSchema):
-    volunteer_id = uuid_str(required=True)
-
-
-class VolunteerPaused(VolunteerRef):
-    reason = fields.String()  # optional code: "safety_review" (paused by the service); absent: an ordinary pause
-
-
-class OfferPublished(EventSchema):
-    offer_id = uuid_str(required=True)
-    volunteer_id = uuid_str(required=True)
-    categories = fields.List(category_field(), required=True, validate=validate.Length(min=1))
-    villages = fields.List(village_field(), required=True, validate=validate.Length(min=1))
-    available_from = fields.AwareDateTime(required=True)
-    available_to = fields.AwareDateTime(required=True)
-    weekly_slots = fields.List(fields.Nested(WeeklySlot), load_default=list)
-    standing = fields.Boolean(load_default=False)
-
-
-class OfferWithdrawn(EventSchema):
-    offer_id = uuid_str(required=True)
-    volunteer_id = uuid_str(required=True)
-
-
-EVENTS = {
-    "VolunteerRegistered": VolunteerRegistered,
-    "VolunteerUpdated": VolunteerUpdated,
-    "CredentialRecorded": CredentialRecorded,
-    "CredentialExpired": CredentialExpired,
-    "CredentialRevoked": CredentialRevoked,
-    "OfferPublished": OfferPublished,
-    "OfferWithdrawn": OfferWithdrawn,
-    "VolunteerPaused": VolunteerPaused,
-    "VolunteerResumed": VolunteerRef,
-    "VolunteerErased": VolunteerRef,
-}

@@ -198,8 +198,8 @@ class DeadLetterQueueThatIsDown:
 
 
 def test_when_dead_lettering_fails_the_consumer_loop_skips_nothing_of_its_batch(bus: Any, tmp_path: Any) -> None:
+    from contracts.needs import EVENTS as NEED_EVENTS
     from services.matching.db import make_db
-    from services.needs.schemas import EVENTS as NEED_EVENTS
     from wspolnota.transport import Catalog, encode, new_event
     from wspolnota.transport.consumer import ConsumerLoop, dlq_topic
 

@@ -6,8 +6,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import OperationalError
 
+from contracts.needs import EVENTS as NEED_EVENTS
 from services.matching.db import make_db, open_needs
-from services.needs.schemas import EVENTS as NEED_EVENTS
 from wspolnota.transport import Catalog, Event, encode, new_event
 from wspolnota.transport.base import DeliveryError
 from wspolnota.transport.consumer import ConsumerLoop, DatabaseUnavailable

@@ -3,7 +3,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from services.needs.schemas import EVENTS as NEED_EVENTS
+from contracts.needs import EVENTS as NEED_EVENTS
 from wspolnota.transport import Catalog, Event, InvalidEvent, decode, encode, new_event
 
 CATALOG = Catalog(NEED_EVENTS)

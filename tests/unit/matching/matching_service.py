@@ -15,9 +15,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from services.matching import engine
-from services.matching.contracts import CONSUMES
 from services.matching.db import proposals
-from services.matching.handlers import handlers
+from services.matching.handlers import CONSUMES, handlers
 from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.testing import InMemorySystem, ServiceUnderTest

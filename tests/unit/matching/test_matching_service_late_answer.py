@@ -2,7 +2,7 @@
 MatchAnswerTooLate (codes only), so notify can tell the provider the truth and show it to the organiser."""
 from __future__ import annotations
 
-from services.matching import schemas
+from contracts import matching as schemas
 
 
 def offered_to(matching, volunteer: str, need_id: str):  # type: ignore[no-untyped-def]

@@ -18,10 +18,10 @@ import pytest
 import sqlalchemy as sa
 from openpyxl import load_workbook
 
+from contracts.matching import TOPIC
 from services.matching import projection, reports
 from services.matching.app import create_app
 from services.matching.db import open_needs, proposals, unmet_needs
-from services.matching.schemas import TOPIC
 from wspolnota.testing import signed_in
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)

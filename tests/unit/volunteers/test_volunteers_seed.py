@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from services.matching.contracts import CONSUMES
+from services.matching.handlers import CONSUMES
 from services.volunteers import handlers, model, seed
 from services.volunteers.db import offers, volunteers
 from tests.unit.volunteers.conftest import Outbox, count
