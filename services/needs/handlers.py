@@ -68,7 +68,7 @@ class DuplicateSubmission(Exception):
 
 
 # --- match events this service follows ------------------------------------------------------------------
-# Payload schemas are matching's own (services/matching/schemas.py); the handler reads only the ids,
+# Payload schemas are matching's (its published contract, contracts/matching.py); the handler reads only the ids,
 # `hours` and `reason`, so new optional fields there never break it.
 MATCH_STATUS = {"MatchProposed": "proposed", "MatchApproved": "approved", "MatchRejected": "rejected",
                 "MatchOffered": "offered", "MatchAccepted": "accepted", "MatchDeclined": "declined",
