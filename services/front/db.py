@@ -49,3 +49,7 @@ class AccountsDatabase:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def make_db(url: str | None = None) -> AccountsDatabase:
+    return AccountsDatabase(url)
