@@ -1,1 +1,1 @@
-"""Wspólnota: shared runtime (transport, configuration, CLI) for the four services."""
+"""Wspólnota: shared runtime (transport, configuration, staff session, CLI) for the services; imports none of them."""

@@ -10,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from wspolnota import config
+from wspolnota.registry import entry_point, web_app  # services by module path string, never imported here
 
 GUNICORN_CONF = config.ROOT / "deploy" / "gunicorn.conf.py"
 FRONT_PORT = 8000
@@ -87,9 +88,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
     Residents and needs first, then volunteers with offers so that matching has someone to propose.
     `--volunteers N` goes to the volunteers seed; every other option to the needs seed."""
-    from services.needs.seed import main as seed_needs
-    from services.volunteers.seed import main as seed_volunteers
-
+    seed_needs, seed_volunteers = entry_point("needs.seed"), entry_point("volunteers.seed")
     needs_args = [a for a in args.rest if a != "--"]  # `seed --demo -- --residents 6` works too
     volunteers_args = ["--volunteers", str(args.volunteers)] if args.volunteers is not None else []
     needs_rc = seed_needs(["--demo"] + needs_args)
@@ -104,9 +103,7 @@ def cmd_seed(args: argparse.Namespace) -> None:
 
 def cmd_apikey(args: argparse.Namespace) -> None:
     """The case system's API keys in the needs database (services/needs/apikeys.py)."""
-    from services.needs.apikeys import main as apikey_main
-
-    sys.exit(apikey_main(args.rest))
+    sys.exit(entry_point("needs.apikey")(args.rest))
 
 
 def cmd_relay(args: argparse.Namespace) -> None:
@@ -124,6 +121,7 @@ def cmd_consume(args: argparse.Namespace) -> None:
 
     config.require_secrets(f"{args.service}-consumer")
     try:
+        # by module path string, like wspolnota/registry.py: not an import of a service module
         wrapper = importlib.import_module(f"services.{args.service}.worker").main
     except ModuleNotFoundError:
         run_consumer(args.service)
@@ -135,9 +133,7 @@ def cmd_send(args: argparse.Namespace) -> None:
     """notify's sender: delivers what the notification ledger holds (e-mail, SMS, case-system webhooks)."""
     if args.service != "notify":
         raise SystemExit("only the notify service sends notifications")
-    from services.notify.sender import main as sender_main
-
-    sender_main()
+    entry_point("notify.sender")()
 
 
 def gunicorn_command(app: str, port: int) -> str:
@@ -160,39 +156,13 @@ def worker_processes() -> list[tuple[str, str]]:
 
 
 def cmd_user(args: argparse.Namespace) -> None:
-    """Staff accounts (the admin can also manage them at /auth/users)."""
-    import getpass
-
-    from wspolnota.auth import AuthError, AuthStore
-
-    if args.action == "add" and not args.role:
-        raise SystemExit("--role is required for `user add`")
-    store = AuthStore()
-    store.migrate()
-    password = os.environ.get("WSPOLNOTA_USER_PASSWORD") or getpass.getpass("Hasło (co najmniej 12 znaków): ")
-    try:
-        if args.action == "add":
-            store.add(args.login, args.role, password, args.name or "")
-        else:
-            store.update(args.login, password=password, role=args.role)
-    except AuthError as err:
-        raise SystemExit(str(err)) from None
-    finally:
-        store.dispose()
-    print(f"{args.login}: {'dodano' if args.action == 'add' else 'zmieniono'} (rola {args.role or 'bez zmian'})")
+    """Staff accounts (the front service's; the admin can also manage them at /auth/users)."""
+    entry_point("front.user")(args.action, args.login, args.role, args.name)
 
 
 def first_admin() -> None:
     """An empty accounts database gets `admin` (WSPOLNOTA_ADMIN_PASSWORD, else a one-time password printed)."""
-    from wspolnota.auth import AuthStore, ensure_first_admin
-
-    store = AuthStore()
-    store.migrate()
-    generated = ensure_first_admin(store, config.get("WSPOLNOTA_ADMIN_PASSWORD") or None)
-    store.dispose()
-    if generated:
-        print(f"\n  Konto administratora / admin account:  admin  {generated}\n"
-              "  (hasło jednorazowe — zmień je na /auth/users/admin)\n", flush=True)
+    entry_point("front.first_admin")()
 
 
 SECRETS_FILE = "secrets.env"
@@ -262,9 +232,9 @@ def cmd_run(args: argparse.Namespace) -> None:
     os.environ.update(env)
     cmd_migrate(argparse.Namespace(service=None))
     first_admin()
-    manager.add_process("front", gunicorn_command("wspolnota.frontdoor:create_app()", FRONT_PORT), env=env)
+    manager.add_process("front", gunicorn_command(web_app("front"), FRONT_PORT), env=env)
     for i, service in enumerate(config.SERVICES):
-        manager.add_process(f"{service}-web", gunicorn_command(f"services.{service}.app:create_app()", 8001 + i),
+        manager.add_process(f"{service}-web", gunicorn_command(web_app(service), 8001 + i),
                             env=env)
     for name, command in worker_processes():
         manager.add_process(name, command, env=env)

@@ -2,7 +2,8 @@
 
 A service lists its jobs in `services/<svc>/jobs.py` as PERIODIC = {name: fn(db, now)}; each run
 commits its own transaction (events through the outbox), so running one twice is harmless and a
-killed process simply runs it again at the next start.
+killed process simply runs it again at the next start. The module is found by its path string with importlib
+when the runner starts (as in wspolnota/registry.py): the shared runtime never imports a service module.
 """
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Test support shared by every service: waiting on conditions, and the whole system on the in-memory bus."""
+"""Test support shared by every service: waiting on conditions, and the whole system on the in-memory bus.
+
+`InMemorySystem` loads each service's db and handlers by module path string with importlib (as in
+wspolnota/registry.py): the shared runtime never imports a service module."""
 from __future__ import annotations
 
 import importlib

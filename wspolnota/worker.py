@@ -1,7 +1,8 @@
 """Relay and consumer processes for any service (`wspolnota relay SERVICE`, `wspolnota consume SERVICE`).
 
 A service provides `services.<name>.db.make_db()` and `services.<name>.handlers` with PUBLISHES,
-CONSUMES, SUBSCRIPTIONS and handlers(outbox).
+CONSUMES, SUBSCRIPTIONS and handlers(outbox), found by module path string with importlib at run time (as in
+wspolnota/registry.py): the shared runtime never imports a service module.
 """
 from __future__ import annotations
 

@@ -38,7 +38,7 @@ class Site:
         self.apps: dict[str, Flask] = {
             name: f({"DATABASE_URL": self.system[name].db.url, "TESTING": True, "SECRET_KEY": SECRET})
             for name, f in factories.items()}
-        from wspolnota.frontdoor import create_app as front_door  # sign-in pages at /auth
+        from services.front.app import create_app as front_door  # sign-in pages at /auth
 
         root = front_door({"AUTH_DATABASE_URL": f"sqlite:///{workdir / 'auth.db'}", "SECRET_KEY": SECRET})
         self.url = live_server(DispatcherMiddleware(root, {f"/{n}": a for n, a in self.apps.items()}))

@@ -35,7 +35,7 @@ def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
     s = Stack(tmp_path, kafka_bootstrap, f"j{uuid.uuid4().hex[:8]}.")
     try:
         s.start()
-        from wspolnota.auth import AuthStore
+        from services.front.accounts import AuthStore
 
         accounts = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
         accounts.add(OSL_LOGIN, "osl", OSL_PASSWORD, display_name="Anna Organizatorka")

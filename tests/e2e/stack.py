@@ -63,7 +63,7 @@ class Stack:
 
     def start_front(self) -> None:
         self._spawn("front", [PY, "-m", "gunicorn", "-c", str(ROOT / "deploy/gunicorn.conf.py"),
-                              "--bind", f"127.0.0.1:{self.front_port}", "wspolnota.frontdoor:create_app()"],
+                              "--bind", f"127.0.0.1:{self.front_port}", "services.front.app:create_app()"],
                     self.env(None))
 
     def start_worker(self, role: str, service: str, **extra: str) -> subprocess.Popen[bytes]:
@@ -81,7 +81,7 @@ class Stack:
             return {}
 
     def start(self, without: tuple[str, ...] = ()) -> Stack:
-        from wspolnota.auth import AuthStore
+        from services.front.accounts import AuthStore
 
         self.migrate()
         accounts = AuthStore(f"sqlite:///{self.workdir / 'auth.db'}")  # the front door's default under the var dir

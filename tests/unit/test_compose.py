@@ -162,7 +162,7 @@ def test_commands_match_the_role(services: dict) -> None:
     for name, (svc, role) in our_containers(services).items():
         cmd = command_of(services[name])
         if role == "front":  # sign-in pages, staff accounts, landing page
-            assert cmd[0] == "gunicorn" and cmd[-1] == "wspolnota.frontdoor:create_app()", name
+            assert cmd[0] == "gunicorn" and cmd[-1] == "services.front.app:create_app()", name
         elif role == "web":
             assert cmd[0] == "gunicorn" and cmd[-1] == f"services.{svc}.app:create_app()", name
             conf = cmd[cmd.index("-c") + 1]

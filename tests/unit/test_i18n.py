@@ -167,7 +167,8 @@ def test_times_are_shown_in_warsaw_time_in_both_languages(clients: dict[str, Any
 # (new pages by other work may be added here together with their entries in messages.po).
 COVERED = {
     "wspolnota/templates/base.html", "wspolnota/translations/runtime_sources.txt",
-    *(f"wspolnota/templates/auth/{n}.html" for n in ("forbidden", "login", "user", "users")),
+    "wspolnota/templates/auth/forbidden.html",
+    *(f"services/front/templates/auth/{n}.html" for n in ("login", "user", "users")),
     *(f"services/{s}/forms.py" for s in ("needs", "volunteers", "matching")),
     *(f"services/matching/templates/matching/{n}.html" for n in ("_field", "index", "match", "moderation")),
     *(f"services/needs/templates/needs/{n}.html" for n in (
@@ -224,8 +225,8 @@ def test_a_missing_or_stale_compiled_catalogue_is_compiled_from_the_po(tmp_path:
 def test_the_sign_in_and_user_pages_read_in_english_including_the_roles(tmp_path: Path) -> None:
     import re as regex
 
-    from wspolnota.auth import AuthStore
-    from wspolnota.frontdoor import create_app as front_door
+    from services.front.accounts import AuthStore
+    from services.front.app import create_app as front_door
 
     store = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
     store.migrate()

@@ -37,7 +37,7 @@ def web_app(service: str, tmp_path: Path) -> Flask:
     import importlib
 
     if service == "front":
-        from wspolnota.frontdoor import create_app
+        from services.front.app import create_app
 
         return create_app({"AUTH_DATABASE_URL": f"sqlite:///{tmp_path / 'auth.db'}"})
     db_url = f"sqlite:///{tmp_path / (service + '.db')}"

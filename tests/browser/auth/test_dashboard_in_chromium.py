@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from services.front.accounts import AuthStore
 from wspolnota import localtime
-from wspolnota.auth import AuthStore
 
 PASSWORD = "Zagnansk-2026-haslo"
 SECRET = "browser"
@@ -22,6 +22,7 @@ NOW = datetime.now(UTC)
 
 @pytest.fixture
 def site(tmp_path: Path, live_server) -> Iterator[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    from services.front.app import create_app as front_app
     from services.matching.app import create_app as matching_app
     from services.matching.db import make_db as matching_db
     from services.matching.db import proposals
@@ -31,7 +32,6 @@ def site(tmp_path: Path, live_server) -> Iterator[tuple[str, str]]:  # type: ign
     from services.volunteers.app import create_app as volunteers_app
     from services.volunteers.db import credentials, volunteers
     from services.volunteers.db import make_db as volunteers_db
-    from wspolnota.frontdoor import create_app as front_app
 
     store = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
     store.migrate()

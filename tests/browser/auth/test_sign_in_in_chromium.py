@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from wspolnota.auth import AuthStore
+from services.front.accounts import AuthStore
 
 PASSWORD = "Zagnansk-2026-haslo"
 
 
 @pytest.fixture
 def base(tmp_path: Path, live_server) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    from services.front.app import create_app as front_app
     from services.needs.app import create_app as needs_app
     from services.needs.db import make_db
-    from wspolnota.frontdoor import create_app as front_app
 
     store = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
     store.migrate()

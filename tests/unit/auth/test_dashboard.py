@@ -21,8 +21,9 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
-from wspolnota import dashboard, localtime
-from wspolnota.auth import AuthStore
+from services.front import dashboard
+from services.front.accounts import AuthStore
+from wspolnota import localtime
 
 PASSWORD = "Zagnansk-2026-haslo"
 SECRET = "one-secret-for-all-apps"
@@ -50,7 +51,7 @@ class Stack:
         return self.apps[service].extensions["db"]
 
     def front(self, **config: Any) -> Any:
-        from wspolnota.frontdoor import create_app
+        from services.front.app import create_app
 
         return create_app({"AUTH_DATABASE_URL": self.store.url, "SECRET_KEY": SECRET,
                            "UPSTREAMS": {**self.urls, **config.pop("UPSTREAMS", {})}, **config})
@@ -389,7 +390,7 @@ def test_an_anonymous_visitor_is_sent_to_sign_in(stack: Stack) -> None:
 def test_the_proposal_count_is_matchings_total_not_the_200_rows_it_sends() -> None:
     import requests
 
-    from wspolnota import dashboard
+    from services.front import dashboard
 
     def reply(total: str | None) -> requests.Response:
         response = requests.Response()

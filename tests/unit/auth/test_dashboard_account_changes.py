@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from services.front.accounts import AuthStore
 from wspolnota import auth
-from wspolnota.auth import AuthStore
 
 PASSWORD = "Zagnansk-2026-haslo"
 SECRET = "one-secret-for-all-apps"
@@ -32,9 +32,9 @@ def store(tmp_path: Path) -> Iterator[AuthStore]:
 @pytest.fixture
 def front(store: AuthStore, tmp_path: Path) -> Iterator[Any]:
     """The front door as in the embedded run: the needs service behind its proxy, served over HTTP."""
+    from services.front.app import create_app as front_app
     from services.needs.app import create_app as needs_app
     from services.needs.db import make_db
-    from wspolnota.frontdoor import create_app as front_app
 
     url = f"sqlite:///{tmp_path / 'needs.db'}"
     make_db(url).migrate()
@@ -96,8 +96,8 @@ def test_an_unchanged_account_keeps_its_session(front: Any, store: AuthStore) ->
 
 def test_the_session_cookie_is_https_only_when_configured(store: AuthStore, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from services.front.app import create_app as front_app
     from services.matching.app import create_app as matching_app
-    from wspolnota.frontdoor import create_app as front_app
 
     def cookie_after_sign_in() -> str:
         client = front_app({"AUTH_DATABASE_URL": store.url, "SECRET_KEY": SECRET}).test_client()
@@ -115,7 +115,7 @@ def test_the_session_cookie_is_https_only_when_configured(store: AuthStore, tmp_
 # --- compose: nginx sends service URLs straight to the services, which ask the front door -------------------
 @pytest.fixture
 def served_front(store: AuthStore) -> Iterator[tuple[Any, str]]:
-    from wspolnota.frontdoor import create_app as front_app
+    from services.front.app import create_app as front_app
 
     auth._verdicts.clear()
     app = front_app({"AUTH_DATABASE_URL": store.url, "SECRET_KEY": SECRET})

@@ -12,8 +12,9 @@ import pytest
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 from werkzeug.test import Client
 
+from services.front import accounts, db, pages
+from services.front.accounts import AuthStore
 from wspolnota import auth
-from wspolnota.auth import AuthStore
 from wspolnota.config import ROOT
 
 PASSWORD = "Zagnansk-2026-haslo"
@@ -34,9 +35,9 @@ def store(tmp_path: Path) -> Any:
 @pytest.fixture
 def site(store: AuthStore, tmp_path: Path) -> Any:
     """The front door with the needs service mounted under /needs, as behind nginx: one origin, one cookie."""
+    from services.front.app import create_app as front_app
     from services.needs.app import create_app as needs_app
     from services.needs.db import make_db
-    from wspolnota.frontdoor import create_app as front_app
 
     url = f"sqlite:///{tmp_path / 'needs.db'}"
     make_db(url).migrate()
@@ -78,7 +79,7 @@ def test_a_wrong_password_is_refused_in_polish_without_saying_which_part_was_wro
 
 def test_five_failures_lock_the_account_for_fifteen_minutes(store: AuthStore) -> None:
     now = datetime.now(UTC)
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(accounts.MAX_FAILURES):
         assert not store.authenticate("osl.kowalska", "zle-haslo-123456", now).ok
     locked = store.authenticate("osl.kowalska", PASSWORD, now + timedelta(minutes=14))
     assert not locked.ok and "zablokowane" in locked.message
@@ -86,7 +87,7 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(store: AuthStore) ->
 
 
 def test_the_admin_unlocks_an_account_and_a_success_clears_the_count(store: AuthStore) -> None:
-    for _ in range(auth.MAX_FAILURES):
+    for _ in range(accounts.MAX_FAILURES):
         store.authenticate("osl.kowalska", "zle-haslo-123456")
     store.update("osl.kowalska", unlock=True)
     assert store.authenticate("osl.kowalska", PASSWORD).ok
@@ -120,7 +121,7 @@ def test_a_session_idle_for_more_than_eight_hours_has_expired(site) -> None:  # 
 
 
 def test_a_cookie_signed_with_another_key_is_not_a_session(site, store: AuthStore, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    from wspolnota.frontdoor import create_app as front_app
+    from services.front.app import create_app as front_app
 
     forger = front_app({"AUTH_DATABASE_URL": store.url, "SECRET_KEY": "someone-elses-key"}).test_client()
     sign_in(forger, "admin")
@@ -177,7 +178,7 @@ def test_the_audit_log_names_the_signed_in_person_and_ignores_a_claimed_header(s
 def test_after_sign_in_only_local_paths_are_followed(site) -> None:  # type: ignore[no-untyped-def]
     client, _ = site
     assert sign_in(client, "osl.kowalska", next_="//evil.example/").headers["Location"] == "/"
-    assert auth.safe_next("https://evil.example/") == "/" and auth.safe_next("/needs/") == "/needs/"
+    assert pages.safe_next("https://evil.example/") == "/" and pages.safe_next("/needs/") == "/needs/"
 
 
 HOSTILE_NEXT = [
@@ -221,6 +222,7 @@ def test_every_response_carries_the_security_headers(site) -> None:  # type: ign
 def test_no_page_template_has_inline_scripts_event_handlers_or_inline_styles() -> None:
     templates = [p for p in ROOT.glob("services/*/templates/**/*.html") if "messages" not in p.parts]
     templates += list(ROOT.glob("wspolnota/templates/**/*.html"))
+    assert ROOT / "services/front/templates/auth/login.html" in templates
     assert len(templates) > 10
     offenders = []
     for path in templates:
@@ -234,9 +236,9 @@ def test_no_page_template_has_inline_scripts_event_handlers_or_inline_styles() -
 def test_the_first_start_creates_one_admin_with_a_one_time_password(tmp_path: Path) -> None:
     store = AuthStore(f"sqlite:///{tmp_path / 'first.db'}")
     store.migrate()
-    generated = auth.ensure_first_admin(store)
+    generated = accounts.ensure_first_admin(store)
     assert generated and store.authenticate("admin", generated).ok
-    assert auth.ensure_first_admin(store) is None and store.count() == 1
+    assert accounts.ensure_first_admin(store) is None and store.count() == 1
     store.dispose()
 
 
@@ -247,6 +249,6 @@ def test_the_accounts_table_matches_its_migrations(tmp_path: Path) -> None:
     store = AuthStore(f"sqlite:///{tmp_path / 'm.db'}")
     store.migrate()
     with store.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), auth.metadata)
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
     store.dispose()
     assert diff == []

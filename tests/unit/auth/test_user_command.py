@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from services.front.accounts import AuthStore
 from wspolnota import cli
-from wspolnota.auth import AuthStore
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
-"""The embedded run's front door on :8000: one staff URL for the four services.
+"""The front service: sign-in and staff accounts (`/auth/...`), the dashboard (`/`), and in the embedded run
+the front door on :8000 — one staff URL for the four services.
 
-In compose this job is nginx's (deploy/nginx.conf). Locally we proxy in Python so that `make run`
-needs nothing outside the virtualenv; it is a development convenience, not a production proxy.
+Proxying `/<service>/...` is nginx's job in compose (deploy/nginx.conf, which sends `/` and `/auth/` here).
+Locally we proxy in Python so that `make run` needs nothing outside the virtualenv; it is a development
+convenience, not a production proxy.
 """
 from __future__ import annotations
 
@@ -11,7 +13,10 @@ from typing import Any
 import requests
 from flask import Flask, Response, g, redirect, render_template, request
 
-from wspolnota import auth, config, dashboard
+from services.front import dashboard, pages
+from services.front.accounts import AuthStore
+from services.front.db import default_url
+from wspolnota import access, auth, config
 from wspolnota.web import SERVICE_TITLES, common, local_dt
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -31,7 +36,7 @@ def without_cookie(header: str, name: str) -> str:
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__, template_folder="templates")
-    app.config.update(SECRET_KEY=config.get("SECRET_KEY"), AUTH_DATABASE_URL=auth.default_url(),
+    app.config.update(SECRET_KEY=config.get("SECRET_KEY"), AUTH_DATABASE_URL=default_url(),
                       **auth.cookie_settings())
     app.config.update(test_config or {})
     app.config.update(config.require_secrets("front", app.config))  # no public or empty SECRET_KEY
@@ -40,10 +45,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     i18n.install(app)
     # The sign-in pages and user management live here; the services verify the session cookie themselves.
-    store = auth.AuthStore(app.config["AUTH_DATABASE_URL"])
+    store = AuthStore(app.config["AUTH_DATABASE_URL"])
     store.migrate()
-    app.extensions["auth_store"] = store
-    app.register_blueprint(auth.build_blueprint(lambda: store))
+    app.extensions["auth_store"] = store  # wspolnota.auth re-reads the account behind each session here
+    app.register_blueprint(pages.bp)
     app.after_request(auth.security_headers)
     targets = {**upstreams(), **app.config.get("UPSTREAMS", {})}
     http = requests.Session()
@@ -54,11 +59,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         from flask_wtf.csrf import generate_csrf
 
         return {"service_title": "Panel", "service": "front", "staff_user": auth.current_user(),
-                "role_pl": auth.access.ROLE_PL, "csrf_token": generate_csrf}
+                "role_pl": access.ROLE_PL, "csrf_token": generate_csrf}
 
     @app.get("/")
     def index():  # type: ignore[no-untyped-def]
-        """The organiser's dashboard (wspolnota/dashboard.py): the day's work, read on the person's behalf."""
+        """The organiser's dashboard (services/front/dashboard.py): the day's work, read on the person's behalf."""
         user = auth.current_user()
         if user is None:
             return redirect(f"{auth.LOGIN_URL}?next=/")
