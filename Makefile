@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean
+.PHONY: run test test-fast install lint bench clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,10 @@ test: $(STAMP)  ## unit, integration (real broker + PostgreSQL + SQLite) and end
 	$(BIN)/python -m tests.prepare
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-lint: $(STAMP)
+test-fast: $(STAMP)  ## unit tests only (`-m unit`): SQLite and the in-memory bus; no PostgreSQL, broker or browser
+	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
+
+lint: $(STAMP)  ## ruff over all the code; mypy over the packages listed in pyproject.toml ([tool.mypy])
 	$(BIN)/ruff check wspolnota services tests bench
 	$(BIN)/mypy
 

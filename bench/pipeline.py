@@ -11,7 +11,7 @@ What it measures, all in one run on one freshly started tansu (free port, memory
    (the services' consumer adapter, committing after every poll) — in a child process;
 2. relay: a pre-filled SQLite outbox of NeedRegistered rows published by `wspolnota relay needs` (its own
    process), rows/s from the rows' published_at stamps; with LOG_LEVEL=WARNING and with INFO (the default);
-3. pipeline: the whole stack (tests.e2e.stack.Stack: gunicorn web, relay and consumer per service, each its
+3. pipeline: the whole stack (bench.stack.Stack: gunicorn web, relay and consumer per service, each its
    own process, plus the front door), volunteers with offers in every village, then needs POSTed to the
    front door at fixed open-loop rates; latency = notify's notifications.created_at (first `match_proposed`
    row for the need) − the client's wall-clock time just before the POST. A child process samples the
@@ -363,8 +363,8 @@ def lag_child(bootstrap: str, prefix: str, interval: float) -> None:
 
 def make_stack(workdir: Path, bootstrap: str, prefix: str, extra_env: dict[str, str],  # type: ignore[no-untyped-def]
                matching_worker: bool = False):
-    from tests.e2e.stack import PY as STACK_PY
-    from tests.e2e.stack import Stack
+    from bench.stack import PY as STACK_PY
+    from bench.stack import Stack
 
     class BenchStack(Stack):
         def env(self, service: str | None, **extra: str) -> dict[str, str]:

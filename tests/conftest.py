@@ -17,6 +17,35 @@ from wspolnota.testing import WorkerProcess, worker_env
 # start inherits this. Tests of the start-up refusal take it away.
 os.environ["WSPOLNOTA_DEV_SECRETS"] = "1"
 
+TIERS = ("unit", "integration", "e2e", "browser")  # the markers; each test gets its directory's
+SERVER_FIXTURES = {"kafka_bootstrap", "start_consumer", "pg_available"}  # a real broker, or PostgreSQL
+
+
+def _needs_a_server(item: pytest.Item) -> bool:
+    """Whether a test uses a real broker or PostgreSQL (a `new_database` test in its PostgreSQL variant)."""
+    callspec = getattr(item, "callspec", None)
+    on_postgresql = callspec is not None and callspec.params.get("new_database") == "postgresql"
+    return on_postgresql or bool(SERVER_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+@pytest.hookimpl(tryfirst=True)  # before `-m` selects by marker
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark every test by its directory: tests/unit → `unit`, tests/integration → `integration`, and so on.
+
+    A test under tests/unit that needs a real broker or PostgreSQL is `integration` instead, so `-m unit`
+    (`make test-fast`) needs neither. Markers set by hand (e.g. a module's `pytestmark`) are kept.
+    """
+    root = Path(__file__).parent
+    for item in items:
+        if root not in item.path.parents:
+            continue
+        tier = item.path.relative_to(root).parts[0]
+        if tier == "unit" and (_needs_a_server(item) or item.get_closest_marker("integration")):
+            tier = "integration"
+        if tier in TIERS and item.get_closest_marker(tier) is None:
+            item.add_marker(tier)
+
+
 PG_SERVER = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
 
@@ -138,9 +167,10 @@ def drop_pg_database(url: str) -> None:
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def new_database(request: pytest.FixtureRequest, tmp_path: Path, pg_available: bool) -> Iterator[Callable[[], str]]:
+def new_database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], str]]:
     """A factory of fresh, empty databases, on each engine the services run on (SQLite, PostgreSQL)."""
-    if request.param == "postgresql" and not pg_available:
+    # asked for only on PostgreSQL, so a SQLite test never connects to the server (`make test-fast` needs none)
+    if request.param == "postgresql" and not request.getfixturevalue("pg_available"):
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is not reachable at {PG_SERVER} (CI must test on PostgreSQL)")
         pytest.skip("PostgreSQL is not reachable")

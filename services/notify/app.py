@@ -98,9 +98,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             abort(400)
         now = datetime.now(UTC)
         with db.transaction() as session:
-            n = session.execute(sa.update(notifications).where(
+            retried = session.execute(sa.update(notifications).where(
                 notifications.c.id == notification_id, notifications.c.status == "failed").values(
-                status="pending", attempts=0, next_attempt_at=now, last_error=None)).rowcount
+                status="pending", attempts=0, next_attempt_at=now, last_error=None))
+            n = retried.rowcount  # type: ignore[attr-defined]
             session.execute(sa.update(dead_letters).where(dead_letters.c.notification_id == notification_id)
                             .values(resolved_at=now))
         flash("Powiadomienie wróciło do kolejki wysyłki." if n else "To powiadomienie nie czeka na ponowienie.")

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.e2e.stack import Stack
+from bench.stack import Stack
 from wspolnota.broker import free_port, wait_for_port
 from wspolnota.testing import WRITTEN_AGREEMENT, wait_until
 

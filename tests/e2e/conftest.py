@@ -8,10 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.stack import Stack
+from bench.stack import Stack
 from wspolnota.testing import WRITTEN_AGREEMENT
 
-pytestmark = pytest.mark.e2e
 START = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 
 

@@ -54,12 +54,12 @@ class KafkaBus:
 
     def values(self, topic: str, expect: int) -> list[bytes | None]:
         """The topic's records, read without a group in a process of its own."""
-        from tests.e2e.read_topic import read_records
+        from bench.read_topic import read_records
 
         return [r["value"].encode() for r in read_records(self.bootstrap, topic, expect, timeout_s=30)]
 
     def committed(self, topic: str, group: str) -> int:
-        from tests.e2e.read_topic import committed_total
+        from bench.read_topic import committed_total
 
         return committed_total(self.bootstrap, topic, group)
 

@@ -11,11 +11,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from bench.read_topic import committed_total
 from services.matching.db import make_db as matching_db
 from services.matching.db import open_needs
 from services.needs import handlers as needs_handlers
 from services.needs.db import make_db as needs_db
-from tests.e2e.read_topic import committed_total
 from wspolnota import config
 from wspolnota.testing import WorkerProcess
 from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bench.read_topic import read_records
 from services.volunteers.db import make_db
-from tests.e2e.read_topic import read_records
 from wspolnota import config
 from wspolnota.testing import WorkerProcess, worker_env
 from wspolnota.transport.outbox import Outbox

@@ -19,3 +19,8 @@ def test_ci_runs_the_readmes_test_command() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert "make run" in readme and "make test" in readme
     assert "make test" in Path(ROOT / ".ci/run").read_text()
+
+
+def test_ci_runs_the_linters_before_the_tests() -> None:
+    steps = [line.strip() for line in Path(ROOT / ".ci/run").read_text().splitlines()]
+    assert "make lint" in steps and steps.index("make lint") < steps.index("make test")

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from bench.read_topic import read_records
 from services.needs.app import create_app
 from services.needs.db import make_db
-from tests.e2e.read_topic import read_records
 from wspolnota import config
 from wspolnota.testing import WorkerProcess
 from wspolnota.transport import Event, encode

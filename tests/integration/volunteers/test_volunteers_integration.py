@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
+from bench.read_topic import read_records
 from services.volunteers import handlers, jobs
 from services.volunteers.app import create_app
 from services.volunteers.db import make_db
-from tests.e2e.read_topic import read_records
 from wspolnota import config, localtime
 from wspolnota.transport import decode
 from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics

@@ -1,4 +1,7 @@
-"""Each service in its own processes (gunicorn web, relay, consumer) on a real broker, plus the front door."""
+"""The whole system on a real broker: each service in its own processes (gunicorn web, relay, consumer), plus
+the front door. The end-to-end and browser journey tests drive it, and so does the pipeline benchmark
+(`bench/pipeline.py`); it lives here, not under tests/, so the benchmark imports nothing from the tests.
+"""
 from __future__ import annotations
 
 import os
@@ -6,12 +9,13 @@ import re
 import signal
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import requests
 
-from tests.e2e.read_topic import committed_total, read_records
+from bench.read_topic import committed_total, read_records
 from wspolnota.broker import free_port
 from wspolnota.config import ROOT, SERVICES
 from wspolnota.testing import Samples, metric_samples, wait_until
@@ -97,7 +101,7 @@ class Stack:
         # 90 s: 13 Python processes start at once; on a 2-core box shared with other test runs the last
         # gunicorn can need more than a minute (60 s timed out once on the third stack of a run).
         for service in SERVICES:
-            wait_until(lambda s=service: self._healthy(f"{self.url}/{s}/healthz"), 90, message=f"{service} web")
+            wait_until(partial(self._healthy, f"{self.url}/{service}/healthz"), 90, message=f"{service} web")
         self.sign_in()
         return self
 

@@ -1,6 +1,6 @@
 """Read a topic without joining a group, in a process of its own.
 
-Run as a program (`python -m tests.e2e.read_topic BOOTSTRAP TOPIC EXPECT TIMEOUT_S`) it prints the topic's
+Run as a program (`python -m bench.read_topic BOOTSTRAP TOPIC EXPECT TIMEOUT_S`) it prints the topic's
 first EXPECT records as JSON; `--committed BOOTSTRAP TOPIC GROUP` prints a group's committed offsets.
 Tests call `read_records()` / `committed_total()`, which run it as a subprocess: the pytest process then
 holds no Kafka consumer at all (on tansu a group consumer created in a process that already had one — or
@@ -18,7 +18,7 @@ from typing import Any
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def read_records(bootstrap: str, topic: str, expect: int, timeout_s: float = 60) -> list[dict[str, Any]]:
@@ -26,7 +26,7 @@ def read_records(bootstrap: str, topic: str, expect: int, timeout_s: float = 60)
 
     Assign + seek to the beginning, no group: nothing is committed and no group has to be joined.
     """
-    out = subprocess.run([sys.executable, "-m", "tests.e2e.read_topic", bootstrap, topic, str(expect), str(timeout_s)],
+    out = subprocess.run([sys.executable, "-m", "bench.read_topic", bootstrap, topic, str(expect), str(timeout_s)],
                          capture_output=True, check=True, cwd=ROOT, timeout=timeout_s + 30)
     records: list[dict[str, Any]] = json.loads(out.stdout)
     return records
@@ -34,7 +34,7 @@ def read_records(bootstrap: str, topic: str, expect: int, timeout_s: float = 60)
 
 def committed_total(bootstrap: str, topic: str, group: str) -> int:
     """How many records of the topic the group has committed, over all partitions (OffsetFetch: no join)."""
-    out = subprocess.run([sys.executable, "-m", "tests.e2e.read_topic", "--committed", bootstrap, topic, group],
+    out = subprocess.run([sys.executable, "-m", "bench.read_topic", "--committed", bootstrap, topic, group],
                          capture_output=True, check=True, cwd=ROOT, timeout=60)
     return sum(o or 0 for o in json.loads(out.stdout).values())
 
