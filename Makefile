@@ -25,7 +25,7 @@ test-fast: $(STAMP)  ## unit tests only (`-m unit`): SQLite and the in-memory bu
 	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff over all the code; mypy over the packages listed in pyproject.toml ([tool.mypy])
-	$(BIN)/ruff check wspolnota services tests bench
+	$(BIN)/ruff check wspolnota services contracts tests bench
 	$(BIN)/mypy
 
 bench: $(STAMP)  ## pipeline benchmark (minutes); writes docs/benchmarks.md
