@@ -1,4 +1,4 @@
-"""Pipeline benchmark on the embedded stack (issue 2, deliverable 9). A script, not a test.
+"""Pipeline benchmark on the embedded stack. A script, not a test.
 
     python -m bench.pipeline                      # full run (~8 min), updates docs/benchmarks.md and charts
     python -m bench.pipeline --quick              # smoke run (short phases), prints only

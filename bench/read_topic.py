@@ -4,7 +4,7 @@ Run as a program (`python -m bench.read_topic BOOTSTRAP TOPIC EXPECT TIMEOUT_S`)
 first EXPECT records as JSON; `--committed BOOTSTRAP TOPIC GROUP` prints a group's committed offsets.
 Tests call `read_records()` / `committed_total()`, which run it as a subprocess: the pytest process then
 holds no Kafka consumer at all (on tansu a group consumer created in a process that already had one — or
-had a manually assigned one — can take ~50 s to join, or never finish; DESIGN §2).
+had a manually assigned one — can take ~50 s to join, or never finish; docs/architecture.md).
 """
 from __future__ import annotations
 

@@ -148,7 +148,7 @@ class Stack:
         return response.json()
 
     def read_topic(self, topic: str, expect: int, timeout_s: float = 60) -> list[dict[str, Any]]:
-        """Read a topic without a group, in a separate process (no consumer in the test process: DESIGN §2)."""
+        """Read a topic without a group, in a separate process (no consumer in the test process: docs/architecture.md)."""
         return read_records(self.bootstrap, self.prefix + topic, expect, timeout_s)
 
     def committed(self, topic: str, service: str) -> int:

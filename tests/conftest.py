@@ -117,7 +117,7 @@ def topic_prefix(monkeypatch: pytest.MonkeyPatch) -> str:
 def start_consumer(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> Iterator[Callable[..., WorkerProcess]]:
     """Start `wspolnota consume SERVICE` in its own process on the test's broker, topic prefix and a database.
 
-    Real-broker tests consume this way, never with a Kafka group consumer in the pytest process (DESIGN §2:
+    Real-broker tests consume this way, never with a Kafka group consumer in the pytest process (docs/architecture.md:
     on tansu a second one in a process can take ~50 s to join). Stopped (SIGTERM, then SIGKILL) at teardown.
     """
     started: list[WorkerProcess] = []

@@ -115,7 +115,7 @@ class WorkerProcess:
     """A service's worker (`python -m wspolnota.cli consume|relay SERVICE`) in its own process group, as in production.
 
     Tests on a real broker run their Kafka consumers this way rather than in the pytest process: on tansu a
-    second group consumer in one process can take ~50 s to join (DESIGN §2), and one role per process is
+    second group consumer in one process can take ~50 s to join (docs/architecture.md), and one role per process is
     what production runs anyway. The log is kept in `log_path` for assertions and failure messages.
     """
 

@@ -14,7 +14,7 @@ from contracts.needs import REQUIREMENT_CODES
 from wspolnota import localtime, reference
 from wspolnota.localtime import WARSAW
 
-# --- lifecycle (DESIGN §3) ----------------------------------------------------------------------------
+# --- lifecycle (docs/needs.md) -------------------------------------------------------------------------
 OPEN, PROPOSED, APPROVED, OFFERED, ACCEPTED = "open", "proposed", "approved", "offered", "accepted"
 IN_PROGRESS, COMPLETED, CANCELLED, EXPIRED, FOLLOW_UP = (
     "in_progress", "completed", "cancelled", "expired", "needs_follow_up")

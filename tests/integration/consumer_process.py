@@ -2,7 +2,7 @@
 
 The bus contract tests need real group semantics — resume after a commit, redelivery to the next member,
 one copy per group — hence several group consumers per test. On tansu a group consumer created in a
-process that already had one can take ~50 s to join (DESIGN §2), so each member gets its own process, as
+process that already had one can take ~50 s to join (docs/architecture.md), so each member gets its own process, as
 consumers do in production. The test calls poll/commit/seek/close on the proxy; they run in the child
 (request and answer pickled over its stdin/stdout).
 """

@@ -2,7 +2,7 @@
 
 On the real broker every consumer is a real group member (KafkaConsumerAdapter) in a process of its own
 (tests/integration/consumer_process.py): the group tests need several members per test, and on tansu a
-second group consumer in one process can take ~50 s to join (DESIGN §2) — which would also slow every
+second group consumer in one process can take ~50 s to join (docs/architecture.md) — which would also slow every
 later test of the session. Each join still costs ~3 s (half the 6 s session timeout), so the Kafka half
 of this file takes ~40 s.
 """

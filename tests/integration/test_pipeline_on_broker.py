@@ -1,7 +1,7 @@
 """Outbox → relay → real broker → consumer process → database, on SQLite and on PostgreSQL.
 
 The consumer runs as its own process, as in production (one consumer role per process: on tansu a
-second group consumer in one process can take ~50 s to join, DESIGN §2).
+second group consumer in one process can take ~50 s to join, docs/architecture.md).
 """
 from __future__ import annotations
 

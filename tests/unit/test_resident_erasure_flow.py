@@ -1,4 +1,4 @@
-"""A resident's erasure flows to every service (DESIGN §6): on the in-memory bus, matching drops the pseudonym
+"""A resident's erasure flows to every service (docs/security.md): on the in-memory bus, matching drops the pseudonym
 from its projection and its kept events, notify redacts what it wrote about the resident's needs and keeps
 its ledger rows, and both services' catalogs accept ResidentErased."""
 from __future__ import annotations

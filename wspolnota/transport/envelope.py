@@ -1,4 +1,4 @@
-"""The event envelope of DESIGN §2, validated with marshmallow on publish and on consume."""
+"""The event envelope (docs/architecture.md), validated with marshmallow on publish and on consume."""
 from __future__ import annotations
 
 import json

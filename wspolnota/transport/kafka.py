@@ -1,6 +1,6 @@
 """Kafka backend on kafka-python 3 (works on Apache Kafka and on tansu).
 
-tansu quirks (DESIGN §2): a group join takes ~half of session_timeout_ms, so it is small and
+tansu quirks (docs/architecture.md): a group join takes ~half of session_timeout_ms, so it is small and
 configurable; `end_offsets()` is wrong there, so lag is computed from `highwater()` only.
 """
 from __future__ import annotations

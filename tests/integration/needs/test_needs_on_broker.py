@@ -2,7 +2,7 @@
 and without personal data; the match events it consumes move the need to completion.
 
 Its consumer runs as `wspolnota consume needs` in its own process and the topic is read without a group
-from another one: the pytest process holds no Kafka consumer (DESIGN §2: on tansu a second group consumer
+from another one: the pytest process holds no Kafka consumer (docs/architecture.md: on tansu a second group consumer
 in one process can take ~50 s to join).
 """
 from __future__ import annotations

@@ -74,7 +74,7 @@ def test_the_whole_provider_life_and_its_refusals_work_on_each_database(database
 
 def test_volunteer_events_cross_the_real_broker_valid_and_without_contact_data(
         kafka_bootstrap: str, topic_prefix: str, new_database: Callable[[], str]) -> None:
-    """Read back without a consumer group, in another process (DESIGN §2: no group joins in the pytest process);
+    """Read back without a consumer group, in another process (docs/architecture.md: no group joins in the pytest process);
     each record is decoded and validated against the published schemas, as every consumer does."""
     db = make_db(new_database())
     db.migrate()

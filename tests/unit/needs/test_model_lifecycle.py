@@ -1,4 +1,4 @@
-"""The need's lifecycle (DESIGN §3) as a state machine."""
+"""The need's lifecycle (docs/needs.md) as a state machine."""
 from __future__ import annotations
 
 import pytest
