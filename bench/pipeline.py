@@ -48,6 +48,7 @@ if str(ROOT) not in sys.path:
 
 # The benchmark's throwaway stack runs with the public development secrets, asked for explicitly.
 os.environ.setdefault("WSPOLNOTA_DEV_SECRETS", "1")
+from wspolnota.testing import WRITTEN_AGREEMENT  # noqa: E402
 
 PY = sys.executable
 DOC = ROOT / "docs" / "benchmarks.md"
@@ -397,6 +398,10 @@ class Pipeline:
                     "max_open_tasks": 20, "capacity_hours_per_week": 60})
                 if vol.status_code != 201:
                     raise RuntimeError(f"volunteer refused: {vol.status_code} {vol.text[:300]}")
+                agreement = self.stack.post(f"/volunteers/api/volunteers/{vol.json()['id']}/credentials",
+                                            WRITTEN_AGREEMENT)
+                if agreement.status_code != 201:
+                    raise RuntimeError(f"agreement refused: {agreement.status_code} {agreement.text[:300]}")
                 offer = self.stack.post(f"/volunteers/api/volunteers/{vol.json()['id']}/offers", {
                     "categories": ["ZAK"], "available_from": START.isoformat(),
                     "available_to": (START + timedelta(days=SPREAD_DAYS, hours=4)).isoformat()})

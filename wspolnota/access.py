@@ -43,6 +43,10 @@ DECIDE = {OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN}
 MODERATE = {OSL, DIRECTOR, ADMIN}
 NOTIFY_READ = {OSL, IPUS, DIRECTOR, ADMIN, AUDITOR}
 NOTIFY_WRITE = {OSL, ADMIN}
+# Criminal-record details (the Kamilka check: register result, KRK dates, countries, who checked) are read only by
+# these roles; every other role sees "may work with minors: yes/no, until DATE" (docs/security.md).
+CRIMINAL_RECORD_READ = frozenset({OSL, DIRECTOR, ADMIN})
+AUDIT_READ = {AUDITOR, ADMIN, DIRECTOR}  # the volunteers' audit log, as the needs one
 
 _NEEDS_CASES = rw(STAFF, CASE_WRITE)
 _NEEDS_PLANS = rw(STAFF, PLAN_WRITE)
@@ -96,13 +100,16 @@ POLICIES: dict[str, dict[str, Any]] = {
         **{name: rw(STAFF, VOLUNTEER_WRITE) for name in (
             "volunteers_api.VolunteerCollection", "volunteers_api.VolunteerItem", "volunteers_api.verify_volunteer",
             "volunteers_api.pause_volunteer", "volunteers_api.resume_volunteer", "volunteers_api.erase_volunteer",
-            "volunteers_api.CredentialCollection", "volunteers_api.add_exception",
+            "volunteers_api.CredentialCollection", "volunteers_api.revoke_credential", "volunteers_api.add_exception",
             "volunteers_api.OfferCollection", "offers_api.withdraw", "credentials_api.expiring",
             "index", "new_provider", "edit_provider", "profile", "add_credential", "add_exception_page",
-            "add_offer", "verify", "pause_page", "resume_page", "erase_page", "withdraw_page")},
+            "add_offer", "verify", "pause_page", "resume_page", "erase_page", "withdraw_page",
+            "revoke_credential_page")},
         # the public's own pages and the service-to-service API (its own bearer token)
         "self_registration": PUBLIC, "self_registration_done": PUBLIC, "confirm_email": PUBLIC,
         "internal_api.contact": PUBLIC,
+        "audit_page": rw(AUDIT_READ, NOBODY),
+        "audit_api.audit_log": rw(AUDIT_READ, NOBODY),
     },
     "matching": {
         **COMMON,
@@ -120,7 +127,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "pick": rw(NOBODY, DECIDE),
         "complete": rw(NOBODY, DECIDE),
         "moderation_page": rw(STAFF, MODERATE),
-        # reports and the village map (issue 7, items 5-6): counts and pseudonyms only, readable by all staff
+        # reports and the village map: counts and pseudonyms only, readable by all staff
         **{f"reports.{name}": rw(STAFF, NOBODY)
            for name in ("index", "report", "export_csv", "export_xlsx", "village_map")},
     },

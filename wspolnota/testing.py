@@ -14,6 +14,10 @@ from wspolnota.transport.consumer import ConsumerLoop
 from wspolnota.transport.memory import MemoryBroker
 from wspolnota.transport.outbox import Outbox, Relay
 
+# A volunteer may be matched only under a volunteering agreement in date (art. 44; written beyond 30 days):
+# the body of POST /api/volunteers/<id>/credentials that tests and benchmarks record for their volunteers.
+WRITTEN_AGREEMENT = {"kind": "agreement", "valid_from": "2026-01-01", "written": True}
+
 
 def wait_until(condition: Callable[[], Any], timeout_s: float, interval_s: float = 0.05,
                message: str = "condition") -> Any:

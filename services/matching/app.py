@@ -22,6 +22,14 @@ from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api, one_decimal
 
 QUEUE_ORDER = (proposals.c.urgent.desc(), proposals.c.window_start, proposals.c.created_at)
+STAFF_ACTOR = "personel CUS (bez logowania)"  # written only when no one is signed in (a test app without sign-in)
+
+
+def staff_actor() -> str:
+    """Who decides: the signed-in account, never a name typed into a form or a JSON body."""
+    from wspolnota.auth import actor_name
+
+    return actor_name(STAFF_ACTOR)
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -80,20 +88,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     @blp.arguments(schemas.ApproveIn)
     @blp.response(200, schemas.ProposalOut)
     def api_approve(body, match_id):  # type: ignore[no-untyped-def]
-        return api_action(lambda s, o, m: engine.approve(s, o, m, body["reviewer"], clock(), settings), match_id)
+        """The reviewer is the signed-in account; a `reviewer` in the body is refused (422)."""
+        return api_action(lambda s, o, m: engine.approve(s, o, m, staff_actor(), clock(), settings), match_id)
 
     @blp.route("/matches/<match_id>/reject", methods=["POST"])
     @blp.arguments(schemas.RejectIn)
     @blp.response(200, schemas.ProposalOut)
     def api_reject(body, match_id):  # type: ignore[no-untyped-def]
-        return api_action(lambda s, o, m: engine.reject(s, o, m, body["reason"], body["reviewer"], clock()), match_id)
+        """The reviewer is the signed-in account; a `reviewer` in the body is refused (422)."""
+        return api_action(lambda s, o, m: engine.reject(s, o, m, body["reason"], staff_actor(), clock()), match_id)
 
     @blp.route("/matches/<match_id>/pick", methods=["POST"])
     @blp.arguments(schemas.PickIn)
     @blp.response(201, schemas.ProposalOut)
     def api_pick(body, match_id):  # type: ignore[no-untyped-def]
+        """The reviewer is the signed-in account; a `reviewer` in the body is refused (422)."""
         try:
-            new = run(lambda s, o: engine.pick(s, o, match_id, body["volunteer_id"], body["reviewer"], clock(),
+            new = run(lambda s, o: engine.pick(s, o, match_id, body["volunteer_id"], staff_actor(), clock(),
                                                settings))
         except engine.NotAllowed as err:
             api_abort(409, message=str(err))
@@ -112,7 +123,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def api_moderation(body, category):  # type: ignore[no-untyped-def]
         try:
             with db.transaction() as session:
-                engine.set_moderation(session, category, body["mode"])
+                engine.set_moderation(session, category, body["mode"], staff_actor(), clock())
         except engine.NotAllowed as err:
             api_abort(404, message=str(err))
         return body
@@ -187,14 +198,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     def approve(match_id: str):  # type: ignore[no-untyped-def]
         form = forms.ApproveForm(prefix="approve")
         return staff_action(match_id, form, lambda s, o: engine.approve(
-            s, o, match_id, form.reviewer.data or None, clock(), settings),
+            s, o, match_id, staff_actor(), clock(), settings),
             "Propozycję zatwierdzono i wysłano ofertę do wykonawcy.", "approve_form")
 
     @app.post("/matches/<match_id>/reject")
     def reject(match_id: str):  # type: ignore[no-untyped-def]
         form = forms.RejectForm(prefix="reject")
         return staff_action(match_id, form, lambda s, o: engine.reject(
-            s, o, match_id, form.reason.data.strip(), form.reviewer.data or None, clock()),
+            s, o, match_id, form.reason.data.strip(), staff_actor(), clock()),
             "Propozycję odrzucono; potrzeba wróci do dopasowania.", "reject_form")
 
     @app.post("/matches/<match_id>/pick")
@@ -207,7 +218,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         form.volunteer_id.choices = [forms.SelectChoice(c["volunteer_id"])
                                      for c in (row.explanation or {}).get("candidates", [])]
         return staff_action(match_id, form, lambda s, o: engine.pick(
-            s, o, match_id, form.volunteer_id.data, form.reviewer.data or None, clock(), settings),
+            s, o, match_id, form.volunteer_id.data, staff_actor(), clock(), settings),
             "Wybrano innego kandydata i wysłano mu ofertę.", "pick_form")
 
     @app.post("/matches/<match_id>/complete")
@@ -223,7 +234,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             form = forms.ModerationForm(prefix=category)
             if category in reference.categories() and form.validate_on_submit():
                 with db.transaction() as session:
-                    engine.set_moderation(session, category, form.mode.data)
+                    engine.set_moderation(session, category, form.mode.data, staff_actor(), clock())
                 flash(gettext("Zapisano tryb moderacji dla kategorii %(category)s.", category=reference.categories()[category]["name"]))
                 return redirect(url_for("moderation_page"))
             flash("Nie zapisano: wybierz kategorię i tryb.")

@@ -26,6 +26,8 @@ class CredentialIn(Tolerant):
     kind = fields.String(required=True)
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_until = fields.Date(load_default=None, allow_none=True)
+    credential_id = fields.String(load_default=None, allow_none=True)
+    written = fields.Boolean(load_default=False)
 
 
 class NeedFields(Tolerant):
@@ -85,11 +87,27 @@ class CredentialRecorded(Tolerant):
     kind = fields.String(required=True)
     valid_from = fields.Date(load_default=None, allow_none=True)
     valid_until = fields.Date(load_default=None, allow_none=True)
+    credential_id = fields.String(load_default=None, allow_none=True)
+    written = fields.Boolean(load_default=False)
 
 
 class CredentialExpired(Tolerant):
     volunteer_id = uuid_str(required=True)
     kind = fields.String(required=True)
+    valid_until = fields.Date(load_default=None, allow_none=True)
+    credential_id = fields.String(load_default=None, allow_none=True)
+
+
+class CredentialRevoked(Tolerant):
+    volunteer_id = uuid_str(required=True)
+    credential_id = fields.String(required=True)
+    kind = fields.String(required=True)
+    reason = fields.String(load_default="")
+
+
+class VolunteerPaused(Tolerant):
+    volunteer_id = uuid_str(required=True)
+    reason = fields.String(load_default=None, allow_none=True)  # "safety_review"; absent: the person's own
 
 
 class OfferWithdrawn(Tolerant):
@@ -110,11 +128,12 @@ STAND_INS: dict[str, type[Schema]] = {
     "NeedCompleted": NeedRef,
     "ResidentErased": ResidentErased,
     "VolunteerUpdated": VolunteerFields,
-    "VolunteerPaused": VolunteerRef,
+    "VolunteerPaused": VolunteerPaused,
     "VolunteerResumed": VolunteerRef,
     "VolunteerErased": VolunteerRef,
     "CredentialRecorded": CredentialRecorded,
     "CredentialExpired": CredentialExpired,
+    "CredentialRevoked": CredentialRevoked,
     "OfferWithdrawn": OfferWithdrawn,
     "ProviderResponded": ProviderResponded,
 }

@@ -4,7 +4,8 @@
   needs and volunteers events; every applied event is kept verbatim in applied_events so the projection
   can be rebuilt from it (python -m services.matching.rebuild).
 - Matching's own state: proposals (one row per need × provider match, with its explanation and cascade
-  status), unmet_needs (why a need is still without a provider), moderation (per category), solver_state.
+  status), unmet_needs (why a need is still without a provider), moderation (per category), solver_state,
+  audit_log (who approved, rejected, picked or changed a category's moderation, and when).
 """
 from __future__ import annotations
 
@@ -104,6 +105,11 @@ proposals = sa.Table(
     # set when the visit is confirmed (completed): the hours reported (or the planned duration), and when
     sa.Column("hours", sa.Float, nullable=True),
     sa.Column("completed_at", UtcDateTime, nullable=True),
+    # the visit's time: planned by the solve (proposed), offered as is, agreed on acceptance; it reserves the
+    # provider's time while the match is approved, offered or accepted (null on rows older than the field:
+    # window_start .. + duration is what the provider was told then)
+    sa.Column("agreed_start", UtcDateTime, nullable=True),
+    sa.Column("agreed_end", UtcDateTime, nullable=True),
 )
 
 unmet_needs = sa.Table(
@@ -128,6 +134,17 @@ solver_state = sa.Table(
     sa.Column("dirty", sa.Boolean, nullable=False),
     sa.Column("urgent", sa.Boolean, nullable=False),
     sa.Column("last_solved_at", UtcDateTime, nullable=True),
+)
+
+# Who decided what and when: approvals, rejections, staff picks and category moderation changes.
+audit_log = sa.Table(
+    "audit_log", metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),  # the signed-in account or the API key's name
+    sa.Column("action", sa.String(40), nullable=False),  # approve | reject | pick | moderation
+    sa.Column("subject_id", sa.String(64), nullable=False, index=True),  # match id, or category code
+    sa.Column("detail", sa.String(200), nullable=False),  # codes and ids only, never typed text
 )
 
 PROJECTION = (open_needs, providers, offers)

@@ -10,8 +10,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from services.matching import projection, schemas
 from services.matching.db import (
     applied_events,
+    audit_log,
     moderation,
     open_needs,
     proposals,
@@ -51,12 +52,16 @@ from services.matching.solver import (
     Option,
     Weights,
     assignment,
+    earliest_visit,
     feasible_options,
+    fits,
     marginal_load_cost,
     option,
     rank_at_provider,
     runner_ups,
+    schedule,
     solve_with_hours_repair,
+    without,
 )
 from services.matching.solver import unmet_needs as unmet_verdicts
 from wspolnota import reference
@@ -65,7 +70,7 @@ from wspolnota.transport.outbox import Outbox
 PROPOSED, APPROVED, OFFERED, ACCEPTED, COMPLETED = "proposed", "approved", "offered", "accepted", "completed"
 REJECTED, REPLACED, DECLINED, EXPIRED, CANCELLED = "rejected", "replaced", "declined", "expired", "cancelled"
 ACTIVE = (PROPOSED, APPROVED, OFFERED, ACCEPTED)
-COMMITTED = (APPROVED, OFFERED, ACCEPTED)  # count towards the provider's load
+COMMITTED = (APPROVED, OFFERED, ACCEPTED)  # count towards the provider's load and reserve the visit's time
 EXCLUDING = (REJECTED, DECLINED, EXPIRED)  # the provider is not asked again for this need
 
 # A match already made is re-checked against every rule except load and history: those held when it was made.
@@ -88,8 +93,12 @@ HOLD_MIN_PROVIDERS = 16
 # cost units: 30 per km, so 10 km of travel): a stable review queue, no cancel + re-notify churn.
 REPLACE_MARGIN = 300
 MIN_ANSWER_TIME = timedelta(minutes=10)
+# An acceptance of an offer in one of these states comes too late: what the provider is told (schemas.py).
+TOO_LATE = {EXPIRED: schemas.TOO_LATE_PASSED_ON, CANCELLED: schemas.TOO_LATE_NOT_NEEDED,
+            REPLACED: schemas.TOO_LATE_NOT_NEEDED, DECLINED: schemas.TOO_LATE_ALREADY_DECLINED}
 CASCADE_REVIEWER = "kaskada"
 AUTO_REVIEWER = "automatycznie"
+SYSTEM_ACTOR = "system"
 
 
 class MatchNotFound(LookupError):
@@ -141,8 +150,22 @@ class Settings:
 class World:
     needs: dict[str, sa.RowMapping]
     providers: dict[str, Provider]
-    free: dict[str, projection.Availability]
+    free: dict[str, projection.Availability]  # as offered, before the reserved times are taken out
     matches: dict[str, list[sa.RowMapping]]  # per need, every match row
+    # per provider, the visit times their matches hold (need id, time): already cut out of the providers'
+    # availability, so no path that creates a match can give one provider two visits at once
+    reserved: dict[str, list[tuple[str, TimeWindow]]] = field(default_factory=dict)
+
+    def provider_for(self, volunteer_id: str, need_id: str) -> Provider | None:
+        """The provider as a match of this need sees them: the times of their other visits taken, the time
+        this need's own match holds free again (a match is re-checked against everything but itself)."""
+        p = self.providers.get(volunteer_id)
+        own = [w for n, w in self.reserved.get(volunteer_id, ()) if n == need_id]
+        if p is None or not own:
+            return p
+        offered = [w for w, _ in (self.free.get(volunteer_id) or projection.Availability()).windows]
+        others = [w for n, w in self.reserved[volunteer_id] if n != need_id]
+        return replace(p, availability=tuple(without(offered, others)))
 
     def active(self, need_id: str, statuses: tuple[str, ...] = ACTIVE) -> list[sa.RowMapping]:
         return [m for m in self.matches.get(need_id, []) if m["status"] in statuses]
@@ -182,6 +205,7 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
     hours: dict[str, float] = defaultdict(float)  # over the horizon: the load that fairness spreads
     weekly: dict[str, dict[Week, float]] = defaultdict(lambda: defaultdict(float))  # the weekly-hours limit
     tasks: dict[str, int] = defaultdict(int)
+    reserved: dict[str, list[tuple[str, TimeWindow]]] = defaultdict(list)
     for m in session.execute(sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)).mappings():
         matches[m["need_id"]].append(m)
         need = needs.get(m["need_id"])
@@ -189,12 +213,30 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
             hours[m["volunteer_id"]] += need["duration_minutes"] / 60
             weekly[m["volunteer_id"]][iso_week(need["window_start"])] += need["duration_minutes"] / 60
             tasks[m["volunteer_id"]] += 1
+            reserved[m["volunteer_id"]].append((m["need_id"], visit_of(m, need)))
     free = projection.availability(session, now, settings.horizon_days)
-    people = {r["volunteer_id"]: projection.provider_from_row(r, free.get(r["volunteer_id"]),
-                                                              hours[r["volunteer_id"]], tasks[r["volunteer_id"]],
-                                                              weekly.get(r["volunteer_id"]))
-              for r in session.execute(sa.select(providers).order_by(providers.c.volunteer_id)).mappings()}
-    return World(needs, people, free, matches)
+    people = {}
+    for r in session.execute(sa.select(providers).order_by(providers.c.volunteer_id)).mappings():
+        p = projection.provider_from_row(r, free.get(r["volunteer_id"]), hours[r["volunteer_id"]],
+                                         tasks[r["volunteer_id"]], weekly.get(r["volunteer_id"]))
+        if reserved.get(p.id):
+            p = replace(p, availability=tuple(without(p.availability, [w for _, w in reserved[p.id]])))
+        people[p.id] = p
+    return World(needs, people, free, matches, dict(reserved))
+
+
+def visit_of(match: Any, need: Any) -> TimeWindow:
+    """A match's visit time: the agreed one; on rows made before it was kept, the window's start for the
+    need's duration (what the provider was told then)."""
+    if match["agreed_start"] is not None and match["agreed_end"] is not None:
+        return TimeWindow(match["agreed_start"], match["agreed_end"])
+    start = match["window_start"]
+    return TimeWindow(start, start + timedelta(minutes=need["duration_minutes"]))
+
+
+def _visit_begun(match: Any, need: Any, now: datetime) -> bool:
+    """An accepted visit whose agreed time has come: a later change in the world cannot undo it."""
+    return bool(match["status"] == ACCEPTED and visit_of(match, need).start <= now)
 
 
 def _solvable(world: World, need_id: str, now: datetime) -> int:
@@ -425,17 +467,20 @@ def _match(needs: list[Need], people: list[Provider], weights: Weights, kept: se
         chosen, capacity = solve_with_hours_repair(
             [*needs, *ahead], biased + ahead_options,
             replace(weights, continuity_bonus=weights.continuity_bonus + margin), expected=len(ahead))
+        visits = schedule(chosen, frozenset(n.id for n in ahead)).visits
         plain = {(o.need.id, o.provider.id): o for o in options}
         chosen = [plain[(o.need.id, o.provider.id)] for o in chosen if o.need.id in real]
     else:
         chosen, capacity = solve_with_hours_repair([*needs, *ahead], options + ahead_options, weights,
                                                    expected=len(ahead))
+        visits = schedule(chosen, frozenset(n.id for n in ahead)).visits  # the times the repair checked
         chosen = [o for o in chosen if o.need.id in real]
     return MatchResult(
         assignments=[assignment(o, rank, weights) for o, rank in rank_at_provider(chosen)],
         unmet=unmet_verdicts(needs, options_per_need, chosen, capacity, people, distance_km),
         runner_up=runner_ups(needs, options_per_need, chosen, capacity, weights),
         funnel=funnel,
+        visits={(o.need.id, o.provider.id): visits[(o.need.id, o.provider.id)] for o in chosen},
     )
 
 
@@ -489,6 +534,11 @@ def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need
     for a in chosen:
         score = a.terms["distance"] + a.terms["load"] - a.terms["continuity"]
         current = pending.get(a.provider_id)
+        visit = result.visits.get((need.id, a.provider_id))
+        if current is not None and visit is not None and (current["agreed_start"], current["agreed_end"]) != (
+                visit.start, visit.end):  # the plan moved the proposal's time: staff see the new one
+            session.execute(sa.update(proposals).where(proposals.c.id == current["id"])
+                            .values(agreed_start=visit.start, agreed_end=visit.end, updated_at=now))
         if current is not None:
             stored = dict(current["explanation"] or {})
             terms = stored.get("terms") or {}
@@ -511,10 +561,13 @@ def _settle_proposals(session: Session, outbox: Outbox, world: World, need: Need
             continue
         explanation = _explanation(need, a.provider_id, people, settings, terms=a.terms, km=a.km,
                                    runner_up=runner_up, planned=planned)
-        row = _create(session, outbox, world, need.id, a.provider_id, now, explanation, score)
+        row = _create(session, outbox, world, need.id, a.provider_id, now, explanation, score, visit)
         made += 1
         if moderation_mode(session, world.needs[need.id]) == "auto":
-            approve(session, outbox, row["id"], AUTO_REVIEWER, now, settings)
+            try:
+                approve(session, outbox, row["id"], AUTO_REVIEWER, now, settings)
+            except NotAllowed:
+                pass  # the provider's time went to another visit meanwhile: staff decide (the plan avoids it)
     return made, replaced
 
 
@@ -583,11 +636,20 @@ def moderation_mode(session: Session, need: sa.RowMapping) -> str:
     return "auto" if "auto" in (need["moderation"], category) else "review"
 
 
-def set_moderation(session: Session, category: str, mode: str) -> None:
+def set_moderation(session: Session, category: str, mode: str, actor: str = SYSTEM_ACTOR,
+                   now: datetime | None = None) -> None:
     if category not in reference.categories() or mode not in ("review", "auto"):
         raise NotAllowed("Nieznana kategoria lub tryb moderacji.")
+    before = session.execute(sa.select(moderation.c.mode).where(moderation.c.category == category)).scalar()
     session.execute(sa.delete(moderation).where(moderation.c.category == category))
     session.execute(sa.insert(moderation).values(category=category, mode=mode))
+    audit(session, actor, "moderation", category, f"{before or 'review'} -> {mode}", now or datetime.now(UTC))
+
+
+def audit(session: Session, actor: str, action: str, subject_id: str, detail: str, now: datetime) -> None:
+    """Who decided what, when: the signed-in account (or the cascade / automatic approval), never typed text."""
+    session.execute(sa.insert(audit_log).values(at=now, actor=actor[:200], action=action, subject_id=subject_id,
+                                                detail=detail[:200]))
 
 
 # --- creating and closing matches ------------------------------------------------------------------
@@ -602,23 +664,41 @@ def _reason_pl(need: sa.RowMapping, explanation: dict[str, Any]) -> str:
 
 
 def _create(session: Session, outbox: Outbox, world: World, need_id: str, volunteer_id: str, now: datetime,
-            explanation: dict[str, Any], score: int | None) -> dict[str, Any]:
+            explanation: dict[str, Any], score: int | None, visit: TimeWindow | None = None) -> dict[str, Any]:
+    """A proposal at `visit` (the solve's plan), else at the earliest time free in the provider's
+    availability (reserved times already taken out) and the need's window."""
     need = world.needs[need_id]
     free = world.free.get(volunteer_id) or projection.Availability()
     offer_id = free.offer_for(projection.need_from_row(need)) or (free.windows[0][1] if free.windows else None)
     if offer_id is None:
         raise NotAllowed("Wykonawca nie ma opublikowanej oferty.")
+    provider = world.providers.get(volunteer_id)
+    visit = visit or (earliest_visit(projection.need_from_row(need), provider.availability) if provider else None)
+    if visit is None:
+        raise NotAllowed(BUSY)
     row = {"id": str(uuid.uuid4()), "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
            "category": need["category"], "village": need["village"], "window_start": need["window_start"],
            "status": PROPOSED, "reason": _reason_pl(need, explanation), "created_at": now, "updated_at": now,
-           "urgent": need["urgent"], "score": score, "explanation": explanation}
+           "urgent": need["urgent"], "score": score, "explanation": explanation,
+           "agreed_start": visit.start, "agreed_end": visit.end}
     session.execute(sa.insert(proposals).values(**row))
     outbox.add(session, schemas.TOPIC, "MatchProposed", need_id, {
         "match_id": row["id"], "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
         "category": row["category"], "village": row["village"], "window_start": row["window_start"].isoformat(),
-        "urgent": bool(row["urgent"]), "reason": row["reason"], "score": score, "explanation": explanation})
+        "urgent": bool(row["urgent"]), "reason": row["reason"], "score": score, "explanation": explanation,
+        **_visit_fields(row)})
     world.matches[need_id].append(row)  # type: ignore[arg-type]
     return row
+
+
+BUSY = "Wykonawca nie ma wolnego terminu w oknie tej potrzeby (zajęty innymi wizytami)."
+
+
+def _visit_fields(row: Any) -> dict[str, str]:
+    """The visit's time on MatchProposed / MatchOffered (absent on rows made before it was kept)."""
+    if row.get("agreed_start") is None:
+        return {}
+    return {"agreed_start": row["agreed_start"].isoformat(), "agreed_end": row["agreed_end"].isoformat()}
 
 
 def _ids(row: Any) -> dict[str, str]:
@@ -649,10 +729,34 @@ def approve(session: Session, outbox: Outbox, match_id: str, reviewer: str | Non
     row = get_match(session, match_id)
     if row["status"] != PROPOSED:
         raise NotAllowed("Tę propozycję już rozpatrzono.")
-    _set(session, row, now, status=APPROVED, reviewer=reviewer)
+    visit = _free_visit(session, row, now, settings)
+    times = {} if visit is None else {"agreed_start": visit.start, "agreed_end": visit.end}
+    _set(session, row, now, status=APPROVED, reviewer=reviewer, **times)
+    row = get_match(session, match_id)
+    audit(session, reviewer or SYSTEM_ACTOR, "approve", match_id,
+          f"need {row['need_id']}, volunteer {row['volunteer_id']}", now)
     outbox.add(session, schemas.TOPIC, "MatchApproved", row["need_id"], {**_ids(row), "reviewer": reviewer})
     _offer(session, outbox, row, now, settings)
     refill(session, outbox, row["need_id"], now, settings)
+
+
+def _free_visit(session: Session, row: Any, now: datetime, settings: Settings) -> TimeWindow | None:
+    """The time an approved proposal reserves: its planned time while the provider is still free then, else
+    the earliest free time in the need's window (a proposal reserves nothing, so a visit approved or
+    offered since may have taken its time); NotAllowed when the provider has no free time left there."""
+    world = load_world(session, now, settings)
+    need_row = world.needs.get(row["need_id"])
+    provider = world.provider_for(row["volunteer_id"], row["need_id"])
+    if need_row is None or provider is None:
+        return None  # nothing to plan against: the re-checks close such a match
+    need = projection.need_from_row(need_row)
+    planned = visit_of(row, need_row)
+    if fits(planned, need, provider.availability):
+        return planned
+    visit = earliest_visit(need, provider.availability)
+    if visit is None:
+        raise NotAllowed(BUSY)
+    return visit
 
 
 def reject(session: Session, outbox: Outbox, match_id: str, reason: str, reviewer: str | None,
@@ -661,6 +765,8 @@ def reject(session: Session, outbox: Outbox, match_id: str, reason: str, reviewe
     if row["status"] != PROPOSED:
         raise NotAllowed("Tę propozycję już rozpatrzono.")
     _set(session, row, now, status=REJECTED, reviewer=reviewer, decision_reason=reason)  # the typed reason stays here
+    audit(session, reviewer or SYSTEM_ACTOR, "reject", match_id,  # the typed reason may name a resident: not here
+          f"need {row['need_id']}, volunteer {row['volunteer_id']}", now)
     outbox.add(session, schemas.TOPIC, "MatchRejected", row["need_id"],
                {**_ids(row), "reason": schemas.REJECTED_BY_STAFF})
     mark_dirty(session)
@@ -686,6 +792,8 @@ def pick(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, rev
     explanation = _explanation(need, volunteer_id, people, settings, source="staff", km=round(option.km, 2),
                                terms=_terms(option, need, settings), runner_up=None)
     new = _create(session, outbox, world, row["need_id"], volunteer_id, now, explanation, _price(option, settings))
+    audit(session, reviewer or SYSTEM_ACTOR, "pick", match_id,
+          f"need {row['need_id']}, volunteer {row['volunteer_id']} -> {volunteer_id}, match {new['id']}", now)
     approve(session, outbox, new["id"], reviewer, now, settings)
     return new
 
@@ -700,13 +808,13 @@ def _terms(o: Option, need: Need, settings: Settings) -> dict[str, int]:
 def _offer(session: Session, outbox: Outbox, row: Any, now: datetime, settings: Settings) -> None:
     deadline = now + (settings.urgent_offer_deadline if row["urgent"] else settings.offer_deadline)
     need = session.execute(sa.select(open_needs).where(open_needs.c.need_id == row["need_id"])).mappings().first()
-    if need is not None:  # an answer after the last moment the visit could still start is no use
-        latest_start = need["window_end"] - timedelta(minutes=need["duration_minutes"])
+    if need is not None:  # an answer after the visit's agreed (or last possible) start is no use
+        latest_start = row.get("agreed_start") or need["window_end"] - timedelta(minutes=need["duration_minutes"])
         deadline = max(min(deadline, latest_start), now + MIN_ANSWER_TIME)
     _set(session, row, now, status=OFFERED, deadline=deadline)
     outbox.add(session, schemas.TOPIC, "MatchOffered", row["need_id"], {
         **_ids(row), "deadline": deadline.isoformat(), "urgent": bool(row["urgent"]), "category": row["category"],
-        "village": row["village"], "window_start": row["window_start"].isoformat()})
+        "village": row["village"], "window_start": row["window_start"].isoformat(), **_visit_fields(row)})
 
 
 def refill(session: Session, outbox: Outbox, need_id: str, now: datetime, settings: Settings) -> None:
@@ -754,9 +862,18 @@ def next_candidates(world: World, need_id: str, count: int, settings: Settings) 
 
 def respond(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, response: str, reason: str,
             now: datetime, settings: Settings) -> bool:
-    """A provider's answer to an offer. Answers to offers no longer open (covered, expired) change nothing."""
+    """A provider's answer to an offer. An answer to an offer no longer open (expired and passed on, covered,
+    cancelled) changes nothing; an acceptance among them publishes MatchAnswerTooLate, so the provider is
+    told the truth and the organiser sees it."""
     row = session.execute(sa.select(proposals).where(proposals.c.id == match_id)).mappings().first()
-    if row is None or row["status"] != OFFERED or row["volunteer_id"] != volunteer_id:
+    if row is None or row["volunteer_id"] != volunteer_id:
+        return False
+    if row["status"] != OFFERED:
+        too_late = TOO_LATE.get(row["status"])
+        if response == "accept" and too_late is not None:
+            code = row["decision_reason"] if row["status"] == CANCELLED else None
+            outbox.add(session, schemas.TOPIC, "MatchAnswerTooLate", row["need_id"], {
+                **_ids(row), "status": too_late, "reason": code if code in schemas.REASON_LABELS else None})
         return False
     if response == "accept":
         _set(session, row, now, status=ACCEPTED)
@@ -791,9 +908,12 @@ def recheck_volunteer(session: Session, outbox: Outbox, volunteer_id: str, reaso
         for row in rows:
             if row["volunteer_id"] != volunteer_id or row["status"] not in ACTIVE or need_id not in world.needs:
                 continue
+            if _visit_begun(row, world.needs[need_id], now):
+                continue  # it has taken place (or is under way): staff record how it went, nothing to undo
             need = projection.need_from_row(world.needs[need_id])
-            if provider is None or first_rejection(Candidate(need, provider, distance_km(need, provider)),
-                                                   RECHECK_RULES) is not None:
+            own = world.provider_for(volunteer_id, need_id)  # its own visit's time is not taken from it
+            if provider is None or own is None or first_rejection(Candidate(need, own, distance_km(need, own)),
+                                                                  RECHECK_RULES) is not None:
                 broken.append(row)
     return _cancel_and_rematch(session, outbox, broken, reason, now, settings)
 
@@ -803,8 +923,8 @@ def recheck_need(session: Session, outbox: Outbox, need_id: str, now: datetime, 
     if need_id not in world.needs:
         return 0
     need = projection.need_from_row(world.needs[need_id])
-    broken = [row for row in world.active(need_id)
-              if (p := world.providers.get(row["volunteer_id"])) is None
+    broken = [row for row in world.active(need_id) if not _visit_begun(row, world.needs[need_id], now)
+              if (p := world.provider_for(row["volunteer_id"], need_id)) is None
               or first_rejection(Candidate(need, p, distance_km(need, p)), RECHECK_RULES) is not None]
     return _cancel_and_rematch(session, outbox, broken, "need_updated", now, settings)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, SelectField, StringField, TextAreaField
+from wtforms import DecimalField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from services.matching import rules
 
@@ -16,9 +16,11 @@ RULES_PL = {
     "not_declined_before": "odmówił lub nie odpowiedział wcześniej / już obsługuje tę potrzebę",
     "category_offered": "nie oferuje pomocy w tej kategorii",
     "kamilka_gate": "brak aktualnej weryfikacji Kamilka (ochrona małoletnich)",
+    "volunteer_agreement": "brak aktualnego porozumienia wolontariackiego",
+    "nnw_insurance_for_short_agreement": "brak ubezpieczenia NNW przy porozumieniu do 30 dni",
     "neighbour_services_only_by_paid_neighbours": "usługi sąsiedzkie tylko przez opiekuna sąsiedzkiego",
+    "not_a_relative": "członek rodziny osoby wspieranej",
     "no_personal_care_by_volunteers": "czynności opiekuńcze tylko przez opiekuna sąsiedzkiego",
-    "no_installation_work": "instalacje gazowe i elektryczne — tylko fachowiec",
     "driving_licence_and_car_for_transport": "brak prawa jazdy lub samochodu",
     "confidentiality_authorisation_for_paperwork": "brak upoważnienia do danych",
     "required_credentials_in_date": "brak wymaganych, aktualnych uprawnień",
@@ -56,6 +58,8 @@ REASONS_PL = {
     "volunteer_erased": "dane wykonawcy usunięte",
     "credential_expired": "wygasło uprawnienie wykonawcy",
     "credential_changed": "zmiana uprawnień wykonawcy",
+    "credential_revoked": "cofnięte uprawnienie wykonawcy",
+    "safety_review": "udział wykonawcy wstrzymany przez CUS do wyjaśnienia",
     "offer_withdrawn": "wykonawca wycofał ofertę",
     "offer_changed": "zmiana oferty wykonawcy",
 }
@@ -64,20 +68,18 @@ SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "w
 
 
 class ApproveForm(FlaskForm):
-    reviewer = StringField(_l("Zatwierdzający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
+    """The reviewer is the signed-in account (app.staff_actor), never a typed name."""
 
 
 class RejectForm(FlaskForm):
     reason = TextAreaField(_l("Powód odrzucenia"), validators=[
         DataRequired(message=_l("Podaj powód odrzucenia.")),
         Length(min=3, max=500, message=_l("Powód musi mieć od 3 do 500 znaków."))])
-    reviewer = StringField(_l("Odrzucający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class PickForm(FlaskForm):
     volunteer_id = SelectField(_l("Inny kandydat"), validators=[DataRequired(message=_l("Wybierz kandydata."))],
                                choices=[])
-    reviewer = StringField(_l("Wybierający (opcjonalnie)"), validators=[Optional(), Length(max=100)])
 
 
 class PolishDecimalField(DecimalField):

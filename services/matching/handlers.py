@@ -64,6 +64,12 @@ def _volunteer_changed(reason: str) -> Reaction:
     return react
 
 
+def _volunteer_paused(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+    """The person's own pause, or CUS pausing them pending a safety review: every active match ends."""
+    reason = "safety_review" if event.data.get("reason") == "safety_review" else "volunteer_paused"
+    _volunteer_changed(reason)(session, outbox, event, now, s)
+
+
 def _provider_responded(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
     d = event.data
     engine.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
@@ -77,11 +83,12 @@ REACTIONS: dict[str, Reaction] = {
     "ResidentErased": _resident_erased,
     "VolunteerRegistered": _volunteer_changed("volunteer_updated"),
     "VolunteerUpdated": _volunteer_changed("volunteer_updated"),
-    "VolunteerPaused": _volunteer_changed("volunteer_paused"),
+    "VolunteerPaused": _volunteer_paused,
     "VolunteerResumed": _volunteer_changed("volunteer_updated"),
     "VolunteerErased": _volunteer_changed("volunteer_erased"),
     "CredentialRecorded": _volunteer_changed("credential_changed"),
     "CredentialExpired": _volunteer_changed("credential_expired"),
+    "CredentialRevoked": _volunteer_changed("credential_revoked"),
     "OfferPublished": _volunteer_changed("offer_changed"),
     "OfferWithdrawn": _volunteer_changed("offer_withdrawn"),
     "ProviderResponded": _provider_responded,

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.matching.db import PROJECTION, applied_events, offers, open_needs, providers
-from services.matching.rules import CAR, Credential, Need, Point, Provider, TimeWindow, Week
+from services.matching.rules import AGREEMENT, CAR, Credential, Need, Point, Provider, TimeWindow, Week
 from wspolnota import reference
 from wspolnota.localtime import WARSAW
 
@@ -43,10 +43,34 @@ def _need_values(d: dict[str, Any]) -> dict[str, Any]:
         "window_start": _dt(d["window_start"]), "window_end": _dt(d["window_end"]),
         "duration_minutes": d["duration_minutes"], "urgent": bool(d.get("urgent", False)),
         "slots": int(d.get("slots", 1)), "resident_ref": d.get("resident_ref"),
-        "requirements": list(d.get("requirements") or []), "involves_minor": bool(d.get("involves_minor", False)),
+        "requirements": list(d.get("requirements") or []) + need_terms(d),
+        "involves_minor": bool(d.get("involves_minor", False)),
         "language": d.get("language") or "pl", "plan_ref": d.get("plan_ref"), "series_id": d.get("series_id"),
         "continuity": bool(d.get("continuity", False)), "moderation": d.get("moderation") or "review",
         "urgency": "urgent" if d.get("urgent") else (d.get("urgency") or "normal"),
+    }
+
+
+# What a need asks of its provider besides credentials (NeedRegistered/NeedUpdated: personal_care, skills,
+# relatives) is kept in open_needs.requirements next to the credential codes, each item tagged; older events
+# without these fields add nothing. need_from_row splits them again.
+PERSONAL_CARE = "personal_care"
+SKILL, RELATIVE = "skill:", "relative:"
+
+
+def need_terms(d: dict[str, Any]) -> list[str]:
+    return (([PERSONAL_CARE] if d.get("personal_care") else []) + [SKILL + s for s in d.get("skills") or ()]
+            + [RELATIVE + r for r in d.get("relatives") or ()])
+
+
+def _split_requirements(items: Iterable[str]) -> dict[str, Any]:
+    items = list(items or ())
+    return {
+        "credentials": frozenset(rule_code(k) for k in items
+                                 if k != PERSONAL_CARE and not k.startswith((SKILL, RELATIVE))),
+        "personal_care": PERSONAL_CARE in items,
+        "skills": frozenset(k.removeprefix(SKILL) for k in items if k.startswith(SKILL)),
+        "relatives": frozenset(k.removeprefix(RELATIVE) for k in items if k.startswith(RELATIVE)),
     }
 
 
@@ -67,6 +91,7 @@ def _need_row(session: Session, d: dict[str, Any]) -> dict[str, Any]:
     values = _need_values(d)
     if _erased(session, values["resident_ref"]):
         values["resident_ref"] = None
+        values["requirements"] = [k for k in values["requirements"] if not k.startswith(RELATIVE)]
     return values
 
 
@@ -92,12 +117,18 @@ def resident_erased(session: Session, d: dict[str, Any]) -> None:
     session.execute(sa.update(open_needs).where(open_needs.c.resident_ref == ref).values(resident_ref=None))
     if not need_ids:
         return
+    # the relatives recorded on the resident's needs tie volunteers to the resident: they go too
+    for need_id, items in session.execute(sa.select(open_needs.c.need_id, open_needs.c.requirements).where(
+            open_needs.c.need_id.in_(sorted(need_ids)))).all():
+        if any(k.startswith(RELATIVE) for k in items or ()):
+            session.execute(sa.update(open_needs).where(open_needs.c.need_id == need_id).values(
+                requirements=[k for k in items if not k.startswith(RELATIVE)]))
     kept = session.execute(sa.select(applied_events.c.seq, applied_events.c.data).where(
         applied_events.c.type.in_(NEED_EVENTS_WITH_REF), applied_events.c.key.in_(sorted(need_ids)))).all()
     for seq, data in kept:
-        if isinstance(data, dict) and data.get("resident_ref") == ref:
+        if isinstance(data, dict) and (data.get("resident_ref") == ref or data.get("relatives")):
             session.execute(sa.update(applied_events).where(applied_events.c.seq == seq)
-                            .values(data={**data, "resident_ref": None}))
+                            .values(data={**data, "resident_ref": None, "relatives": []}))
     # a cancellation's reason may be what staff typed (free text about the resident): only codes stay
     for seq, data in session.execute(sa.select(applied_events.c.seq, applied_events.c.data).where(
             applied_events.c.type == "NeedCancelled", applied_events.c.key.in_(sorted(need_ids)))).all():
@@ -113,8 +144,16 @@ def _need_status(status: str) -> Callable[[Session, dict[str, Any]], None]:
 
 
 def _credentials(raw: Iterable[dict[str, Any]] | None) -> list[dict[str, Any]]:
-    return [{"kind": rule_code(c["kind"]), "valid_from": c.get("valid_from"), "valid_until": c.get("valid_until")}
-            for c in raw or ()]
+    """Credentials as the projection keeps them: one entry per credential (`credential_id`; None in events
+    from before ids were sent), `written` for agreements (absent: not shown to be written)."""
+    held = []
+    for c in raw or ():
+        entry = {"credential_id": c.get("credential_id"), "kind": rule_code(c["kind"]),
+                 "valid_from": c.get("valid_from"), "valid_until": c.get("valid_until")}
+        if entry["kind"] == AGREEMENT:
+            entry["written"] = bool(c.get("written"))
+        held.append(entry)
+    return held
 
 
 def volunteer_registered(session: Session, d: dict[str, Any]) -> None:
@@ -145,19 +184,54 @@ def _provider_credentials(session: Session, volunteer_id: str) -> list[dict[str,
 
 
 def credential_recorded(session: Session, d: dict[str, Any]) -> None:
+    """One more credential: the others of its kind stay (a renewal is recorded before the old one expires).
+    The same credential recorded again (a redelivery, a correction) replaces its own entry only."""
+    held = _provider_credentials(session, d["volunteer_id"])
+    if held is None:
+        return
+    [new] = _credentials([d])
+    same = (lambda c: c.get("credential_id") == new["credential_id"]) if new["credential_id"] else (
+        lambda c: not c.get("credential_id") and c == new)
+    _set_provider(credentials=[c for c in held if not same(c)] + [new])(session, d)
+
+
+def _until(c: dict[str, Any]) -> date | None:
+    value = c.get("valid_until")
+    return None if value is None else date.fromisoformat(str(value))
+
+
+def credential_expired(session: Session, d: dict[str, Any]) -> None:
+    """Only the credential that expired goes; a renewal of the same kind stays.
+
+    When no entry has the event's `credential_id` (an event from before ids were sent, replayed, or entries
+    kept without one), the credentials of its kind (without an id, if the event has one) whose `valid_until`
+    is on or before the event's go; with no date in the event either, those with the earliest end date."""
+    held = _provider_credentials(session, d["volunteer_id"])
+    if held is None:
+        return
+    credential_id = d.get("credential_id")
+    if credential_id and any(c.get("credential_id") == credential_id for c in held):
+        gone = [c for c in held if c.get("credential_id") == credential_id]
+    else:
+        kind = rule_code(d["kind"])
+        dated = [(end, c) for c in held if c["kind"] == kind and not (credential_id and c.get("credential_id"))
+                 and (end := _until(c)) is not None]
+        until = _until(d) or min((end for end, _ in dated), default=None)
+        gone = [c for end, c in dated if until is not None and end <= until]
+    _set_provider(credentials=[c for c in held if not any(c is g for g in gone)])(session, d)
+
+
+def credential_revoked(session: Session, d: dict[str, Any]) -> None:
+    """Staff revoked the credential, a later Kamilka check was adverse, or a later one decides now: it goes.
+
+    Entries kept without an id (from events before ids were sent) cannot be told apart: every one of the
+    revoked credential's kind goes with it, so a revocation never leaves an old copy counting."""
     held = _provider_credentials(session, d["volunteer_id"])
     if held is None:
         return
     kind = rule_code(d["kind"])
-    held = [c for c in held if c["kind"] != kind] + _credentials([{**d, "kind": kind}])
-    _set_provider(credentials=held)(session, d)
-
-
-def credential_expired(session: Session, d: dict[str, Any]) -> None:
-    held = _provider_credentials(session, d["volunteer_id"])
-    if held is not None:
-        kind = rule_code(d["kind"])
-        _set_provider(credentials=[c for c in held if c["kind"] != kind])(session, d)
+    _set_provider(credentials=[c for c in held if c.get("credential_id") != d["credential_id"]
+                               and not (c["kind"] == kind and not c.get("credential_id"))])(session, d)
 
 
 def offer_published(session: Session, d: dict[str, Any]) -> None:
@@ -189,6 +263,7 @@ PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "ResidentErased": resident_erased,
     "CredentialRecorded": credential_recorded,
     "CredentialExpired": credential_expired,
+    "CredentialRevoked": credential_revoked,
     "OfferPublished": offer_published,
     "OfferWithdrawn": offer_withdrawn,
 }
@@ -234,7 +309,7 @@ def need_from_row(row: sa.RowMapping, **extra: Any) -> Need:
         duration_hours=row["duration_minutes"] / 60, point=village_point(row["village"]),
         urgency=row["urgency"] or ("urgent" if row["urgent"] else "normal"), slots=row["slots"],
         involves_minor=bool(row["involves_minor"]), language=row["language"] or "pl",
-        credentials=frozenset(rule_code(k) for k in row["requirements"] or ()),
+        **_split_requirements(row["requirements"]),
         beneficiary_ref=row["resident_ref"], plan_ref=row["plan_ref"], **extra)
 
 
@@ -318,7 +393,7 @@ def availability(session: Session, now: datetime, horizon_days: int) -> dict[str
 def _credential(raw: dict[str, Any]) -> Credential:
     until, start = raw.get("valid_until"), raw.get("valid_from")
     return Credential(raw["kind"], date.fromisoformat(until) if until else None,
-                      date.fromisoformat(start) if start else None)
+                      date.fromisoformat(start) if start else None, written=bool(raw.get("written")))
 
 
 def provider_from_row(row: sa.RowMapping, free: Availability | None, hours_booked: float = 0.0,

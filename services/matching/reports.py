@@ -1,4 +1,4 @@
-"""Reports for the needs-and-potential diagnosis (issue 7, items 5 and 6) and the village map.
+"""Reports for the needs-and-potential diagnosis and the village map.
 
 Everything is computed from matching's own tables — the projection (open_needs, providers, offers), the
 kept events (applied_events: NeedRegistered times, NeedCompleted hours, ProviderResponded answers), the

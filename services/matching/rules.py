@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
-from wspolnota.localtime import WARSAW
+from wspolnota.localtime import WARSAW, local_day
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
 
@@ -28,6 +28,9 @@ CAR = "car"
 KAMILKA_CHECK = "kamilka_check"
 FIRST_AID = "first_aid"
 CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"  # upoważnienie (RODO)
+AGREEMENT = "agreement"  # porozumienie o wykonywaniu świadczeń wolontariusza (art. 44)
+NNW_INSURANCE = "nnw_insurance"  # ubezpieczenie od następstw nieszczęśliwych wypadków (art. 46)
+WRITTEN_AGREEMENT_AFTER_DAYS = 30  # art. 44 ust. 2: an agreement for longer must be written; up to it needs NNW
 
 URGENCIES = ("normal", "high", "urgent")
 Week = tuple[int, int]  # ISO year and week, in Europe/Warsaw
@@ -55,10 +58,18 @@ class Credential:
     kind: str
     valid_until: date | None = None  # None: does not expire (e.g. a driving licence with no end date)
     valid_from: date | None = None
+    written: bool = False  # agreements only: signed in writing
 
     def valid_on(self, day: date) -> bool:
         started = self.valid_from is None or self.valid_from <= day
         return started and (self.valid_until is None or day <= self.valid_until)
+
+    @property
+    def short(self) -> bool:
+        """An agreement of up to 30 days (art. 44 ust. 2, art. 46); open-ended or undated ones are long."""
+        if self.valid_from is None or self.valid_until is None:
+            return False
+        return (self.valid_until - self.valid_from).days + 1 <= WRITTEN_AGREEMENT_AFTER_DAYS
 
 
 @dataclass(frozen=True)
@@ -78,19 +89,21 @@ class Need:
     urgency: str = "normal"
     slots: int = 1
     involves_minor: bool = False
-    personal_care: bool = False
-    installation_work: bool = False  # gas or electrical installation: a tradesman's job, never ours
+    personal_care: bool = False  # personal (hygiene) care: paid neighbours only
     language: str = "pl"
     skills: frozenset[str] = frozenset()
     credentials: frozenset[str] = frozenset()  # explicit extra requirements beyond the category's
-    beneficiary_ref: str | None = None  # pseudonymous resident id, for the "not family" rule
+    beneficiary_ref: str | None = None  # pseudonymous resident id
+    relatives: frozenset[str] = frozenset()  # provider ids staff recorded as the resident's relatives
     declined_by: frozenset[str] = frozenset()  # providers excluded after a decline or timeout
     previous_providers: frozenset[str] = frozenset()  # continuity within a support package
     plan_ref: str | None = None
 
     @property
     def day(self) -> date:
-        return min(w.start for w in self.windows).date()
+        """The visit's calendar day in Europe/Warsaw (its earliest start; naive values are taken as UTC):
+        every date rule (credential validity) is judged on it, never on the UTC date."""
+        return local_day(min(w.start for w in self.windows))
 
     @cached_property  # frozen dataclasses keep a __dict__; the solver asks this once per candidate pair
     def week(self) -> Week:
@@ -119,7 +132,6 @@ class Provider:
     languages: frozenset[str] = frozenset({"pl"})
     skills: frozenset[str] = frozenset()
     credentials: tuple[Credential, ...] = ()
-    family_of: frozenset[str] = frozenset()  # beneficiary refs of own relatives
     categories: frozenset[str] | None = None  # categories the provider offers; None: any
     verified: bool = True  # checked and admitted by CUS staff
     neighbour_conditions_met: bool = True  # art. 50 u.p.s. conditions confirmed (paid neighbours)
@@ -193,10 +205,47 @@ def not_declined_before(c: Candidate) -> Verdict:
 
 
 def kamilka_gate(c: Candidate) -> Verdict:
-    """Ustawa Kamilka: no contact with minors without a recorded, in-date check. Never bypassable."""
-    if c.need.concerns_minors and not c.provider.holds(KAMILKA_CHECK, c.need.day):
+    """Ustawa Kamilka: no contact with minors without a recorded, in-date check. Never bypassable.
+
+    A partner organisation holds one check for all its members, which cannot speak for the member who
+    comes: partners are kept away from every need involving minors until checks are kept per person."""
+    if not c.need.concerns_minors:
+        return PASS
+    if c.provider.type == PARTNER_ORGANISATION:
+        return fail("Organizacja partnerska nie może realizować zadań z udziałem małoletnich "
+                    "(brak weryfikacji Kamilka osoby, która przyjdzie)")
+    if not c.provider.holds(KAMILKA_CHECK, c.need.day):
         return fail("Brak aktualnej weryfikacji Kamilka (ochrona małoletnich)")
     return PASS
+
+
+def _agreements(c: Candidate) -> list[Credential]:
+    return [a for a in c.provider.credentials if a.kind == AGREEMENT and a.valid_on(c.need.day)]
+
+
+def volunteer_agreement(c: Candidate) -> Verdict:
+    """Volunteering act art. 44: a volunteer works under an agreement in date on the visit's day, written
+    when it is for more than 30 days (or open-ended). Paid neighbours, partner organisations and staff are
+    not volunteers under the act."""
+    if c.provider.type != VOLUNTEER:
+        return PASS
+    agreements = _agreements(c)
+    if not agreements:
+        return fail("Brak aktualnego porozumienia wolontariackiego (art. 44 ustawy o wolontariacie)")
+    if all(not a.short and not a.written for a in agreements):
+        return fail("Porozumienie na ponad 30 dni (lub bezterminowe) wymaga formy pisemnej (art. 44 ust. 2)")
+    return PASS
+
+
+def nnw_insurance_for_short_agreement(c: Candidate) -> Verdict:
+    """Volunteering act art. 46: under an agreement of up to 30 days the volunteer must hold accident (NNW)
+    insurance in date on the visit's day; a long agreement's insurance is the ZUS one (not ours to check)."""
+    if c.provider.type != VOLUNTEER:
+        return PASS
+    agreements = [a for a in _agreements(c) if a.short or a.written]
+    if any(not a.short for a in agreements) or c.provider.holds(NNW_INSURANCE, c.need.day):
+        return PASS
+    return fail("Brak aktualnego ubezpieczenia NNW (porozumienie do 30 dni, art. 46 ustawy o wolontariacie)")
 
 
 def neighbour_services_only_by_paid_neighbours(c: Candidate) -> Verdict:
@@ -208,22 +257,22 @@ def neighbour_services_only_by_paid_neighbours(c: Candidate) -> Verdict:
         return fail("Opiekun sąsiedzki musi być pełnoletni")
     if not c.provider.neighbour_conditions_met:
         return fail("Opiekun sąsiedzki nie ma potwierdzonych warunków art. 50 u.p.s.")
-    if c.need.beneficiary_ref is not None and c.need.beneficiary_ref in c.provider.family_of:
-        return fail("Opiekun sąsiedzki nie może być członkiem rodziny osoby wspieranej")
     if not c.provider.holds(FIRST_AID, c.need.day):
         return fail("Brak aktualnego szkolenia z pierwszej pomocy")
+    return PASS
+
+
+def not_a_relative(c: Candidate) -> Verdict:
+    """Staff record the resident's relatives on the need; CUS never matches them to it, in any category
+    (for neighbour services art. 50 u.p.s. rules it out; docs/matching.md)."""
+    if c.provider.id in c.need.relatives:
+        return fail("Wykonawca jest członkiem rodziny osoby wspieranej")
     return PASS
 
 
 def no_personal_care_by_volunteers(c: Candidate) -> Verdict:
     if c.need.personal_care and c.provider.type != PAID_NEIGHBOUR:
         return fail("Czynności opiekuńcze (higiena) wykonuje tylko opiekun sąsiedzki, nie wolontariusz")
-    return PASS
-
-
-def no_installation_work(c: Candidate) -> Verdict:
-    if c.need.installation_work:
-        return fail("Instalacje gazowe i elektryczne naprawia fachowiec, nie wolontariusz")
     return PASS
 
 
@@ -252,8 +301,14 @@ def required_credentials_in_date(c: Candidate) -> Verdict:
 
 
 def skills_present(c: Candidate) -> Verdict:
-    missing = sorted(c.need.skills - c.provider.skills)
+    """Skills are the words volunteers use in the register; compared without regard to case or spacing."""
+    held = {skill_key(s) for s in c.provider.skills}
+    missing = sorted(s for s in c.need.skills if skill_key(s) not in held)
     return fail("Brak umiejętności: " + ", ".join(missing)) if missing else PASS
+
+
+def skill_key(skill: str) -> str:
+    return " ".join(skill.split()).casefold()
 
 
 def language_spoken(c: Candidate) -> Verdict:
@@ -296,9 +351,11 @@ RULES: tuple[Rule, ...] = (
     not_declined_before,
     category_offered,
     kamilka_gate,
+    volunteer_agreement,
+    nnw_insurance_for_short_agreement,
     neighbour_services_only_by_paid_neighbours,
+    not_a_relative,
     no_personal_care_by_volunteers,
-    no_installation_work,
     driving_licence_and_car_for_transport,
     confidentiality_authorisation_for_paperwork,
     required_credentials_in_date,
@@ -323,6 +380,8 @@ CREDENTIAL_NAMES_PL = {
     KAMILKA_CHECK: "weryfikacja Kamilka",
     FIRST_AID: "szkolenie z pierwszej pomocy",
     CONFIDENTIALITY_AUTHORISATION: "upoważnienie do przetwarzania danych",
+    AGREEMENT: "porozumienie wolontariackie",
+    NNW_INSURANCE: "ubezpieczenie NNW",
 }
 
 

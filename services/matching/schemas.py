@@ -28,6 +28,8 @@ REASON_LABELS = {
     "volunteer_erased": "dane wykonawcy usunięte",
     "credential_changed": "zmienione uprawnienia wykonawcy",
     "credential_expired": "uprawnienie wykonawcy wygasło",
+    "credential_revoked": "uprawnienie wykonawcy cofnięte",
+    "safety_review": "udział wykonawcy wstrzymany przez CUS",
     "offer_changed": "zmieniona oferta wykonawcy",
     "offer_withdrawn": "wykonawca wycofał ofertę",
 }
@@ -53,6 +55,9 @@ class MatchProposed(MatchEvent):
     reason = fields.String(required=True, validate=REASON)
     score = fields.Integer(load_default=None, allow_none=True)
     explanation = fields.Dict(keys=fields.String(), load_default=None, allow_none=True)
+    # the visit's planned time (start .. start + duration) inside the need's window; absent on older events
+    agreed_start = fields.AwareDateTime(load_default=None, allow_none=True)
+    agreed_end = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class MatchApproved(MatchEvent):
@@ -69,6 +74,9 @@ class MatchOffered(MatchEvent):
     category = category_field(required=True)
     village = village_field(required=True)
     window_start = fields.AwareDateTime(required=True)
+    # the visit's time the offer is for (accepting agrees to it); absent on older events: window_start
+    agreed_start = fields.AwareDateTime(load_default=None, allow_none=True)
+    agreed_end = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class MatchAccepted(MatchEvent):
@@ -91,6 +99,21 @@ class MatchCompleted(MatchEvent):
     hours = fields.Float(required=True, validate=validate.Range(min=0))
 
 
+# Why an answer found its offer no longer open (MatchAnswerTooLate.status): codes, never text.
+TOO_LATE_PASSED_ON = "passed_on"  # no answer by the deadline: the task was offered to the next person
+TOO_LATE_NOT_NEEDED = "not_needed"  # the offer was withdrawn: covered by someone else, or the need is off
+TOO_LATE_ALREADY_DECLINED = "already_declined"  # the provider had declined it already
+TOO_LATE_STATUSES = (TOO_LATE_PASSED_ON, TOO_LATE_NOT_NEEDED, TOO_LATE_ALREADY_DECLINED)
+
+
+class MatchAnswerTooLate(MatchEvent):
+    """An acceptance that reached matching after the offer stopped being open; the match stays as it was."""
+
+    status = fields.String(required=True, validate=validate.OneOf(TOO_LATE_STATUSES))
+    reason = fields.String(load_default=None, allow_none=True,  # why it was withdrawn: a REASON_LABELS code
+                           validate=validate.OneOf(list(REASON_LABELS)))
+
+
 EVENTS: dict[str, type[Schema]] = {
     "MatchProposed": MatchProposed,
     "MatchApproved": MatchApproved,
@@ -101,6 +124,7 @@ EVENTS: dict[str, type[Schema]] = {
     "MatchExpired": MatchExpired,
     "MatchCancelled": MatchCancelled,
     "MatchCompleted": MatchCompleted,
+    "MatchAnswerTooLate": MatchAnswerTooLate,
 }
 
 
@@ -123,24 +147,26 @@ class ProposalOut(Schema):
     deadline = fields.AwareDateTime(allow_none=True)
     reviewer = fields.String(allow_none=True)
     decision_reason = fields.String(allow_none=True)
+    agreed_start = fields.AwareDateTime(allow_none=True)
+    agreed_end = fields.AwareDateTime(allow_none=True)
 
 
 class MatchDetailOut(ProposalOut):
     explanation = fields.Dict(allow_none=True)
 
 
+# The reviewer of approve / reject / pick is the signed-in account: a body naming one (`reviewer`) is refused
+# as an unknown field (422), so no typed name can stand in for the person who decided.
 class ApproveIn(Schema):
-    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
+    pass
 
 
 class RejectIn(Schema):
     reason = fields.String(required=True, validate=validate.Length(min=3, max=500, error="Podaj powód (3–500 znaków)."))
-    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class PickIn(Schema):
     volunteer_id = uuid_str(required=True)
-    reviewer = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=100))
 
 
 class CompleteIn(Schema):

@@ -93,18 +93,18 @@ class NeedSchema(Schema):
     slots = f.Integer(load_default=1, validate=_at_least(1))
     involves_minor = f.Boolean(load_default=False)
     personal_care = f.Boolean(load_default=False)
-    installation_work = f.Boolean(load_default=False)
     language = f.String(load_default="pl")
     skills = _strings()
     credentials = f.List(f.String(validate=validate.OneOf(CREDENTIAL_NAMES_PL)), load_default=list)
     beneficiary_ref = f.String(load_default=None, allow_none=True)
+    relatives = _strings()
     declined_by = _strings()
     previous_providers = _strings()
     plan_ref = f.String(load_default=None, allow_none=True)
 
     @post_load
     def build(self, data: dict[str, Any], **_: Any) -> Need:
-        sets = ("skills", "credentials", "declined_by", "previous_providers")
+        sets = ("skills", "credentials", "relatives", "declined_by", "previous_providers")
         return Need(**{**data, "windows": tuple(data["windows"]), **{k: frozenset(data[k]) for k in sets}})
 
 
@@ -112,6 +112,7 @@ class CredentialSchema(Schema):
     kind = f.String(required=True, validate=validate.OneOf(CREDENTIAL_NAMES_PL))
     valid_until = f.Date(load_default=None, allow_none=True)
     valid_from = f.Date(load_default=None, allow_none=True)
+    written = f.Boolean(load_default=False)  # agreements: signed in writing
 
     @post_load
     def build(self, data: dict[str, Any], **_: Any) -> Credential:
@@ -134,14 +135,13 @@ class ProviderSchema(Schema):
     languages = f.List(f.String(), load_default=lambda: ["pl"])
     skills = _strings()
     credentials = f.List(f.Nested(CredentialSchema), load_default=list)
-    family_of = _strings()
     categories = f.List(f.String(validate=validate.OneOf(CATEGORIES)), load_default=None, allow_none=True)
     verified = f.Boolean(load_default=True)
     neighbour_conditions_met = f.Boolean(load_default=True)
 
     @post_load
     def build(self, data: dict[str, Any], **_: Any) -> Provider:
-        sets = ("villages", "languages", "skills", "family_of")
+        sets = ("villages", "languages", "skills")
         categories = None if data["categories"] is None else frozenset(data["categories"])
         return Provider(**{**data, "availability": tuple(data["availability"]), "credentials": tuple(data["credentials"]),
                            "categories": categories, **{k: frozenset(data[k]) for k in sets}})

@@ -12,8 +12,9 @@ hard filters in ``rules.py`` passed, and only the k nearest feasible providers p
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -26,6 +27,7 @@ from services.matching.rules import (
     Funnel,
     Need,
     Provider,
+    TimeWindow,
     distance_km,
     first_rejection,
     kamilka_gate,
@@ -206,6 +208,8 @@ class MatchResult:
     unmet: list[Unmet]
     runner_up: dict[str, RunnerUp]
     funnel: Funnel
+    # (need id, provider id) → the visit's planned time (start .. start + duration), when the caller asked
+    visits: dict[tuple[str, str], TimeWindow] = field(default_factory=dict)
 
 
 Distance = Callable[[Need, Provider], float]
@@ -381,9 +385,36 @@ def match(
 def solve_with_hours_repair(
     needs: Sequence[Need], options: Sequence[Option], weights: Weights, rounds: int = 5, expected: int = 0
 ) -> tuple[list[Option], dict[str, int]]:
-    """Flow units count tasks, not hours: re-solve with tighter capacity until the hours fit.
+    """Solve, then make the plan fit each provider's week and day: hours, and visits that do not overlap.
 
-    The last ``expected`` needs are look-ahead needs: their unmet penalty is scaled by ``expected_weight``."""
+    Flow units count tasks, not hours or clock time. The hours are repaired by tighter capacity; the times
+    by `schedule`: a pair that cannot get its own time beside the provider's other visits of this plan is
+    taken out of the network and the plan is solved again (its need may go to someone else), up to
+    ``rounds`` times; what still clashes then is dropped (the need is reported unmet).
+
+    The last ``expected`` needs are look-ahead needs: their unmet penalty is scaled by ``expected_weight``,
+    and in the time repair they give way to the real needs."""
+    ahead = frozenset(n.id for n in needs[len(needs) - expected:]) if expected else frozenset()
+    current = list(options)
+    chosen: list[Option] = []
+    # a provider whose every pair was taken out for want of time has no room left: capacity 0
+    capacity: dict[str, int] = dict.fromkeys((o.provider.id for o in options), 0)
+    for _ in range(rounds):
+        chosen, room = _solve_within_hours(needs, current, weights, rounds, expected)
+        capacity = {**dict.fromkeys(capacity, 0), **room}
+        clashes = schedule(chosen, ahead).clashes
+        if not clashes:
+            return chosen, capacity
+        dropped = {(o.need.id, o.provider.id) for o in clashes}
+        current = [o for o in current if (o.need.id, o.provider.id) not in dropped]
+    clashing = {(o.need.id, o.provider.id) for o in schedule(chosen, ahead).clashes}
+    return [o for o in chosen if (o.need.id, o.provider.id) not in clashing], capacity
+
+
+def _solve_within_hours(
+    needs: Sequence[Need], options: Sequence[Option], weights: Weights, rounds: int, expected: int
+) -> tuple[list[Option], dict[str, int]]:
+    """Flow units count tasks, not hours: re-solve with tighter capacity until the hours fit."""
     per_provider: dict[str, list[Option]] = defaultdict(list)
     for o in options:
         per_provider[o.provider.id].append(o)
@@ -400,6 +431,78 @@ def solve_with_hours_repair(
             return chosen, capacity
         capacity.update(overflow)
     return drop_overflow(chosen), capacity
+
+
+# --- visit times: no provider gets two visits at once ----------------------------------------------
+
+
+def duration(need: Need) -> timedelta:
+    return timedelta(seconds=round(need.duration_hours * 3600))
+
+
+def without(free: Iterable[TimeWindow], taken: Iterable[TimeWindow]) -> list[TimeWindow]:
+    """The free windows with the taken times cut out."""
+    windows = [w for w in free if w.end > w.start]
+    for busy in taken:
+        kept = []
+        for w in windows:
+            if busy.end <= w.start or busy.start >= w.end:
+                kept.append(w)
+                continue
+            if w.start < busy.start:
+                kept.append(TimeWindow(w.start, busy.start))
+            if busy.end < w.end:
+                kept.append(TimeWindow(busy.end, w.end))
+        windows = kept
+    return windows
+
+
+def earliest_visit(need: Need, free: Iterable[TimeWindow]) -> TimeWindow | None:
+    """The earliest start at which the whole visit fits inside one of the need's windows and one free window."""
+    length = duration(need)
+    best: datetime | None = None
+    for window in need.windows:
+        for f in free:
+            start = max(window.start, f.start)
+            if start + length <= min(window.end, f.end) and (best is None or start < best):
+                best = start
+    return None if best is None else TimeWindow(best, best + length)
+
+
+def fits(visit: TimeWindow, need: Need, free: Iterable[TimeWindow]) -> bool:
+    """The visit lies inside one of the need's windows and inside the provider's free time."""
+    return (any(w.start <= visit.start and visit.end <= w.end for w in need.windows)
+            and any(f.start <= visit.start and visit.end <= f.end for f in free))
+
+
+@dataclass(frozen=True)
+class Schedule:
+    visits: dict[tuple[str, str], TimeWindow]  # (need id, provider id) → planned time
+    clashes: list[Option]  # chosen pairs that found no time beside the provider's other visits
+
+
+def schedule(chosen: Sequence[Option], last: frozenset[str] = frozenset()) -> Schedule:
+    """Give each provider's chosen needs times that do not overlap, inside their availability.
+
+    Per provider, the needs whose windows close first are placed first, each at its earliest free start
+    (needs in ``last`` — the look-ahead — after every real one). Deterministic: the same plan gets the
+    same times, so the engine stores what the repair checked."""
+    per_provider: dict[str, list[Option]] = defaultdict(list)
+    for o in chosen:
+        per_provider[o.provider.id].append(o)
+    visits: dict[tuple[str, str], TimeWindow] = {}
+    clashes: list[Option] = []
+    for pid, taken in per_provider.items():
+        free = list(taken[0].provider.availability)
+        for o in sorted(taken, key=lambda o: (o.need.id in last, max(w.end for w in o.need.windows),
+                                              min(w.start for w in o.need.windows), o.need.id)):
+            visit = earliest_visit(o.need, free)
+            if visit is None:
+                clashes.append(o)
+                continue
+            visits[(o.need.id, pid)] = visit
+            free = without(free, [visit])
+    return Schedule(visits, clashes)
 
 
 def drop_overflow(chosen: Sequence[Option]) -> list[Option]:

@@ -413,7 +413,8 @@ def build_pages(db: Database, outbox: Outbox) -> Any:
         body = forms.to_need_body(form)
         changes = {k: body[k] for k in ("category", "village", "description", "window_start", "window_end",
                                         "duration_minutes", "urgency", "slots", "involves_minor",
-                                        "requirements", "waived_requirements", "continuity", "moderation")}
+                                        "requirements", "waived_requirements", "continuity", "moderation",
+                                        "personal_care", "installation_work", "skills", "relatives")}
         try:
             with db.transaction() as session:
                 handlers.update_need(session, outbox, need_id, changes)
@@ -646,5 +647,6 @@ def _fill(form: forms.NeedForm, need: dict[str, Any]) -> None:
     form.process(data={
         **need, **local, "kind": "one_off", "requirements": [c for c in need["explicit_requirements"].split(",") if c],
         "waived_requirements": [c for c in need["waived_requirements"].split(",") if c],
-        "plan_ref": need["plan_ref"] or "",
+        "plan_ref": need["plan_ref"] or "", "skills": ", ".join(need["skills"] or []),
+        "relatives": "\n".join(need["relatives"] or []),
     })

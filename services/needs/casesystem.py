@@ -173,7 +173,9 @@ def create_need(session: Session, outbox: Outbox, body: Any, origin: str, actor:
         if existing:
             raise AlreadyRegistered(existing)
     try:
-        row = handlers.register_need(session, outbox, {**data, "source": "case_system"}, actor=actor)
+        # an API key is no person with a role: it may never switch the category's staff review off
+        row = handlers.register_need(session, outbox, {**data, "source": "case_system"}, actor=actor,
+                                     may_moderate=False)
     except handlers.Invalid as err:
         raise BodyInvalid({k: [v] for k, v in err.errors.items()}) from err
     session.execute(sa.insert(case_system_needs).values(need_id=row["id"], origin=origin[:100],
@@ -383,7 +385,7 @@ def build_api(db: Database, outbox: Outbox) -> Blueprint:
                 try:
                     changes = schemas.NeedUpdate().load(_json_body())
                     link = _linked_need(session, need_id, for_update=True)
-                    row = handlers.update_need(session, outbox, need_id, changes, actor())
+                    row = handlers.update_need(session, outbox, need_id, changes, actor(), may_moderate=False)
                 except ValidationError as err:
                     api_abort(422, errors={"json": err.messages})
                 except handlers.NotFound:

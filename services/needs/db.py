@@ -101,6 +101,10 @@ needs = sa.Table(
     sa.Column("cancel_reason", sa.String(500), nullable=False, server_default=""),
     sa.Column("hours_delivered", sa.Float, nullable=False, server_default="0"),
     sa.Column("visits_delivered", sa.Integer, nullable=False, server_default="0"),
+    # what the need asks of its provider beyond credentials (revision 0005; docs/needs.md)
+    sa.Column("personal_care", sa.Boolean, nullable=False, server_default=sa.false()),  # paid neighbours only
+    sa.Column("skills", sa.JSON, nullable=True),  # skills the provider must have, as volunteers name them
+    sa.Column("relatives", sa.JSON, nullable=True),  # volunteer ids of the resident's relatives: never matched
     sa.Index("ix_needs_status", "status"),
     sa.Index("ix_needs_plan", "plan_ref"),
     sa.Index("ix_needs_series", "series_id"),

@@ -6,6 +6,7 @@ next to the fields.
 """
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import datetime
 from typing import Any
@@ -84,6 +85,11 @@ class NeedForm(PolishForm):
     waived_requirements = MultiCheckboxField(_l("Pomiń wymagania kategorii (nie dotyczy wymogów prawnych)"),
                                              choices=opts(list(model.REQUIREMENT_PL.items())))
     continuity = BooleanField(_l("Ta sama osoba przy kolejnych wizytach"))
+    personal_care = BooleanField(_l("Czynności opiekuńcze lub higieniczne (np. mycie, ubieranie)"))
+    installation_work = BooleanField(_l("Praca przy instalacji gazowej lub elektrycznej"))
+    skills = StringField(_l("Wymagane umiejętności (oddzielone przecinkami)"), validators=[Optional()])
+    relatives = TextAreaField(_l("Krewni mieszkańca w rejestrze wykonawców (identyfikatory, oddzielone "
+                                 "przecinkami lub w osobnych wierszach)"), validators=[Optional()])
     moderation = SelectField(_l("Akceptacja propozycji"), choices=opts(list(schemas.MODERATION_PL.items())),
                              default="review")
     source = SelectField(_l("Źródło zgłoszenia"), choices=opts(list(schemas.SOURCE_PL.items())), default="staff_form")
@@ -154,6 +160,11 @@ def _aware(value: datetime | None) -> str | None:
     return value.replace(tzinfo=model.WARSAW).isoformat() if value else None
 
 
+def split_list(text: str | None) -> list[str]:
+    """"a, b\nc" → ["a", "b", "c"] (commas, semicolons or new lines; blanks dropped)."""
+    return [part.strip() for part in re.split(r"[,;\n]", text or "") if part.strip()]
+
+
 def to_need_body(form: NeedForm) -> dict[str, Any]:
     """The API body a filled-in need form stands for (times entered in Polish local time)."""
     body: dict[str, Any] = {
@@ -164,6 +175,8 @@ def to_need_body(form: NeedForm) -> dict[str, Any]:
         "waived_requirements": form.waived_requirements.data or [], "continuity": form.continuity.data,
         "moderation": form.moderation.data, "source": form.source.data,
         "plan_ref": (form.plan_ref.data or "").strip() or None,
+        "personal_care": form.personal_care.data, "installation_work": form.installation_work.data,
+        "skills": split_list(form.skills.data), "relatives": split_list(form.relatives.data),
     }
     if form.kind.data == "recurring":
         body["recurrence"] = {
@@ -185,7 +198,8 @@ FIELD_ALIASES = {"recurrence": "weekdays", "_schema": "description", "urgent": "
 def attach_errors(form: FlaskForm, errors: dict[str, Any]) -> None:
     """Marshmallow's (or the use cases') field errors, shown next to the form's fields, in Polish."""
     for key, messages in _flatten(errors):
-        name = key.split(".")[-1] if key.startswith("recurrence.") else FIELD_ALIASES.get(key, key)
+        head = key.split(".")[0]  # "skills.3" (an item of a list) belongs to the list's field
+        name = key.split(".")[-1] if key.startswith("recurrence.") else FIELD_ALIASES.get(head, head)
         field = getattr(form, name, None)
         if field is None:
             field = form.description if hasattr(form, "description") else next(iter(form))

@@ -97,6 +97,8 @@ def need_payload(row: dict[str, Any]) -> dict[str, Any]:
         "requirements": _codes(row["requirements"]), "involves_minor": row["involves_minor"],
         "language": row["language"], "plan_ref": row["plan_ref"], "series_id": row["series_id"],
         "continuity": row["continuity"], "moderation": row["moderation"],
+        "personal_care": bool(row.get("personal_care")), "skills": list(row.get("skills") or []),
+        "relatives": list(row.get("relatives") or []),
     }
 
 
@@ -141,7 +143,53 @@ def _terms(data: dict[str, Any]) -> dict[str, Any]:
         continuity = bool(reference.categories()[data["category"]]["rules"].get("continuity"))
     return {"urgency": urgency, "urgent": urgency == "urgent", "involves_minor": minor,
             "requirements": ",".join(resolved), "explicit_requirements": ",".join(sorted(set(explicit))),
-            "waived_requirements": ",".join(sorted(set(waived))), "continuity": continuity}
+            "waived_requirements": ",".join(sorted(set(waived))), "continuity": continuity,
+            "personal_care": bool(data.get("personal_care", False)),
+            "skills": _distinct(data.get("skills") or [], key=str.casefold),
+            "relatives": _distinct(data.get("relatives") or [])}
+
+
+def _distinct(values: list[str], key: Any = None) -> list[str]:
+    """The values in their order, each once (skills compared without case, as the matcher compares them)."""
+    seen: set[str] = set()
+    out = []
+    for value in values:
+        k = key(value) if key else value
+        if k not in seen:
+            seen.add(k)
+            out.append(value)
+    return out
+
+
+# --- who may switch a need's staff review off ----------------------------------------------------------
+MODERATION_REFUSED = ("Automatyczną akceptację propozycji (bez przeglądu przez pracownika) może ustawić tylko "
+                      "organizator społeczności lokalnej, dyrektor CUS lub administrator.")
+
+
+def caller_may_moderate() -> bool:
+    """Whether the signed-in person may switch a need's staff review off: the roles that may change a
+    category's moderation (wspolnota.access.MODERATE). Outside a request (seed data, jobs) there is no
+    caller to ask and the value given stands; a test app with sign-in switched off counts as allowed."""
+    from flask import current_app, has_request_context
+
+    from wspolnota.access import MODERATE
+    from wspolnota.auth import auth_disabled, current_user
+
+    if not has_request_context():
+        return True
+    user = current_user()
+    if user is None:
+        return auth_disabled(current_app)
+    return user["role"] in MODERATE
+
+
+def _check_moderation(wanted: str, before: str | None, may_moderate: bool | None) -> None:
+    """`moderation: auto` skips the category's staff review; only a moderator may ask for it (keeping a value
+    a moderator set earlier is not asking)."""
+    if wanted != "auto" or before == "auto":
+        return
+    if not (caller_may_moderate() if may_moderate is None else may_moderate):
+        raise Invalid({"moderation": MODERATION_REFUSED})
 
 
 def _package(session: Session, plan_ref: str) -> dict[str, Any] | None:
@@ -193,8 +241,10 @@ def _insert_need(session: Session, outbox: Outbox, data: dict[str, Any], start: 
 
 
 def register_need(session: Session, outbox: Outbox, data: dict[str, Any], submission_key: str | None = None,
-                  actor: str | None = None) -> dict[str, Any]:
-    """A one-off need (body already validated by schemas.NeedCreate)."""
+                  actor: str | None = None, may_moderate: bool | None = None) -> dict[str, Any]:
+    """A one-off need (body already validated by schemas.NeedCreate). `may_moderate`: whether the caller may
+    ask for automatic moderation; None asks the signed-in person's role (caller_may_moderate)."""
+    _check_moderation(data.get("moderation", "review"), None, may_moderate)
     _check_submission(session, submission_key)
     _check_not_erased(session, data.get("resident_ref"))
     _check_plan(session, data.get("plan_ref"))
@@ -205,8 +255,9 @@ def register_need(session: Session, outbox: Outbox, data: dict[str, Any], submis
 
 
 def register_series(session: Session, outbox: Outbox, data: dict[str, Any], submission_key: str | None = None,
-                    actor: str | None = None) -> tuple[str, list[dict[str, Any]]]:
+                    actor: str | None = None, may_moderate: bool | None = None) -> tuple[str, list[dict[str, Any]]]:
     """A weekly pattern inside a support package, expanded into one need per occurrence."""
+    _check_moderation(data.get("moderation", "review"), None, may_moderate)
     rec = data["recurrence"]
     _check_submission(session, submission_key)
     _check_not_erased(session, data.get("resident_ref"))
@@ -233,10 +284,11 @@ def register_series(session: Session, outbox: Outbox, data: dict[str, Any], subm
 
 
 def update_need(session: Session, outbox: Outbox, need_id: str, changes: dict[str, Any],
-                actor: str | None = None) -> dict[str, Any]:
+                actor: str | None = None, may_moderate: bool | None = None) -> dict[str, Any]:
     """Edit a need that is still open; the whole result is validated as a new need would be."""
     row = get_need(session, need_id, for_update=True)
     model.check_editable(row["status"])
+    _check_moderation(changes.get("moderation", row["moderation"]), row["moderation"], may_moderate)
     merged = {
         "resident_ref": row["resident_ref"], "category": row["category"], "village": row["village"],
         "description": row["description"], "duration_minutes": row["duration_minutes"],
@@ -245,6 +297,8 @@ def update_need(session: Session, outbox: Outbox, need_id: str, changes: dict[st
         "continuity": row["continuity"], "moderation": row["moderation"], "source": row["source"],
         "plan_ref": row["plan_ref"], "language": row["language"],
         "window_start": row["window_start"].isoformat(), "window_end": row["window_end"].isoformat(),
+        "personal_care": row["personal_care"], "skills": list(row["skills"] or []),
+        "relatives": list(row["relatives"] or []),
     }
     for key, value in changes.items():
         merged[key] = value.isoformat() if isinstance(value, datetime) else value
@@ -502,7 +556,7 @@ def resident_by_id(session: Session, resident_id: str) -> dict[str, Any]:
 ALREADY_ERASED = "Dane osobowe tego mieszkańca zostały już usunięte."
 ERASED_CANCEL_PL = "usunięcie danych mieszkańca (RODO)"
 REDACTED = "(usunięto — RODO)"
-ERASED_FIELDS = (*RESIDENT_PII, "needs.description", "needs.cancel_reason", "need_timeline.detail",
+ERASED_FIELDS = (*RESIDENT_PII, "needs.description", "needs.cancel_reason", "needs.relatives", "need_timeline.detail",
                  "support_packages.note", "support_packages.close_reason")
 
 
@@ -556,7 +610,7 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     need_ids = [r["id"] for r in rows]
     cancelled = []
     for need in rows:
-        values: dict[str, Any] = {"description": "", "cancel_reason": "", "updated_at": at}
+        values: dict[str, Any] = {"description": "", "cancel_reason": "", "relatives": [], "updated_at": at}
         if model.can_transition(need["status"], model.CANCELLED):
             values.update(status=model.CANCELLED, cancel_reason=ERASED_CANCEL_PL)
             cancelled.append(need["id"])

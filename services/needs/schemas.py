@@ -47,6 +47,39 @@ def _required_text(max_len: int) -> fields.String:
 
 requirement_code = fields.String(validate=validate.OneOf(model.REQUIREMENT_CODES, error="Nieznany wymóg: {input}."))
 
+# Gas and electrical installation work is a licensed tradesman's job: CUS never takes it on (docs/needs.md).
+INSTALLATION_REFUSED = ("CUS nie zleca prac przy instalacjach gazowych ani elektrycznych — to zadanie dla fachowca "
+                        "z uprawnieniami (gazownika, elektryka). Tej potrzeby nie można zgłosić wolontariuszom.")
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class SkillName(fields.String):
+    """A skill as volunteers name theirs (2–50 characters, no commas); spaces collapsed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):  # type: ignore[no-untyped-def]
+        return " ".join(super()._deserialize(value, attr, data, **kwargs).split())
+
+
+def skill_list(**kw) -> fields.List:  # type: ignore[no-untyped-def]
+    skill = SkillName(validate=[
+        validate.Length(min=2, max=50, error="Umiejętność: od 2 do 50 znaków."),
+        validate.Regexp(r"^[^,;]*$", error="Jedna umiejętność na pozycję (bez przecinków i średników).")])
+    return fields.List(skill, validate=validate.Length(max=20, error="Najwyżej 20 umiejętności."), **kw)
+
+
+def relative_list(**kw) -> fields.List:  # type: ignore[no-untyped-def]
+    volunteer_id = fields.String(validate=validate.Regexp(
+        UUID, error="To nie jest identyfikator z rejestru wolontariuszy (np. 3f2b…-…): {input}."))
+    return fields.List(volunteer_id, validate=validate.Length(max=20, error="Najwyżej 20 osób."), **kw)
+
+
+NEED_TERMS_DOC = {
+    "personal_care": "personal (hygiene) care: only a paid neighbour is matched",
+    "installation_work": "gas or electrical installation work: always refused (422), CUS never takes it on",
+    "skills": "skills the provider must have, named as in the volunteers register",
+    "relatives": "volunteer ids of the resident's relatives: never matched to this need",
+}
+
 
 class NeedFields(Schema):
     """What a need is, apart from when it happens (shared by one-off and recurring bodies)."""
@@ -72,6 +105,11 @@ class NeedFields(Schema):
     plan_ref = fields.String(load_default=None, allow_none=True, validate=REF,
                              metadata={"description": "IPUS reference (support package)"})
     language = fields.String(load_default="pl", validate=validate.Regexp(r"^[a-z]{2}$"))
+    personal_care = fields.Boolean(load_default=False, metadata={"description": NEED_TERMS_DOC["personal_care"]})
+    installation_work = fields.Boolean(load_default=False, validate=validate.Equal(False, error=INSTALLATION_REFUSED),
+                                       metadata={"description": NEED_TERMS_DOC["installation_work"]})
+    skills = skill_list(load_default=list, metadata={"description": NEED_TERMS_DOC["skills"]})
+    relatives = relative_list(load_default=list, metadata={"description": NEED_TERMS_DOC["relatives"]})
 
     @validates_schema
     def _requirements(self, data, **_kw):  # type: ignore[no-untyped-def]
@@ -135,6 +173,11 @@ class NeedUpdate(Schema):
     waived_requirements = fields.List(requirement_code)
     continuity = fields.Boolean()
     moderation = fields.String(validate=validate.OneOf(MODERATION, error=ONE_OF))
+    personal_care = fields.Boolean(metadata={"description": NEED_TERMS_DOC["personal_care"]})
+    installation_work = fields.Boolean(validate=validate.Equal(False, error=INSTALLATION_REFUSED),
+                                       metadata={"description": NEED_TERMS_DOC["installation_work"]})
+    skills = skill_list(metadata={"description": NEED_TERMS_DOC["skills"]})
+    relatives = relative_list(metadata={"description": NEED_TERMS_DOC["relatives"]})
 
 
 class StatusChange(Schema):
@@ -164,6 +207,9 @@ class NeedOut(Schema):
     language = fields.String()
     continuity = fields.Boolean()
     moderation = fields.String()
+    personal_care = fields.Boolean()
+    skills = fields.Function(lambda row: list(row["skills"] or []) if "skills" in row else [])
+    relatives = fields.Function(lambda row: list(row["relatives"] or []) if "relatives" in row else [])
     source = fields.String()
     plan_ref = fields.String(allow_none=True)
     series_id = fields.String(allow_none=True)
@@ -360,6 +406,10 @@ class NeedRegistered(Schema):
     continuity = fields.Boolean(load_default=False)
     moderation = fields.String(load_default="review", validate=validate.OneOf(MODERATION))
     urgency = fields.String(load_default="normal", validate=validate.OneOf(model.URGENCIES))
+    # what the need asks of its provider beyond credentials (absent in older events: nothing asked)
+    personal_care = fields.Boolean(load_default=False)  # personal (hygiene) care: paid neighbours only
+    skills = fields.List(fields.String(), load_default=list)  # as volunteers name their skills
+    relatives = fields.List(uuid_str(), load_default=list)  # volunteer ids of the resident's relatives
 
 
 class NeedUpdated(NeedRegistered):

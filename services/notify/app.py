@@ -141,10 +141,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         if offer.answer is not None:
             return render_template("notify/response_done.html", offer=offer, answer=offer.answer,
                                    again="zapisano" not in request.args)
-        if offer.closed_as or offer.past_deadline(datetime.now(UTC)):
+        closed = offer.closed_message(datetime.now(UTC))
+        if closed is not None:
             return render_template("notify/response_closed.html", title="Prośba jest już nieaktualna",
-                                   message="Czas na odpowiedź minął albo prośba została odwołana. "
-                                           "Dziękujemy za gotowość!"), 410
+                                   message=closed), 410
         form = ResponseForm()
         if form.validate_on_submit():
             answer = "accept" if form.accept.data else "decline"

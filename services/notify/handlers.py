@@ -19,7 +19,7 @@ from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, V
 from services.notify.db import matches_seen, needs_watched, notifications
 from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
 from services.notify.links import link_url
-from services.notify.messages import render
+from services.notify.messages import REVOCATION_REASONS, render
 from services.notify.settings import Settings
 from services.volunteers import schemas as volunteer_schemas
 from wspolnota import reference
@@ -48,6 +48,8 @@ def _remember_match(session: Session, d: dict[str, Any], status: str) -> dict[st
     for when in ("window_start", "deadline"):
         if d.get(when):
             facts[when] = _dt(d[when])
+    if d.get("agreed_start"):  # the visit's agreed time (MatchProposed / MatchOffered): the time messages show
+        facts["window_start"] = _dt(d["agreed_start"])
     if known:
         session.execute(sa.update(t).where(t.c.match_id == d["match_id"]).values(status=status, **facts))
         return {**dict(known), **facts, "status": status}
@@ -141,6 +143,22 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
                    payload=_webhook_payload(session, event, "match.cancelled", m, status="cancelled",
                                             reason=d.get("reason")), **common)
 
+    def on_match_answer_too_late(session: Session, event: Event) -> None:
+        """An acceptance that came after the offer closed: the provider is told not to come, the organiser
+        sees it. The match's state stays as matching left it."""
+        d = event.data
+        known = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == d["match_id"])
+                                ).mappings().first()
+        ctx = {**_match_context(dict(known or {})), "status": d["status"], "match_id": d["match_id"],
+               "reason": match_schemas.reason_label(d.get("reason")) if d.get("reason") else ""}
+        common = {"need_id": d["need_id"], "match_id": d["match_id"]}
+        record_rendered(session, outbox, str(event.id), "match_too_late", VOLUNTEER + d["volunteer_id"],
+                        PROVIDER_CHANNELS, render("match_too_late", **ctx, for_provider=True), urgent=True,
+                        **common)
+        staff = render("match_too_late", **ctx, for_provider=False)
+        record(session, outbox, str(event.id), "match_too_late", ORGANISER, "email", staff.subject, staff.email,
+               **common)
+
     def on_match_closed(status: str, kinds: tuple[str, ...] = ("match_offered",)) -> Handler:
         def handle(session: Session, event: Event) -> None:
             _remember_match(session, event.data, status)
@@ -200,6 +218,21 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         record_rendered(session, outbox, str(event.id), "credential_expiring", VOLUNTEER + d["volunteer_id"],
                         PROVIDER_CHANNELS, text)
 
+    def on_safety_event(session: Session, event: Event) -> None:
+        """A credential revoked, or the person paused pending a safety review: one message to the organiser
+        per event, with no name — a link to the volunteer's page by id."""
+        d = event.data
+        paused = event.type == "VolunteerPaused"
+        if paused and d.get("reason") != "safety_review":
+            return  # the person's own pause: nothing for the organiser
+        if not paused and d.get("reason") == "superseded":
+            return  # a routine renewal: the newer check took over, nobody lost anything
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        text = render("volunteer_safety", paused=paused, credential_code=d.get("kind"),
+                      reason=REVOCATION_REASONS.get(d.get("reason") or "", d.get("reason") or ""),
+                      link=f"{front_door}/volunteers/wykonawcy/{d['volunteer_id']}")
+        record(session, outbox, str(event.id), "volunteer_safety", ORGANISER, "email", text.subject, text.email)
+
     def on_volunteer_erased(session: Session, event: Event) -> None:
         cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
                        reason="dane wolontariusza usunięte")
@@ -234,6 +267,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "MatchDeclined": on_match_closed("declined"),
         "MatchExpired": on_match_closed("expired"),
         "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
+        "MatchAnswerTooLate": on_match_answer_too_late,
         "NeedRegistered": on_need_registered,
         "NeedUpdated": on_need_registered,
         "NeedCancelled": on_need_closed,
@@ -242,6 +276,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         "SupportPackageClosed": on_package("support_package_ended", "support_package.closed"),
         "CredentialRecorded": on_credential_recorded,
         "CredentialExpired": on_credential_expired,
+        "CredentialRevoked": on_safety_event,
+        "VolunteerPaused": on_safety_event,
         "VolunteerErased": on_volunteer_erased,
         "ResidentErased": on_resident_erased,
     }

@@ -27,7 +27,8 @@ _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoes
                     undefined=StrictUndefined)
 
 KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled", "credential_expiring",
-         "need_unmatched", "support_package_started", "support_package_ended")
+         "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
+         "match_too_late")
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CREDENTIALS = {
@@ -72,6 +73,13 @@ def category_name(code: str | None) -> str:
 
 def village_name(code: str | None) -> str:
     return reference.villages().get(code or "", {}).get("name", code or "gmina Zagnańsk")
+
+
+REVOCATION_REASONS = {  # CredentialRevoked.reason codes (docs/events.md)
+    "revoked_by_staff": "decyzja pracownika CUS",
+    "adverse_result": "niekorzystny wynik nowego sprawdzenia",
+    "superseded": "zastąpione nowszym sprawdzeniem",
+}
 
 
 def credential_name(code: str | None) -> str:

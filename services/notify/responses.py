@@ -23,6 +23,13 @@ DECLINE_REASONS = {
     "other": "Inny powód",
 }
 CLOSED = {"cancelled": "odwołana", "expired": "wygasła", "declined": "odrzucona", "completed": "zakończona"}
+# What the provider's link page says when the offer is no longer open: the truth of what happened to it.
+PASSED_ON = ("Czas na odpowiedź minął, więc zadanie zostało lub zostanie przekazane innej osobie. "
+             "Nie przychodź na tę wizytę. Dziękujemy za gotowość!")
+NOT_NEEDED = ("To zadanie jest już nieaktualne: objęła je inna osoba albo zostało odwołane. "
+              "Nie przychodź na tę wizytę. Dziękujemy za gotowość!")
+DONE = "To zadanie zostało już wykonane. Dziękujemy za gotowość!"
+CLOSED_MESSAGES = {"expired": PASSED_ON, "cancelled": NOT_NEEDED, "declined": NOT_NEEDED, "completed": DONE}
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,11 @@ class Offer:
     @property
     def closed_as(self) -> str | None:
         return CLOSED.get(self.details.get("status", ""))
+
+    def closed_message(self, now: datetime) -> str | None:
+        """Why this offer can no longer be answered, for the provider; None while it is open."""
+        message = CLOSED_MESSAGES.get(self.details.get("status", ""))
+        return message or (PASSED_ON if self.past_deadline(now) else None)
 
     def past_deadline(self, now: datetime) -> bool:
         deadline = self.details.get("deadline")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -14,6 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from marshmallow import Schema, fields, validate
+from sqlalchemy.orm import Session
 
 from services.volunteers import forms, handlers, mail, model, schemas, settings
 from services.volunteers.db import (
@@ -23,7 +24,7 @@ from services.volunteers.db import (
     offers,
     volunteers,
 )
-from wspolnota import localtime, reference
+from wspolnota import access, localtime, reference
 from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
 
@@ -38,7 +39,89 @@ def staff_actor() -> str:
     return actor_name(STAFF_ACTOR)
 
 
+def may_read_criminal_record() -> bool:
+    """May the signed-in person read Kamilka / criminal-record details (organiser, director, admin)?"""
+    from wspolnota.auth import auth_disabled, current_user
+
+    user = current_user()
+    if user is None:
+        return auth_disabled(current_app)  # only a test app with sign-in switched off has nobody signed in
+    return user["role"] in access.CRIMINAL_RECORD_READ
+
+
 STATUS_PL = {"draft": "czeka na weryfikację", "published": "opublikowana", "withdrawn": "wycofana"}
+
+
+class VolunteerView(schemas.VolunteerOut):
+    may_work_with_minors = fields.Boolean(metadata={
+        "description": "may be given tasks involving minors today (Kamilka check in force); the check's details are "
+                       "only in the credentials, for the roles allowed to read them"})
+    may_work_with_minors_until = fields.Date(allow_none=True, metadata={
+        "description": "last day of the Kamilka check in force (null when may_work_with_minors is false)"})
+
+
+class AuditQuery(schemas.PolishSchema):
+    volunteer_id = fields.String(load_default=None, validate=validate.Length(max=36, error="Najwyżej 36 znaków."))
+    action = fields.String(load_default=None, validate=validate.Length(max=40, error="Najwyżej 40 znaków."), metadata={
+        "description": "profile_read, kamilka_read, credential_recorded, verify, erase, contact_read, …"})
+    limit = fields.Integer(load_default=200, validate=validate.Range(min=1, max=1000, error="Od 1 do 1000 wpisów."))
+
+
+class AuditEntryOut(Schema):
+    id = fields.Integer()
+    at = fields.AwareDateTime()
+    actor = fields.String(metadata={"description": "the signed-in account, or service:<name> for the internal API"})
+    action = fields.String()
+    volunteer_id = fields.String(allow_none=True)
+    detail = fields.String()
+
+
+def volunteer_view(session: Session, volunteer: sa.RowMapping, on_date: date | None = None) -> dict[str, Any]:
+    """The profile as the API returns it, with the yes/no answer on work with minors every staff role may see."""
+    out = handlers.profile_out(session, volunteer, on_date)
+    provider = handlers.as_provider(volunteer, handlers.credential_rows(session, volunteer["id"]))
+    cleared, until = handlers.minors_clearance(provider, on_date or localtime.today())
+    return {**out, "may_work_with_minors": cleared, "may_work_with_minors_until": until}
+
+
+def shown_credentials(session: Session, volunteer_id: str, rows: list[sa.RowMapping], where: str
+                      ) -> list[sa.RowMapping]:
+    """The credentials this reader may see. Kamilka checks (criminal-record details) only for the roles allowed to
+    read them, and each such read leaves an audit entry; other roles get the rest of the list."""
+    if not may_read_criminal_record():
+        return [r for r in rows if r["kind"] != model.KAMILKA_CHECK]
+    if any(r["kind"] == model.KAMILKA_CHECK for r in rows):
+        handlers.audit(session, staff_actor(), "kamilka_read", volunteer_id,
+                       f"odczyt szczegółów weryfikacji Kamilka ({where})")
+    return list(rows)
+
+
+def record_as_signed_in(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
+                        validity_days: int, submission: str | None = None) -> dict[str, Any]:
+    """Record a credential: the signed-in account is who recorded it (and who checked a Kamilka check); audited."""
+    actor = staff_actor()
+    row = handlers.record_credential(session, outbox, volunteer_id, data, validity_days, actor=actor,
+                                     submission=submission)
+    handlers.audit(session, actor, "credential_recorded", volunteer_id, f"wpisanie uprawnienia {row['kind']} "
+                   f"({row['id']})")
+    if row["kind"] == model.KAMILKA_CHECK and not may_read_criminal_record():
+        return {**row, "details": {}}
+    return row
+
+
+def verify_as_signed_in(session: Session, outbox: Outbox, volunteer_id: str) -> None:
+    actor = staff_actor()
+    handlers.verify_volunteer(session, outbox, volunteer_id, actor)
+    handlers.audit(session, actor, "verify", volunteer_id, "weryfikacja wykonawcy")
+
+
+def register_as_signed_in(session: Session, outbox: Outbox, data: dict[str, Any], **kw: Any) -> dict[str, Any]:
+    """Register a provider; one entered as verified is verified by the signed-in account (audited)."""
+    actor = staff_actor()
+    created = handlers.register_volunteer(session, outbox, data, verified_by=actor, **kw)
+    if created["verified"]:
+        handlers.audit(session, actor, "verify", created["id"], "weryfikacja przy wpisie wykonawcy")
+    return volunteer_view(session, handlers.get_volunteer(session, created["id"]))
 
 
 class OnDate(Schema):
@@ -92,77 +175,94 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     @blp.route("")
     class VolunteerCollection(MethodView):
-        @blp.response(200, schemas.VolunteerOut(many=True))
+        @blp.response(200, VolunteerView(many=True))
         def get(self):  # type: ignore[no-untyped-def]
             with db.transaction() as session:
                 rows = session.execute(sa.select(volunteers).where(volunteers.c.erased_at.is_(None))
                                        .order_by(volunteers.c.created_at.desc()).limit(500)).mappings().all()
-                return [handlers.profile_out(session, r) for r in rows]
+                return [volunteer_view(session, r) for r in rows]
 
         @blp.arguments(schemas.VolunteerCreate)
-        @blp.response(201, schemas.VolunteerOut)
+        @blp.response(201, VolunteerView)
         @blp.alt_response(409, description="e-mail already registered, or Idempotency-Key already used")
         def post(self, data):  # type: ignore[no-untyped-def]
-            """Register a provider (staff). Send an Idempotency-Key header to make a retry harmless."""
-            return run(handlers.register_volunteer, outbox, data, submission=idempotency_key())
+            """Register a provider (staff). Send an Idempotency-Key header to make a retry harmless. With
+            `verified` (the default) the signed-in account is recorded as the verifier (audited)."""
+            return run(register_as_signed_in, outbox, data, submission=idempotency_key())
 
     @blp.route("/<volunteer_id>")
     class VolunteerItem(MethodView):
         @blp.arguments(OnDate, location="query")
-        @blp.response(200, schemas.VolunteerOut)
+        @blp.response(200, VolunteerView)
         def get(self, args, volunteer_id):  # type: ignore[no-untyped-def]
-            return run(lambda s: handlers.profile_out(s, handlers.get_volunteer(s, volunteer_id), args["on"]))
+            return run(lambda s: volunteer_view(s, handlers.get_volunteer(s, volunteer_id), args["on"]))
 
         @blp.arguments(schemas.VolunteerUpdate(partial=True))
-        @blp.response(200, schemas.VolunteerOut)
+        @blp.response(200, VolunteerView)
         def patch(self, data, volunteer_id):  # type: ignore[no-untyped-def]
-            return run(handlers.update_volunteer, outbox, volunteer_id, data, submission=idempotency_key())
+            run(handlers.update_volunteer, outbox, volunteer_id, data, submission=idempotency_key())
+            return profile(volunteer_id)
 
     def profile(volunteer_id: str) -> dict[str, Any]:
-        return run(lambda s: handlers.profile_out(s, handlers.get_volunteer(s, volunteer_id)))  # type: ignore[no-any-return]
+        return run(lambda s: volunteer_view(s, handlers.get_volunteer(s, volunteer_id)))  # type: ignore[no-any-return]
 
     @blp.route("/<volunteer_id>/verify", methods=["POST"])
-    @blp.arguments(schemas.Verification)
-    @blp.response(200, schemas.VolunteerOut)
-    def verify_volunteer(data, volunteer_id):  # type: ignore[no-untyped-def]
-        """Staff verified the person: matchable from now on; self-registered drafts are published."""
-        run(handlers.verify_volunteer, outbox, volunteer_id, data["verified_by"])
+    @blp.arguments(schemas.Verification, required=False)
+    @blp.response(200, VolunteerView)
+    def verify_volunteer(_data, volunteer_id):  # type: ignore[no-untyped-def]
+        """Staff verified the person: matchable from now on; self-registered drafts are published. The verifier
+        is the signed-in account (audited); the body, if any, must be empty."""
+        run(verify_as_signed_in, outbox, volunteer_id)
         return profile(volunteer_id)
 
     @blp.route("/<volunteer_id>/pause", methods=["POST"])
-    @blp.response(200, schemas.VolunteerOut)
+    @blp.response(200, VolunteerView)
     def pause_volunteer(volunteer_id):  # type: ignore[no-untyped-def]
         """Pause: no new tasks until resumed (VolunteerPaused)."""
         run(handlers.pause, outbox, volunteer_id)
         return profile(volunteer_id)
 
     @blp.route("/<volunteer_id>/resume", methods=["POST"])
-    @blp.response(200, schemas.VolunteerOut)
+    @blp.response(200, VolunteerView)
     def resume_volunteer(volunteer_id):  # type: ignore[no-untyped-def]
         """Resume after a pause (VolunteerResumed)."""
         run(handlers.resume, outbox, volunteer_id)
         return profile(volunteer_id)
 
     @blp.route("/<volunteer_id>/erase", methods=["POST"])
-    @blp.response(200, schemas.VolunteerOut)
+    @blp.response(200, VolunteerView)
     def erase_volunteer(volunteer_id):  # type: ignore[no-untyped-def]
-        """RODO erasure: personal data overwritten, offers withdrawn (OfferWithdrawn, VolunteerErased)."""
-        run(handlers.erase, outbox, volunteer_id, "API")
+        """RODO erasure: personal data overwritten, offers withdrawn (OfferWithdrawn, VolunteerErased); the
+        audit log names the signed-in account."""
+        run(handlers.erase, outbox, volunteer_id, staff_actor())
         return profile(volunteer_id)
 
     @blp.route("/<volunteer_id>/credentials")
     class CredentialCollection(MethodView):
         @blp.response(200, schemas.CredentialOut(many=True))
         def get(self, volunteer_id):  # type: ignore[no-untyped-def]
-            return run(lambda s: (handlers.get_volunteer(s, volunteer_id),
-                                  handlers.credential_rows(s, volunteer_id))[1])
+            """The provider's credentials. Kamilka checks (criminal-record details) are listed only for the
+            organiser, the director and the admin, and each such read is audited; other roles get the rest and
+            see `may_work_with_minors` on the profile."""
+            return run(lambda s: (handlers.get_volunteer(s, volunteer_id), shown_credentials(
+                s, volunteer_id, handlers.credential_rows(s, volunteer_id), f"API: GET {request.path}"))[1])
 
         @blp.arguments(schemas.Credential)
         @blp.response(201, schemas.CredentialOut)
         def post(self, data, volunteer_id):  # type: ignore[no-untyped-def]
-            """Record a credential. A Kamilka check's validity comes from KAMILKA_CHECK_VALIDITY_DAYS."""
-            return run(handlers.record_credential, outbox, volunteer_id, data,
+            """Record a credential. A Kamilka check's validity comes from KAMILKA_CHECK_VALIDITY_DAYS. Who recorded
+            it (and who checked a Kamilka check) is the signed-in account; the recording is audited."""
+            return run(record_as_signed_in, outbox, volunteer_id, data,
                        current_app.config["KAMILKA_CHECK_VALIDITY_DAYS"], submission=idempotency_key())
+
+    @blp.route("/<volunteer_id>/credentials/<credential_id>/revoke", methods=["POST"])
+    @blp.arguments(schemas.CredentialRevoke)
+    @blp.response(200, schemas.CredentialOut)
+    @blp.alt_response(409, description="already revoked, or the provider's data were erased")
+    def revoke_credential(data, volunteer_id, credential_id):  # type: ignore[no-untyped-def]
+        """Revoke a credential (staff, with a reason that stays here): CredentialRevoked, VolunteerUpdated."""
+        return run(handlers.revoke_credential, outbox, credential_id, data["reason"], staff_actor(),
+                   volunteer_id=volunteer_id)
 
     @blp.route("/<volunteer_id>/exceptions", methods=["POST"])
     @blp.arguments(schemas.AvailabilityException)
@@ -222,7 +322,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         caller = request.headers.get("X-Service-Name", "service")[:50]
         return run(handlers.read_contact, volunteer_id, f"service:{caller}")
 
-    for bp in (blp, offers_blp, credentials_blp, internal):
+    audit_blp = Blueprint("audit_api", __name__, url_prefix="/api/audit",
+                          description="Rejestr czynności i odczytów danych (audytor, dyrektor, administrator)")
+
+    @audit_blp.route("")
+    @audit_blp.arguments(AuditQuery, location="query")
+    @audit_blp.response(200, AuditEntryOut(many=True))
+    def audit_log(args):  # type: ignore[no-untyped-def]
+        """Who did or read what, and when, newest first: profile and contact reads, Kamilka-detail reads,
+        credentials recorded, verifications, erasures. Filter by `volunteer_id` and `action`."""
+        with db.transaction() as session:
+            return handlers.audit_entries(session, args["volunteer_id"], args["action"], args["limit"])
+
+    for bp in (blp, offers_blp, credentials_blp, internal, audit_blp):
         csrf.exempt(bp)
         api.register_blueprint(bp)
 
@@ -285,9 +397,8 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
                 created: dict[str, Any] = {}
                 try:
                     with db.transaction() as session:
-                        created = handlers.register_volunteer(session, outbox, data, source="staff",
-                                                              submission=form.submission.data,
-                                                              verified_by=staff_actor())
+                        created = register_as_signed_in(session, outbox, data, source="staff",
+                                                        submission=form.submission.data)
                 except handlers.DuplicateSubmission as err:
                     flash("Ten formularz został już wysłany — nic nie zapisano drugi raz.", "info")
                     return redirect(url_for("profile", volunteer_id=err.volunteer_id) if err.volunteer_id
@@ -331,6 +442,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
             except handlers.NotFound:
                 flask_abort(404)
             creds = handlers.credential_rows(session, volunteer_id)
+            shown = shown_credentials(session, volunteer_id, creds, "karta wykonawcy")
             exceptions = session.execute(sa.select(availability_exceptions)
                                          .where(availability_exceptions.c.volunteer_id == volunteer_id)
                                          .order_by(availability_exceptions.c.starts_on)).mappings().all()
@@ -340,6 +452,7 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
                                     .where(confirmation_mails.c.volunteer_id == volunteer_id)).mappings().all()
             handlers.audit(session, staff_actor(), "profile_read", volunteer_id, "karta wykonawcy")
             p = handlers.as_provider(v, creds)
+            cleared, cleared_until = handlers.minors_clearance(p, today)
         context: dict[str, Any] = {
             "credential_form": forms.CredentialForm(formdata=None),
             "exception_form": forms.ExceptionForm(formdata=None), "offer_form": forms.OfferForm(formdata=None),
@@ -350,9 +463,10 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
         context.update(override)
         horizon = today + timedelta(days=model.WARN_DAYS_AHEAD)
         soon = {c["id"] for c in creds if c["valid_until"] is not None and today <= c["valid_until"] <= horizon}
-        return page("profile.html", status, v=v, creds=creds, exceptions=exceptions, offers=offer_rows,
+        return page("profile.html", status, v=v, creds=shown, exceptions=exceptions, offers=offer_rows,
                     mails=mails, eligible=sorted(model.eligible_categories(p, today)), today=today,
-                    expiring=soon, **context)
+                    expiring=soon, minors_cleared=cleared, minors_until=cleared_until,
+                    criminal_record_access=may_read_criminal_record(), **context)
 
     @app.get("/wykonawcy/<volunteer_id>")
     def profile(volunteer_id):  # type: ignore[no-untyped-def]
@@ -383,7 +497,18 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
     @app.post("/wykonawcy/<volunteer_id>/uprawnienia")
     def add_credential(volunteer_id):  # type: ignore[no-untyped-def]
         return profile_form_post(volunteer_id, forms.CredentialForm(), "credential_form", schemas.Credential(),
-                                 handlers.record_credential, app.config["KAMILKA_CHECK_VALIDITY_DAYS"])
+                                 record_as_signed_in, app.config["KAMILKA_CHECK_VALIDITY_DAYS"])
+
+    @app.post("/wykonawcy/<volunteer_id>/uprawnienia/<credential_id>/cofniecie")
+    def revoke_credential_page(volunteer_id, credential_id):  # type: ignore[no-untyped-def]
+        form = forms.RevokeCredentialForm()
+        if form.validate_on_submit():
+            data = forms.load(schemas.CredentialRevoke(), form)
+            if data is not None and attempt(handlers.revoke_credential, outbox, credential_id, data["reason"],
+                                            staff_actor(), volunteer_id=volunteer_id, form=form):
+                flash("Cofnięto uprawnienie.", "info")
+                return redirect(url_for("profile", volunteer_id=volunteer_id))
+        return rerender_profile(volunteer_id, revoke_form=form, revoke_target=credential_id)
 
     @app.post("/wykonawcy/<volunteer_id>/wyjatki")
     def add_exception_page(volunteer_id):  # type: ignore[no-untyped-def]
@@ -398,13 +523,9 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
     @app.post("/wykonawcy/<volunteer_id>/weryfikacja")
     def verify(volunteer_id):  # type: ignore[no-untyped-def]
         form = forms.VerifyForm()
-        by = (form.verified_by.data or "").strip()
-        if form.validate_on_submit() and not 2 <= len(by) <= 120:
-            form.verified_by.errors = ["Podaj, kto weryfikuje (2–120 znaków)."]
-        elif form.validate_on_submit():
-            if attempt(handlers.verify_volunteer, outbox, volunteer_id, by):
+        if form.validate_on_submit():
+            if attempt(verify_as_signed_in, outbox, volunteer_id):
                 flash("Zweryfikowano — wykonawca może otrzymywać propozycje.", "info")
-                return redirect(url_for("profile", volunteer_id=volunteer_id))
             return redirect(url_for("profile", volunteer_id=volunteer_id))
         return rerender_profile(volunteer_id, verify_form=form)
 
@@ -438,6 +559,12 @@ def register_pages(app: Flask, db, outbox: Outbox) -> None:  # type: ignore[no-u
         if forms.ActionForm().validate_on_submit() and attempt(handlers.withdraw_offer, outbox, offer_id):
             flash("Wycofano ofertę.", "info")
         return redirect(url_for("profile", volunteer_id=owner))
+
+    @app.get("/audit")
+    def audit_page():  # type: ignore[no-untyped-def]
+        with db.transaction() as session:
+            entries = handlers.audit_entries(session, limit=200)
+        return page("audit.html", entries=entries)[0]
 
     # --- public self-registration ---------------------------------------------------------------
     @app.route("/zglos-sie", methods=["GET", "POST"])

@@ -70,6 +70,10 @@ credentials = sa.Table(
     sa.Column("recorded_by", sa.String(120), nullable=False),
     sa.Column("recorded_at", UtcDateTime, nullable=False),
     sa.Column("expiry_published_at", UtcDateTime, nullable=True),
+    # Revoked by staff (with their reason, which never leaves this service) or by a later adverse Kamilka result.
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Column("revoked_by", sa.String(120), nullable=True),
+    sa.Column("revoke_reason", sa.Text, nullable=True),
 )
 
 availability_exceptions = sa.Table(

@@ -231,24 +231,25 @@ class CredentialForm(FlaskForm):
     written = BooleanField(_l("Porozumienie zawarte na piśmie"))
     register_checked_on = StringField(_l("Kamilka: data sprawdzenia w Rejestrze Sprawców (dostęp ograniczony)"),
                                       render_kw={"type": "date"})
-    checked_by = StringField(_l("Kamilka: kto sprawdził"))
     register_result = SelectField(_l("Kamilka: wynik sprawdzenia w rejestrze"),
                                   choices=opts([("", "— wybierz —"),
                                                 ("not_listed", "osoba nie figuruje w rejestrze"),
                                                 ("listed", "osoba figuruje w rejestrze")]), validate_choice=False)
     krk_seen_on = StringField(_l("Kamilka: data okazania informacji z KRK"), render_kw={"type": "date"})
+    krk_entry = BooleanField(_l("Kamilka: informacja z KRK zawiera wpis (wynik niekorzystny)"))
     countries_last_20_years = StringField(_l("Kamilka: kraje zamieszkania w ostatnich 20 latach (kody, np. PL, DE)"),
                                           default="PL")
     foreign_record_seen_on = StringField(_l("Kamilka: data okazania informacji z rejestrów karnych innych krajów"),
                                          render_kw={"type": "date"})
-    recorded_by = StringField(_l("Wpisał(a) (pracownik CUS)"))
+    # Who checked and who recorded is the signed-in account (services/volunteers/app.py), never typed here.
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.data, "written": bool(self.written.data),
+                                "krk_entry": bool(self.krk_entry.data),
                                 "countries_last_20_years": split_list(self.countries_last_20_years.data, upper=True)
                                 or ["PL"]}
-        for name in ("valid_from", "valid_until", "register_checked_on", "checked_by", "register_result",
-                     "krk_seen_on", "foreign_record_seen_on", "recorded_by"):
+        for name in ("valid_from", "valid_until", "register_checked_on", "register_result", "krk_seen_on",
+                     "foreign_record_seen_on"):
             value = (getattr(self, name).data or "").strip()
             if value:
                 data[name] = value
@@ -289,11 +290,21 @@ class OfferForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    verified_by = StringField(_l("Zweryfikował(a) (pracownik CUS)"))
+    """Only the CSRF token: the verifier is the signed-in account."""
 
 
 class ActionForm(FlaskForm):
     """Buttons that only need the CSRF token (pause, resume, withdraw)."""
+
+
+class RevokeCredentialForm(FlaskForm):
+    """Staff revoke one credential; the reason is required and stays in this service."""
+
+    reason = TextAreaField(_l("Powód cofnięcia"))
+
+    def to_data(self) -> dict[str, Any]:
+        value = (self.reason.data or "").strip()
+        return {"reason": value} if value else {}
 
 
 class EraseForm(FlaskForm):

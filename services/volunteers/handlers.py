@@ -74,8 +74,9 @@ def credential_rows(session: Session, volunteer_id: str) -> list[sa.RowMapping]:
                                 .order_by(credentials.c.recorded_at)).mappings())
 
 
-def as_credential(row: sa.RowMapping) -> model.Credential:
-    return model.Credential(row["kind"], row["valid_from"], row["valid_until"], dict(row["details"] or {}))
+def as_credential(row: sa.RowMapping | dict[str, Any]) -> model.Credential:
+    return model.Credential(row["kind"], row["valid_from"], row["valid_until"], dict(row["details"] or {}),
+                            revoked=row.get("revoked_at") is not None, credential_id=row["id"])
 
 
 def as_provider(volunteer: sa.RowMapping, creds: list[sa.RowMapping]) -> model.Provider:
@@ -103,15 +104,13 @@ def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date | None
 def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
     """The profile as it travels on the bus: no contact data, no free text, no Kamilka details."""
     v = get_volunteer(session, volunteer_id)
-    creds = [as_credential(c) for c in credential_rows(session, volunteer_id)]
     p = as_provider(v, credential_rows(session, volunteer_id))
     return {
         "volunteer_id": v["id"], "provider_type": v["provider_type"], "villages": v["villages"],
         "home_village": v["home_village"], "radius_km": v["radius_km"], "languages": v["languages"] or ["pl"],
         "skills": v["skills"] or [], "capacity_hours_per_week": v["capacity_hours_per_week"],
         "max_open_tasks": v["max_open_tasks"], "verified": p.verified, "paused": p.paused,
-        "credentials": [credential_payload(c) for c in creds
-                        if c.kind != model.KAMILKA_CHECK or model.kamilka_check_complete(c.details)],
+        "credentials": [credential_payload(c) for c in counting_credentials(p.credentials)],
         "neighbour_conditions_met": p.neighbour.all_met(), "weekly_slots": v["weekly_slots"] or [],
         "unavailable": [{"starts_on": a.starts_on.isoformat(), "ends_on": a.ends_on.isoformat()}
                         for a in session.execute(
@@ -122,9 +121,21 @@ def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
     }
 
 
+def counting_credentials(creds: tuple[model.Credential, ...]) -> list[model.Credential]:
+    """What the bus may know a provider holds: nothing revoked, and of the Kamilka checks only the deciding
+    (latest) one, when it is complete and clean. Dates are left to the consumer (a lapsed one is listed)."""
+    deciding = model.deciding_kamilka_check(creds)
+    return [c for c in creds if not c.revoked and (
+        c.kind != model.KAMILKA_CHECK or (c is deciding and model.kamilka_check_complete(c.details)))]
+
+
 def credential_payload(c: model.Credential) -> dict[str, Any]:
-    return {"kind": c.kind, "valid_from": c.valid_from.isoformat(),
-            "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+    payload: dict[str, Any] = {"credential_id": c.credential_id, "kind": c.kind,
+                               "valid_from": c.valid_from.isoformat(),
+                               "valid_until": c.valid_until.isoformat() if c.valid_until else None}
+    if c.kind == model.AGREEMENT:
+        payload["written"] = bool(c.details.get("written"))
+    return payload
 
 
 # --- submissions: a double submit stores and publishes nothing --------------------------------------
@@ -249,11 +260,14 @@ def verify_volunteer(session: Session, outbox: Outbox, volunteer_id: str, verifi
         _offer_published(session, outbox, draft["id"])
 
 
-def pause(session: Session, outbox: Outbox, volunteer_id: str) -> None:
-    if _live(session, volunteer_id)["paused"]:
+def pause(session: Session, outbox: Outbox, volunteer_id: str, reason: str | None = None) -> None:
+    """Pause: no new tasks. With `reason` (a code, e.g. SAFETY_REVIEW) the pause is staff's decision and is
+    announced even when the person had already paused themselves, so that matching acts on the reason."""
+    if _live(session, volunteer_id)["paused"] and reason is None:
         raise Conflict("Wykonawca ma już przerwę.")
     session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=True, updated_at=now()))
-    outbox.add(session, schemas.TOPIC, "VolunteerPaused", volunteer_id, {"volunteer_id": volunteer_id})
+    outbox.add(session, schemas.TOPIC, "VolunteerPaused", volunteer_id,
+               {"volunteer_id": volunteer_id, **({"reason": reason} if reason else {})})
 
 
 def resume(session: Session, outbox: Outbox, volunteer_id: str) -> None:
@@ -282,12 +296,15 @@ def erase(session: Session, outbox: Outbox, volunteer_id: str, actor: str) -> No
 # --- credentials and availability ------------------------------------------------------------------
 
 
-KAMILKA_DETAIL_FIELDS = ("register_checked_on", "checked_by", "register_result", "krk_seen_on",
+KAMILKA_DETAIL_FIELDS = ("register_checked_on", "checked_by", "register_result", "krk_seen_on", "krk_entry",
                          "countries_last_20_years", "foreign_record_seen_on")
 
 
 def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
-                      kamilka_validity_days: int, submission: str | None = None) -> dict[str, Any]:
+                      kamilka_validity_days: int, *, actor: str, submission: str | None = None) -> dict[str, Any]:
+    """Record a credential; `actor` (the signed-in account) is who recorded it and, for a Kamilka check, who
+    checked. A Kamilka check is announced (`CredentialRecorded`) only when it is complete, clean and now the
+    deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow."""
     _live(session, volunteer_id)
     claim_submission(session, submission, "credential", volunteer_id)
     details: dict[str, Any] = {}
@@ -295,21 +312,81 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
     if data["kind"] == model.KAMILKA_CHECK:
         details = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in data.items()
                    if k in KAMILKA_DETAIL_FIELDS}
+        details["checked_by"] = actor[:120]
         valid_from = max(data["register_checked_on"], data["krk_seen_on"])
         valid_until = model.kamilka_valid_until(data["register_checked_on"], data["krk_seen_on"],
                                                 kamilka_validity_days)
     elif data["kind"] == model.AGREEMENT:
         details = {"written": bool(data.get("written"))}
     row = {"id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "kind": data["kind"], "valid_from": valid_from,
-           "valid_until": valid_until, "details": details, "recorded_by": data.get("recorded_by") or "API",
+           "valid_until": valid_until, "details": details, "recorded_by": actor[:120],
            "recorded_at": now()}
+    before = model.deciding_kamilka_check(provider(session, volunteer_id).credentials)
     session.execute(sa.insert(credentials).values(**row))
-    credential = as_credential(row)  # type: ignore[arg-type]
-    # A Kamilka check that found the person listed is kept for the record but opens nothing.
-    if credential.kind != model.KAMILKA_CHECK or model.kamilka_check_complete(credential.details):
+    credential = as_credential(row)
+    if credential.kind != model.KAMILKA_CHECK:
         outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
                    {"volunteer_id": volunteer_id, **credential_payload(credential)})
+    elif model.kamilka_check_adverse(credential.details):
+        _adverse_kamilka_result(session, outbox, volunteer_id, credential, actor)
+    elif _is_deciding(session, volunteer_id, credential.credential_id) \
+            and model.kamilka_check_complete(credential.details):
+        # The new clean check decides from now on; the one that decided so far no longer counts. The new one is
+        # announced first: a consumer folding the two in order never sees the person without a check between them.
+        outbox.add(session, schemas.TOPIC, "CredentialRecorded", volunteer_id,
+                   {"volunteer_id": volunteer_id, **credential_payload(credential)})
+        if before is not None and not before.revoked and model.kamilka_check_complete(before.details):
+            _announce_revoked(session, outbox, volunteer_id, before, schemas.REVOKED_SUPERSEDED)
+    # else: an older check recorded late, or an incomplete one: kept on file, it decides nothing.
     return row
+
+
+def _is_deciding(session: Session, volunteer_id: str, credential_id: str) -> bool:
+    deciding = model.deciding_kamilka_check(provider(session, volunteer_id).credentials)
+    return deciding is not None and deciding.credential_id == credential_id
+
+
+def _announce_revoked(session: Session, outbox: Outbox, volunteer_id: str, c: model.Credential,
+                      reason: str) -> None:
+    outbox.add(session, schemas.TOPIC, "CredentialRevoked", volunteer_id, {
+        "volunteer_id": volunteer_id, "credential_id": c.credential_id, "kind": c.kind, "reason": reason})
+
+
+def _adverse_kamilka_result(session: Session, outbox: Outbox, volunteer_id: str, check: model.Credential,
+                            actor: str) -> None:
+    """The person is listed in the register (or the KRK shows an entry): the check is kept and decides; every
+    Kamilka check recorded before it is revoked, and each that counted is withdrawn on the bus; the person is
+    paused pending staff review (even if already paused, so matching acts on the reason)."""
+    at = now()
+    earlier = [c for c in provider(session, volunteer_id).credentials
+               if c.kind == model.KAMILKA_CHECK and c.credential_id != check.credential_id and not c.revoked]
+    for c in earlier:
+        session.execute(sa.update(credentials).where(credentials.c.id == c.credential_id).values(
+            revoked_at=at, revoked_by=actor[:120], revoke_reason="Niekorzystny wynik późniejszej weryfikacji."))
+        if model.kamilka_check_complete(c.details):
+            _announce_revoked(session, outbox, volunteer_id, c, schemas.REVOKED_ADVERSE_RESULT)
+    pause(session, outbox, volunteer_id, reason=schemas.PAUSE_SAFETY_REVIEW)
+    audit(session, actor, "kamilka_adverse", volunteer_id,
+          f"niekorzystny wynik weryfikacji (Kamilka); cofnięto uprawnień: {len(earlier)}; wstrzymano do przeglądu")
+
+
+def revoke_credential(session: Session, outbox: Outbox, credential_id: str, reason: str, actor: str,
+                      volunteer_id: str | None = None) -> dict[str, Any]:
+    """Staff revoke a credential with a reason (kept here, never on the bus): it counts for nothing from now on.
+    Audited; `CredentialRevoked` (reason `revoked_by_staff`) and a `VolunteerUpdated` snapshot follow."""
+    row = session.execute(sa.select(credentials).where(credentials.c.id == credential_id)).mappings().first()
+    if row is None or (volunteer_id is not None and row["volunteer_id"] != volunteer_id):
+        raise NotFound(credential_id)
+    owner = row["volunteer_id"]
+    _live(session, owner)
+    if row["revoked_at"] is not None:
+        raise Conflict("To uprawnienie zostało już cofnięte.")
+    session.execute(sa.update(credentials).where(credentials.c.id == credential_id).values(
+        revoked_at=now(), revoked_by=actor[:120], revoke_reason=reason))
+    audit(session, actor, "credential_revoke", owner, f"cofnięcie uprawnienia ({row['kind']}): {reason}")
+    _announce_revoked(session, outbox, owner, as_credential(row), schemas.REVOKED_BY_STAFF)
+    _updated(session, outbox, owner)
+    return dict(session.execute(sa.select(credentials).where(credentials.c.id == credential_id)).mappings().one())
 
 
 def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
@@ -323,36 +400,40 @@ def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dic
 
 
 def expire_credentials(session: Session, outbox: Outbox, today: date) -> int:
-    """CredentialExpired once per credential whose last valid day has passed; returns how many."""
+    """CredentialExpired (naming the credential) once per credential whose last valid day has passed, `today`
+    being the Warsaw date; returns how many. A revoked credential is not announced again. Only that
+    credential lapses: a renewal of the same kind keeps counting."""
     due = session.execute(
         sa.select(credentials.c.id, credentials.c.volunteer_id, credentials.c.kind, credentials.c.valid_until)
         .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
         .where(credentials.c.valid_until < today, credentials.c.expiry_published_at.is_(None),
-               volunteers.c.erased_at.is_(None))
+               credentials.c.revoked_at.is_(None), volunteers.c.erased_at.is_(None))
         .order_by(credentials.c.valid_until)).all()
     for row in due:
         session.execute(sa.update(credentials).where(credentials.c.id == row.id).values(expiry_published_at=now()))
         outbox.add(session, schemas.TOPIC, "CredentialExpired", row.volunteer_id, {
-            "volunteer_id": row.volunteer_id, "kind": row.kind, "valid_until": row.valid_until.isoformat()})
+            "volunteer_id": row.volunteer_id, "credential_id": row.id, "kind": row.kind,
+            "valid_until": row.valid_until.isoformat()})
     return len(due)
 
 
 def expiring_soon(session: Session, today: date, days: int = model.WARN_DAYS_AHEAD) -> list[sa.RowMapping]:
     """Staff warnings: in-date credentials ending within `days` days, soonest first — except those already
     renewed: a credential of the same kind of the same provider that starts by the day after this one ends
-    and runs longer (or without an end)."""
+    and runs longer (or without an end). Revoked credentials neither warn nor count as a renewal."""
     ending = list(session.execute(
         sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id,
                   volunteers.c.name)
         .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
         .where(credentials.c.valid_until >= today, credentials.c.valid_until <= today + timedelta(days=days),
-               volunteers.c.erased_at.is_(None))
+               credentials.c.revoked_at.is_(None), volunteers.c.erased_at.is_(None))
         .order_by(credentials.c.valid_until)).mappings())
     if not ending:
         return []
     later = session.execute(
         sa.select(credentials.c.volunteer_id, credentials.c.kind, credentials.c.valid_from, credentials.c.valid_until)
-        .where(credentials.c.volunteer_id.in_({row["volunteer_id"] for row in ending}))).all()
+        .where(credentials.c.volunteer_id.in_({row["volunteer_id"] for row in ending}),
+               credentials.c.revoked_at.is_(None))).all()
 
     def renewed(row: sa.RowMapping) -> bool:
         return any(c.volunteer_id == row["volunteer_id"] and c.kind == row["kind"]
@@ -369,12 +450,13 @@ def expired_not_renewed(session: Session, today: date, days: int) -> list[sa.Row
     renewal = credentials.alias("renewal")
     renewed = sa.exists().where(renewal.c.volunteer_id == credentials.c.volunteer_id,
                                 renewal.c.kind == credentials.c.kind, renewal.c.valid_from <= today,
+                                renewal.c.revoked_at.is_(None),
                                 sa.or_(renewal.c.valid_until.is_(None), renewal.c.valid_until >= today))
     return list(session.execute(
         sa.select(credentials.c.id, credentials.c.kind, credentials.c.valid_until, credentials.c.volunteer_id)
         .join(volunteers, volunteers.c.id == credentials.c.volunteer_id)
         .where(credentials.c.valid_until < today, credentials.c.valid_until >= today - timedelta(days=days),
-               volunteers.c.erased_at.is_(None), ~renewed)
+               credentials.c.revoked_at.is_(None), volunteers.c.erased_at.is_(None), ~renewed)
         .order_by(credentials.c.valid_until)).mappings())
 
 
@@ -449,3 +531,26 @@ def on_match_proposed(session: Session, event: Event) -> None:
 
 def handlers(outbox: Outbox) -> dict[str, Handler]:
     return {"MatchProposed": on_match_proposed}
+
+
+# --- what every staff role may see of a Kamilka check; the audit log -------------------------------------------
+
+
+def minors_clearance(provider: model.Provider, day: date) -> tuple[bool, date | None]:
+    """May this provider be given tasks involving minors on `day`, and the last day of the Kamilka check in force:
+    all that staff without access to criminal-record details see (docs/security.md)."""
+    if not model.CATEGORIES_INVOLVING_MINORS & model.eligible_categories(provider, day):
+        return False, None
+    deciding = model.deciding_kamilka_check(provider.credentials)
+    return True, deciding.valid_until if deciding is not None else None
+
+
+def audit_entries(session: Session, volunteer_id: str | None = None, action: str | None = None,
+                  limit: int = 200) -> list[sa.RowMapping]:
+    """The audit log, newest first, optionally of one provider and/or one action."""
+    query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit)
+    if volunteer_id:
+        query = query.where(audit_log.c.volunteer_id == volunteer_id)
+    if action:
+        query = query.where(audit_log.c.action == action)
+    return list(session.execute(query).mappings())

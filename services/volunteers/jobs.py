@@ -59,4 +59,5 @@ if __name__ == "__main__":
 
 
 # Run by `wspolnota jobs volunteers` (hourly by default: the job is idempotent, so "daily" is met within the hour).
-PERIODIC = {"expire-credentials": lambda db, now: expire_credentials(db, now.date())}
+# `now` is aware UTC: the day that has passed is judged on the Warsaw calendar, not the UTC one.
+PERIODIC = {"expire-credentials": lambda db, now: expire_credentials(db, localtime.local_day(now))}

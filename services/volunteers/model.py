@@ -1,8 +1,11 @@
 """Pure domain of the volunteers service: providers, credentials and what they may do.
 
 Nothing here imports Flask, SQLAlchemy or Kafka. `eligible_categories` answers "which kinds of help may
-this provider give on this day", and the Kamilka gate inside it can be satisfied only by a recorded,
-in-date check with a clean result — no other fact about a provider opens tasks involving minors.
+this provider give on this day", and the Kamilka gate inside it can be satisfied only by the person's
+latest (deciding) check when that check is complete, clean, in date and not revoked — an adverse later
+check closes every task involving minors at once, whatever older checks say, and no other fact about a
+provider opens them. Partner organisations never reach them: the organisation's one check cannot speak
+for the member who comes.
 """
 from __future__ import annotations
 
@@ -34,7 +37,8 @@ OPI_WITH_MINOR = "OPI+minor"
 CATEGORIES_INVOLVING_MINORS = frozenset({"KOR", OPI_WITH_MINOR})
 
 KAMILKA_NOT_LISTED = "not_listed"  # the only register result that admits anyone to work with minors
-KAMILKA_RESULTS = (KAMILKA_NOT_LISTED, "listed")
+KAMILKA_LISTED = "listed"
+KAMILKA_RESULTS = (KAMILKA_NOT_LISTED, KAMILKA_LISTED)
 WRITTEN_AGREEMENT_AFTER_DAYS = 30  # art. 44 ust. 2: written form beyond 30 days
 NNW_UP_TO_DAYS = 30  # art. 46: accident insurance for work of up to 30 days
 WARN_DAYS_AHEAD = 30
@@ -46,22 +50,49 @@ class Credential:
     valid_from: date
     valid_until: date | None = None  # None: no end date (e.g. a driving licence)
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    revoked: bool = False  # revoked by staff, or by a later adverse Kamilka result: counts for nothing
+    credential_id: str = field(default="", compare=False)
 
     def in_date(self, day: date) -> bool:
         return self.valid_from <= day and (self.valid_until is None or day <= self.valid_until)
 
     def counts_on(self, day: date) -> bool:
-        """In date and, for a Kamilka check, complete and clean."""
-        if not self.in_date(day):
+        """In date, not revoked and, for a Kamilka check, complete and clean. (Whether a Kamilka check is
+        the person's deciding one is a question for `Provider`, which sees all their checks.)"""
+        if self.revoked or not self.in_date(day):
             return False
         if self.kind == KAMILKA_CHECK:
             return kamilka_check_complete(self.details)
         return True
 
 
+def kamilka_check_adverse(details: dict[str, Any]) -> bool:
+    """The person is listed in the register, or the KRK information shows an entry."""
+    return details.get("register_result") == KAMILKA_LISTED or bool(details.get("krk_entry"))
+
+
+def kamilka_checked_on(check: Credential) -> date:
+    """The day of the register look-up (the order of checks); the start of validity if it is missing."""
+    value = check.details.get("register_checked_on")
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value)) if value else check.valid_from
+    except ValueError:
+        return check.valid_from
+
+
+def deciding_kamilka_check(credentials: tuple[Credential, ...] | list[Credential]) -> Credential | None:
+    """The latest Kamilka check: the greatest register date; of equal dates the one recorded later
+    (`credentials` are in recording order). It alone decides, whatever older checks say."""
+    checks = [(kamilka_checked_on(c), i, c) for i, c in enumerate(credentials) if c.kind == KAMILKA_CHECK]
+    return max(checks, key=lambda t: (t[0], t[1]))[2] if checks else None
+
+
 def kamilka_check_complete(details: dict[str, Any]) -> bool:
-    """Register checked with a 'not listed' result, KRK information seen, abroad covered if lived abroad."""
-    if details.get("register_result") != KAMILKA_NOT_LISTED:
+    """Register checked with a 'not listed' result, KRK information seen without an entry, abroad covered if
+    lived abroad."""
+    if details.get("register_result") != KAMILKA_NOT_LISTED or details.get("krk_entry"):
         return False
     if not details.get("register_checked_on") or not details.get("checked_by") or not details.get("krk_seen_on"):
         return False
@@ -98,6 +129,11 @@ class Provider:
     neighbour: NeighbourConditions = NeighbourConditions()
 
     def holds(self, kind: str, day: date) -> bool:
+        """Some credential of the kind counts on `day` (a renewal counts when the old one has lapsed); for a
+        Kamilka check only the deciding (latest) check is looked at."""
+        if kind == KAMILKA_CHECK:
+            deciding = deciding_kamilka_check(self.credentials)
+            return deciding is not None and deciding.counts_on(day)
         return any(c.kind == kind and c.counts_on(day) for c in self.credentials)
 
     def agreement_on(self, day: date) -> Credential | None:
@@ -143,7 +179,8 @@ def eligible_categories(provider: Provider, on_date: date) -> set[str]:
         allowed.add("URZ")
     if provider.type == PAID_NEIGHBOUR and provider.neighbour.all_met() and holds(FIRST_AID):
         allowed.add("SAS")
-    if holds(KAMILKA_CHECK):
+    if holds(KAMILKA_CHECK) and provider.type != PARTNER_ORGANISATION:
+        # A partner organisation holds one check for all its members: it cannot speak for the one who comes.
         allowed |= CATEGORIES_INVOLVING_MINORS
     return allowed
 

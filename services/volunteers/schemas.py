@@ -20,6 +20,13 @@ CHANNELS = ["email", "sms"]
 EXCEPTION_REASONS = ["holiday", "sick", "other"]
 REQUIRED = "To pole jest wymagane."
 
+# Reason codes on the bus (never the text staff type, which stays in `credentials.revoke_reason`).
+REVOKED_BY_STAFF = "revoked_by_staff"  # explicit staff action
+REVOKED_ADVERSE_RESULT = "adverse_result"  # a later Kamilka check: listed in the register, or a KRK entry
+REVOKED_SUPERSEDED = "superseded"  # a later Kamilka check now decides
+REVOKE_REASONS = (REVOKED_BY_STAFF, REVOKED_ADVERSE_RESULT, REVOKED_SUPERSEDED)
+PAUSE_SAFETY_REVIEW = "safety_review"  # paused by the service after an adverse Kamilka result, pending review
+
 
 def _phone(value: str) -> None:
     digits = re.sub(r"[ \-]", "", value)
@@ -177,13 +184,13 @@ class Credential(PolishSchema):
     kind = Str(required=True, validate=one_of(list(model.CREDENTIAL_KINDS)))
     valid_from = Day(load_default=None)
     valid_until = Day(load_default=None)
-    recorded_by = Str(load_default="API", validate=length(120, 2))
     written = Bool(load_default=False, metadata={"description": "agreement only: signed in writing"})
     # Kamilka check only.
     register_checked_on = Day(load_default=None)
-    checked_by = Str(load_default=None, validate=length(120, 2))
     register_result = Str(load_default=None, validate=one_of(list(model.KAMILKA_RESULTS)))
     krk_seen_on = Day(load_default=None)
+    krk_entry = Bool(load_default=False, metadata={
+        "description": "Kamilka check: the KRK information shows an entry (an adverse result, like `listed`)"})
     countries_last_20_years = ListOf(Str(validate=validate.Regexp(r"^[A-Z]{2}$", error="Kod kraju, np. PL, DE.")),
                                      load_default=lambda: ["PL"], validate=at_most(20, "krajów"))
     foreign_record_seen_on = Day(load_default=None)
@@ -192,8 +199,8 @@ class Credential(PolishSchema):
     def _dates(self, data, **_kw):  # type: ignore[no-untyped-def]
         today = localtime.today()
         if data["kind"] == model.KAMILKA_CHECK:
-            errors = {name: [REQUIRED] for name in ("register_checked_on", "checked_by", "register_result",
-                                                    "krk_seen_on") if not data.get(name)}
+            errors = {name: [REQUIRED] for name in ("register_checked_on", "register_result", "krk_seen_on")
+                      if not data.get(name)}
             for name in ("register_checked_on", "krk_seen_on", "foreign_record_seen_on"):
                 if data.get(name) and data[name] > today:
                     errors[name] = ["Data nie może być z przyszłości."]
@@ -225,6 +232,15 @@ class CredentialOut(Schema):
     valid_until = fields.Date(allow_none=True)
     recorded_by = fields.String()
     details = fields.Dict()
+    revoked_at = fields.AwareDateTime(allow_none=True)
+    revoked_by = fields.String(allow_none=True)
+    revoke_reason = fields.String(allow_none=True)
+
+
+class CredentialRevoke(PolishSchema):
+    """Staff revoke a credential; the reason stays in this service (the bus gets the code revoked_by_staff)."""
+
+    reason = Str(required=True, validate=length(500, 3))
 
 
 class AvailabilityException(PolishSchema):
@@ -239,7 +255,7 @@ class AvailabilityException(PolishSchema):
 
 
 class Verification(PolishSchema):
-    verified_by = Str(required=True, validate=length(120, 2))
+    """No fields: the verifier is the signed-in account (a typed `verified_by` is refused as an unknown field)."""
 
 
 class VolunteerOut(Schema):
@@ -319,6 +335,8 @@ class CredentialPayload(EventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True, allow_none=True)
+    credential_id = uuid_str()  # optional: absent in events from before credentials were named
+    written = fields.Boolean()  # agreements only
 
 
 class VolunteerRegistered(EventSchema):
@@ -350,16 +368,30 @@ class CredentialRecorded(EventSchema):
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_from = fields.Date(required=True)
     valid_until = fields.Date(required=True, allow_none=True)
+    credential_id = uuid_str()  # optional for replayed older events; always sent now
+    written = fields.Boolean()  # agreements only: signed in writing
 
 
 class CredentialExpired(EventSchema):
     volunteer_id = uuid_str(required=True)
     kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
     valid_until = fields.Date(load_default=None, allow_none=True)
+    credential_id = uuid_str()  # only this credential lapsed (absent in older events: see docs/events.md)
+
+
+class CredentialRevoked(EventSchema):
+    volunteer_id = uuid_str(required=True)
+    credential_id = uuid_str(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(model.CREDENTIAL_KINDS))
+    reason = fields.String(required=True, validate=validate.OneOf(REVOKE_REASONS))
 
 
 class VolunteerRef(EventSchema):
     volunteer_id = uuid_str(required=True)
+
+
+class VolunteerPaused(VolunteerRef):
+    reason = fields.String()  # optional code: "safety_review" (paused by the service); absent: an ordinary pause
 
 
 class OfferPublished(EventSchema):
@@ -383,9 +415,10 @@ EVENTS = {
     "VolunteerUpdated": VolunteerUpdated,
     "CredentialRecorded": CredentialRecorded,
     "CredentialExpired": CredentialExpired,
+    "CredentialRevoked": CredentialRevoked,
     "OfferPublished": OfferPublished,
     "OfferWithdrawn": OfferWithdrawn,
-    "VolunteerPaused": VolunteerRef,
+    "VolunteerPaused": VolunteerPaused,
     "VolunteerResumed": VolunteerRef,
     "VolunteerErased": VolunteerRef,
 }

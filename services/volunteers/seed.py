@@ -90,7 +90,7 @@ def _credentials(rng: random.Random, index: int, today: date, provider_type: str
     if index % 4 == 1:  # a clean Kamilka check: tutoring and respite with a minor
         checked = (today - timedelta(days=rng.randint(5, 120))).isoformat()
         creds.append({"kind": model.KAMILKA_CHECK, "register_checked_on": checked, "krk_seen_on": checked,
-                      "checked_by": "Pracownik CUS (demo)", "register_result": model.KAMILKA_NOT_LISTED,
+                      "register_result": model.KAMILKA_NOT_LISTED,
                       "countries_last_20_years": ["PL"]})
     if index % 5 == 2:  # authorised to process data: help with paperwork
         creds.append({"kind": model.CONFIDENTIALITY_AUTHORISATION,
@@ -139,8 +139,8 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
             credentials = _credentials(rng, index, today, body["provider_type"])
             for credential in credentials:
                 handlers.record_credential(session, outbox, created["id"],
-                                           schemas.Credential().load({**credential, "recorded_by": ACTOR}),
-                                           kamilka_validity_days=kamilka_days)
+                                           schemas.Credential().load(credential),
+                                           kamilka_validity_days=kamilka_days, actor=ACTOR)
                 counts["credentials"] += 1
             eligible = model.eligible_categories(handlers.provider(session, created["id"]), today)
             categories = _categories(rng, index, eligible, {c["kind"] for c in credentials})

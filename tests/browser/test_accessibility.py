@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.middleware.dispatcher import DispatcherMiddleware
 
-from wspolnota.testing import InMemorySystem, signed_in
+from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem, signed_in
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -52,6 +52,7 @@ class Site:
         volunteer = volunteers.post("/api/volunteers", json={
             "name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
             "villages": ["belno"]}).json
+        volunteers.post(f"/api/volunteers/{volunteer['id']}/credentials", json=WRITTEN_AGREEMENT)
         volunteers.post(f"/api/volunteers/{volunteer['id']}/offers", json={
             "categories": ["ZAK"], "available_from": TOMORROW.isoformat(),
             "available_to": (TOMORROW + timedelta(hours=8)).isoformat()})

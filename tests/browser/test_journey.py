@@ -20,7 +20,7 @@ import pytest
 
 from tests.e2e.stack import Stack
 from wspolnota.broker import free_port, wait_for_port
-from wspolnota.testing import wait_until
+from wspolnota.testing import WRITTEN_AGREEMENT, wait_until
 
 pytestmark = pytest.mark.e2e  # starts service processes; part of `make test`
 
@@ -60,6 +60,8 @@ def add_volunteer_with_offer(stack: Stack) -> None:
     volunteer = stack.post("/volunteers/api/volunteers", {"name": "Jan Sąsiad", "email": VOLUNTEER_EMAIL,
                                                            "phone": "+48 600 000 002", "villages": ["zagnansk"]})
     assert volunteer.status_code == 201, volunteer.text
+    agreement = stack.post(f"/volunteers/api/volunteers/{volunteer.json()['id']}/credentials", WRITTEN_AGREEMENT)
+    assert agreement.status_code == 201, agreement.text
     offer = stack.post(f"/volunteers/api/volunteers/{volunteer.json()['id']}/offers", {
         "categories": ["ZAK"], "available_from": START.isoformat(),
         "available_to": (START + timedelta(hours=8)).isoformat()})

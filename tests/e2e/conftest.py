@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.stack import Stack
+from wspolnota.testing import WRITTEN_AGREEMENT
 
 pytestmark = pytest.mark.e2e
 START = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -24,6 +25,8 @@ def add_volunteer_with_offer(stack: Stack, village: str = "zagnansk") -> str:
     volunteer = stack.post("/volunteers/api/volunteers", {"name": "Jan Nowak", "email": "jan@example.pl",
                                                            "phone": "+48 600 000 001", "villages": [village]})
     assert volunteer.status_code == 201, volunteer.text
+    agreement = stack.post(f"/volunteers/api/volunteers/{volunteer.json()['id']}/credentials", WRITTEN_AGREEMENT)
+    assert agreement.status_code == 201, agreement.text
     offer = stack.post(f"/volunteers/api/volunteers/{volunteer.json()['id']}/offers", {
         "categories": ["ZAK"], "available_from": START.isoformat(),
         "available_to": (START + timedelta(hours=8)).isoformat()})

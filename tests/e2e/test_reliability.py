@@ -1,4 +1,4 @@
-"""Issue 2 §7: a killed relay, a poison message and a lost embedded broker never lose or double an event."""
+"""A killed relay, a poison message and a lost embedded broker never lose or double an event."""
 from __future__ import annotations
 
 import signal

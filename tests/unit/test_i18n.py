@@ -12,7 +12,7 @@ import pytest
 
 from wspolnota import i18n, reference
 from wspolnota.config import ROOT
-from wspolnota.testing import InMemorySystem, signed_in
+from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem, signed_in
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 PO = i18n.TRANSLATIONS / "en" / "LC_MESSAGES" / "messages.po"
@@ -75,6 +75,7 @@ def proposal(system: Any, clients: dict[str, Any]) -> dict[str, Any]:
     person = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
               "villages": ["belno"]}
     volunteer = clients["volunteers"].post("/api/volunteers", json=person).json
+    clients["volunteers"].post(f"/api/volunteers/{volunteer['id']}/credentials", json=WRITTEN_AGREEMENT)
     clients["volunteers"].post(f"/api/volunteers/{volunteer['id']}/offers", json={
         "categories": ["ZAK"], "available_from": TOMORROW.isoformat(),
         "available_to": (TOMORROW + timedelta(hours=8)).isoformat()})
@@ -175,7 +176,7 @@ COVERED = {
     *(f"services/notify/templates/notify/{n}.html" for n in (
         "_offer", "inbox", "index", "response", "response_done")),
     *(f"services/volunteers/templates/volunteers/{n}.html" for n in (
-        "_macros", "confirm", "csrf", "index", "profile", "provider_form", "register", "register_done")),
+        "_macros", "audit", "confirm", "csrf", "index", "profile", "provider_form", "register", "register_done")),
 }
 
 

@@ -16,7 +16,7 @@ from services.matching.db import applied_events, open_needs, proposals
 from services.notify import handlers as notify
 from services.notify.db import needs_watched, notifications
 from wspolnota import config
-from wspolnota.testing import InMemorySystem
+from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem
 from wspolnota.transport import Event, decode, encode
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
@@ -50,6 +50,7 @@ def a_proposed_need_of_a_resident(system: Any, clients: dict[str, Any]) -> dict[
     volunteer = clients["volunteers"].post("/api/volunteers", json={
         "name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
         "villages": ["belno"]}).json
+    clients["volunteers"].post(f"/api/volunteers/{volunteer['id']}/credentials", json=WRITTEN_AGREEMENT)
     clients["volunteers"].post(f"/api/volunteers/{volunteer['id']}/offers", json={
         "categories": ["ZAK"], "available_from": TOMORROW.isoformat(),
         "available_to": (TOMORROW + timedelta(hours=8)).isoformat()})

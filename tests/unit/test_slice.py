@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from wspolnota.testing import InMemorySystem
+from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 PERSON = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303", "villages": ["belno"]}
@@ -49,6 +49,7 @@ def clients(system):  # type: ignore[no-untyped-def]
 def register_volunteer_with_offer(clients, **offer_over):  # type: ignore[no-untyped-def]
     volunteer = clients["volunteers"].post("/api/volunteers", json=PERSON)
     assert volunteer.status_code == 201, volunteer.json
+    clients["volunteers"].post(f"/api/volunteers/{volunteer.json['id']}/credentials", json=WRITTEN_AGREEMENT)
     response = clients["volunteers"].post(f"/api/volunteers/{volunteer.json['id']}/offers", json=offer(**offer_over))
     assert response.status_code == 201, response.json
     return volunteer.json["id"]

@@ -46,7 +46,7 @@ def test_review_over_http_then_decline_timeout_and_acceptance_on_this_database(m
     client = app.test_client()
     page = client.get(f"/matches/{proposal['id']}").get_data(as_text=True)
     assert "Lejek warunków" in page and "Drugi w kolejności" in page
-    response = client.post(f"/api/matches/{proposal['id']}/approve", json={"reviewer": "Anna (OSL)"})
+    response = client.post(f"/api/matches/{proposal['id']}/approve", json={})
     assert response.status_code == 200 and response.json["status"] == "offered"
     matching.system.pump()
 

@@ -1,8 +1,12 @@
-"""Small builders for needs and providers: a sensible default, overridden per test."""
+"""Small builders for needs and providers: a sensible default, overridden per test.
+
+A volunteer works under a written, open-ended agreement (volunteering act art. 44) unless the test says
+`agreement=False`: the rules of the act are tested on their own, every other test gets them satisfied.
+"""
 from dataclasses import replace
 from datetime import date, datetime
 
-from services.matching.rules import Credential, Need, Point, Provider, TimeWindow
+from services.matching.rules import AGREEMENT, VOLUNTEER, Credential, Need, Point, Provider, TimeWindow
 
 THURSDAY = date(2026, 11, 26)
 ZAGNANSK = Point(50.9790, 20.6600)
@@ -31,7 +35,17 @@ def a_need(**overrides) -> Need:
     return replace(need, **overrides)
 
 
-def a_provider(**overrides) -> Provider:
+WRITTEN_AGREEMENT = Credential(AGREEMENT, None, date(2026, 1, 1), written=True)
+
+
+def with_agreement(provider: Provider) -> Provider:
+    """The provider as a volunteer under a written agreement (other provider types need none)."""
+    if provider.type != VOLUNTEER or any(c.kind == AGREEMENT for c in provider.credentials):
+        return provider
+    return replace(provider, credentials=(*provider.credentials, WRITTEN_AGREEMENT))
+
+
+def a_provider(agreement: bool = True, **overrides) -> Provider:
     provider = Provider(
         id="W-1",
         type="volunteer",
@@ -42,4 +56,5 @@ def a_provider(**overrides) -> Provider:
         hours_per_week=6,
         max_open_tasks=3,
     )
-    return replace(provider, **overrides)
+    provider = replace(provider, **overrides)
+    return with_agreement(provider) if agreement else provider

@@ -35,6 +35,16 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
+WRITTEN_AGREEMENT = {"kind": "agreement", "valid_from": "2026-01-01", "valid_until": None, "written": True,
+                     "credential_id": "00000000-0000-4000-8000-00000000a9e1"}
+
+
+def with_agreement(credentials: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """A snapshot's credentials with a written agreement added, unless one is there."""
+    held = list(credentials or [])
+    return held if any(c["kind"] == "agreement" for c in held) else [*held, WRITTEN_AGREEMENT]
+
+
 class MatchingService:
     def __init__(self, workdir: Path, settings: engine.Settings | None = None, database_url: str | None = None):
         """On the in-memory system's SQLite file, or on any database URL (the integration tests' PostgreSQL)."""
@@ -66,9 +76,13 @@ class MatchingService:
         return data["need_id"]
 
     def volunteer(self, village: str = "zagnansk", categories: tuple[str, ...] = ("ZAK",), offer: bool = True,
-                  **over: Any) -> str:
+                  agreement: bool = True, **over: Any) -> str:
+        """A verified provider with an offer; a volunteer under a written, open-ended agreement (art. 44 of
+        the volunteering act) unless `agreement=False`."""
         data = {"volunteer_id": new_id(), "provider_type": "volunteer", "villages": [village], "verified": True,
                 **over}
+        if agreement and data["provider_type"] == "volunteer":
+            data["credentials"] = with_agreement(data.get("credentials"))
         self.publish("volunteers", "VolunteerRegistered", data["volunteer_id"], data)
         if offer:
             self.offer(data["volunteer_id"], village=village, categories=categories)

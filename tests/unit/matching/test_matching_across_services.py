@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from wspolnota.testing import InMemorySystem
+from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem
 
 TOMORROW = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 
@@ -49,6 +49,7 @@ def test_an_approved_proposal_is_offered_by_notify_and_the_providers_yes_reaches
     volunteer = clients["volunteers"].post("/api/volunteers", json={
         "name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303", "villages": ["belno"]})
     assert volunteer.status_code == 201, volunteer.json
+    clients["volunteers"].post(f"/api/volunteers/{volunteer.json['id']}/credentials", json=WRITTEN_AGREEMENT)
     offered = clients["volunteers"].post(f"/api/volunteers/{volunteer.json['id']}/offers", json={
         "categories": ["ZAK"], "available_from": TOMORROW.isoformat(),
         "available_to": (TOMORROW + timedelta(hours=8)).isoformat()})

@@ -71,9 +71,16 @@ def test_paid_neighbour_without_first_aid_training_cannot_take_neighbour_service
 
 
 def test_paid_neighbour_who_is_family_cannot_take_neighbour_services():
-    provider = a_provider(type=PAID_NEIGHBOUR, credentials=(credential(FIRST_AID),), family_of=frozenset({"R-7"}))
-    need = a_need(category="SAS", beneficiary_ref="R-7")
-    verdict = rules.neighbour_services_only_by_paid_neighbours(pair(need, provider))
+    provider = a_provider(type=PAID_NEIGHBOUR, credentials=(credential(FIRST_AID),))
+    need = a_need(category="SAS", beneficiary_ref="R-7", relatives=frozenset({provider.id}))
+    rejection = first_rejection(pair(need, provider))
+    assert rejection is not None and rejection.rule == "not_a_relative" and "rodziny" in rejection.reason
+
+
+def test_a_relative_of_the_resident_is_not_matched_in_any_category():
+    volunteer = a_provider()
+    assert is_feasible(pair(a_need(), volunteer))
+    verdict = rules.not_a_relative(pair(a_need(relatives=frozenset({volunteer.id})), volunteer))
     assert not verdict.passed and "rodziny" in verdict.reason
 
 
@@ -87,9 +94,14 @@ def test_personal_care_is_never_given_by_a_volunteer():
     assert not verdict.passed and "opiekuńcze" in verdict.reason
 
 
-def test_gas_or_electrical_installation_repair_is_never_matched():
-    verdict = rules.no_installation_work(pair(a_need(category="NAP", installation_work=True), a_provider()))
-    assert not verdict.passed and "fachowiec" in verdict.reason
+def test_personal_care_is_given_by_a_paid_neighbour():
+    need = a_need(category="OPI", personal_care=True)
+    assert rules.no_personal_care_by_volunteers(pair(need, a_provider(type=PAID_NEIGHBOUR))).passed
+
+
+def test_no_rule_is_left_for_installation_work_the_needs_service_refuses_at_intake():
+    assert "no_installation_work" not in {rule.__name__ for rule in rules.RULES}
+    assert not hasattr(a_need(), "installation_work")
 
 
 def test_transport_needs_a_driving_licence_and_a_car():
@@ -118,6 +130,11 @@ def test_explicit_credential_must_be_valid_on_the_day_of_the_need():
 def test_need_asking_for_a_skill_skips_volunteers_without_it():
     verdict = rules.skills_present(pair(a_need(category="CYF", skills=frozenset({"smartfon"})), a_provider()))
     assert not verdict.passed and "smartfon" in verdict.reason
+
+
+def test_a_skill_is_the_same_skill_whatever_its_case_or_spacing():
+    need = a_need(category="CYF", skills=frozenset({"Obsługa  smartfona"}))
+    assert rules.skills_present(pair(need, a_provider(skills=frozenset({"obsługa smartfona"})))).passed
 
 
 def test_resident_speaking_ukrainian_gets_a_ukrainian_speaking_volunteer():

@@ -172,10 +172,11 @@ def test_staff_confirm_an_accepted_visit_with_its_hours(matching) -> None:  # ty
         "hours": 2.5}]
 
 
-def test_an_offer_for_a_visit_starting_soon_must_be_answered_before_it_could_no_longer_start(matching) -> None:  # type: ignore[no-untyped-def]
+def test_an_offer_for_a_visit_starting_soon_must_be_answered_before_its_agreed_start(matching) -> None:  # type: ignore[no-untyped-def]
     matching.volunteer()
     start = matching.now + timedelta(minutes=30)
     need_id = approved_need(matching, start=start, window_end=(start + timedelta(minutes=90)).isoformat())
-    latest_start = start + timedelta(minutes=30)  # a 60-minute visit in a 90-minute window
-    assert matching.settings.offer_deadline > latest_start - matching.now
-    assert matching.match_of(need_id, "offered")["deadline"] == latest_start
+    offered = matching.match_of(need_id, "offered")
+    assert offered["agreed_start"] == start  # a 60-minute visit in a 90-minute window, at its earliest free start
+    assert matching.settings.offer_deadline > offered["agreed_start"] - matching.now
+    assert offered["deadline"] == offered["agreed_start"]

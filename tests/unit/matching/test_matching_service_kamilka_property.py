@@ -9,7 +9,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from matching_service import TOMORROW_9, MatchingService
+from matching_service import TOMORROW_9, MatchingService, new_id
 
 from services.matching import engine
 
@@ -39,15 +39,16 @@ def in_date(check: tuple[date, date | None] | None) -> bool:
     return check is not None and check[0] <= DAY and (check[1] is None or DAY <= check[1])
 
 
-def credential(check: tuple[date, date | None]) -> dict[str, str | None]:
+def credential(check: tuple[date, date | None], credential_id: str) -> dict[str, str | None]:
     return {"kind": "kamilka_check", "valid_from": check[0].isoformat(),
-            "valid_until": check[1].isoformat() if check[1] else None}
+            "valid_until": check[1].isoformat() if check[1] else None, "credential_id": credential_id}
 
 
 class World:
     def __init__(self, service: MatchingService):
         self.s = service
         self.checks: dict[str, tuple[date, date | None] | None] = {}
+        self.check_ids: dict[str, str] = {}  # the volunteer's current check, by credential id
         self.minors: dict[str, bool] = {}
         self.seen = 0
 
@@ -56,9 +57,10 @@ class World:
         s = self.s
         if kind == "volunteer":
             check, village, categories = CHECKS[args[0]], args[1], args[2]
+            check_id = new_id()
             vid = s.volunteer(village=village, categories=categories, radius_km=12,
-                              credentials=[credential(check)] if check else [])
-            self.checks[vid] = check
+                              credentials=[credential(check, check_id)] if check else [])
+            self.checks[vid], self.check_ids[vid] = check, check_id
         elif kind == "need":
             category, minor, urgent, slots = args
             nid = s.need(category=category, involves_minor=minor, urgent=urgent, slots=slots)
@@ -78,10 +80,18 @@ class World:
         elif kind == "check" and self.checks:
             vid = sorted(self.checks)[args[0] % len(self.checks)]
             check = CHECKS[args[1]]
+            # the latest check decides: the one before it is superseded (or simply expires)
             if check is None:
-                s.publish("volunteers", "CredentialExpired", vid, {"volunteer_id": vid, "kind": "kamilka_check"})
+                s.publish("volunteers", "CredentialExpired", vid, {"volunteer_id": vid, "kind": "kamilka_check",
+                                                                   "credential_id": self.check_ids[vid]})
             else:
-                s.publish("volunteers", "CredentialRecorded", vid, {"volunteer_id": vid, **credential(check)})
+                check_id = new_id()
+                s.publish("volunteers", "CredentialRecorded", vid, {"volunteer_id": vid,
+                                                                    **credential(check, check_id)})
+                s.publish("volunteers", "CredentialRevoked", vid, {
+                    "volunteer_id": vid, "kind": "kamilka_check", "credential_id": self.check_ids[vid],
+                    "reason": "superseded"})
+                self.check_ids[vid] = check_id
             self.checks[vid] = check
         elif kind == "later":
             s.now += timedelta(minutes=args[0])

@@ -12,7 +12,8 @@ CONTEXT = {"category_code": "TRN", "village_code": "belno", "window_start": "202
            "deadline": "2026-11-30T17:00:00+00:00", "urgent": False, "link": "https://cus.example/notify/o/x",
            "accept_link": "https://cus.example/notify/o/a", "decline_link": "https://cus.example/notify/o/d",
            "need_id": "N-1", "match_id": "M-1", "reason": "", "for_provider": True, "credential_code": "first_aid",
-           "expired": False, "valid_until": "31.12.2026", "hours": 48, "plan_ref": "IPUS/2026/017"}
+           "expired": False, "valid_until": "31.12.2026", "hours": 48, "plan_ref": "IPUS/2026/017", "paused": False,
+           "status": "passed_on"}
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -100,6 +100,7 @@ def record(client: FlaskClient, volunteer_id: str, **body: Any) -> Any:
 
 
 def clean_kamilka_check(on: date, **over: Any) -> dict[str, Any]:
-    body = {"kind": "kamilka_check", "register_checked_on": on.isoformat(), "checked_by": "Anna Nowak (OSL)",
-            "register_result": "not_listed", "krk_seen_on": on.isoformat(), "countries_last_20_years": ["PL"]}
+    """A clean check as staff send it; who checked is the signed-in account, never a field of the body."""
+    body = {"kind": "kamilka_check", "register_checked_on": on.isoformat(), "register_result": "not_listed",
+            "krk_seen_on": on.isoformat(), "countries_last_20_years": ["PL"]}
     return {**body, **over}

@@ -65,7 +65,8 @@ def test_a_bad_registration_is_refused_field_by_field(client, db, body, field, m
     ({"kind": "nnw_insurance", "valid_from": "2026-05-01"}, "valid_until", "Podaj datę końca ubezpieczenia."),
     ({"kind": "agreement", "valid_from": "2026-05-01", "valid_until": "2026-12-31"}, "written",
      "Porozumienie na ponad 30 dni (lub bezterminowe) wymaga formy pisemnej."),
-    (clean_kamilka_check(TODAY, checked_by=None), "checked_by", "To pole jest wymagane."),
+    (clean_kamilka_check(TODAY, register_checked_on=None), "register_checked_on", "To pole jest wymagane."),
+    (clean_kamilka_check(TODAY, checked_by="Anna Nowak"), "checked_by", "Nieznane pole."),  # the signed-in account
     (clean_kamilka_check(TODAY, krk_seen_on=None), "krk_seen_on", "To pole jest wymagane."),
     (clean_kamilka_check(TODAY + timedelta(days=1)), "register_checked_on", "Data nie może być z przyszłości."),
     (clean_kamilka_check(TODAY, countries_last_20_years=["PL", "IE"]), "foreign_record_seen_on",
@@ -167,7 +168,7 @@ def test_a_staff_credential_form_expiring_before_issue_shows_the_error_by_the_fi
     page = client.get(f"/wykonawcy/{volunteer_id}").get_data(as_text=True)
     response = client.post(f"/wykonawcy/{volunteer_id}/uprawnienia", data={
         "csrf_token": csrf_token(page), "submission": hidden(page, "submission"), "kind": "first_aid",
-        "valid_from": "2026-05-01", "valid_until": "2026-04-01", "recorded_by": "Anna Nowak"})
+        "valid_from": "2026-05-01", "valid_until": "2026-04-01"})
     assert response.status_code == 422
     html = response.get_data(as_text=True)
     assert 'id="valid_until-err"' in html and "Data ważności nie może być wcześniejsza niż data wydania." in html
@@ -178,7 +179,7 @@ def test_a_double_submitted_credential_form_records_once(client, db) -> None:
     volunteer_id = register(client)
     page = client.get(f"/wykonawcy/{volunteer_id}").get_data(as_text=True)
     data = {"csrf_token": csrf_token(page), "submission": hidden(page, "submission"), "kind": "first_aid",
-            "valid_from": "2026-05-01", "valid_until": "2028-04-01", "recorded_by": "Anna Nowak"}
+            "valid_from": "2026-05-01", "valid_until": "2028-04-01"}
     client.post(f"/wykonawcy/{volunteer_id}/uprawnienia", data=data)
     client.post(f"/wykonawcy/{volunteer_id}/uprawnienia", data=data)
     assert count(db, "credentials") == 1 and count(db, "outbox") == 2

@@ -22,8 +22,9 @@ def test_a_lapsed_credential_is_announced_once_however_often_the_job_runs(client
     assert jobs.expire_credentials(db, TODAY).expired == 1
     assert jobs.expire_credentials(db, TODAY).expired == 0
     expired = [(k, d) for t, k, d in outbox.all() if t == "CredentialExpired"]
-    assert expired == [(volunteer_id, {"volunteer_id": volunteer_id, "kind": "first_aid",
-                                       "valid_until": (TODAY - timedelta(days=1)).isoformat()})]
+    credential_id = client.get(f"/api/volunteers/{volunteer_id}/credentials").json[0]["id"]
+    assert expired == [(volunteer_id, {"volunteer_id": volunteer_id, "credential_id": credential_id,
+                                       "kind": "first_aid", "valid_until": (TODAY - timedelta(days=1)).isoformat()})]
 
 
 def test_a_credential_valid_today_is_not_expired_yet(client, db) -> None:

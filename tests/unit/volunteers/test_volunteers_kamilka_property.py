@@ -1,5 +1,5 @@
-"""Whatever else is true, a provider without an in-date, clean Kamilka check is never eligible for
-any category involving minors (tutoring, respite care of a minor)."""
+"""Whatever else is true, a provider whose latest Kamilka check is not in date, clean and unrevoked is never
+eligible for any category involving minors (tutoring, respite care of a minor)."""
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -84,7 +84,25 @@ def test_without_an_in_date_kamilka_check_no_category_involving_minors_is_ever_e
 @settings(max_examples=100, deadline=None, database=None)
 @given(providers_without_a_valid_check)
 def test_the_same_providers_with_a_clean_check_added_do_reach_minors_when_they_may_act(provider: Provider) -> None:
-    """The property above is not vacuous: the generator's providers are otherwise able to qualify."""
+    """The property above is not vacuous: the generator's providers are otherwise able to qualify once a clean
+    check is the latest one (its register date after every other)."""
+    latest = {**clean, "register_checked_on": (DAY + timedelta(days=801)).isoformat()}
     checked = Provider(model.STAFF, verified=True,
-                       credentials=provider.credentials + (Credential(model.KAMILKA_CHECK, DAY, DAY, clean),))
+                       credentials=provider.credentials + (Credential(model.KAMILKA_CHECK, DAY, DAY, latest),))
     assert model.CATEGORIES_INVOLVING_MINORS <= eligible_categories(checked, DAY)
+
+
+@settings(max_examples=200, deadline=None, database=None)
+@given(providers_without_a_valid_check, st.integers(0, 400), st.sampled_from(["listed", "krk_entry", "revoked"]))
+def test_a_latest_check_that_is_adverse_or_revoked_closes_minors_whatever_older_clean_checks_say(
+        provider: Provider, clean_days_before: int, how: str) -> None:
+    older_clean = Credential(model.KAMILKA_CHECK, DAY - timedelta(days=clean_days_before), DAY + timedelta(days=300),
+                             {**clean, "register_checked_on": (DAY - timedelta(days=clean_days_before)).isoformat()})
+    details = {**clean, "register_checked_on": (DAY + timedelta(days=801)).isoformat()}
+    if how == "listed":
+        details["register_result"] = "listed"
+    elif how == "krk_entry":
+        details["krk_entry"] = True
+    latest = Credential(model.KAMILKA_CHECK, DAY, DAY + timedelta(days=300), details, revoked=how == "revoked")
+    checked = Provider(model.STAFF, verified=True, credentials=provider.credentials + (older_clean, latest))
+    assert not eligible_categories(checked, DAY) & model.CATEGORIES_INVOLVING_MINORS
