@@ -40,11 +40,13 @@ from bench.matching.simulation import (
     Policy,
     Simulation,
     hindsight_plan,
+    hindsight_visits,
     outcome,
     says_yes_in_time,
 )
 from bench.matching.world import SCENARIOS, make_world
-from services.matching.rules import Need
+from services.matching.rules import Need, TimeWindow
+from services.matching.solver import fits
 
 REPO = Path(__file__).resolve().parents[2]
 QUICK_HOURS = 3.0  # the median time-to-match target
@@ -75,13 +77,15 @@ class Clairvoyant(KnowsAnswers):
 
 
 class FollowBound(Policy):
-    """Offers exactly the pairs of a hindsight plan (`hindsight_plan`): at once, or just in time for the
-    deadline."""
+    """Offers exactly the pairs of a hindsight plan (`hindsight_visits`): at once, or just in time for the
+    deadline; each at the plan's visit time while that is still ahead and free, else at the earliest free one."""
 
-    def __init__(self, name: str, plan: dict[int, list[int]], just_in_time: bool):
+    def __init__(self, name: str, plan: dict[int, list[int]], just_in_time: bool,
+                 times: dict[tuple[int, int], TimeWindow] | None = None):
         self.name = name
         self.plan = plan
         self.just_in_time = just_in_time
+        self.times = times or {}
 
     def send_at(self, sim: Simulation, i: int, j: int) -> float:
         if not self.just_in_time:
@@ -98,7 +102,9 @@ class FollowBound(Policy):
             room = {j for j, _ in sim.candidates(i)}
             for j in self.plan.get(i, []):
                 if j in room and self.send_at(sim, i, j) <= sim.now + 1e-9:
-                    sim.offer(i, j)
+                    planned = self.times.get((i, j))
+                    fits_now = planned is not None and fits(planned, sim.need(i), sim.free(j))
+                    sim.offer(i, j, planned if fits_now else None)
 
 
 def asked_at_once(parallel: int) -> str:
@@ -109,8 +115,9 @@ def late_name(hours: float, parallel: int) -> str:
     return f"ours, every need held until {hours:.0f} h before{asked_at_once(parallel)}"
 
 
-def policies(plan: dict[int, list[int]]) -> list[Policy]:
-    """The policies of the page; `plan` is the world's hindsight plan, which two of them follow."""
+def policies(plan: dict[int, list[int]], times: dict[tuple[int, int], TimeWindow] | None = None) -> list[Policy]:
+    """The policies of the page; `plan` is the world's hindsight plan (`times` its visits), which two of them
+    follow."""
     ours = bench.policies()[-1]
     assert isinstance(ours, FlowPolicy) and ours.name == bench.OURS
     told = dict(debounce_hours=ours.debounce_hours, urgent_parallel=1, use_deficit=True,
@@ -123,8 +130,8 @@ def policies(plan: dict[int, list[int]]) -> list[Policy]:
         KnowsAnswers("ours + every answer", ours.weights, **told),
         Clairvoyant("ours + every answer + true arrivals", replace(ours.weights, expected_weight=1.0),
                     **{**told, "history_weeks": 1}),
-        FollowBound("hindsight plan, offered at once", plan, just_in_time=False),
-        FollowBound("hindsight plan, offered just in time", plan, just_in_time=True),
+        FollowBound("hindsight plan, offered at once", plan, just_in_time=False, times=times),
+        FollowBound("hindsight plan, offered just in time", plan, just_in_time=True, times=times),
         *(FlowPolicy(late_name(hours, parallel), ours.weights, **{**late, "hold_hours": hours},
                      held_parallel=parallel) for hours, parallel in LATE_HOLDS),
     ]
@@ -143,9 +150,9 @@ def one_world(job: tuple[str, int]) -> tuple[str, int, dict[str, dict[str, float
     started = time.perf_counter()
     world = make_world(SCENARIOS[scenario], seed)
     n = len(world.arrivals)
-    plan, _, bound = hindsight_plan(world, BOUND_TIME_LIMIT_S)
+    plan, _, bound, times = hindsight_visits(world, BOUND_TIME_LIMIT_S)
     rows = {}
-    for policy in policies(plan):
+    for policy in policies(plan, times):
         m = outcome(Simulation(world, policy).run()).metrics
         rows[policy.name] = {k: m[k] for k in ("coverage", "median_hours_to_match", "notifications_per_need")}
     _, found, _ = hindsight_plan(world, BOUND_TIME_LIMIT_S, quick_hours=QUICK_HOURS)
