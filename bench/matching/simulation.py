@@ -438,7 +438,19 @@ def hindsight_plan(world: World, time_limit_s: float = 20.0,
 
 def hindsight_visits(world: World, time_limit_s: float = 20.0, quick_hours: float | None = None
                      ) -> tuple[dict[int, list[int]], int, float, dict[tuple[int, int], TimeWindow]]:
-    """`hindsight_plan`, and the visit time of each (need, provider) pair of the plan."""
+    """`hindsight_plan`, and the visit time of each (need, provider) pair of the plan.
+
+    The programme is solved twice, each within `time_limit_s`: first without visit times (a relaxation,
+    which CP-SAT usually proves optimal quickly), then with them, capped at the relaxation's proven bound so
+    that a plan reaching it is proven optimal at once. The bound returned is the smaller of the two proven
+    bounds (both are valid: the relaxation can only cover more)."""
+    _, _, relaxed, _ = _hindsight(world, time_limit_s, quick_hours, with_times=False)
+    plan, value, bound, times = _hindsight(world, time_limit_s, quick_hours, with_times=True, cap=int(relaxed + 1e-6))
+    return plan, value, min(bound, relaxed), times
+
+
+def _hindsight(world: World, time_limit_s: float, quick_hours: float | None, with_times: bool,
+               cap: int | None = None) -> tuple[dict[int, list[int]], int, float, dict[tuple[int, int], TimeWindow]]:
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
@@ -470,6 +482,8 @@ def hindsight_visits(world: World, time_limit_s: float = 20.0, quick_hours: floa
     for (i, j), xs in choices.items():
         if len(xs) > 1:
             model.add(sum(xs) <= 1)
+        if not with_times:
+            continue
         use = xs[0] if len(xs) == 1 else model.new_bool_var(f"use_{i}_{j}")
         if len(xs) > 1:
             model.add(use == sum(xs))
@@ -494,6 +508,8 @@ def hindsight_visits(world: World, time_limit_s: float = 20.0, quick_hours: floa
                 model.add(sum(open_then) <= limit)
     if quick_hours is not None:
         model.add(2 * sum(quick) >= sum(covered) + 1)
+    if cap is not None:
+        model.add(sum(covered) <= cap)
     model.maximize(sum(covered))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
@@ -504,6 +520,8 @@ def hindsight_visits(world: World, time_limit_s: float = 20.0, quick_hours: floa
     for (i, j), xs in choices.items():
         if any(solver.value(x) for x in xs):
             plan[i].append(j)
+            if (i, j) not in starts:
+                continue
             begin = solver.value(starts[(i, j)])
             times[(i, j)] = TimeWindow(at(begin / 60), at((begin + visit_minutes(world.arrivals[i].need.duration_hours)) / 60))
     return dict(plan), round(solver.objective_value), solver.best_objective_bound, times
