@@ -88,9 +88,9 @@ class RecordingSimulation(Simulation):
         super().__init__(world, policy)
         self.sent: dict[int, list[float]] = defaultdict(list)  # need → times of its offers
 
-    def offer(self, i: int, j: int) -> None:
+    def offer(self, i: int, j: int, visit=None) -> None:
         self.sent[i].append(self.now)
-        super().offer(i, j)
+        super().offer(i, j, visit)
 
 
 @pytest.mark.parametrize("parallel", [1, 2])
