@@ -4,6 +4,12 @@ A need arrives, a policy picks providers, each pick becomes an offer (one notifi
 answers after a delay (yes or no, drawn in advance in the World) or not at all, and the offer times out.
 A need is covered when all of its slots are accepted before its deadline; otherwise it expires.
 Offers hold the provider's hours and a task slot until they are answered.
+
+Every offer carries a visit time, as the service's matches do: a start inside one of the need's windows
+and inside the provider's free time, no earlier than the offer, for the need's duration. The offer reserves
+that time (an accepted visit keeps it), so no policy can give one provider two visits at once: the
+simulation, not each policy, enforces it (`Simulation.offer`), and a provider whose free time has no room
+for the whole visit is not a candidate. Policies built on the solver pass the times it planned.
 """
 from __future__ import annotations
 
@@ -14,9 +20,18 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from bench.matching.world import World
-from services.matching.rules import Candidate, Need, Provider, open_tasks_left, weekly_hours_left
-from services.matching.solver import Weights, marginal_load_cost, match
+from bench.matching.world import World, at
+from services.matching.rules import Candidate, Need, Provider, TimeWindow, open_tasks_left, weekly_hours_left
+from services.matching.solver import (
+    Weights,
+    earliest_visit,
+    fits,
+    marginal_load_cost,
+    match,
+    option,
+    schedule,
+    without,
+)
 
 OFFER_TIMEOUT_HOURS = 3.0
 
@@ -41,6 +56,7 @@ class ProviderState:
     open_tasks: int = 0
     delivered_hours: float = 0.0
     delivered_km: float = 0.0
+    visits: dict[int, TimeWindow] = field(default_factory=dict)  # need → the time its offer or visit holds
 
 
 class Simulation:
@@ -116,8 +132,15 @@ class Simulation:
 
     # --- offers ---
 
-    def offer(self, i: int, j: int) -> None:
+    def offer(self, i: int, j: int, visit: TimeWindow | None = None) -> None:
+        """Offer need `i` to provider `j` for `visit` (default: the earliest time that fits); the time is
+        reserved until the offer is declined, times out or is withdrawn. Every policy offers through here."""
         need = self.need(i)
+        visit = visit or self.visit_for(i, j)
+        if visit is None or not fits(visit, need, self.free(j)):
+            raise ValueError(f"{self.policy.name}: {self.world.providers[j].id} has no free time for {need.id} "
+                             f"at {visit}")
+        self.providers[j].visits[i] = visit
         self.needs[i].pending.add(j)
         self.providers[j].hours[self.week(i)] += need.duration_hours
         self.providers[j].open_tasks += 1
@@ -129,6 +152,7 @@ class Simulation:
 
     def release_hold(self, i: int, j: int) -> None:
         self.needs[i].pending.discard(j)
+        del self.providers[j].visits[i]
         self.providers[j].hours[self.week(i)] -= self.need(i).duration_hours
         self.providers[j].open_tasks -= 1
 
@@ -153,17 +177,31 @@ class Simulation:
     def week(self, i: int) -> int:
         return self.world.arrivals[i].week
 
+    def free(self, j: int) -> list[TimeWindow]:
+        """Provider `j`'s free time from now on: availability without the times their offers and visits hold."""
+        now = at(self.now)
+        return [TimeWindow(max(w.start, now), w.end) for w in without(self.world.providers[j].availability,
+                                                                       self.providers[j].visits.values())
+                if w.end > now]
+
+    def visit_for(self, i: int, j: int) -> TimeWindow | None:
+        """The earliest time from now on inside need `i`'s windows at which provider `j` is free for all of it."""
+        return earliest_visit(self.need(i), self.free(j))
+
     def provider_now(self, j: int, week: int) -> Provider:
-        """The provider as the matcher sees it for a visit in `week`: hours booked that week, open tasks."""
+        """The provider as the matcher sees it for a visit in `week`: hours booked that week, open tasks, and
+        free time with the reserved visits taken out (as the service's `load_world` does)."""
         state = self.providers[j]
-        return replace(self.world.providers[j], hours_booked=state.hours[week], open_tasks=state.open_tasks)
+        return replace(self.world.providers[j], hours_booked=state.hours[week], open_tasks=state.open_tasks,
+                       availability=tuple(self.free(j)))
 
     def excluded(self, i: int) -> set[int]:
         state = self.needs[i]
         return state.refused | state.pending | set(state.accepted)
 
     def candidates(self, i: int) -> list[tuple[int, float]]:
-        """Statically feasible providers with room now, not yet asked for this need, nearest first."""
+        """Statically feasible providers with room now (hours, task slots and free time for the whole visit),
+        not yet asked for this need, nearest first."""
         excluded = self.excluded(i)
         need = self.need(i)
         result = []
@@ -172,7 +210,7 @@ class Simulation:
             if j in excluded:
                 continue
             pair = Candidate(need, self.provider_now(j, self.week(i)), km)
-            if weekly_hours_left(pair).passed and open_tasks_left(pair).passed:
+            if weekly_hours_left(pair).passed and open_tasks_left(pair).passed and self.visit_for(i, j):
                 result.append((j, km))
         return result
 
@@ -294,11 +332,16 @@ class FlowPolicy(Policy):
             expected.append(need)
             cache[need.id] = feasible
         providers = [sim.provider_now(j, week) for j in range(len(sim.world.providers))]
-        result = match(needs, providers, self.weights_now(sim), cached=cache, expected=expected)
+        weights = self.weights_now(sim)
+        result = match(needs, providers, weights, cached=cache, expected=expected)
         index = {sim.need(i).id: i for i in waiting}
+        visits = planned_visits(result.assignments, needs, providers, weights)
         for a in result.assignments:
             if self.due(sim, index[a.need_id]):  # held needs are planned, not offered yet
-                sim.offer(index[a.need_id], sim.provider_index[a.provider_id])
+                i, j = index[a.need_id], sim.provider_index[a.provider_id]
+                visit = visits.get((a.need_id, a.provider_id)) or sim.visit_for(i, j)
+                if visit is not None:
+                    sim.offer(i, j, visit)
 
     def forecast(self, sim: Simulation, week: int) -> list[tuple[Need, list[tuple[str, float]]]]:
         """Needs expected in the next `forecast_hours`: the reports of the same hours in `history_weeks` past
@@ -332,6 +375,17 @@ class FlowPolicy(Policy):
         return replace(weights, village_deficit=villages, category_deficit=categories)
 
 
+def planned_visits(assignments, needs: list[Need], providers: list[Provider],
+                   weights: Weights) -> dict[tuple[str, str], TimeWindow]:
+    """The visit times the solver's repair checked for its plan (`solver.schedule`, deterministic: the
+    engine stores these as the agreed times). `match` does not return them, so they are recomputed from the
+    assignments; look-ahead needs are placed after every real one, so leaving them out changes no real time."""
+    by_need = {n.id: n for n in needs}
+    by_provider = {p.id: p for p in providers}
+    chosen = [option(by_need[a.need_id], by_provider[a.provider_id], a.km, weights) for a in assignments]
+    return schedule(chosen).visits
+
+
 def deficits(sim: Simulation) -> tuple[dict[str, float], dict[str, float]]:
     """How far each village's and category's expiry rate so far lags the whole gmina's."""
     done = [s for s in sim.needs if s.closed]
@@ -356,7 +410,9 @@ def hindsight_covered(world: World, time_limit_s: float = 20.0) -> tuple[set[int
     An integer programme (CP-SAT) over the pairs whose provider would say yes in time, with each
     provider's hours per week and open tasks: an accepted task is open at least from the need's deadline
     (it must be accepted before) to its release, so at no such moment may a provider hold more than
-    `max_open_tasks` of them. Offer order and answer times are relaxed, so no policy can cover more.
+    `max_open_tasks` of them; each pair gets a visit time, and no provider two visits at once. Offer order
+    and answer times are relaxed (a visit may start before the moment a policy could have offered it), so
+    no policy can cover more.
     Returns the covered needs and the proven upper bound on their number.
     """
     plan, _, bound = hindsight_plan(world, time_limit_s)
@@ -368,11 +424,33 @@ def hindsight_plan(world: World, time_limit_s: float = 20.0,
     """The hindsight programme of `hindsight_covered`; returns its plan (covered need → the providers
     who take it), the plan's number of covered needs and the proven upper bound on that number.
 
+    Like every policy, the plan gives each pair a visit time inside the need's windows and the provider's
+    availability, and no provider two visits at once (`hindsight_visits` returns those times).
+
     With `quick_hours`, a need may also be covered *quickly*: all its slots accepted within `quick_hours`
     of its report, so its tasks are open at least from then (not only from its deadline) to its release.
     More than half of the covered needs must be quick, so the plan's median time to match is within
     `quick_hours`.
     """
+    plan, value, bound, _ = hindsight_visits(world, time_limit_s, quick_hours)
+    return plan, value, bound
+
+
+def hindsight_visits(world: World, time_limit_s: float = 20.0, quick_hours: float | None = None
+                     ) -> tuple[dict[int, list[int]], int, float, dict[tuple[int, int], TimeWindow]]:
+    """`hindsight_plan`, and the visit time of each (need, provider) pair of the plan.
+
+    The programme is solved twice, each within `time_limit_s`: first without visit times (a relaxation,
+    which CP-SAT usually proves optimal quickly), then with them, capped at the relaxation's proven bound so
+    that a plan reaching it is proven optimal at once. The bound returned is the smaller of the two proven
+    bounds (both are valid: the relaxation can only cover more)."""
+    _, _, relaxed, _ = _hindsight(world, time_limit_s, quick_hours, with_times=False)
+    plan, value, bound, times = _hindsight(world, time_limit_s, quick_hours, with_times=True, cap=int(relaxed + 1e-6))
+    return plan, value, min(bound, relaxed), times
+
+
+def _hindsight(world: World, time_limit_s: float, quick_hours: float | None, with_times: bool,
+               cap: int | None = None) -> tuple[dict[int, list[int]], int, float, dict[tuple[int, int], TimeWindow]]:
     from ortools.sat.python import cp_model
 
     model = cp_model.CpModel()
@@ -399,9 +477,27 @@ def hindsight_plan(world: World, time_limit_s: float = 20.0,
                 held[j].append((x, opens, arrival.release))
         if quick_hours is not None:
             model.add(sum(covered[-2:]) <= 1)
-    for xs in choices.values():
+    intervals: dict[int, list] = defaultdict(list)  # per provider: the optional visit of each pair
+    starts: dict[tuple[int, int], cp_model.IntVar] = {}
+    for (i, j), xs in choices.items():
         if len(xs) > 1:
             model.add(sum(xs) <= 1)
+        if not with_times:
+            continue
+        use = xs[0] if len(xs) == 1 else model.new_bool_var(f"use_{i}_{j}")
+        if len(xs) > 1:
+            model.add(use == sum(xs))
+        length = visit_minutes(world.arrivals[i].need.duration_hours)
+        ranges = start_ranges(world.arrivals[i].need, world.providers[j], length)
+        if not ranges:  # statically feasible pairs always have one; kept safe all the same
+            model.add(use == 0)
+            continue
+        start = model.new_int_var_from_domain(cp_model.Domain.from_intervals(ranges), f"start_{i}_{j}")
+        starts[(i, j)] = start
+        intervals[j].append(model.new_optional_fixed_size_interval_var(start, length, use, f"visit_{i}_{j}"))
+    for visits in intervals.values():
+        if len(visits) > 1:
+            model.add_no_overlap(visits)
     for (j, _), uses in taken.items():
         model.add(sum(round(h * 10) * x for x, h in uses) <= round(world.providers[j].hours_per_week * 10))
     for j, holds in held.items():
@@ -412,16 +508,50 @@ def hindsight_plan(world: World, time_limit_s: float = 20.0,
                 model.add(sum(open_then) <= limit)
     if quick_hours is not None:
         model.add(2 * sum(quick) >= sum(covered) + 1)
+    if cap is not None:
+        model.add(sum(covered) <= cap)
     model.maximize(sum(covered))
     solver = cp_model.CpSolver()
     solver.parameters.max_time_in_seconds = time_limit_s
     solver.parameters.num_workers = 1
     solver.solve(model)
     plan: dict[int, list[int]] = defaultdict(list)
+    times: dict[tuple[int, int], TimeWindow] = {}
     for (i, j), xs in choices.items():
         if any(solver.value(x) for x in xs):
             plan[i].append(j)
-    return dict(plan), round(solver.objective_value), solver.best_objective_bound
+            if (i, j) not in starts:
+                continue
+            begin = solver.value(starts[(i, j)])
+            times[(i, j)] = TimeWindow(at(begin / 60), at((begin + visit_minutes(world.arrivals[i].need.duration_hours)) / 60))
+    return dict(plan), round(solver.objective_value), solver.best_objective_bound, times
+
+
+def visit_minutes(hours: float) -> int:
+    return round(hours * 60)
+
+
+def minutes(when) -> int:
+    """Minutes since the simulated week's start (`world.at` of 0)."""
+    return round((when - at(0)).total_seconds() / 60)
+
+
+def start_ranges(need: Need, provider: Provider, length: int) -> list[list[int]]:
+    """The visit starts, in minutes, that put a visit of `length` minutes inside one of the need's windows and
+    inside one of the provider's free windows (as [first, last] ranges, sorted and disjoint)."""
+    ranges = []
+    for w in need.windows:
+        for f in provider.availability:
+            first, last = max(minutes(w.start), minutes(f.start)), min(minutes(w.end), minutes(f.end)) - length
+            if first <= last:
+                ranges.append([first, last])
+    merged: list[list[int]] = []
+    for first, last in sorted(ranges):
+        if merged and first <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([first, last])
+    return merged
 
 
 def accepts_in_time(world: World, i: int, provider_id: str) -> bool:

@@ -12,6 +12,7 @@ from bench.matching.simulation import (
     Simulation,
     hindsight_covered,
     hindsight_plan,
+    hindsight_visits,
     outcome,
     says_yes_in_time,
 )
@@ -26,11 +27,11 @@ def world():
 
 @pytest.fixture(scope="module")
 def plan(world):
-    return hindsight_plan(world, time_limit_s=20)
+    return hindsight_visits(world, time_limit_s=20)  # plan, its size, the bound, the visit times
 
 
 def test_plan_keeps_every_provider_limit(world, plan):
-    chosen, value, bound = plan
+    chosen, value, bound, _ = plan
     assert value == len(chosen) <= bound
     hours = defaultdict(float)
     for i, providers in chosen.items():
@@ -65,10 +66,10 @@ def test_median_constrained_plan_is_no_larger(world, plan):
 
 
 def test_the_plan_offered_just_in_time_is_what_it_covers(world, plan):
-    sim = Simulation(world, FollowBound("jit", plan[0], just_in_time=True)).run()
+    sim = Simulation(world, FollowBound("jit", plan[0], just_in_time=True, times=plan[3])).run()
     covered = {s.index for s in sim.needs if s.covered_at is not None}
     assert covered <= set(plan[0])
-    assert len(covered) >= len(plan[0]) - 2  # offers sent 3 min before the deadline hold a slot that long
+    assert len(covered) >= len(plan[0]) - 2  # offers sent 3 min before the deadline (or visit) hold a slot that long
     assert sim.notifications <= sum(len(ps) for ps in plan[0].values())  # only the plan's pairs are asked
     assert all(not s.refused for s in sim.needs)  # and every one of them says yes in time
 
@@ -87,9 +88,9 @@ class RecordingSimulation(Simulation):
         super().__init__(world, policy)
         self.sent: dict[int, list[float]] = defaultdict(list)  # need → times of its offers
 
-    def offer(self, i: int, j: int) -> None:
+    def offer(self, i: int, j: int, visit=None) -> None:
         self.sent[i].append(self.now)
-        super().offer(i, j)
+        super().offer(i, j, visit)
 
 
 @pytest.mark.parametrize("parallel", [1, 2])
