@@ -148,8 +148,8 @@ def render(*, results, unmet, scale, seeds, elapsed, charts, policy_table, paire
 WORLD_CHANGES = """\
 ## Changes to the simulated world and why
 
-Items 1–4 date from 26 Nov 2026, item 5 from 7 Dec 2026. The first version of this benchmark found ours within ±0.5 pp of greedy and a hindsight bound only 2.7 pp
-above greedy in *scarce*. Checking the generator against the issue and DOMAIN.md showed that most of that
+The first four changes date from 26 Nov 2026, the fifth from 7 Dec 2026. The first version of this benchmark found ours within ±0.5 pp of greedy and a hindsight bound only 2.7 pp
+above greedy in *scarce*. Checking the generator against the centre's situation (docs/domain.md) showed that most of that
 ceiling came from the simulation, not from matching. Each change below is applied to the world, so every
 policy and the bound meet the same needs, providers and answers:
 
@@ -162,7 +162,7 @@ policy and the bound meet the same needs, providers and answers:
    feasible provider, and the limit becomes provider time, which is what matching allocates.
 2. **Lead times by kind of need.** Urgent needs are same-day (or next morning), high within 1–2 days,
    normal one-off within a week, and half of the normal needs of categories delivered as series or IPUS
-   packages (DOMAIN d.2 "cadence": TOW, OPI, KOR, POS, ZWI, DOM, WSP; IPUS plans are drawn up ahead and
+   packages (docs/domain.md, the category taxonomy's cadence: TOW, OPI, KOR, POS, ZWI, DOM, WSP; IPUS plans are drawn up ahead and
    coordinated over months, c.1) are planned visits known 3–10 days ahead. Providers' weekly slots are
    expanded over three weeks so that these visits can be served.
 3. **Weekly hours per calendar week.** The "h a week" limit used to count every visit of the simulated
@@ -208,9 +208,9 @@ FINDINGS = """\
 Numbers are from the run below (20 seeds per scenario, 0–19; everything was chosen on tuning seeds
 1000–1009 only); the simulation is deterministic per seed, so a re-run reproduces them (the hindsight bound
 can move slightly on seeds where CP-SAT stops at its 20 s limit and the proven bound is used). The
-simulated world was changed on 26 Nov 2026 to be more faithful to the issue and DOMAIN.md (next section),
+simulated world was changed on 26 Nov 2026 to be more faithful to the centre's situation (docs/domain.md) (next section),
 so these figures are not comparable with the first version of this page; on 7 Dec 2026 every visit got a
-time and no policy may double-book a provider any more (item 5 there), which moved every figure below.
+time and no policy may double-book a provider any more (the fifth change there), which moved every figure below.
 
 - **Coverage: above every baseline in both scenarios; +3 pp over greedy-nearest met in *surge*, missed in
   *scarce*.** Paired with greedy-nearest, ours covers +2.5 pp in *scarce* (95 % CI +1.6…+3.5) and +3.5 pp
@@ -373,7 +373,7 @@ time and no policy may double-book a provider any more (item 5 there), which mov
   and from 0.323 to 0.274 in *surge* (0.850 ×); the target is 0.85 ×. Before visits got times it was
   0.849 × and 0.824 ×: greedy-nearest, no longer able to pile simultaneous visits on the nearest
   providers, now spreads its load more evenly itself (its *surge* Gini 0.334 → 0.323).
-- ***Normal* is not an issue target** (the issue sets its targets for *scarce* and *surge*); it is shown for
+- ***Normal* has no target** (targets are set for *scarce* and *surge*); it is shown for
   comparison. Its load-Gini ratio (0.994 ×) cannot get near 0.85 ×: there are far more eligible providers
   than visits, so only about a quarter of them get any visit under any policy (26–27 % active) and the
   Gini stays near 0.8 whoever is picked. Ours still covers +1.2 pp more and +6.9 pp more urgent needs. Its

@@ -55,7 +55,7 @@ OURS_WEIGHTS = replace(WEIGHTS, km_cost=30, load_cost=120, expected_weight=0.6)
 # meanwhile. Chosen on tuning seeds 1000–1009 (docs/matching-benchmark.md, "Holding back easy needs").
 HOLD_HOURS = 48.0
 HOLD_MIN_FEASIBLE = 16
-TARGET_SCENARIOS = ("scarce", "surge")  # issue 5 sets its targets for these two
+TARGET_SCENARIOS = ("scarce", "surge")  # the targets are set for these two
 
 METRICS = {  # key: (label, higher is better?, format)
     "coverage": ("coverage, all needs", True, "{:.1%}"),
@@ -180,8 +180,8 @@ def targets(results: Results, scale: list[dict]) -> list[tuple[str, str, bool | 
             rows.append((name, "no gap: greedy-nearest already reaches the bound", None))
         else:
             rows.append((name, f"{closed:.0%}", bool(closed >= 0.3)))
-        if scenario not in TARGET_SCENARIOS:  # shown for comparison; the issue sets no target here
-            rows[rows_before:] = [(f"{label} (not an issue target)", value, None)
+        if scenario not in TARGET_SCENARIOS:  # shown for comparison; no target is set here
+            rows[rows_before:] = [(f"{label} (no target set)", value, None)
                                   for label, value, _ in rows[rows_before:]]
     for row in scale:
         size = f"{row['needs']:,}×{row['providers']:,} (k={row['k']})"
