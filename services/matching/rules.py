@@ -13,23 +13,26 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
 
+from contracts.volunteers import (  # noqa: F401 - re-exported: the matcher's rules speak of these codes
+    AGREEMENT,
+    CONFIDENTIALITY_AUTHORISATION,
+    DRIVING_LICENCE,
+    FIRST_AID,
+    KAMILKA_CHECK,
+    NNW_INSURANCE,
+    PAID_NEIGHBOUR,
+    PARTNER_ORGANISATION,
+    PROVIDER_TYPES,
+    STAFF,
+    VOLUNTEER,
+)
 from wspolnota.localtime import WARSAW, local_day
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
 
-VOLUNTEER = "volunteer"
-PAID_NEIGHBOUR = "paid_neighbour"
-PARTNER_ORGANISATION = "partner_organisation"
-STAFF = "staff"
-PROVIDER_TYPES = (VOLUNTEER, PAID_NEIGHBOUR, PARTNER_ORGANISATION, STAFF)
-
-DRIVING_LICENCE = "driving_licence"
+# Provider types and credential kinds are the volunteers register's published codes; only the car is
+# named differently here ("own_car" on the bus, see projection.CODE_ALIASES).
 CAR = "car"
-KAMILKA_CHECK = "kamilka_check"
-FIRST_AID = "first_aid"
-CONFIDENTIALITY_AUTHORISATION = "confidentiality_authorisation"  # upoważnienie (RODO)
-AGREEMENT = "agreement"  # porozumienie o wykonywaniu świadczeń wolontariusza (art. 44)
-NNW_INSURANCE = "nnw_insurance"  # ubezpieczenie od następstw nieszczęśliwych wypadków (art. 46)
 WRITTEN_AGREEMENT_AFTER_DAYS = 30  # art. 44 ust. 2: an agreement for longer must be written; up to it needs NNW
 
 URGENCIES = ("normal", "high", "urgent")
