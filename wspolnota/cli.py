@@ -28,10 +28,10 @@ def _services(name: str | None) -> list[str]:
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
-    from wspolnota.worker import service_parts
+    from wspolnota.worker import service_db
 
     for service in _services(args.service):
-        db, _ = service_parts(service)
+        db = service_db(service)
         db.migrate()
         db.dispose()
         print(f"{service}: database at head ({db.engine.url.render_as_string(hide_password=True)})")
@@ -40,7 +40,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 def cmd_replay(args: argparse.Namespace) -> None:
     from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics
     from wspolnota.transport.outbox import Relay
-    from wspolnota.worker import all_topics, service_parts
+    from wspolnota.worker import all_topics, service_db
 
     since = datetime.fromisoformat(args.since) if args.since else None
     if since is not None and since.tzinfo is None:
@@ -49,7 +49,7 @@ def cmd_replay(args: argparse.Namespace) -> None:
     producer = KafkaProducerAdapter(client_id="wspolnota-replay")
     try:
         for service in _services(args.service):
-            db, _ = service_parts(service)
+            db = service_db(service)
             count = Relay(db, producer).replay(since)
             db.dispose()
             print(f"{service}: republished {count} event(s)")
@@ -59,16 +59,18 @@ def cmd_replay(args: argparse.Namespace) -> None:
 
 def cmd_jobs(args: argparse.Namespace) -> None:
     """A service's periodic housekeeping (credential expiry, overdue needs) on a fixed interval."""
-    from wspolnota.jobs import periodic_jobs, run_due, run_forever
+    from wspolnota.jobs import run_due, run_forever
     from wspolnota.logs import setup_logging
-    from wspolnota.worker import heartbeat, service_parts, stop_on_signals
+    from wspolnota.service import load
+    from wspolnota.worker import heartbeat, stop_on_signals
 
     setup_logging(args.service, "jobs")
     config.require_secrets(f"{args.service}-jobs")
-    jobs = periodic_jobs(args.service)
+    parts = load(args.service)
+    jobs, db = parts.periodic, parts.db
     if not jobs:
+        db.dispose()
         raise SystemExit(f"{args.service} has no periodic jobs")
-    db, _ = service_parts(args.service)
     try:
         if args.once:
             run_due(db, jobs, datetime.now(UTC))
@@ -114,19 +116,11 @@ def cmd_relay(args: argparse.Namespace) -> None:
 
 
 def cmd_consume(args: argparse.Namespace) -> None:
-    """A service may wrap its consumer (services/<svc>/worker.py main(): matching adds its scheduler tick)."""
-    import importlib
-
+    """The service's consumer loop, as its bootstrap builds it (matching's has its scheduler tick)."""
     from wspolnota.worker import run_consumer
 
     config.require_secrets(f"{args.service}-consumer")
-    try:
-        # by module path string, like wspolnota/registry.py: not an import of a service module
-        wrapper = importlib.import_module(f"services.{args.service}.worker").main
-    except ModuleNotFoundError:
-        run_consumer(args.service)
-    else:
-        wrapper([])
+    run_consumer(args.service)
 
 
 def cmd_send(args: argparse.Namespace) -> None:

@@ -1,13 +1,11 @@
 """Periodic jobs of a service (`wspolnota jobs SERVICE`): idempotent housekeeping run on a fixed interval.
 
-A service lists its jobs in `services/<svc>/jobs.py` as PERIODIC = {name: fn(db, now)}; each run
-commits its own transaction (events through the outbox), so running one twice is harmless and a
-killed process simply runs it again at the next start. The module is found by its path string with importlib
-when the runner starts (as in wspolnota/registry.py): the shared runtime never imports a service module.
+A service lists its jobs in `services/<svc>/jobs.py` as PERIODIC = {name: fn(db, now)} and its bootstrap hands them
+over (`Parts.periodic`, wspolnota/service.py); each run commits its own transaction (events through the outbox), so
+running one twice is harmless and a killed process simply runs it again at the next start.
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -20,14 +18,6 @@ from wspolnota.db import Database
 log = logging.getLogger("wspolnota.jobs")
 
 Job = Callable[[Database, datetime], Any]
-
-
-def periodic_jobs(service: str) -> dict[str, Job]:
-    try:
-        module = importlib.import_module(f"services.{service}.jobs")
-    except ModuleNotFoundError:
-        return {}
-    return dict(getattr(module, "PERIODIC", {}))
 
 
 def run_due(db: Database, jobs: dict[str, Job], now: datetime) -> dict[str, Any]:

@@ -1,10 +1,9 @@
 """Test support shared by every service: waiting on conditions, and the whole system on the in-memory bus.
 
-`InMemorySystem` loads each service's db and handlers by module path string with importlib (as in
-wspolnota/registry.py): the shared runtime never imports a service module."""
+`InMemorySystem` starts each service from its bootstrap (wspolnota/service.py, found by module path string): the
+shared runtime never imports a service module."""
 from __future__ import annotations
 
-import importlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -13,6 +12,7 @@ from typing import Any
 
 from wspolnota import config
 from wspolnota.db import Database
+from wspolnota.service import load
 from wspolnota.transport.consumer import ConsumerLoop
 from wspolnota.transport.memory import MemoryBroker
 from wspolnota.transport.outbox import Outbox, Relay
@@ -62,13 +62,12 @@ class InMemorySystem:
         self.broker = MemoryBroker()
         self.services: dict[str, ServiceUnderTest] = {}
         for name in services:
-            db = importlib.import_module(f"services.{name}.db").make_db(f"sqlite:///{workdir / (name + '.db')}")
+            parts = load(name, f"sqlite:///{workdir / (name + '.db')}")
+            db, outbox = parts.db, parts.outbox
+            assert outbox is not None and parts.consumes is not None
             db.migrate()
-            handlers = importlib.import_module(f"services.{name}.handlers")
-            outbox = Outbox(db, handlers.PUBLISHES)
-            consumer = self.broker.consumer(name, [config.topic(t) for t in handlers.SUBSCRIPTIONS])
-            loop = ConsumerLoop(name, consumer, self.broker.producer(), db, handlers.CONSUMES,
-                                handlers.handlers(outbox))
+            consumer = self.broker.consumer(name, [config.topic(t) for t in parts.subscriptions])
+            loop = ConsumerLoop(name, consumer, self.broker.producer(), db, parts.consumes, parts.handlers)
             self.services[name] = ServiceUnderTest(name, db, outbox, Relay(db, self.broker.producer()), loop)
 
     def __getitem__(self, name: str) -> ServiceUnderTest:

@@ -1,8 +1,8 @@
 """Relay and consumer processes for any service (`wspolnota relay SERVICE`, `wspolnota consume SERVICE`).
 
-A service provides `services.<name>.db.make_db()` and `services.<name>.handlers` with PUBLISHES,
-CONSUMES, SUBSCRIPTIONS and handlers(outbox), found by module path string with importlib at run time (as in
-wspolnota/registry.py): the shared runtime never imports a service module.
+Both start from the service's one bootstrap (`services/<name>/bootstrap.py`, see wspolnota/service.py), found by
+module path string with importlib at run time (as in wspolnota/registry.py): the shared runtime never imports a
+service module. The consumer runs the loop the bootstrap builds (matching's has its batch tick).
 """
 from __future__ import annotations
 
@@ -11,24 +11,23 @@ import logging
 import signal
 import threading
 from pathlib import Path
-from types import ModuleType
 
 from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.logs import setup_logging
 from wspolnota.metrics import WorkerMetrics
-from wspolnota.transport.consumer import ConsumerLoop, dlq_topic
+from wspolnota.service import load
+from wspolnota.transport.consumer import dlq_topic
 from wspolnota.transport.kafka import KafkaConsumerAdapter, KafkaProducerAdapter, ensure_topics
-from wspolnota.transport.outbox import Outbox, Relay
+from wspolnota.transport.outbox import Relay
 
 log = logging.getLogger("wspolnota.worker")
 
 
-def service_parts(service: str) -> tuple[Database, ModuleType]:
+def service_db(service: str) -> Database:
     if service not in config.SERVICES:
         raise SystemExit(f"unknown service {service!r}; one of {', '.join(config.SERVICES)}")
-    db = importlib.import_module(f"services.{service}.db").make_db()
-    return db, importlib.import_module(f"services.{service}.handlers")
+    return load(service).db
 
 
 def stop_on_signals() -> threading.Event:
@@ -56,8 +55,9 @@ def all_topics() -> list[str]:
 
 def run_relay(service: str) -> None:
     setup_logging(service, "relay")
-    db, _ = service_parts(service)
+    db = service_db(service)
     ensure_topics(all_topics())
+
     def new_producer() -> KafkaProducerAdapter:
         return KafkaProducerAdapter(client_id=f"{service}-relay")
 
@@ -82,13 +82,15 @@ def run_relay(service: str) -> None:
 
 def run_consumer(service: str) -> None:
     setup_logging(service, "consumer")
-    db, handlers = service_parts(service)
+    if service not in config.SERVICES:
+        raise SystemExit(f"unknown service {service!r}; one of {', '.join(config.SERVICES)}")
+    parts = load(service)
+    db = parts.db
     ensure_topics(all_topics())
-    topics = [config.topic(t) for t in handlers.SUBSCRIPTIONS]
+    topics = [config.topic(t) for t in parts.subscriptions]
     consumer = KafkaConsumerAdapter(group_id=f"{config.get('WSPOLNOTA_TOPIC_PREFIX')}{service}", topics=topics)
     dlq = KafkaProducerAdapter(client_id=f"{service}-dlq")
-    outbox = Outbox(db, handlers.PUBLISHES)
-    loop = ConsumerLoop(service, consumer, dlq, db, handlers.CONSUMES, handlers.handlers(outbox))
+    loop = parts.consumer_loop(consumer, dlq)
     metrics = WorkerMetrics(service, "consumer").consumer(loop, consumer)
     metrics.serve()
     stop = stop_on_signals()

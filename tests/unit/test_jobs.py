@@ -5,13 +5,20 @@ import pytest
 
 from services.needs.db import make_db
 from wspolnota.db import Database
-from wspolnota.jobs import periodic_jobs, run_due
+from wspolnota.jobs import run_due
+from wspolnota.service import load
 
 
-def test_the_needs_and_volunteers_services_register_their_periodic_jobs() -> None:
-    assert set(periodic_jobs("needs")) == {"expire-overdue", "forget-idempotency-keys"}
-    assert set(periodic_jobs("volunteers")) == {"expire-credentials"}
-    assert periodic_jobs("matching") == {}
+def periodic_jobs(service: str, tmp_path: Path) -> dict:  # type: ignore[type-arg]
+    parts = load(service, f"sqlite:///{tmp_path / (service + '-jobs.db')}")
+    parts.dispose()
+    return parts.periodic
+
+
+def test_the_needs_and_volunteers_services_register_their_periodic_jobs(tmp_path: Path) -> None:
+    assert set(periodic_jobs("needs", tmp_path)) == {"expire-overdue", "forget-idempotency-keys"}
+    assert set(periodic_jobs("volunteers", tmp_path)) == {"expire-credentials"}
+    assert periodic_jobs("matching", tmp_path) == {}
 
 
 def test_a_failing_job_does_not_stop_the_others(tmp_path: Path) -> None:
@@ -23,7 +30,7 @@ def test_a_failing_job_does_not_stop_the_others(tmp_path: Path) -> None:
         raise RuntimeError("boom")
 
     results = run_due(db, {"broken": broken, "fine": lambda _db, now: ran.append(now.isoformat()) or 1,
-                           **periodic_jobs("needs")}, datetime.now(UTC))
+                           **periodic_jobs("needs", tmp_path)}, datetime.now(UTC))
     assert "broken" not in results and results["fine"] == 1 and results["expire-overdue"] == 0 and ran
     assert results["forget-idempotency-keys"] == 0
     db.dispose()
