@@ -15,6 +15,7 @@ from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.localtime import WARSAW
 from wspolnota.logs import setup_logging
+from wspolnota.service import Parts
 
 common = Blueprint("common", __name__, template_folder="templates", static_folder="static",
                    static_url_path="/common-static")
@@ -27,7 +28,15 @@ SERVICE_TITLES = {
 }
 
 
-def create_service_app(service: str, db: Database, test_config: dict[str, Any] | None = None) -> Flask:
+def current_parts() -> Parts:
+    """The running service's bootstrap (settings, db, outbox, clock) for module-level routes (api.py, pages.py)."""
+    parts: Parts = current_app.extensions["wspolnota.parts"]
+    return parts
+
+
+def create_service_app(service: str, db: Database | Parts, test_config: dict[str, Any] | None = None) -> Flask:
+    """A service's Flask app. Pass the service's bootstrap `Parts` (then `current_parts()` works in its routes);
+    a bare `Database` is still accepted while services move to module-level routes."""
     setup_logging(service, "web")
     app = Flask(f"services.{service}", template_folder="templates")
     app.config.update(
@@ -49,6 +58,9 @@ def create_service_app(service: str, db: Database, test_config: dict[str, Any] |
     # Behind the front door (nginx in compose, the local proxy in `make run`) each service lives
     # under /<service>; X-Forwarded-Prefix makes url_for() produce those paths.
     app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_prefix=1)  # type: ignore[method-assign]
+    if isinstance(db, Parts):
+        app.extensions["wspolnota.parts"] = db
+        db = db.db
     app.extensions["db"] = db
     app.register_blueprint(common)
     from wspolnota import i18n
