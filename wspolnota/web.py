@@ -63,6 +63,9 @@ def create_service_app(service: str, db: Database | Parts, test_config: dict[str
         db = db.db
     app.extensions["db"] = db
     app.register_blueprint(common)
+    from wspolnota import errors
+
+    errors.install(app)
     from wspolnota import i18n
 
     i18n.install(app)
