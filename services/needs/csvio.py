@@ -19,7 +19,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.needs import handlers, model
+from services.needs import caseneeds, handlers, model
+from services.needs.caseneeds import PLAN_MISSING
 from services.needs.db import need_matches, needs
 from wspolnota import reference
 from wspolnota.transport.outbox import Outbox
@@ -225,11 +226,9 @@ def read_rows(text: str, max_rows: int = MAX_ROWS) -> list[tuple[int, dict[str, 
     return rows
 
 
-def import_needs(session: Session, outbox: Outbox, raw: bytes, origin: str, actor: str,
+def import_needs(session: Session, outbox: Outbox, raw: bytes, origin: str, actor: str, now: datetime,
                  encoding: str = "auto", max_rows: int = MAX_ROWS) -> ImportResult:
     """All rows or none, in the caller's transaction (ImportRejected: the caller rolls back)."""
-    from services.needs import casesystem
-
     text, used = decode(raw, encoding)
     errors: list[RowError] = []
     imported: list[str] = []
@@ -246,15 +245,15 @@ def import_needs(session: Session, outbox: Outbox, raw: bytes, origin: str, acto
             seen[external_id] = line
         if cell_errors:
             continue
-        if external_id and casesystem.need_by_external_id(session, external_id):
+        if external_id and caseneeds.need_by_external_id(session, external_id):
             skipped.append(external_id)  # imported before: a re-upload creates no duplicate
             continue
         try:
-            need = casesystem.create_need(session, outbox, body, origin, actor)
-        except casesystem.AlreadyRegistered:  # imported by another upload meanwhile
+            need = caseneeds.create_need(session, outbox, body, origin, actor, now)
+        except caseneeds.AlreadyRegistered:  # imported by another upload meanwhile
             skipped.append(str(external_id))
             continue
-        except casesystem.BodyInvalid as err:
+        except caseneeds.BodyInvalid as err:
             errors += [RowError(line, column_of(field, _flatten(messages)), _flatten(messages))
                        for field, messages in err.messages.items()]
             continue
@@ -279,7 +278,7 @@ def delivered(session: Session, plan_ref: str, key: str) -> list[dict[str, Any]]
     known = handlers._package(session, plan_ref) is not None or session.execute(
         sa.select(needs.c.id).where(needs.c.plan_ref == plan_ref).limit(1)).first() is not None
     if not known:
-        raise handlers.NotFound(plan_ref)
+        raise handlers.NotFound(plan_ref, PLAN_MISSING)
     rows = session.execute(
         sa.select(needs.c.plan_ref, needs.c.id, needs.c.category, needs.c.window_start, need_matches.c.updated_at,
                   need_matches.c.volunteer_id, need_matches.c.hours)

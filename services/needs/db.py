@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from wspolnota import config
 from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
+from wspolnota.idempotency import keys_table
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
@@ -160,16 +161,7 @@ api_clients = sa.Table(
 )
 
 # The first successful answer to (client, Idempotency-Key), replayed for the same request again.
-idempotency_keys = sa.Table(
-    "idempotency_keys", metadata,
-    sa.Column("client_id", sa.String(36), primary_key=True),
-    sa.Column("key", sa.String(200), primary_key=True),
-    sa.Column("request_hash", sa.String(64), nullable=False),  # method, path and canonical body
-    sa.Column("status_code", sa.Integer, nullable=False),
-    sa.Column("response_body", sa.Text, nullable=False),
-    sa.Column("content_type", sa.String(100), nullable=False),
-    sa.Column("created_at", UtcDateTime, nullable=False),
-)
+idempotency_keys = keys_table(metadata)  # wspolnota/idempotency.py
 
 # Requests per client per fixed window (one row per client and window), shared by all gunicorn workers.
 api_rate_windows = sa.Table(

@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -29,6 +30,7 @@ from services.needs.db import (
     support_packages,
     timeline,
 )
+from wspolnota import errors as shared_errors
 from wspolnota import reference
 from wspolnota.transport import Catalog, Event, decode, encode
 from wspolnota.transport.consumer import Handler
@@ -40,25 +42,43 @@ MATCHING = "serwis dopasowań"
 RESIDENT_PII = ("name", "address", "phone", "email", "notes", "preferred_channel")
 
 
-# --- errors the web layer turns into answers ----------------------------------------------------------
-class NotFound(Exception):
-    pass
+# --- errors: wspolnota.errors' ones, answered by the app (404, 422 with field errors, 409) -----------------
+NOT_FOUND = "Nie ma takiego obiektu."
 
 
-class Invalid(Exception):
-    """Business validation that needs the database: field → Polish message."""
+class NotFound(shared_errors.NotFound):
+    """Nothing with this id (`what`); the answer says `message`."""
+
+    def __init__(self, what: str = "", message: str = NOT_FOUND):
+        super().__init__(message)
+        self.what = what
+
+
+class Invalid(shared_errors.Invalid):
+    """Business validation that needs the database: field → Polish message. A dotted field
+    ("recurrence.until") is answered nested, as the API's schemas report their fields."""
 
     def __init__(self, errors: dict[str, str]):
         super().__init__(errors)
-        self.errors = errors
+
+    def answer(self) -> dict[str, Any]:
+        return {"errors": {"json": nest(self.errors)}}
 
 
-class Refused(Exception):
+class Refused(shared_errors.Refused):
     """A request the rules refuse as a whole (409 with a Polish message)."""
 
-    def __init__(self, message: str):
-        super().__init__(message)
-        self.message = message
+
+def nest(errors: Mapping[str, str | list[str]]) -> dict[str, Any]:
+    """{"recurrence.until": "…"} → {"recurrence": {"until": ["…"]}} (the API's field-error shape)."""
+    out: dict[str, Any] = {}
+    for key, message in errors.items():
+        *parents, leaf = key.split(".")
+        node = out
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[leaf] = message if isinstance(message, list) else [message]
+    return out
 
 
 class DuplicateSubmission(Exception):

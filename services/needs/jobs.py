@@ -3,11 +3,10 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
-from services.needs import handlers
+from services.needs import caseneeds, handlers
 from services.needs.db import idempotency_keys
 from wspolnota.db import Database
+from wspolnota.idempotency import forget_older_than
 from wspolnota.transport.outbox import Outbox
 
 
@@ -20,12 +19,9 @@ def expire_overdue(db: Database, now: datetime) -> int:
 def forget_idempotency_keys(db: Database, now: datetime, days: int | None = None) -> int:
     """Case-system answers older than the replay window are deleted, for every client (also revoked ones,
     which never call again to trigger the per-client clean-up)."""
-    from services.needs.casesystem import keep_keys_days
-
-    cutoff = now - timedelta(days=keep_keys_days() if days is None else days)
+    cutoff = now - timedelta(days=caseneeds.keep_keys_days() if days is None else days)
     with db.transaction() as session:
-        return int(session.execute(sa.delete(idempotency_keys).where(idempotency_keys.c.created_at < cutoff))
-                   .rowcount)  # type: ignore[attr-defined]
+        return forget_older_than(session, idempotency_keys, cutoff)
 
 
 PERIODIC = {"expire-overdue": expire_overdue, "forget-idempotency-keys": forget_idempotency_keys}

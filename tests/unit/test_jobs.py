@@ -71,7 +71,7 @@ def test_case_system_answers_older_than_the_replay_window_are_forgotten(tmp_path
 def test_the_replay_window_is_one_setting_for_the_api_and_the_job(tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """CASE_SYSTEM_IDEMPOTENCY_DAYS=90: the job keeps a 60-day-old answer, which the API still replays."""
-    from services.needs import casesystem
+    from services.needs import caseapi
     from services.needs.app import create_app
     from services.needs.jobs import forget_idempotency_keys
 
@@ -81,5 +81,5 @@ def test_the_replay_window_is_one_setting_for_the_api_and_the_job(tmp_path: Path
     db.dispose()
     app = create_app({"TESTING": True, "DATABASE_URL": f"sqlite:///{tmp_path / 'n.db'}"})
     with app.app_context():
-        oldest_replayed = casesystem._keys_kept_since()
+        oldest_replayed = caseapi.keys_kept_since()
     assert timedelta(days=89) < datetime.now(UTC) - oldest_replayed < timedelta(days=91)
