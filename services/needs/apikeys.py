@@ -12,13 +12,13 @@ import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from services.needs import clock
 from services.needs.db import api_clients, api_rate_windows
 from wspolnota.db import Database
 
@@ -71,7 +71,7 @@ def add_client(session: Session, name: str, scopes: list[str], rate_limit: int =
     token = new_token()
     row = {"id": str(uuid.uuid4()), "name": name, "key_prefix": token[:PREFIX_LEN], "key_hash": digest(token),
            "scopes": ",".join(parse_scopes(",".join(scopes))), "rate_limit_per_minute": rate_limit,
-           "created_at": datetime.now(UTC), "revoked_at": None, "last_used_at": None}
+           "created_at": clock.now(), "revoked_at": None, "last_used_at": None}
     session.execute(sa.insert(api_clients).values(**row))
     return row, token
 
@@ -86,7 +86,7 @@ def list_clients(session: Session) -> list[dict[str, Any]]:
 def revoke_client(session: Session, name: str) -> None:
     done = session.execute(sa.update(api_clients).where(api_clients.c.name == name,
                                                         api_clients.c.revoked_at.is_(None))
-                           .values(revoked_at=datetime.now(UTC)))
+                           .values(revoked_at=clock.now()))
     if done.rowcount == 0:  # type: ignore[attr-defined]
         raise KeyCommandError(f"no active client named {name!r}")
 
@@ -116,7 +116,7 @@ def authenticate(session: Session, header: str | None) -> Client:
     if found["revoked_at"] is not None:
         raise Refused("Ten klucz API został unieważniony.")
     session.execute(sa.update(api_clients).where(api_clients.c.id == found["id"])
-                    .values(last_used_at=datetime.now(UTC)))
+                    .values(last_used_at=clock.now()))
     return Client(found["id"], found["name"], frozenset(found["scopes"].split(",")),
                   found["rate_limit_per_minute"])
 

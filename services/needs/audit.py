@@ -7,11 +7,11 @@ sign-in switched off) the placeholder is written.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from services.needs import clock
 from services.needs.db import audit_log
 
 ANONYMOUS_STAFF = "pracownik CUS (bez logowania)"
@@ -39,5 +39,5 @@ def current_purpose() -> str:
 def record(session: Session, action: str, subject: str, subject_id: str, fields: Iterable[str],
            actor: str | None = None, purpose: str | None = None) -> None:
     session.execute(sa.insert(audit_log).values(
-        at=datetime.now(UTC), actor=actor or current_actor(), action=action, subject=subject,
+        at=clock.now(), actor=actor or current_actor(), action=action, subject=subject,
         subject_id=subject_id, fields=",".join(fields)[:500], purpose=purpose or current_purpose()))

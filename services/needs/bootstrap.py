@@ -10,5 +10,6 @@ from wspolnota.transport.outbox import Outbox
 def bootstrap(db_url: str | None = None, *, settings: object | None = None, clock: Clock | None = None) -> Parts:
     db = make_db(db_url)
     outbox = Outbox(db, handlers.PUBLISHES)
-    return Parts("needs", settings, db, outbox, clock or utc_now, handlers=handlers.handlers(outbox),
+    clock = clock or utc_now
+    return Parts("needs", settings, db, outbox, clock, handlers=handlers.handlers(outbox, clock),
                  consumes=handlers.CONSUMES, subscriptions=list(handlers.SUBSCRIPTIONS), periodic=dict(jobs.PERIODIC))

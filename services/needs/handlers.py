@@ -10,7 +10,7 @@ import logging
 import secrets
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from contracts import matching as match_contract
 from contracts import needs as need_contract
-from services.needs import audit, model, schemas
+from services.needs import audit, clock, model, schemas
 from services.needs.db import (
     idempotency_keys,
     need_matches,
@@ -101,7 +101,7 @@ SUBSCRIPTIONS = [match_contract.TOPIC]
 
 # --- helpers ----------------------------------------------------------------------------------------------
 def _now() -> datetime:
-    return datetime.now(UTC)
+    return clock.now()
 
 
 def _codes(value: str | None) -> list[str]:
@@ -287,7 +287,8 @@ def register_series(session: Session, outbox: Outbox, data: dict[str, Any], subm
     pattern = model.WeeklyPattern(tuple(sorted(set(rec["weekdays"]))), rec["time_from"], rec["time_to"],
                                   rec["starts_on"], rec["until"])
     try:
-        windows = model.expand(pattern, data["duration_minutes"], package["end_date"] if package else None)
+        windows = model.expand(pattern, data["duration_minutes"], package["end_date"] if package else None,
+                               clock.today())
     except model.WindowError as err:
         field = err.field if err.field == "duration_minutes" else f"recurrence.{err.field}"
         raise Invalid({field: err.message}) from err
@@ -455,9 +456,11 @@ def on_match_event(session: Session, outbox: Outbox, event: Event) -> None:
         _completed(session, outbox, need)
 
 
-def handlers(outbox: Outbox) -> dict[str, Handler]:
+def handlers(outbox: Outbox, running_clock: clock.Clock = clock.utc_now) -> dict[str, Handler]:
+    """The consumer's handlers, on the bootstrap's clock."""
     def follow(session: Session, event: Event) -> None:
-        on_match_event(session, outbox, event)
+        with clock.using(running_clock):
+            on_match_event(session, outbox, event)
 
     return {name: follow for name in MATCH_STATUS if name in CONSUMES}
 

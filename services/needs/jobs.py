@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.needs import caseneeds, handlers
+from services.needs import caseneeds, clock, handlers
 from services.needs.db import idempotency_keys
 from wspolnota.db import Database
 from wspolnota.idempotency import forget_older_than
@@ -12,7 +12,7 @@ from wspolnota.transport.outbox import Outbox
 
 def expire_overdue(db: Database, now: datetime) -> int:
     """Needs whose time has passed without a provider become expired (NeedCancelled, reason "expired")."""
-    with db.transaction() as session:
+    with clock.using(lambda: now), db.transaction() as session:
         return len(handlers.expire_overdue(session, Outbox(db, handlers.PUBLISHES), now))
 
 

@@ -9,8 +9,7 @@ import re
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from contracts.needs import MODERATION, URGENCIES, requirement_code
-from services.needs import model
-from wspolnota import localtime
+from services.needs import clock, model
 from wspolnota.schemas import category_field, village_field
 
 REF = validate.Regexp(r"^[A-Za-z0-9][A-Za-z0-9/._-]{0,63}$",
@@ -128,7 +127,7 @@ class NeedCreate(NeedFields):
         if start and end and data.get("duration_minutes"):
             urgency = data.get("urgency") or ("urgent" if data.get("urgent") else "normal")
             try:
-                model.check_window(start, end, data["duration_minutes"], urgency)
+                model.check_window(start, end, data["duration_minutes"], urgency, clock.now())
             except model.WindowError as err:
                 raise ValidationError(err.message, err.field) from err
 
@@ -291,7 +290,7 @@ class ResidentCreate(Schema):
             consent = data.get("consent_date")
             if consent is None:
                 errors["consent_date"] = "Przy zgodzie podaj datę jej wyrażenia."
-            elif consent > localtime.today():
+            elif consent > clock.today():
                 errors["consent_date"] = "Data zgody nie może być w przyszłości."
         if errors:
             raise ValidationError(errors)
@@ -354,7 +353,7 @@ class PackageCreate(Schema):
                 model.check_plan_period(data["start_date"], data["end_date"])
             except model.WindowError as err:
                 raise ValidationError(err.message, err.field) from err
-            if data["end_date"] < localtime.today():
+            if data["end_date"] < clock.today():
                 raise ValidationError("Plan już się zakończył.", "end_date")
 
 
