@@ -96,3 +96,41 @@ def test_the_check_finds_every_way_of_importing_another_service(tmp_path: Path) 
         "services/needs/handlers.py:6 imports services.matching",
         "services/needs/handlers.py:9 imports services.matching.db",
     ]
+
+
+def import_cycles(root: Path) -> list[str]:
+    """Modules of one service that import each other round (directly or through others), wherever the import
+    stands: a module-level one, or one hidden inside a function to dodge the circle at import time."""
+    found: list[str] = []
+    for service in services_under(root):
+        paths = {".".join(p.relative_to(root).with_suffix("").parts): p
+                 for p in sorted(service.rglob("*.py")) if "migrations" not in p.parts}
+        graph = {m: sorted({n for _, n in imported_names(p, root) if n in paths and n != m}) for m, p in paths.items()}
+        done: set[str] = set()
+        for module in sorted(graph):
+            _visit(graph, module, [], done, found)
+    return found
+
+
+def _visit(graph: dict[str, list[str]], module: str, path: list[str], done: set[str], found: list[str]) -> None:
+    if module in path:
+        found.append(" → ".join([*path[path.index(module):], module]))
+        return
+    if module in done:
+        return
+    for other in graph[module]:
+        _visit(graph, other, [*path, module], done, found)
+    done.add(module)
+
+
+def test_no_service_has_an_import_cycle() -> None:
+    assert import_cycles(ROOT) == []
+
+
+def test_the_cycle_check_finds_a_circle_closed_inside_a_function(tmp_path: Path) -> None:
+    (tmp_path / "services" / "needs").mkdir(parents=True)
+    (tmp_path / "services" / "needs" / "__init__.py").write_text("")
+    (tmp_path / "services" / "needs" / "api.py").write_text("from services.needs import csv\n")
+    (tmp_path / "services" / "needs" / "csv.py").write_text(
+        "def later():\n    from services.needs import api\n    return api\n")
+    assert import_cycles(tmp_path) == ["services.needs.api → services.needs.csv → services.needs.api"]
