@@ -86,7 +86,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs.close_package": _NEEDS_PLANS,
         "needs.reference_page": rw(STAFF, NOBODY),
         "needs.audit_page": rw({AUDITOR, ADMIN, DIRECTOR}, NOBODY),
-        # the case system's API: its own bearer keys, scopes and rate limits (services/needs/casesystem.py)
+        # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
         "case_system.case_system": rw(STAFF, NOBODY),
