@@ -154,7 +154,7 @@ def take_request(db: Database, client: Client, now: float) -> int | None:
 
 # --- command line ---------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
-    from services.needs.db import make_db
+    from services.needs.bootstrap import bootstrap
 
     parser = argparse.ArgumentParser(prog="wspolnota apikey", description="case-system API keys (needs service)")
     common = argparse.ArgumentParser(add_help=False)
@@ -168,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     revoke = sub.add_parser("revoke", help="revoke a client's key at once", parents=[common])
     revoke.add_argument("name")
     args = parser.parse_args(argv)
-    db = make_db(args.database_url)
+    db = bootstrap(args.database_url).db
     db.migrate()
     try:
         with db.transaction() as session:

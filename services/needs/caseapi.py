@@ -20,7 +20,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, validates_sche
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from services.needs import apikeys, audit, caseneeds, csvio, handlers, schemas
+from services.needs import apikeys, audit, caseneeds, clock, csvio, handlers, schemas
 from services.needs.caseneeds import CaseNeedCreate
 from services.needs.db import case_system_needs, idempotency_keys, needs
 from wspolnota import config
@@ -94,7 +94,7 @@ def setting(name: str) -> Any:
 
 
 def now() -> datetime:
-    return current_parts().clock()
+    return clock.now()
 
 
 def answers() -> IdempotencyStore:

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from contracts.needs import REQUIREMENT_CODES
-from wspolnota import localtime, reference
+from wspolnota import reference
 from wspolnota.localtime import WARSAW
 
 # --- lifecycle (docs/needs.md) -------------------------------------------------------------------------
@@ -225,9 +225,8 @@ class WindowError(ValueError):
         self.field, self.message = field, message
 
 
-def check_window(start: datetime, end: datetime, duration_minutes: int, urgency: str,
-                 now: datetime | None = None) -> None:
-    now = now or datetime.now(UTC)
+def check_window(start: datetime, end: datetime, duration_minutes: int, urgency: str, now: datetime) -> None:
+    """A one-off need's window judged at `now` (the service's clock, services/needs/clock.py)."""
     if end <= start:
         raise WindowError("window_end", "Koniec okna musi być po jego początku.")
     if end < now:
@@ -255,9 +254,9 @@ class WeeklyPattern:
 
 
 def expand(pattern: WeeklyPattern, duration_minutes: int, plan_end: date | None,
-           today: date | None = None) -> list[tuple[datetime, datetime]]:
-    """UTC windows of every occurrence of a weekly pattern, checked against the plan's end."""
-    today = today or localtime.today()
+           today: date) -> list[tuple[datetime, datetime]]:
+    """UTC windows of every occurrence of a weekly pattern, checked against the plan's end and `today`
+    (the Warsaw day by the service's clock)."""
     if not pattern.weekdays:
         raise WindowError("weekdays", "Wybierz co najmniej jeden dzień tygodnia.")
     if pattern.time_to <= pattern.time_from:
