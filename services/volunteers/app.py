@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import Session
 
-from services.volunteers import forms, handlers, mail, model, schemas, settings
+from services.volunteers import forms, handlers, mail, model, schemas
 from services.volunteers.db import (
     availability_exceptions,
     confirmation_mails,
@@ -24,6 +24,7 @@ from services.volunteers.db import (
     offers,
     volunteers,
 )
+from services.volunteers.settings import Settings
 from wspolnota import access, localtime, reference
 from wspolnota.transport.outbox import Outbox
 from wspolnota.web import create_service_app, make_api
@@ -144,8 +145,10 @@ class ExpiringOut(Schema):
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     db = make_db((test_config or {}).get("DATABASE_URL"))
     app = create_service_app("volunteers", db, test_config)
-    for key, value in settings.app_defaults().items():
-        app.config.setdefault(key, value)
+    settings = Settings.from_config(test_config)
+    app.config.update(SMTP_HOST=settings.smtp_host, SMTP_PORT=settings.smtp_port, MAIL_FROM=settings.mail_from,
+                      KAMILKA_CHECK_VALIDITY_DAYS=settings.kamilka_check_validity_days,
+                      CONFIRMATION_MAX_AGE_HOURS=settings.confirmation_max_age_hours)
     csrf = CSRFProtect(app)
     outbox = Outbox(db, handlers.PUBLISHES)
     api = make_api(app)
