@@ -27,7 +27,7 @@ from services.volunteers.db import (
     submissions,
     volunteers,
 )
-from wspolnota import localtime
+from wspolnota import errors, localtime
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -42,12 +42,16 @@ PROFILE_FIELDS = ("organisation_kind", "contact_person", "preferred_channel", "h
                   "neighbour_conditions", "notes")
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(errors.NotFound):
+    """No such provider, credential or offer (404; an erased provider's contact is "not found" too)."""
+
+    def __init__(self, key: str = ""):
+        super().__init__("Nie ma takiego wykonawcy lub oferty.")
+        self.key = key
 
 
-class Conflict(ValueError):
-    """The request cannot be carried out in the provider's present state (Polish message for staff)."""
+class Conflict(errors.Refused):
+    """The request cannot be carried out in the provider's present state (409, Polish message for staff)."""
 
 
 class DuplicateSubmission(Conflict):
@@ -94,12 +98,17 @@ def provider(session: Session, volunteer_id: str) -> model.Provider:
     return as_provider(get_volunteer(session, volunteer_id), credential_rows(session, volunteer_id))
 
 
-def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date | None = None) -> dict[str, Any]:
-    p = as_provider(volunteer, credential_rows(session, volunteer["id"]))
+def profile_record(volunteer: sa.RowMapping, p: model.Provider) -> dict[str, Any]:
+    """The stored profile with its yes/no states (what a use case that changed it returns)."""
     return {**volunteer, "skills": volunteer["skills"] or [], "languages": volunteer["languages"] or ["pl"],
             "weekly_slots": volunteer["weekly_slots"] or [], "verified": p.verified, "paused": p.paused,
-            "erased": p.erased, "email_confirmed": volunteer["email_confirmed_at"] is not None,
-            "eligible_categories": sorted(model.eligible_categories(p, on_date or localtime.today()))}
+            "erased": p.erased, "email_confirmed": volunteer["email_confirmed_at"] is not None}
+
+
+def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date) -> dict[str, Any]:
+    """The profile with the categories the provider may take on `on_date` (the centre's calendar day)."""
+    p = as_provider(volunteer, credential_rows(session, volunteer["id"]))
+    return {**profile_record(volunteer, p), "eligible_categories": sorted(model.eligible_categories(p, on_date))}
 
 
 def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
@@ -184,7 +193,8 @@ def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any], s
         row.update(verified_at=at, verified_by=verified_by)
     session.execute(sa.insert(volunteers).values(**row))
     outbox.add(session, volunteer_contract.TOPIC, "VolunteerRegistered", volunteer_id, profile_payload(session, volunteer_id))
-    return profile_out(session, get_volunteer(session, volunteer_id))
+    v = get_volunteer(session, volunteer_id)
+    return profile_record(v, as_provider(v, credential_rows(session, volunteer_id)))
 
 
 def self_register(session: Session, outbox: Outbox, data: dict[str, Any], submission: str | None) -> str:
@@ -230,7 +240,8 @@ def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, change
     if values:
         session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(**values))
     _updated(session, outbox, volunteer_id)
-    return profile_out(session, get_volunteer(session, volunteer_id))
+    v = get_volunteer(session, volunteer_id)
+    return profile_record(v, as_provider(v, credential_rows(session, volunteer_id)))
 
 
 def confirm_email(session: Session, volunteer_id: str) -> bool:
@@ -302,10 +313,15 @@ KAMILKA_DETAIL_FIELDS = ("register_checked_on", "checked_by", "register_result",
 
 
 def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
-                      kamilka_validity_days: int, *, actor: str, submission: str | None = None) -> dict[str, Any]:
+                      kamilka_validity_days: int, *, actor: str, today: date,
+                      submission: str | None = None) -> dict[str, Any]:
     """Record a credential; `actor` (the signed-in account) is who recorded it and, for a Kamilka check, who
     checked. A Kamilka check is announced (`CredentialRecorded`) only when it is complete, clean and now the
-    deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow."""
+    deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow. A check dated
+    after `today` (the centre's calendar day) is refused as a whole (Invalid, nothing written)."""
+    future = model.future_check_dates(data, today)
+    if future:
+        raise errors.Invalid(future)
     _live(session, volunteer_id)
     claim_submission(session, submission, "credential", volunteer_id)
     details: dict[str, Any] = {}

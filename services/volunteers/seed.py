@@ -141,7 +141,7 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
             for credential in credentials:
                 handlers.record_credential(session, outbox, created["id"],
                                            schemas.Credential().load(credential),
-                                           kamilka_validity_days=kamilka_days, actor=ACTOR)
+                                           kamilka_validity_days=kamilka_days, actor=ACTOR, today=today)
                 counts["credentials"] += 1
             eligible = model.eligible_categories(handlers.provider(session, created["id"]), today)
             categories = _categories(rng, index, eligible, {c["kind"] for c in credentials})

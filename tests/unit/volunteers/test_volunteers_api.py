@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from services.volunteers.app import STAFF_ACTOR
 from services.volunteers.db import audit_log
+from services.volunteers.signed_in import STAFF_ACTOR
 from tests.unit.volunteers.conftest import TOKEN, clean_kamilka_check, count, person, record, register
 from wspolnota import localtime
 

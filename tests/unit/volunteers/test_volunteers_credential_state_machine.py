@@ -108,7 +108,7 @@ class KamilkaLifecycle(RuleBasedStateMachine):
                 "countries_last_20_years": ["PL"]}
         with self.db.transaction() as session:
             row = handlers.record_credential(session, self.outbox, volunteer_id, data, VALIDITY_DAYS,
-                                             actor="Anna Nowak (anowak)")
+                                             actor="Anna Nowak (anowak)", today=self.today)
         adverse = result == model.KAMILKA_LISTED or krk_entry
         if adverse:  # the contract: every earlier check of the person is revoked
             for check in self.checks[volunteer_id]:
