@@ -129,7 +129,7 @@ class VolunteerItem(MethodView):
     @blp.arguments(schemas.VolunteerUpdate(partial=True))
     @blp.response(200, VolunteerView)
     def patch(self, data, volunteer_id):  # type: ignore[no-untyped-def]
-        run(handlers.update_volunteer, outbox(), volunteer_id, data, submission=idempotency_key())
+        run(signed_in.update, outbox(), volunteer_id, data, submission=idempotency_key())
         return profile(volunteer_id)
 
 
@@ -201,7 +201,7 @@ def revoke_credential(data, volunteer_id, credential_id):  # type: ignore[no-unt
 @blp.response(201, schemas.AvailabilityException)
 def add_exception(data, volunteer_id):  # type: ignore[no-untyped-def]
     """An absence (holiday, sickness) inside the weekly availability."""
-    return run(handlers.add_exception, outbox(), volunteer_id, data, submission=idempotency_key())
+    return run(signed_in.add_exception, outbox(), volunteer_id, data, submission=idempotency_key())
 
 
 @blp.route("/<volunteer_id>/offers")

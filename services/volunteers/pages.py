@@ -134,7 +134,7 @@ def edit_provider(volunteer_id):  # type: ignore[no-untyped-def]
         form.submission.data = forms.new_token()
     elif form.validate_on_submit():
         data = forms.load(schemas.VolunteerUpdate(), without(form, "consent", "verified"))
-        if data is not None and attempt(handlers.update_volunteer, outbox(), volunteer_id, data,
+        if data is not None and attempt(signed_in.update, outbox(), volunteer_id, data,
                                         submission=form.submission.data, form=form):
             flash("Zapisano zmiany.", "info")
             return redirect(url_for(".profile", volunteer_id=volunteer_id))
@@ -229,7 +229,7 @@ def revoke_credential_page(volunteer_id, credential_id):  # type: ignore[no-unty
 @bp.post("/wykonawcy/<volunteer_id>/wyjatki")
 def add_exception_page(volunteer_id):  # type: ignore[no-untyped-def]
     return profile_form_post(volunteer_id, forms.ExceptionForm(), "exception_form",
-                             schemas.AvailabilityException(), handlers.add_exception)
+                             schemas.AvailabilityException(), signed_in.add_exception)
 
 
 @bp.post("/wykonawcy/<volunteer_id>/oferty")

@@ -24,7 +24,8 @@ def self_registration():  # type: ignore[no-untyped-def]
             assert outbox is not None
             try:
                 with parts.db.transaction() as session:
-                    volunteer_id = handlers.self_register(session, outbox, data, form.submission.data)
+                    volunteer_id = handlers.self_register(session, outbox, data, form.submission.data,
+                                                          today=signed_in.today())
             except handlers.Conflict:
                 # A double submit or an address already registered: nothing stored, and the page does
                 # not reveal whether the address is known.

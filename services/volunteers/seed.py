@@ -136,7 +136,7 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
         body = _person(rng, index, villages)
         with db.transaction() as session:
             created = handlers.register_volunteer(session, outbox, schemas.VolunteerCreate().load(body),
-                                                  source="staff", verified_by=ACTOR)
+                                                  source="staff", verified_by=ACTOR, today=today)
             credentials = _credentials(rng, index, today, body["provider_type"])
             for credential in credentials:
                 handlers.record_credential(session, outbox, created["id"],

@@ -82,14 +82,14 @@ def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data:
 
 def verify(session: Session, outbox: Outbox, volunteer_id: str) -> None:
     actor = staff_actor()
-    handlers.verify_volunteer(session, outbox, volunteer_id, actor)
+    handlers.verify_volunteer(session, outbox, volunteer_id, actor, today=today())
     handlers.audit(session, actor, "verify", volunteer_id, "weryfikacja wykonawcy")
 
 
 def register(session: Session, outbox: Outbox, data: dict[str, Any], **kw: Any) -> dict[str, Any]:
     """Register a provider; one entered as verified is verified by the signed-in account (audited)."""
     actor = staff_actor()
-    created = handlers.register_volunteer(session, outbox, data, verified_by=actor, **kw)
+    created = handlers.register_volunteer(session, outbox, data, verified_by=actor, today=today(), **kw)
     if created["verified"]:
         handlers.audit(session, actor, "verify", created["id"], "weryfikacja przy wpisie wykonawcy")
     return volunteer_view(session, handlers.get_volunteer(session, created["id"]))
@@ -97,7 +97,18 @@ def register(session: Session, outbox: Outbox, data: dict[str, Any], **kw: Any) 
 
 def revoke_credential(session: Session, outbox: Outbox, credential_id: str, reason: str, *,
                       volunteer_id: str) -> dict[str, Any]:
-    return handlers.revoke_credential(session, outbox, credential_id, reason, staff_actor(), volunteer_id=volunteer_id)
+    return handlers.revoke_credential(session, outbox, credential_id, reason, staff_actor(), volunteer_id=volunteer_id,
+                                      today=today())
+
+
+def update(session: Session, outbox: Outbox, volunteer_id: str, changes: dict[str, Any],
+           submission: str | None = None) -> dict[str, Any]:
+    return handlers.update_volunteer(session, outbox, volunteer_id, changes, submission, today=today())
+
+
+def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
+                  submission: str | None = None) -> dict[str, Any]:
+    return handlers.add_exception(session, outbox, volunteer_id, data, submission, today=today())
 
 
 def erase(session: Session, outbox: Outbox, volunteer_id: str) -> None:
