@@ -85,6 +85,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CASE_SYSTEM_PSEUDONYM_KEY", None, "**secret, required** by the needs web app: HMAC key that turns "
             "case-system person ids into resident pseudonyms; never change it once used (a deployment that ran "
             "without it used `SECRET_KEY`: set it to that value)", roles=("web",)),
+    Setting("SMTP_HOST", "127.0.0.1", "the volunteers web app's SMTP server for self-registration e-mail "
+            "confirmations (the embedded run's sink listens on 127.0.0.1:8025)", roles=("web",)),
+    Setting("SMTP_PORT", "8025", "port of SMTP_HOST", roles=("web",)),
+    Setting("MAIL_FROM", "wolontariat@cuszagnansk.pl", "sender address of the volunteers' e-mail confirmations",
+            roles=("web",)),
+    Setting("KAMILKA_CHECK_VALIDITY_DAYS", "365", "how many days a Kamilka check (sex-offender register and "
+            "criminal-record information) stays valid, counted from the earlier of its two dates",
+            roles=("web",)),
+    Setting("CONFIRMATION_MAX_AGE_HOURS", "72", "how long a volunteer's e-mail confirmation link works",
+            roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "

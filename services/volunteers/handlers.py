@@ -27,7 +27,7 @@ from services.volunteers.db import (
     submissions,
     volunteers,
 )
-from wspolnota import localtime
+from wspolnota import errors
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -42,12 +42,16 @@ PROFILE_FIELDS = ("organisation_kind", "contact_person", "preferred_channel", "h
                   "neighbour_conditions", "notes")
 
 
-class NotFound(LookupError):
-    pass
+class NotFound(errors.NotFound):
+    """No such provider, credential or offer (404; an erased provider's contact is "not found" too)."""
+
+    def __init__(self, key: str = ""):
+        super().__init__("Nie ma takiego wykonawcy lub oferty.")
+        self.key = key
 
 
-class Conflict(ValueError):
-    """The request cannot be carried out in the provider's present state (Polish message for staff)."""
+class Conflict(errors.Refused):
+    """The request cannot be carried out in the provider's present state (409, Polish message for staff)."""
 
 
 class DuplicateSubmission(Conflict):
@@ -94,16 +98,22 @@ def provider(session: Session, volunteer_id: str) -> model.Provider:
     return as_provider(get_volunteer(session, volunteer_id), credential_rows(session, volunteer_id))
 
 
-def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date | None = None) -> dict[str, Any]:
-    p = as_provider(volunteer, credential_rows(session, volunteer["id"]))
+def profile_record(volunteer: sa.RowMapping, p: model.Provider) -> dict[str, Any]:
+    """The stored profile with its yes/no states (what a use case that changed it returns)."""
     return {**volunteer, "skills": volunteer["skills"] or [], "languages": volunteer["languages"] or ["pl"],
             "weekly_slots": volunteer["weekly_slots"] or [], "verified": p.verified, "paused": p.paused,
-            "erased": p.erased, "email_confirmed": volunteer["email_confirmed_at"] is not None,
-            "eligible_categories": sorted(model.eligible_categories(p, on_date or localtime.today()))}
+            "erased": p.erased, "email_confirmed": volunteer["email_confirmed_at"] is not None}
 
 
-def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
-    """The profile as it travels on the bus: no contact data, no free text, no Kamilka details."""
+def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date) -> dict[str, Any]:
+    """The profile with the categories the provider may take on `on_date` (the centre's calendar day)."""
+    p = as_provider(volunteer, credential_rows(session, volunteer["id"]))
+    return {**profile_record(volunteer, p), "eligible_categories": sorted(model.eligible_categories(p, on_date))}
+
+
+def profile_payload(session: Session, volunteer_id: str, today: date) -> dict[str, Any]:
+    """The profile as it travels on the bus: no contact data, no free text, no Kamilka details; absences that
+    ended before `today` (the centre's calendar day) are left out."""
     v = get_volunteer(session, volunteer_id)
     p = as_provider(v, credential_rows(session, volunteer_id))
     return {
@@ -117,7 +127,7 @@ def profile_payload(session: Session, volunteer_id: str) -> dict[str, Any]:
                         for a in session.execute(
                             sa.select(availability_exceptions.c.starts_on, availability_exceptions.c.ends_on)
                             .where(availability_exceptions.c.volunteer_id == volunteer_id,
-                                   availability_exceptions.c.ends_on >= localtime.today())
+                                   availability_exceptions.c.ends_on >= today)
                             .order_by(availability_exceptions.c.starts_on))],
     }
 
@@ -167,7 +177,7 @@ def email_taken(session: Session, email: str, except_id: str | None = None) -> b
 
 
 def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any], source: str = "api",
-                       submission: str | None = None, verified_by: str = "API") -> dict[str, Any]:
+                       submission: str | None = None, verified_by: str = "API", *, today: date) -> dict[str, Any]:
     volunteer_id = str(uuid.uuid4())
     claim_submission(session, submission, f"register-{source}", volunteer_id)
     if email_taken(session, data["email"]):
@@ -183,16 +193,19 @@ def register_volunteer(session: Session, outbox: Outbox, data: dict[str, Any], s
     if data.get("verified") and source != "self":
         row.update(verified_at=at, verified_by=verified_by)
     session.execute(sa.insert(volunteers).values(**row))
-    outbox.add(session, volunteer_contract.TOPIC, "VolunteerRegistered", volunteer_id, profile_payload(session, volunteer_id))
-    return profile_out(session, get_volunteer(session, volunteer_id))
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerRegistered", volunteer_id,
+               profile_payload(session, volunteer_id, today))
+    v = get_volunteer(session, volunteer_id)
+    return profile_record(v, as_provider(v, credential_rows(session, volunteer_id)))
 
 
-def self_register(session: Session, outbox: Outbox, data: dict[str, Any], submission: str | None) -> str:
+def self_register(session: Session, outbox: Outbox, data: dict[str, Any], submission: str | None, *,
+                  today: date) -> str:
     """A person's own registration: stored unverified; what they offer waits as a draft offer."""
     profile = {k: data[k] for k in ("name", "email", "phone", "villages", "languages", "own_car",
                                     "weekly_slots", "notes", "consent")}
     created = register_volunteer(session, outbox, {**profile, "provider_type": model.VOLUNTEER, "verified": False},
-                                 source="self", submission=submission)
+                                 source="self", submission=submission, today=today)
     if data.get("categories"):
         at = now()
         session.execute(sa.insert(offers).values(
@@ -209,13 +222,14 @@ def _live(session: Session, volunteer_id: str) -> sa.RowMapping:
     return v
 
 
-def _updated(session: Session, outbox: Outbox, volunteer_id: str) -> None:
+def _updated(session: Session, outbox: Outbox, volunteer_id: str, today: date) -> None:
     session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(updated_at=now()))
-    outbox.add(session, volunteer_contract.TOPIC, "VolunteerUpdated", volunteer_id, profile_payload(session, volunteer_id))
+    outbox.add(session, volunteer_contract.TOPIC, "VolunteerUpdated", volunteer_id,
+               profile_payload(session, volunteer_id, today))
 
 
 def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, changes: dict[str, Any],
-                     submission: str | None = None) -> dict[str, Any]:
+                     submission: str | None = None, *, today: date) -> dict[str, Any]:
     current = _live(session, volunteer_id)
     claim_submission(session, submission, "update", volunteer_id)
     if "email" in changes and email_taken(session, changes["email"], except_id=volunteer_id):
@@ -229,8 +243,9 @@ def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, change
         raise Conflict("Organizacja partnerska musi mieć osobę kontaktową.")
     if values:
         session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(**values))
-    _updated(session, outbox, volunteer_id)
-    return profile_out(session, get_volunteer(session, volunteer_id))
+    _updated(session, outbox, volunteer_id, today)
+    v = get_volunteer(session, volunteer_id)
+    return profile_record(v, as_provider(v, credential_rows(session, volunteer_id)))
 
 
 def confirm_email(session: Session, volunteer_id: str) -> bool:
@@ -242,7 +257,8 @@ def confirm_email(session: Session, volunteer_id: str) -> bool:
     return True
 
 
-def verify_volunteer(session: Session, outbox: Outbox, volunteer_id: str, verified_by: str) -> None:
+def verify_volunteer(session: Session, outbox: Outbox, volunteer_id: str, verified_by: str, *,
+                     today: date) -> None:
     """Staff confirm the person: from now on they can be matched; drafts from self-registration go live."""
     v = _live(session, volunteer_id)
     if v["verified_at"] is not None:
@@ -251,7 +267,7 @@ def verify_volunteer(session: Session, outbox: Outbox, volunteer_id: str, verifi
         raise Conflict("Wolontariusz nie potwierdził jeszcze adresu e-mail.")
     session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id)
                     .values(verified_at=now(), verified_by=verified_by))
-    _updated(session, outbox, volunteer_id)
+    _updated(session, outbox, volunteer_id, today)
     drafts = session.execute(sa.select(offers).where(offers.c.volunteer_id == volunteer_id,
                                                      offers.c.status == "draft")).mappings().all()
     for draft in drafts:
@@ -302,10 +318,15 @@ KAMILKA_DETAIL_FIELDS = ("register_checked_on", "checked_by", "register_result",
 
 
 def record_credential(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
-                      kamilka_validity_days: int, *, actor: str, submission: str | None = None) -> dict[str, Any]:
+                      kamilka_validity_days: int, *, actor: str, today: date,
+                      submission: str | None = None) -> dict[str, Any]:
     """Record a credential; `actor` (the signed-in account) is who recorded it and, for a Kamilka check, who
     checked. A Kamilka check is announced (`CredentialRecorded`) only when it is complete, clean and now the
-    deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow."""
+    deciding (latest) check; an adverse one (listed, or a KRK entry) runs the adverse-result flow. A check dated
+    after `today` (the centre's calendar day) is refused as a whole (Invalid, nothing written)."""
+    future = model.future_check_dates(data, today)
+    if future:
+        raise errors.Invalid(future)
     _live(session, volunteer_id)
     claim_submission(session, submission, "credential", volunteer_id)
     details: dict[str, Any] = {}
@@ -372,7 +393,7 @@ def _adverse_kamilka_result(session: Session, outbox: Outbox, volunteer_id: str,
 
 
 def revoke_credential(session: Session, outbox: Outbox, credential_id: str, reason: str, actor: str,
-                      volunteer_id: str | None = None) -> dict[str, Any]:
+                      volunteer_id: str | None = None, *, today: date) -> dict[str, Any]:
     """Staff revoke a credential with a reason (kept here, never on the bus): it counts for nothing from now on.
     Audited; `CredentialRevoked` (reason `revoked_by_staff`) and a `VolunteerUpdated` snapshot follow."""
     row = session.execute(sa.select(credentials).where(credentials.c.id == credential_id)).mappings().first()
@@ -386,17 +407,17 @@ def revoke_credential(session: Session, outbox: Outbox, credential_id: str, reas
         revoked_at=now(), revoked_by=actor[:120], revoke_reason=reason))
     audit(session, actor, "credential_revoke", owner, f"cofnięcie uprawnienia ({row['kind']}): {reason}")
     _announce_revoked(session, outbox, owner, as_credential(row), volunteer_contract.REVOKED_BY_STAFF)
-    _updated(session, outbox, owner)
+    _updated(session, outbox, owner, today)
     return dict(session.execute(sa.select(credentials).where(credentials.c.id == credential_id)).mappings().one())
 
 
 def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dict[str, Any],
-                  submission: str | None = None) -> dict[str, Any]:
+                  submission: str | None = None, *, today: date) -> dict[str, Any]:
     _live(session, volunteer_id)
     claim_submission(session, submission, "exception", volunteer_id)
     row = {"id": str(uuid.uuid4()), "volunteer_id": volunteer_id, "created_at": now(), **data}
     session.execute(sa.insert(availability_exceptions).values(**row))
-    _updated(session, outbox, volunteer_id)
+    _updated(session, outbox, volunteer_id, today)
     return row
 
 

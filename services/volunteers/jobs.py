@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date
 
 from services.volunteers import handlers
-from services.volunteers.db import make_db
 from wspolnota import localtime
 from wspolnota.db import Database
 from wspolnota.logs import setup_logging
@@ -40,15 +39,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.volunteers.jobs")
     sub = parser.add_subparsers(dest="job", required=True)
     expire = sub.add_parser("expire-credentials", help="announce expired credentials; count warnings")
-    expire.add_argument("--date", type=date.fromisoformat, default=None, help="today's date (default: today)")
+    expire.add_argument("--date", type=date.fromisoformat, default=None, help="today's date (default: today on the service's clock, in Warsaw)")
     args = parser.parse_args(argv)
     setup_logging("volunteers", "jobs")
-    db = make_db()
-    db.migrate()
+    from services.volunteers.bootstrap import bootstrap  # the bootstrap lists this module's PERIODIC jobs
+
+    parts = bootstrap()
+    parts.db.migrate()
     try:
-        report = expire_credentials(db, args.date or localtime.today())
+        report = expire_credentials(parts.db, args.date or localtime.local_day(parts.clock()))
     finally:
-        db.dispose()
+        parts.dispose()
     log.info("expire-credentials: %d expired, %d expiring within 30 days", report.expired, report.expiring_soon)
     print(f"expired={report.expired} expiring_soon={report.expiring_soon}")
     return 0

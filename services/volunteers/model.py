@@ -88,6 +88,17 @@ def deciding_kamilka_check(credentials: tuple[Credential, ...] | list[Credential
     return max(checks, key=lambda t: (t[0], t[1]))[2] if checks else None
 
 
+KAMILKA_DATES = ("register_checked_on", "krk_seen_on", "foreign_record_seen_on")
+
+
+def future_check_dates(data: dict[str, Any], today: date) -> dict[str, list[str]]:
+    """A Kamilka check's dates that lie after `today` (the centre's calendar day): field → Polish message."""
+    if data.get("kind") != KAMILKA_CHECK:
+        return {}
+    return {name: ["Data nie może być z przyszłości."] for name in KAMILKA_DATES
+            if isinstance(data.get(name), date) and data[name] > today}
+
+
 def kamilka_check_complete(details: dict[str, Any]) -> bool:
     """Register checked with a 'not listed' result, KRK information seen without an entry, abroad covered if
     lived abroad."""

@@ -11,7 +11,6 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from contracts.volunteers import REQUIRED, WeeklySlot
 from services.volunteers import model
-from wspolnota import localtime
 from wspolnota.schemas import category_field, village_field
 
 PROVIDER_TYPES = list(model.PROVIDER_TYPES)
@@ -182,13 +181,10 @@ class Credential(PolishSchema):
 
     @validates_schema
     def _dates(self, data, **_kw):  # type: ignore[no-untyped-def]
-        today = localtime.today()
+        # Dates after today are the use case's to refuse (handlers.record_credential): it knows the service's clock.
         if data["kind"] == model.KAMILKA_CHECK:
             errors = {name: [REQUIRED] for name in ("register_checked_on", "register_result", "krk_seen_on")
                       if not data.get(name)}
-            for name in ("register_checked_on", "krk_seen_on", "foreign_record_seen_on"):
-                if data.get(name) and data[name] > today:
-                    errors[name] = ["Data nie może być z przyszłości."]
             if any(c != "PL" for c in data.get("countries_last_20_years") or []) \
                     and not data.get("foreign_record_seen_on"):
                 errors["foreign_record_seen_on"] = ["Osoba mieszkała za granicą: podaj datę okazania "

@@ -20,8 +20,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.volunteers import handlers, model, schemas, settings
+from services.volunteers import handlers, model, schemas
 from services.volunteers.db import make_db, volunteers
+from services.volunteers.settings import Settings
 from wspolnota import localtime, reference
 from wspolnota.db import Database
 from wspolnota.demo import seed_main
@@ -127,7 +128,7 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
         return counts
     rng = random.Random(seed)
     today = today or localtime.today()
-    kamilka_days = int(settings.get("KAMILKA_CHECK_VALIDITY_DAYS"))
+    kamilka_days = Settings.from_config().kamilka_check_validity_days
     outbox = Outbox(db, handlers.PUBLISHES)
     villages = sorted(reference.villages())
     available_from = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
@@ -135,12 +136,12 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
         body = _person(rng, index, villages)
         with db.transaction() as session:
             created = handlers.register_volunteer(session, outbox, schemas.VolunteerCreate().load(body),
-                                                  source="staff", verified_by=ACTOR)
+                                                  source="staff", verified_by=ACTOR, today=today)
             credentials = _credentials(rng, index, today, body["provider_type"])
             for credential in credentials:
                 handlers.record_credential(session, outbox, created["id"],
                                            schemas.Credential().load(credential),
-                                           kamilka_validity_days=kamilka_days, actor=ACTOR)
+                                           kamilka_validity_days=kamilka_days, actor=ACTOR, today=today)
                 counts["credentials"] += 1
             eligible = model.eligible_categories(handlers.provider(session, created["id"]), today)
             categories = _categories(rng, index, eligible, {c["kind"] for c in credentials})

@@ -1,39 +1,30 @@
-"""This service's own settings, from environment variables with safe local defaults.
-
-They are read here rather than in wspolnota/config.py because only this service uses them.
-"""
+"""The volunteers service's settings as one typed object, read through wspolnota/config.py (where each variable,
+its default and its meaning are declared) and handed out by the service's bootstrap (`Parts.settings`)."""
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from typing import Any
 
 from wspolnota import config
 
-DEFAULTS = {
-    # Shared secret of the internal contact API (notify sends it as a Bearer token); no default: a secret of
-    # wspolnota.config.SECRETS, checked when the web app starts.
-    "INTERNAL_SERVICE_TOKEN": "",
-    # Outgoing mail for e-mail confirmations (the embedded run's SMTP sink listens on 127.0.0.1:8025).
-    "SMTP_HOST": "127.0.0.1",
-    "SMTP_PORT": "8025",
-    "MAIL_FROM": "wolontariat@cuszagnansk.pl",
-    # How many days a Kamilka check (register + KRK information) stays valid.
-    "KAMILKA_CHECK_VALIDITY_DAYS": "365",
-    # How long an e-mail confirmation link works.
-    "CONFIRMATION_MAX_AGE_HOURS": "72",
-}
 
+@dataclass(frozen=True)
+class Settings:
+    smtp_host: str  # SMTP_HOST: where e-mail confirmations go
+    smtp_port: int  # SMTP_PORT
+    mail_from: str  # MAIL_FROM
+    kamilka_check_validity_days: int  # KAMILKA_CHECK_VALIDITY_DAYS
+    confirmation_max_age_hours: int  # CONFIRMATION_MAX_AGE_HOURS
 
-def get(name: str) -> str:
-    return os.environ.get(name) or DEFAULTS[name]
-
-
-def app_defaults() -> dict[str, str | int]:
-    """Flask config keys (a test_config may override them)."""
-    return {
-        "INTERNAL_SERVICE_TOKEN": config.secret("INTERNAL_SERVICE_TOKEN"),
-        "SMTP_HOST": get("SMTP_HOST"),
-        "SMTP_PORT": int(get("SMTP_PORT")),
-        "MAIL_FROM": get("MAIL_FROM"),
-        "KAMILKA_CHECK_VALIDITY_DAYS": int(get("KAMILKA_CHECK_VALIDITY_DAYS")),
-        "CONFIRMATION_MAX_AGE_HOURS": int(get("CONFIRMATION_MAX_AGE_HOURS")),
-    }
+    @classmethod
+    def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
+        """From the environment (wspolnota.config); `overrides` by variable name (SMTP_PORT=…) win, so a test
+        app's config can change one of them."""
+        given = {k.upper(): v for k, v in (overrides or {}).items()}
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            name = f.name.upper()
+            raw = given[name] if name in given else config.get(name)
+            values[f.name] = int(raw) if f.type in ("int", int) else str(raw)
+        return cls(**values)

@@ -14,7 +14,6 @@ import yaml
 
 from services.notify.settings import Settings as NotifySettings
 from services.notify.settings import env_name
-from services.volunteers.settings import DEFAULTS as VOLUNTEERS_DEFAULTS
 from wspolnota.config import SECRETS, SERVICES, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -187,8 +186,7 @@ def test_only_known_settings_are_set(services: dict) -> None:
     gunicorn = set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", GUNICORN_CONF.read_text()))
     assert "GUNICORN_BIND" in gunicorn
     notify = {env_name(f.name) for f in dataclasses.fields(NotifySettings)}  # notify's own settings
-    volunteers = set(VOLUNTEERS_DEFAULTS)  # the volunteers service's own settings
-    known = {s.name for s in SETTINGS} | gunicorn | notify | volunteers | {"PYTHONUNBUFFERED"}
+    known = {s.name for s in SETTINGS} | gunicorn | notify | {"PYTHONUNBUFFERED"}
     for name in our_containers(services):
         unknown = set(env_of(services[name])) - known
         assert not unknown, f"{name} sets settings no code reads: {sorted(unknown)}"

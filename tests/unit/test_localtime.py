@@ -3,13 +3,13 @@ Warsaw between midnight and 01:00 (02:00 in summer)."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 from marshmallow import ValidationError
 
 from services.needs.schemas import ResidentCreate
 from services.volunteers import model
-from services.volunteers.schemas import Credential
 from wspolnota import localtime
 
 # 23:30 UTC on 15 January is 00:30 on 16 January in Warsaw (CET, UTC+1). A day far from the real one, so a
@@ -46,11 +46,21 @@ def test_a_consent_given_today_is_not_in_the_future_after_midnight(after_midnigh
     assert err.value.messages["consent_date"] == "Data zgody nie może być w przyszłości."
 
 
-def test_a_register_check_made_today_is_not_in_the_future_after_midnight(after_midnight_in_warsaw: date) -> None:
-    check = {"kind": model.KAMILKA_CHECK, "register_checked_on": after_midnight_in_warsaw.isoformat(),
-             "register_result": model.KAMILKA_NOT_LISTED,
-             "krk_seen_on": after_midnight_in_warsaw.isoformat()}
-    Credential().load(check)
-    with pytest.raises(ValidationError) as err:
-        Credential().load({**check, "krk_seen_on": "2031-01-17"})
-    assert err.value.messages["krk_seen_on"] == ["Data nie może być z przyszłości."]
+def test_a_register_check_made_today_is_not_in_the_future_after_midnight(tmp_path: Path) -> None:
+    from services.volunteers.app import create_app
+    from services.volunteers.bootstrap import bootstrap
+
+    parts = bootstrap(f"sqlite:///{tmp_path / 'volunteers.db'}", clock=lambda: JUST_AFTER_MIDNIGHT_IN_WARSAW)
+    parts.db.migrate()
+    client = create_app({"TESTING": True, "AUTH_DISABLED": True}, parts=parts).test_client()
+    person = {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
+              "villages": ["belno"]}
+    volunteer_id = client.post("/api/volunteers", json=person).json["id"]
+    warsaw_today = date(2031, 1, 16).isoformat()
+    check = {"kind": model.KAMILKA_CHECK, "register_checked_on": warsaw_today,
+             "register_result": model.KAMILKA_NOT_LISTED, "krk_seen_on": warsaw_today}
+    assert client.post(f"/api/volunteers/{volunteer_id}/credentials", json=check).status_code == 201
+    refused = client.post(f"/api/volunteers/{volunteer_id}/credentials", json={**check, "krk_seen_on": "2031-01-17"})
+    assert refused.status_code == 422
+    assert refused.json["errors"]["json"]["krk_seen_on"] == ["Data nie może być z przyszłości."]
+    parts.dispose()

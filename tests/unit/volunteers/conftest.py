@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +14,24 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from services.volunteers.app import create_app
+from services.volunteers.bootstrap import bootstrap
 from services.volunteers.db import make_db
+from services.volunteers.settings import Settings
+from wspolnota import localtime
 from wspolnota.db import Database
 
 TOKEN = "test-internal-token"
+# The service's clock in these tests: a fixed moment far from the real date, just after midnight in Warsaw (still
+# the 15th in UTC), so a date the service judged on the machine's clock or on the UTC day would fail a test.
+NOW = datetime(2031, 1, 15, 23, 30, tzinfo=UTC)
+TODAY = localtime.local_day(NOW)  # 16 January 2031
+
+
+def make_app(db: Database, **config: Any) -> Flask:
+    """The web app on `db` with the clock stopped at NOW; `config` as a test app's config (settings by name)."""
+    config = {"DATABASE_URL": db.url, "TESTING": True, **config}
+    parts = bootstrap(db.url, settings=Settings.from_config(config), clock=lambda: NOW)
+    return create_app(config, parts=parts)
 
 
 def person(**over: Any) -> dict[str, Any]:
@@ -36,8 +50,7 @@ def db(tmp_path: Path) -> Iterator[Database]:
 
 @pytest.fixture
 def app(db: Database) -> Flask:
-    return create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "INTERNAL_SERVICE_TOKEN": TOKEN,
-                       "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9})
+    return make_app(db, AUTH_DISABLED=True, INTERNAL_SERVICE_TOKEN=TOKEN, SMTP_HOST="127.0.0.1", SMTP_PORT=9)
 
 
 @pytest.fixture

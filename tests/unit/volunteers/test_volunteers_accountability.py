@@ -12,13 +12,10 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 
-from services.volunteers.app import create_app
 from services.volunteers.db import audit_log, credentials, volunteers
-from tests.unit.volunteers.conftest import clean_kamilka_check, csrf_token, hidden, person
-from wspolnota import localtime
+from tests.unit.volunteers.conftest import TODAY, clean_kamilka_check, csrf_token, hidden, make_app, person
 from wspolnota.testing import signed_in
 
-TODAY = localtime.today()
 ANNA = "Anna Nowak (a.nowak)"  # how the audit log names the organiser signed in below
 DETAILS = ("nie figuruje", "KRK okazano", "sprawdził(a)")  # what the profile page shows of a Kamilka check
 
@@ -26,8 +23,7 @@ DETAILS = ("nie figuruje", "KRK okazano", "sprawdził(a)")  # what the profile p
 @pytest.fixture
 def signed_app(db) -> Iterator[Flask]:  # type: ignore[no-untyped-def]
     """The service with sign-in switched on, as in production."""
-    app = create_app({"DATABASE_URL": db.url, "TESTING": True, "SECRET_KEY": "accountability",
-                      "SMTP_HOST": "127.0.0.1", "SMTP_PORT": 9})
+    app = make_app(db, SECRET_KEY="accountability", SMTP_HOST="127.0.0.1", SMTP_PORT=9)
     yield app
     app.extensions["db"].dispose()
 

@@ -5,12 +5,19 @@ from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
-from services.volunteers.app import STAFF_ACTOR
 from services.volunteers.db import audit_log
-from tests.unit.volunteers.conftest import TOKEN, clean_kamilka_check, count, person, record, register
-from wspolnota import localtime
+from services.volunteers.signed_in import STAFF_ACTOR
+from tests.unit.volunteers.conftest import (
+    TODAY,
+    TOKEN,
+    clean_kamilka_check,
+    count,
+    make_app,
+    person,
+    record,
+    register,
+)
 
-TODAY = localtime.today()
 # Whole numbers only: a bare "601" also turns up inside random UUIDs.
 CONTACT_DATA = ("Zofia", "Wiśniewska", "zofia@example.pl", "601202303", "601 202 303", "202 303")
 
@@ -74,9 +81,7 @@ def test_credentials_are_recorded_and_announced_and_open_categories(client, outb
 
 
 def test_the_kamilka_validity_is_configurable(db) -> None:
-    from services.volunteers.app import create_app
-
-    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "KAMILKA_CHECK_VALIDITY_DAYS": 90}).test_client()
+    client = make_app(db, AUTH_DISABLED=True, KAMILKA_CHECK_VALIDITY_DAYS=90).test_client()
     volunteer_id = register(client)
     check = record(client, volunteer_id, **clean_kamilka_check(TODAY))
     assert check["valid_until"] == (TODAY + timedelta(days=90)).isoformat()

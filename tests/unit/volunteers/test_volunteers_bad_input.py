@@ -5,11 +5,17 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.unit.volunteers.conftest import clean_kamilka_check, count, csrf_token, hidden, person, register
+from tests.unit.volunteers.conftest import (
+    TODAY,
+    clean_kamilka_check,
+    count,
+    csrf_token,
+    hidden,
+    person,
+    register,
+)
 from tests.unit.volunteers.test_volunteers_forms import form_page, self_registration
-from wspolnota import localtime
 
-TODAY = localtime.today()
 SCRIPT = "<script>alert('x')</script>"
 SQL = "Robert'); DROP TABLE volunteers;--"
 TEMPLATE = "{{ 7*7 }}"

@@ -9,10 +9,8 @@ import sqlalchemy as sa
 
 from services.volunteers import handlers, jobs, model
 from services.volunteers.db import audit_log
-from tests.unit.volunteers.conftest import clean_kamilka_check, csrf_token, record, register
-from wspolnota import localtime
+from tests.unit.volunteers.conftest import TODAY, clean_kamilka_check, csrf_token, record, register
 
-TODAY = localtime.today()
 MINORS = {"KOR", "OPI+minor"}
 
 

@@ -94,7 +94,7 @@ class KamilkaLifecycle(RuleBasedStateMachine):
             with self.db.transaction() as session:
                 created = handlers.register_volunteer(session, self.outbox, {
                     "name": "Osoba Testowa", "email": f"{uuid.uuid4().hex}@example.pl", "phone": "+48601202303",
-                    "villages": ["belno"], "provider_type": model.STAFF, "verified": True})
+                    "villages": ["belno"], "provider_type": model.STAFF, "verified": True}, today=self.today)
             self.people.append(created["id"])
             self.checks[created["id"]] = []
 
@@ -108,7 +108,7 @@ class KamilkaLifecycle(RuleBasedStateMachine):
                 "countries_last_20_years": ["PL"]}
         with self.db.transaction() as session:
             row = handlers.record_credential(session, self.outbox, volunteer_id, data, VALIDITY_DAYS,
-                                             actor="Anna Nowak (anowak)")
+                                             actor="Anna Nowak (anowak)", today=self.today)
         adverse = result == model.KAMILKA_LISTED or krk_entry
         if adverse:  # the contract: every earlier check of the person is revoked
             for check in self.checks[volunteer_id]:
@@ -135,7 +135,8 @@ class KamilkaLifecycle(RuleBasedStateMachine):
             return
         check = live[pick % len(live)]
         with self.db.transaction() as session:
-            handlers.revoke_credential(session, self.outbox, check.credential_id, "przegląd", "Anna Nowak")
+            handlers.revoke_credential(session, self.outbox, check.credential_id, "przegląd", "Anna Nowak",
+                                       today=self.today)
         check.revoked = True
 
     @rule(days=st.integers(1, 400))
@@ -147,7 +148,8 @@ class KamilkaLifecycle(RuleBasedStateMachine):
     @rule(person=st.integers(0, 1), radius=st.integers(0, 50))
     def staff_edit_the_profile(self, person: int, radius: int) -> None:
         with self.db.transaction() as session:
-            handlers.update_volunteer(session, self.outbox, self.people[person], {"radius_km": radius})
+            handlers.update_volunteer(session, self.outbox, self.people[person], {"radius_km": radius},
+                                     today=self.today)
 
     @precondition(lambda self: bool(self.people))
     @rule(person=st.integers(0, 1))

@@ -13,13 +13,9 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from services.volunteers import mail
-from services.volunteers.app import create_app
 from services.volunteers.db import audit_log, confirmation_mails
-from tests.unit.volunteers.conftest import count, csrf_token, hidden, record, register
-from wspolnota import localtime
+from tests.unit.volunteers.conftest import TODAY, count, csrf_token, hidden, make_app, record, register
 from wspolnota.broker import free_port
-
-TODAY = localtime.today()
 
 
 class Inbox:
@@ -65,7 +61,7 @@ def test_the_public_form_shows_the_consent_text_and_labels_every_field(client) -
 
 def test_self_registration_sends_a_confirmation_link_and_waits_for_staff(db, smtp, outbox) -> None:
     inbox, port = smtp
-    client = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True, "SMTP_PORT": port}).test_client()
+    client = make_app(db, AUTH_DISABLED=True, SMTP_PORT=port).test_client()
     response = client.post("/zglos-sie", data={**form_page(client, "/zglos-sie"), **self_registration()})
     assert response.status_code == 302 and response.headers["Location"].endswith("/zglos-sie/dziekujemy")
     [raw] = inbox.messages

@@ -4,10 +4,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from services.volunteers import jobs
-from tests.unit.volunteers.conftest import record, register
-from wspolnota import localtime
-
-TODAY = localtime.today()
+from tests.unit.volunteers.conftest import TODAY, record, register
 
 
 def a_volunteer_with_first_aid_until(client, until: date) -> str:  # type: ignore[no-untyped-def]
