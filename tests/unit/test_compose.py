@@ -4,7 +4,6 @@ wspolnota.config.SETTINGS, so a new production-required setting fails here until
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -12,8 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.notify.settings import Settings as NotifySettings
-from services.notify.settings import env_name
 from services.volunteers.settings import DEFAULTS as VOLUNTEERS_DEFAULTS
 from wspolnota.config import SECRETS, SERVICES, SETTINGS
 
@@ -186,9 +183,8 @@ def test_only_known_settings_are_set(services: dict) -> None:
     """A typo in compose (KAFKA_BOOTSTRAP_SERVER) would be silently ignored by the code."""
     gunicorn = set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", GUNICORN_CONF.read_text()))
     assert "GUNICORN_BIND" in gunicorn
-    notify = {env_name(f.name) for f in dataclasses.fields(NotifySettings)}  # notify's own settings
     volunteers = set(VOLUNTEERS_DEFAULTS)  # the volunteers service's own settings
-    known = {s.name for s in SETTINGS} | gunicorn | notify | volunteers | {"PYTHONUNBUFFERED"}
+    known = {s.name for s in SETTINGS} | gunicorn | volunteers | {"PYTHONUNBUFFERED"}
     for name in our_containers(services):
         unknown = set(env_of(services[name])) - known
         assert not unknown, f"{name} sets settings no code reads: {sorted(unknown)}"
