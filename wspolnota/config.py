@@ -32,7 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
             production_required=True),
     Setting("SECRET_KEY", None, "**secret, required**: signs staff sessions and CSRF tokens (one value for the "
             "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
-            roles=("web", "front"), production_required=True),
+            roles=("web", "front", "notify-consumer", "notify-sender"), production_required=True),
     Setting("WSPOLNOTA_DEV_SECRETS", "", "`1`: a missing secret takes its public `dev-only-*` value instead of "
             "stopping the process; for the tests only (`wspolnota run` generates real ones under `var/`)",
             roles=("web", "front", "relay", "consumer", "jobs")),

@@ -190,6 +190,17 @@ def test_only_known_settings_are_set(services: dict) -> None:
         assert not unknown, f"{name} sets settings no code reads: {sorted(unknown)}"
 
 
+def test_a_setting_declared_for_named_processes_is_given_to_those_processes(services: dict) -> None:
+    """NOTIFY_PUBLIC_URL is read by notify-consumer (its links): set on the sender alone it would go unused."""
+    containers = our_containers(services)
+    for setting in SETTINGS:
+        if not any(role in containers for role in setting.roles):
+            continue  # declared for roles of every service (web, relay, …): not a single process's
+        readers = {name for name, (_, role) in containers.items() if name in setting.roles or role in setting.roles}
+        given = {name for name in containers if setting.name in env_of(services[name])}
+        assert given <= readers, f"{setting.name} is set on {sorted(given - readers)}, which do not read it"
+
+
 def test_settings_have_production_values(services: dict) -> None:
     kafka = env_of(services["kafka"])
     advertised = kafka["KAFKA_ADVERTISED_LISTENERS"].split("://", 1)[1]
