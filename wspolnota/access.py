@@ -137,11 +137,11 @@ POLICIES: dict[str, dict[str, Any]] = {
         **COMMON,
         "notify_api.NotificationCollection": rw(NOTIFY_READ, NOBODY),
         "notify_api.FailedNotifications": rw(NOTIFY_READ, NOBODY),
-        "index": rw(NOTIFY_READ, NOBODY),
-        "retry_failed": rw(NOBODY, NOTIFY_WRITE),
-        "resolve_failed": rw(NOBODY, NOTIFY_WRITE),
-        "test_inbox": rw({OSL, ADMIN}, NOBODY),
-        "provider_response": PUBLIC,  # the provider's signed link
+        "notify.index": rw(NOTIFY_READ, NOBODY),
+        "notify.retry_failed": rw(NOBODY, NOTIFY_WRITE),
+        "notify.resolve_failed": rw(NOBODY, NOTIFY_WRITE),
+        "notify.test_inbox": rw({OSL, ADMIN}, NOBODY),
+        "notify.provider_response": PUBLIC,  # the provider's signed link
     },
 }
 

@@ -6,6 +6,7 @@ that production sets what each process needs.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,8 @@ class Setting:
     production_required: bool = False
 
 
+_SENDER = ("notify-sender",)
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092", "Kafka bootstrap servers (comma separated)",
             production_required=True),
@@ -29,7 +32,7 @@ SETTINGS: tuple[Setting, ...] = (
             production_required=True),
     Setting("SECRET_KEY", None, "**secret, required**: signs staff sessions and CSRF tokens (one value for the "
             "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
-            roles=("web", "front"), production_required=True),
+            roles=("web", "front", "notify-consumer", "notify-sender"), production_required=True),
     Setting("WSPOLNOTA_DEV_SECRETS", "", "`1`: a missing secret takes its public `dev-only-*` value instead of "
             "stopping the process; for the tests only (`wspolnota run` generates real ones under `var/`)",
             roles=("web", "front", "relay", "consumer", "jobs")),
@@ -95,6 +98,60 @@ SETTINGS: tuple[Setting, ...] = (
             roles=("web",)),
     Setting("CONFIRMATION_MAX_AGE_HOURS", "72", "how long a volunteer's e-mail confirmation link works",
             roles=("web",)),
+    # -- notify (its own processes; read into services/notify/settings.py's Settings) -----------------------
+    *(Setting(f"NOTIFY_{name}", default, help, roles=roles) for name, default, roles, help in (
+        ("SMTP_HOST", "127.0.0.1", _SENDER, "SMTP server the sender delivers e-mail to (default: the local sink)"),
+        ("SMTP_PORT", "8025", _SENDER, "SMTP server's port"),
+        ("SMTP_SECURITY", "none", _SENDER, "`none`, `starttls` or `ssl` (implicit TLS)"),
+        ("SMTP_USER", "", _SENDER, "SMTP AUTH user; empty: no AUTH"),
+        ("SMTP_PASSWORD", "", _SENDER, "SMTP AUTH password"),
+        ("SMTP_TIMEOUT_S", "10.0", _SENDER, "SMTP connection timeout"),
+        ("SMTP_CA_FILE", "", _SENDER, "extra CA bundle to trust (a private mail server's certificate); empty: "
+         "the system's CAs"),
+        ("MAIL_FROM", "CUS Zagnańsk <powiadomienia@cus-zagnansk.local>", _SENDER, "From of notify's e-mail"),
+        ("SMS_GATEWAY_URL", "http://127.0.0.1:8026/sms", _SENDER, "SMS gateway (default: the local sink)"),
+        ("SMS_GATEWAY_TOKEN", "", _SENDER, "bearer token for the SMS gateway; empty: no Authorization header"),
+        ("SMS_SENDER", "CUSZagnansk", _SENDER, "sender name of notify's SMS"),
+        ("CASE_WEBHOOK_URL", "http://127.0.0.1:8026/webhook", _SENDER, "the case system's webhook (default: "
+         "the local sink); empty: webhook rows end as `skipped`"),
+        ("WEBHOOK_REPLAY_WINDOW_S", "300", ("notify-sink",), "receiving side (the sink, as a case system "
+         "would): most seconds between a webhook's timestamp and now"),
+        ("HTTP_TIMEOUT_S", "10.0", _SENDER, "timeout of the SMS gateway, case-system and volunteers API calls"),
+        ("ORGANISER_EMAIL", "organizator@cus-zagnansk.local", _SENDER, "the organiser's e-mail (staff "
+         "notifications)"),
+        ("ORGANISER_PHONE", "", _SENDER, "the organiser's phone for urgent SMS; empty: none"),
+        ("IPUS_COORDINATOR_EMAIL", "koordynator.ipus@cus-zagnansk.local", _SENDER, "the IPUS coordinator's "
+         "e-mail"),
+        ("IPUS_COORDINATOR_PHONE", "", _SENDER, "the IPUS coordinator's phone; empty: none"),
+        ("PUBLIC_URL", "http://127.0.0.1:8000/notify", ("notify-consumer",), "public base of notify (behind the "
+         "front door) for providers' response links and links to staff pages"),
+        ("LINK_SECRET", "", ("notify-web", "notify-consumer"), "key that signs providers' response links; "
+         "empty: `SECRET_KEY`"),
+        ("LINK_MAX_AGE_H", "72.0", ("notify-web",), "how long a response link's signature stays valid (hours)"),
+        ("QUIET_HOURS", "20:00-08:00", _SENDER, "local time span in which SMS that are not urgent wait"),
+        ("TIMEZONE", "Europe/Warsaw", _SENDER, "the zone of the quiet hours"),
+        ("MAX_ATTEMPTS", "5", _SENDER, "sending attempts before a notification is `failed` (a dead letter)"),
+        ("RETRY_BASE_S", "30.0", _SENDER, "first retry delay; doubles per attempt, with jitter"),
+        ("RETRY_MAX_S", "3600.0", _SENDER, "longest retry delay"),
+        ("SENDING_LEASE_S", "120.0", _SENDER, "a row left `sending` this long is taken again (keep above the "
+         "longest send timeout)"),
+        ("SENDER_POLL_S", "1.0", _SENDER, "sender's idle wait between looks at the ledger"),
+        ("SENDER_BATCH", "50", _SENDER, "ledger rows the sender takes per round"),
+        ("REMINDER_HOURS", "24.0", ("notify-consumer",), "a provider's visit reminder is due this long before "
+         "the visit"),
+        ("UNMATCHED_HOURS", "48.0", _SENDER, "the organiser hears of a need with no accepted match after this "
+         "long"),
+        ("CREDENTIAL_WARNING_DAYS", "30.0", ("notify-consumer",), "a provider hears of an expiring credential "
+         "this long before it expires"),
+        ("SINK_SMTP_PORT", "8025", ("notify-sink",), "the local sink's SMTP port (`make run`)"),
+        ("SINK_HTTP_PORT", "8026", ("notify-sink",), "the local sink's SMS and webhook port (`make run`)"),
+    )),
+    Setting("NOTIFY_CASE_WEBHOOK_SECRET", None, "**secret, required** by notify's sender: HMAC key of its "
+            "case-system webhooks (shared with the case system)", roles=("notify-sender", "notify-sink")),
+    Setting("VOLUNTEERS_INTERNAL_URL", "http://127.0.0.1:8002", "where notify's sender reaches the volunteers "
+            "service's internal contact API", roles=_SENDER),
+    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by volunteers-web and notify's sender: bearer "
+            "token of the volunteers service's internal contact API", roles=("web", "notify-sender")),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "
@@ -173,9 +230,10 @@ def require_secrets(process: str, values: dict[str, str] | None = None) -> dict[
     return {s.name: secret(s.name, given.get(s.name) or None) for s in SECRETS if process in s.processes}
 
 
-def get(name: str) -> str:
+def get(name: str, env: Mapping[str, str] | None = None) -> str:
+    """A declared setting's value from the environment (or `env`), its default when unset or empty."""
     setting = _BY_NAME[name]
-    value = os.environ.get(name)
+    value = (os.environ if env is None else env).get(name)
     if value is None or value == "":
         return setting.default or ""
     return value

@@ -11,7 +11,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,6 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.front.db import AccountsDatabase, users
 from wspolnota import access, config
+from wspolnota.service import Clock, utc_now
 
 log = logging.getLogger("wspolnota.auth")
 
@@ -42,7 +43,12 @@ class Outcome:
 
 
 class AuthStore(AccountsDatabase):
-    """The staff accounts: queries, changes and password checks on the accounts database."""
+    """The staff accounts: queries, changes and password checks on the accounts database. `clock` gives the
+    time of changes and of the lockout (the front's bootstrap clock; tests inject their own)."""
+
+    def __init__(self, url: str | None = None, clock: Clock = utc_now):
+        super().__init__(url)
+        self.clock = clock
 
     # queries
     def get(self, login: str) -> dict[str, Any] | None:
@@ -66,7 +72,7 @@ class AuthStore(AccountsDatabase):
         check_password(password)
         if self.get(login):
             raise AuthError(f"Użytkownik „{login}” już istnieje.")
-        now = datetime.now(UTC)
+        now = self.clock()
         with self.engine.begin() as conn:
             conn.execute(sa.insert(users).values(
                 login=login, display_name=(display_name or login).strip()[:120], role=role,
@@ -85,7 +91,7 @@ class AuthStore(AccountsDatabase):
             values["display_name"] = display_name.strip()[:120]
         if password:
             check_password(password)
-            values.update(password_hash=_hasher.hash(password), password_changed_at=datetime.now(UTC))
+            values.update(password_hash=_hasher.hash(password), password_changed_at=self.clock())
         if unlock or password:
             values.update(failed_attempts=0, locked_until=None)
         if not values:
@@ -97,7 +103,7 @@ class AuthStore(AccountsDatabase):
 
     def authenticate(self, login: str, password: str, now: datetime | None = None) -> Outcome:
         """Check a password; count failures and lock the account after MAX_FAILURES of them."""
-        now = now or datetime.now(UTC)
+        now = now or self.clock()
         wrong = Outcome(False, message="Nieprawidłowy login lub hasło.")
         user = self.get(login)
         if user is None or not user["active"]:
@@ -168,8 +174,7 @@ def user_command(action: str, login: str, role: str | None, name: str | None) ->
 
     if action == "add" and not role:
         raise SystemExit("--role is required for `user add`")
-    store = AuthStore()
-    store.migrate()
+    store = _store()
     password = os.environ.get("WSPOLNOTA_USER_PASSWORD") or getpass.getpass("Hasło (co najmniej 12 znaków): ")
     try:
         if action == "add":
@@ -185,10 +190,18 @@ def user_command(action: str, login: str, role: str | None, name: str | None) ->
 
 def first_admin() -> None:
     """An empty accounts database gets `admin` (WSPOLNOTA_ADMIN_PASSWORD, else a one-time password printed)."""
-    store = AuthStore()
-    store.migrate()
+    store = _store()
     generated = ensure_first_admin(store, config.get("WSPOLNOTA_ADMIN_PASSWORD") or None)
     store.dispose()
     if generated:
         print(f"\n  Konto administratora / admin account:  admin  {generated}\n"
               "  (hasło jednorazowe — zmień je na /auth/users/admin)\n", flush=True)
+
+
+def _store() -> AuthStore:
+    """The accounts store of the front's bootstrap, migrated."""
+    from services.front.bootstrap import bootstrap
+
+    store: AuthStore = bootstrap().db  # type: ignore[assignment]
+    store.migrate()
+    return store

@@ -7,7 +7,6 @@ convenience, not a production proxy.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
@@ -15,8 +14,10 @@ from flask import Flask, Response, g, redirect, render_template, request
 
 from services.front import dashboard, pages
 from services.front.accounts import AuthStore
+from services.front.bootstrap import bootstrap
 from services.front.db import default_url
 from wspolnota import access, auth, config
+from wspolnota.service import Parts
 from wspolnota.web import SERVICE_TITLES, common, local_dt
 
 HOP_BY_HOP = {"connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailers",
@@ -34,7 +35,8 @@ def without_cookie(header: str, name: str) -> str:
     return ";".join(kept).strip()
 
 
-def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = None) -> Flask:
+    """`parts` default to the front's bootstrap on AUTH_DATABASE_URL (or the test config's)."""
     app = Flask(__name__, template_folder="templates")
     app.config.update(SECRET_KEY=config.get("SECRET_KEY"), AUTH_DATABASE_URL=default_url(),
                       **auth.cookie_settings())
@@ -45,7 +47,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
     i18n.install(app)
     # The sign-in pages and user management live here; the services verify the session cookie themselves.
-    store = AuthStore(app.config["AUTH_DATABASE_URL"])
+    parts = parts or bootstrap(app.config["AUTH_DATABASE_URL"])
+    app.extensions["wspolnota.parts"] = parts  # current_parts(): the accounts store and the clock
+    store: AuthStore = parts.db  # type: ignore[assignment]
     store.migrate()
     app.extensions["auth_store"] = store  # wspolnota.auth re-reads the account behind each session here
     app.register_blueprint(pages.bp)
@@ -69,11 +73,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             return redirect(f"{auth.LOGIN_URL}?next=/")
         modes = dashboard.sections_for(user["role"], app.config.get("DASHBOARD_SECTIONS"))
         cookie = (app.config["SESSION_COOKIE_NAME"], auth.session_cookie_for_upstream() or "")
-        sections = dashboard.gather(targets, cookie, modes,
+        now = parts.clock()
+        sections = dashboard.gather(targets, cookie, modes, now,
                                     timeout=app.config.get("DASHBOARD_TIMEOUT_S",
                                                            (dashboard.CONNECT_TIMEOUT_S, dashboard.READ_TIMEOUT_S)))
         return render_template("index.html", services=SERVICE_TITLES, sections=sections, specs=dashboard.SPECS,
-                               now=datetime.now(UTC))
+                               now=now)
 
     @app.get("/healthz")
     def healthz():  # type: ignore[no-untyped-def]

@@ -1,6 +1,6 @@
 """The sign-in pages and staff-account management (`/auth/...`), and the services' session check.
 
-The accounts store is the app's `extensions["auth_store"]` (services/front/app.py). Reading and checking the
+The accounts store and the clock come from the front's bootstrap (`current_parts()`). Reading and checking the
 session cookie, `enforce` and the security headers are the shared runtime's (wspolnota/auth.py): every
 service verifies the cookie itself.
 """
@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import logging
 import unicodedata
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     make_response,
     redirect,
@@ -30,6 +28,7 @@ from services.front.accounts import AuthError, AuthStore, normalise
 from services.front.forms import EditUserForm, NewUserForm, SignInForm, SignOutForm
 from wspolnota import access
 from wspolnota.auth import LOGIN_URL, current_user, start_session
+from wspolnota.web import current_parts
 
 log = logging.getLogger("wspolnota.auth")
 
@@ -37,7 +36,7 @@ bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 
 def store() -> AuthStore:
-    return current_app.extensions["auth_store"]  # type: ignore[no-any-return]
+    return current_parts().db  # type: ignore[return-value]
 
 
 def safe_next(target: str | None) -> str:
@@ -116,7 +115,7 @@ def users_page():  # type: ignore[no-untyped-def]
             return redirect(url_for("auth.users_page"))
     status = 422 if (error or form.errors) else 200
     return render_template("auth/users.html", users=accounts.all(), form=form, error=error,
-                           now=datetime.now(UTC)), status
+                           now=current_parts().clock()), status
 
 
 @bp.route("/users/<login>", methods=["GET", "POST"])

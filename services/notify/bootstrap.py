@@ -10,7 +10,8 @@ from wspolnota.transport.outbox import Outbox
 
 def bootstrap(db_url: str | None = None, *, settings: Settings | None = None, clock: Clock | None = None) -> Parts:
     settings = settings or Settings.from_env()
+    clock = clock or utc_now
     db = make_db(db_url)
     outbox = Outbox(db, handlers.PUBLISHES)
-    return Parts("notify", settings, db, outbox, clock or utc_now, handlers=handlers.handlers(outbox, settings),
+    return Parts("notify", settings, db, outbox, clock, handlers=handlers.handlers(outbox, settings, clock),
                  consumes=handlers.CONSUMES, subscriptions=list(handlers.SUBSCRIPTIONS))

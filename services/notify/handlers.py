@@ -23,6 +23,7 @@ from services.notify.links import link_url
 from services.notify.messages import REVOCATION_REASONS, render
 from services.notify.settings import Settings
 from wspolnota import reference
+from wspolnota.service import Clock, utc_now
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -75,7 +76,8 @@ def _webhook_payload(session: Session, event: Event, name: str, m: dict[str, Any
             "window_start": ws.isoformat() if isinstance(ws, datetime) else ws, **extra}
 
 
-def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Handler]:
+def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = utc_now) -> dict[str, Handler]:
+    """The handler of each consumed event; `clock` judges what is already past (the bootstrap's clock)."""
     cfg = settings or Settings.from_env()
 
     def on_match_proposed(session: Session, event: Event) -> None:
@@ -115,7 +117,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         window = _dt(m.get("window_start"))
         if window is not None:
             due = window - timedelta(hours=cfg.reminder_hours)
-            if due > datetime.now(UTC):
+            if due > clock():
                 record_rendered(session, outbox, derived_id(str(event.id), "reminder"), "visit_reminder",
                                 VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS, render("visit_reminder", **ctx),
                                 due=due, **common)
@@ -201,7 +203,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None) -> dict[str, Hand
         until = _dt(valid_until) if "T" in str(valid_until) else datetime.fromisoformat(
             str(valid_until) + "T00:00:00+00:00")
         assert until is not None
-        due = max(until - timedelta(days=cfg.credential_warning_days), datetime.now(UTC))
+        due = max(until - timedelta(days=cfg.credential_warning_days), clock())
         text = render("credential_expiring", credential_code=d["kind"], expired=False,
                       valid_until=f"{until:%d.%m.%Y}")
         cause = derived_id(str(event.id), "expiring")

@@ -15,8 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import notify as notify_contract
-from services.notify.db import notifications
+from services.notify.db import dead_letters, notifications
 from services.notify.messages import Rendered, sms_length, sms_text
+from wspolnota.db import Database
 from wspolnota.transport.outbox import Outbox
 
 PROVIDER_CHANNELS = ("sms", "email")  # rural volunteers read SMS first; e-mail carries the full text
@@ -74,3 +75,36 @@ def cancel_pending(session: Session, *conditions: Any, reason: str) -> int:
     result = session.execute(sa.update(t).where(t.c.status == "pending", *conditions)
                              .values(status="cancelled", last_error=reason[:500]))
     return result.rowcount or 0  # type: ignore[attr-defined]
+
+
+# -- what staff see and do (the page and the API) -----------------------------------------------------------
+def latest(db: Database, limit: int) -> list[sa.RowMapping]:
+    """The newest ledger rows, newest first."""
+    with db.engine.connect() as conn:
+        return list(conn.execute(sa.select(notifications).order_by(notifications.c.created_at.desc())
+                                 .limit(limit)).mappings())
+
+
+def open_alerts(db: Database) -> list[sa.RowMapping]:
+    """Notifications the sender gave up on and nobody has handled yet, newest first."""
+    with db.engine.connect() as conn:
+        return list(conn.execute(sa.select(dead_letters).where(dead_letters.c.resolved_at.is_(None))
+                                 .order_by(dead_letters.c.failed_at.desc())).mappings())
+
+
+def retry_failed(db: Database, notification_id: str, now: datetime) -> bool:
+    """Put a failed notification back in the sending queue and close its alert; False if it had not failed."""
+    with db.transaction() as session:
+        retried = session.execute(sa.update(notifications).where(
+            notifications.c.id == notification_id, notifications.c.status == "failed").values(
+            status="pending", attempts=0, next_attempt_at=now, last_error=None))
+        session.execute(sa.update(dead_letters).where(dead_letters.c.notification_id == notification_id)
+                        .values(resolved_at=now))
+    return bool(retried.rowcount)  # type: ignore[attr-defined]
+
+
+def resolve_failed(db: Database, notification_id: str, now: datetime) -> None:
+    """Close a failed notification's alert (staff handled it another way)."""
+    with db.transaction() as session:
+        session.execute(sa.update(dead_letters).where(dead_letters.c.notification_id == notification_id)
+                        .values(resolved_at=now))

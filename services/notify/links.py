@@ -7,6 +7,7 @@ purpose: the link goes into an SMS.
 from __future__ import annotations
 
 import base64
+import re
 import uuid
 from dataclasses import dataclass
 
@@ -14,6 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 ACTIONS = {"a": "accept", "d": "decline", "c": "choose"}
 SALT = "wspolnota.notify.provider-response"
+TOKEN_IN_LINK = re.compile(r"(/o/)[A-Za-z0-9_\-.]+")
 
 
 class LinkInvalid(ValueError):
@@ -56,3 +58,8 @@ def read_token(secret: str, token: str, max_age_s: float) -> LinkClaim:
 
 def link_url(public_url: str, secret: str, offer_id: str, action: str) -> str:
     return f"{public_url.rstrip('/')}/o/{make_token(secret, offer_id, action)}"
+
+
+def hide_tokens(text: str | None) -> str:
+    """Staff see that a link was sent, not the provider's own signed link."""
+    return TOKEN_IN_LINK.sub(r"\1…", text or "")

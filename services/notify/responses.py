@@ -73,14 +73,15 @@ def find_offer(db: Database, offer_id: str) -> Offer | None:
                  dict(answer) if answer else None)
 
 
-def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_code: str = "") -> None:
+def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_code: str = "",
+            now: datetime | None = None) -> None:
     """Record the one answer to this offer and publish ProviderResponded in the same transaction."""
     reason = DECLINE_REASONS.get(reason_code, "") if response == "decline" else ""
     try:
         with db.transaction() as session:
             session.execute(sa.insert(provider_responses).values(
                 link_id=offer.offer_id, match_id=offer.match_id, volunteer_id=offer.volunteer_id,
-                response=response, reason=reason, responded_at=datetime.now(UTC)))
+                response=response, reason=reason, responded_at=now or datetime.now(UTC)))
             outbox.add(session, notify_contract.TOPIC, "ProviderResponded", offer.match_id, {
                 "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "response": response,
                 "reason": reason})

@@ -16,7 +16,7 @@ import logging
 import random
 import threading
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -30,13 +30,14 @@ from services.notify.channels import (
     default_channels,
 )
 from services.notify.contacts import ORGANISER, AddressBook, VolunteerContacts
-from services.notify.db import dead_letters, make_db, needs_watched, notifications
+from services.notify.db import dead_letters, needs_watched, notifications
 from services.notify.handlers import PUBLISHES
 from services.notify.ledger import derived_id, record
 from services.notify.messages import Rendered, quiet_until, render
 from services.notify.settings import Settings
 from wspolnota import config
 from wspolnota.db import Database
+from wspolnota.service import Clock, utc_now
 from wspolnota.transport.outbox import Outbox
 
 log = logging.getLogger("wspolnota.notify.sender")
@@ -51,10 +52,10 @@ def backoff_delay(attempts: int, base_s: float, max_s: float, rng: Callable[[], 
 
 class Sender:
     def __init__(self, db: Database, settings: Settings, channels: dict[str, Channel] | None = None,
-                 addresses: AddressBook | None = None, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 rng: Callable[[], float] = random.random):
+                 addresses: AddressBook | None = None, clock: Clock = utc_now,
+                 rng: Callable[[], float] = random.random, outbox: Outbox | None = None):
         self.db, self.s, self.clock, self.rng = db, settings, clock, rng
-        self.outbox = Outbox(db, PUBLISHES)
+        self.outbox = outbox or Outbox(db, PUBLISHES)
         self.channels = channels if channels is not None else default_channels(settings)
         self.addresses = addresses or AddressBook(settings, VolunteerContacts(
             settings.volunteers_internal_url, settings.internal_service_token, settings.http_timeout_s))
@@ -225,16 +226,17 @@ class Sender:
 
 
 def main() -> None:
+    from services.notify.bootstrap import bootstrap
     from wspolnota.logs import setup_logging
     from wspolnota.metrics import WorkerMetrics
     from wspolnota.worker import heartbeat, stop_on_signals
 
     setup_logging("notify", "sender")
     config.require_secrets("notify-sender")  # no empty or public secret (README "Secrets")
-    settings = Settings.from_env()
-    db = make_db()
+    parts = bootstrap()
+    settings, db = parts.settings, parts.db
     stop = stop_on_signals()
-    sender = Sender(db, settings)
+    sender = Sender(db, settings, clock=parts.clock, outbox=parts.outbox)
     metrics = WorkerMetrics("notify", "sender").sender(sender, notifications)
     metrics.serve()
     log.info("sender started (SMTP %s:%s, SMS %s, webhook %s)", settings.smtp_host, settings.smtp_port,

@@ -22,7 +22,7 @@ from aiosmtpd.controller import Controller
 from sqlalchemy.exc import IntegrityError
 
 from services.notify.channels import IDEMPOTENCY_HEADER, WebhookRejected, verify
-from services.notify.db import make_db, sink_messages
+from services.notify.db import sink_messages
 from services.notify.settings import Settings
 from wspolnota.db import Database
 
@@ -121,13 +121,14 @@ def http_server(inbox: Inbox, settings: Settings, port: int, host: str = "127.0.
 
 
 def main() -> None:
+    from services.notify.bootstrap import bootstrap
     from wspolnota.logs import setup_logging
     from wspolnota.worker import stop_on_signals
 
     setup_logging("notify", "sink")
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd narrates every SMTP command
-    settings = Settings.from_env()
-    db = make_db()
+    parts = bootstrap()
+    settings, db = parts.settings, parts.db
     inbox = Inbox(db)
     stop = stop_on_signals()
     smtp = smtp_controller(inbox, settings.sink_smtp_port)

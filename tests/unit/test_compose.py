@@ -4,7 +4,6 @@ wspolnota.config.SETTINGS, so a new production-required setting fails here until
 """
 from __future__ import annotations
 
-import dataclasses
 import re
 import tomllib
 from pathlib import Path
@@ -12,8 +11,6 @@ from pathlib import Path
 import pytest
 import yaml
 
-from services.notify.settings import Settings as NotifySettings
-from services.notify.settings import env_name
 from wspolnota.config import SECRETS, SERVICES, SETTINGS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -185,11 +182,21 @@ def test_only_known_settings_are_set(services: dict) -> None:
     """A typo in compose (KAFKA_BOOTSTRAP_SERVER) would be silently ignored by the code."""
     gunicorn = set(re.findall(r"os\.environ\.get\(\"([A-Z_]+)\"", GUNICORN_CONF.read_text()))
     assert "GUNICORN_BIND" in gunicorn
-    notify = {env_name(f.name) for f in dataclasses.fields(NotifySettings)}  # notify's own settings
-    known = {s.name for s in SETTINGS} | gunicorn | notify | {"PYTHONUNBUFFERED"}
+    known = {s.name for s in SETTINGS} | gunicorn | {"PYTHONUNBUFFERED"}
     for name in our_containers(services):
         unknown = set(env_of(services[name])) - known
         assert not unknown, f"{name} sets settings no code reads: {sorted(unknown)}"
+
+
+def test_a_setting_declared_for_named_processes_is_given_to_those_processes(services: dict) -> None:
+    """NOTIFY_PUBLIC_URL is read by notify-consumer (its links): set on the sender alone it would go unused."""
+    containers = our_containers(services)
+    for setting in SETTINGS:
+        if not any(role in containers for role in setting.roles):
+            continue  # declared for roles of every service (web, relay, …): not a single process's
+        readers = {name for name, (_, role) in containers.items() if name in setting.roles or role in setting.roles}
+        given = {name for name in containers if setting.name in env_of(services[name])}
+        assert given <= readers, f"{setting.name} is set on {sorted(given - readers)}, which do not read it"
 
 
 def test_settings_have_production_values(services: dict) -> None:

@@ -86,6 +86,23 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(store: AuthStore) ->
     assert store.authenticate("osl.kowalska", PASSWORD, now + timedelta(minutes=16)).ok
 
 
+def test_the_sign_in_page_judges_the_lockout_by_the_front_doors_clock(store: AuthStore) -> None:
+    from services.front.app import create_app as front_app
+    from services.front.bootstrap import bootstrap
+
+    now = [datetime(2026, 3, 2, 9, 0, tzinfo=UTC)]
+    front = front_app({"SECRET_KEY": SECRET}, bootstrap(store.url, clock=lambda: now[0]))
+    client = front.test_client()
+    for _ in range(accounts.MAX_FAILURES):
+        assert sign_in(client, "osl.kowalska", "zle-haslo-123456").status_code == 401
+    now[0] += timedelta(minutes=14)
+    locked = sign_in(client, "osl.kowalska")
+    assert locked.status_code == 401 and "zablokowane" in locked.get_data(as_text=True)
+    now[0] += timedelta(minutes=2)
+    assert sign_in(client, "osl.kowalska").status_code == 302
+    front.extensions["auth_store"].dispose()
+
+
 def test_the_admin_unlocks_an_account_and_a_success_clears_the_count(store: AuthStore) -> None:
     for _ in range(accounts.MAX_FAILURES):
         store.authenticate("osl.kowalska", "zle-haslo-123456")

@@ -65,6 +65,16 @@ def test_acceptance_reaches_the_organiser_and_the_case_system_and_books_a_remind
     assert "Zakupy i sprawunki" in reminder["body"]
 
 
+def test_no_reminder_is_booked_once_its_time_has_passed_by_the_services_clock(db, outbox, settings) -> None:
+    from services.notify.handlers import handlers
+
+    table = handlers(outbox, settings, clock=lambda: IN_THREE_DAYS - timedelta(hours=2))
+    for e in (event("MatchOffered", offered()), event("MatchAccepted", match_data())):
+        with db.transaction() as session:
+            table[e.type](session, e)
+    assert ledger(db, kind="match_accepted") and not ledger(db, kind="visit_reminder")
+
+
 def test_no_personal_data_is_kept_in_the_ledger_or_sent_on_the_bus(db, deliver) -> None:
     deliver(event("MatchOffered", offered()))
     deliver(event("MatchAccepted", match_data()))
