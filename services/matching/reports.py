@@ -194,7 +194,7 @@ class Facts:
         need = self.needs.get(match["need_id"])
         planned = need["duration_minutes"] / 60 if need else 0.0
         completed = self.need_completed.get(match["need_id"])
-        if completed is not None:  # what engine.complete_need recorded: the reported hours, else the duration
+        if completed is not None:  # what cascade.complete_need recorded: the reported hours, else the duration
             return float(completed.get("hours") or planned), False
         return planned, True
 
