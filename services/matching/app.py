@@ -22,5 +22,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     make_api(app).register_blueprint(api.blp)
     csrf.exempt(api.blp)
     app.register_blueprint(pages.bp)
-    app.register_blueprint(reports.make_blueprint(parts.db, parts.clock))
+    app.register_blueprint(reports.bp)
     return app
