@@ -26,7 +26,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from services.matching import svg
+from services.matching import model, svg
 from services.matching.db import applied_events, offers, open_needs, proposals, providers, unmet_needs
 from services.matching.rules import Point, haversine_km
 from wspolnota import reference
@@ -35,7 +35,7 @@ from wspolnota.errors import NotFound
 from wspolnota.localtime import WARSAW, local_day
 from wspolnota.web import current_parts
 
-CONFIRMED = ("accepted", "completed")
+CONFIRMED = model.SERVED
 DEFAULT_WEEKS = 12
 MAX_DAYS = 731
 PARTNER = "partner_organisation"
@@ -183,7 +183,7 @@ class Facts:
     def acceptance(self, match: dict[str, Any]) -> datetime | None:
         if match["id"] in self.accepted_at:
             return self.accepted_at[match["id"]]
-        if match["status"] == "accepted" and match["updated_at"] is not None:
+        if match["status"] == model.ACCEPTED and match["updated_at"] is not None:
             return aware(match["updated_at"])  # still accepted: its last change was the "yes"
         return None
 
@@ -202,7 +202,7 @@ class Facts:
 
     def completed_in(self, period: Period) -> list[dict[str, Any]]:
         return [m for m in self.matches
-                if m["status"] == "completed" and period.contains(m.get("completed_at") or m["updated_at"])]
+                if m["status"] == model.COMPLETED and period.contains(m.get("completed_at") or m["updated_at"])]
 
 
 def _json(value: Any) -> Any:
