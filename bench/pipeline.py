@@ -372,7 +372,8 @@ def make_stack(workdir: Path, bootstrap: str, prefix: str, extra_env: dict[str, 
 
         def start_worker(self, role: str, service: str, **extra: str) -> subprocess.Popen[bytes]:
             if matching_worker and (role, service) == ("consumer", "matching"):
-                return self._spawn("matching-consumer", [STACK_PY, "-m", "services.matching.worker"],
+                # the same batch-tick loop `wspolnota consume matching` runs, without the metrics port
+                return self._spawn("matching-consumer", [STACK_PY, "-m", "wspolnota.cli", "consume", "matching"],
                                    self.env(service, **extra))
             return super().start_worker(role, service, **extra)
 
@@ -718,8 +719,8 @@ def main(argv: list[str]) -> None:
     parser.add_argument("--drain", type=float, default=30.0, help="seconds to wait for stragglers after a phase")
     parser.add_argument("--service-env", action="append", default=[], help="K=V for every stack process")
     parser.add_argument("--matching-worker", action="store_true",
-                        help="run matching's consumer as `python -m services.matching.worker` (idle tick, debounced "
-                             "re-solve) instead of the plain `wspolnota consume matching` that run/compose use")
+                        help="kept for the matching-worker section of docs/benchmarks.md: matching's consumer "
+                             "started on its own; `wspolnota consume matching` runs the same batch-tick loop")
     parser.add_argument("--section", default="default", help="name of the section in docs/benchmarks.md")
     parser.add_argument("--render-from", help="results.json of an earlier run: only write the docs and charts")
     parser.add_argument("--quick", action="store_true", help="short smoke run; implies --no-docs")

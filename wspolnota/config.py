@@ -152,6 +152,38 @@ SETTINGS: tuple[Setting, ...] = (
             "service's internal contact API", roles=_SENDER),
     Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by volunteers-web and notify's sender: bearer "
             "token of the volunteers service's internal contact API", roles=("web", "notify-sender")),
+    # -- matching: the scheduler, the cascade and the solver's cost balance (services/matching/settings.py)
+    Setting("MATCHING_RESOLVE_INTERVAL_S", "", "debounce of matching's full re-solve: at most one per this many "
+            "seconds unless an urgent need arrives; empty: 5 in the consumer's batch-tick loop (its idle tick runs "
+            "the deferred solve), 0 where handlers solve after every event", roles=("web", "consumer")),
+    Setting("MATCHING_TICK_S", "1", "matching's consumer runs its scheduler tick (offers time out, deferred "
+            "re-solves) at least this often while the bus is quiet", roles=("consumer",)),
+    Setting("MATCHING_OFFER_DEADLINE_MIN", "120", "minutes a provider has to answer an offer before it passes "
+            "to the next candidate", roles=("web", "consumer")),
+    Setting("MATCHING_URGENT_OFFER_DEADLINE_MIN", "30", "the same for an urgent need", roles=("web", "consumer")),
+    Setting("MATCHING_URGENT_PARALLEL", "2", "providers offered an urgent need at once (3 gained nothing in the "
+            "benchmark)", roles=("web", "consumer")),
+    Setting("MATCHING_HORIZON_DAYS", "28", "how far ahead providers' weekly availability is expanded",
+            roles=("web", "consumer")),
+    Setting("MATCHING_CANDIDATES_SHOWN", "5", "cheapest other candidates a proposal's explanation lists "
+            "(whom staff may pick instead)", roles=("web", "consumer")),
+    Setting("MATCHING_REPLACE_MARGIN", "300", "solver cost units by which a new assignment must be cheaper "
+            "to replace an unapproved proposal (300 = 10 km of travel): a stable review queue",
+            roles=("web", "consumer")),
+    Setting("MATCHING_KM_COST", "30", "solver cost per km of travel (an unmet normal need costs 1000)",
+            roles=("web", "consumer")),
+    Setting("MATCHING_LOAD_COST", "120", "solver cost step of a provider's load: the j-th extra unit at load L "
+            "costs this × (2(L+j)+1)", roles=("web", "consumer")),
+    Setting("MATCHING_EXPECTED_WEIGHT", "0.6", "look-ahead: share of their unmet penalty the expected needs "
+            "carry in all (split among the past weeks replayed)", roles=("web", "consumer")),
+    Setting("MATCHING_FORECAST_HOURS", "48", "look-ahead: needs reported in the next this many hours of past "
+            "weeks take part in every solve (0: no look-ahead)", roles=("web", "consumer")),
+    Setting("MATCHING_HISTORY_WEEKS", "3", "look-ahead: how many past weeks are replayed",
+            roles=("web", "consumer")),
+    Setting("MATCHING_HOLD_HOURS", "48", "a non-urgent need that enough providers could serve is proposed only "
+            "from this many hours before its visit (0: every need at once)", roles=("web", "consumer")),
+    Setting("MATCHING_HOLD_MIN_PROVIDERS", "16", "providers able to serve a need for it to be held back",
+            roles=("web", "consumer")),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "
@@ -228,6 +260,11 @@ def require_secrets(process: str, values: dict[str, str] | None = None) -> dict[
     checked at its start; `values` overrides the environment (a test app's config)."""
     given = values or {}
     return {s.name: secret(s.name, given.get(s.name) or None) for s in SECRETS if process in s.processes}
+
+
+def default(name: str) -> str:
+    """A setting's declared default ("" when it has none)."""
+    return _BY_NAME[name].default or ""
 
 
 def get(name: str, env: Mapping[str, str] | None = None) -> str:

@@ -5,7 +5,7 @@
 Builds matching's database through its own event handlers (tests/unit/matching/matching_service.py: the
 service on the in-memory bus and SQLite; volunteers with random categories, villages and radii, needs 1–10
 days ahead, all held so none has a match), then times, in CPU seconds and side by side in one run,
-`engine.hold_until` over every open need and one whole `engine.resolve` (which includes it).
+`schedule.hold_until` over every open need and one whole `schedule.resolve` (which includes it).
 Results for docs/matching.md ("the hold") are printed; nothing is written.
 """
 from __future__ import annotations
@@ -18,7 +18,9 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
-from services.matching import engine
+from services.matching import schedule
+from services.matching.settings import Settings
+from services.matching.world import load_world, solvable_slots
 from tests.unit.matching.matching_service import NOW, MatchingService
 from wspolnota import reference
 
@@ -33,7 +35,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(1)
     villages = list(reference.villages())
-    settings = engine.Settings(resolve_interval=timedelta(0), hold_hours=48, hold_min_providers=1, forecast_hours=0)
+    settings = Settings(resolve_interval=timedelta(0), hold_hours=48, hold_min_providers=1, forecast_hours=0)
     with tempfile.TemporaryDirectory() as workdir:
         matching = MatchingService(Path(workdir), settings)
         try:
@@ -46,16 +48,16 @@ def main() -> None:
                               start=NOW.replace(hour=9) + timedelta(days=rng.randint(3, 10), hours=rng.randint(0, 8)))
                 if (k + 1) % 100 == 0:
                     print(f"{k + 1}/{args.needs} needs registered", flush=True)
-            shipped = replace(settings, hold_min_providers=engine.HOLD_MIN_PROVIDERS)
+            shipped = replace(settings, hold_min_providers=Settings().hold_min_providers)
             with matching.service.db.transaction() as session:
-                world = engine.load_world(session, matching.now, shipped)
-                wanted = [world.domain_need(n) for n in world.needs if engine._solvable(world, n, matching.now) > 0]
+                world = load_world(session, matching.now, shipped)
+                wanted = [world.domain_need(n) for n in world.needs if solvable_slots(world, n, matching.now) > 0]
                 for run in range(1, args.repeats + 1):
                     started = time.process_time()
-                    held = sum(engine.hold_until(world, n, matching.now, shipped) is not None for n in wanted)
+                    held = sum(schedule.hold_until(world, n, matching.now, shipped) is not None for n in wanted)
                     hold_s = time.process_time() - started
                     started = time.process_time()
-                    engine.resolve(session, matching.service.outbox, matching.now, shipped)
+                    schedule.resolve(session, matching.service.outbox, matching.now, shipped)
                     resolve_s = time.process_time() - started
                     print(f"run {run}: {len(wanted)} open needs × {len(world.providers)} providers — hold_until "
                           f"{hold_s:.3f} CPU-s ({held} held), whole resolve {resolve_s:.3f} CPU-s "

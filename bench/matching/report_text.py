@@ -62,12 +62,12 @@ numbers) and the differences between policies are paired.
 All policies use the same hard filters (`services/matching/rules.py`); the flow policies call the real
 `services.matching.solver.match` with a per-need cache of statically feasible providers.
 
-**The service runs "ours".** `services/matching/engine.py` uses the same weights (`SERVICE_WEIGHTS`: 30 per
-km, load 120, expected needs at 0.6 shared by 3 past weeks), the same look-ahead (`engine.expected_needs`:
+**The service runs "ours".** Its settings (`services/matching/settings.py`, which "ours" reads too) give the same weights (30 per
+km, load 120, expected needs at 0.6 shared by 3 past weeks), the same look-ahead (`schedule.expected_needs`:
 the needs reported in the next 48 h of each of the last 3 weeks, from the `NeedRegistered` times matching
-keeps, moved forward by those weeks), the same hold (`engine.hold_until`: {hold} h, at least {hold_min}
+keeps, moved forward by those weeks), the same hold (`schedule.hold_until`: {hold} h, at least {hold_min}
 verified, unpaused providers passing every rule but the current load; a held need is solved with the rest
-but gets no proposal, its verdict is "held", and `engine.held_due` proposes it when its time comes), 2
+but gets no proposal, its verdict is "held", and `schedule.held_due` proposes it when its time comes), 2
 providers per urgent need and weekly hours per calendar week. What differs: the service's full re-solve is
 debounced by 5 s, not 15 min (new needs are placed at once in both), a need that already had a match is
 never held, and its history is the gmina's real past weeks rather than weeks drawn by the same generator.

@@ -34,6 +34,7 @@ from bench.matching.simulation import (
     outcome,
 )
 from bench.matching.world import SCENARIOS, VILLAGES, make_world
+from services.matching.settings import Settings
 from services.matching.solver import Weights
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,18 +44,21 @@ BOUND = "hindsight"
 WEIGHTS = Weights()
 STATUS = {True: "met", False: "MISSED", None: "info"}
 DEBOUNCE_HOURS = 0.25
-FORECAST_HOURS = 48.0  # look-ahead of ours: expected needs of the next 48 h take part in every solve
-HISTORY_WEEKS = 3  # past weeks replayed as the forecast, each at 1/HISTORY_WEEKS of its penalty
+# Ours runs with the service's own settings (services/matching/settings.py, declared in wspolnota/config.py):
+SERVICE = Settings()
+FORECAST_HOURS = SERVICE.forecast_hours  # look-ahead of ours: expected needs of the next 48 h take part in every solve
+HISTORY_WEEKS = SERVICE.history_weeks  # past weeks replayed as the forecast, each at 1/HISTORY_WEEKS of its penalty
 # Ours: distance and load costs both ×3 against the unmet penalties (the design's 10 : 40 balance kept; an
 # unmet normal need is now worth ≈ 33 km instead of 100), expected needs at 0.6 of their penalty. Chosen on
 # tuning seeds 1000–1009: the three-week look-ahead alone gave the most coverage but +23–25 % km per visit.
-OURS_WEIGHTS = replace(WEIGHTS, km_cost=30, load_cost=120, expected_weight=0.6)
+OURS_WEIGHTS = replace(WEIGHTS, km_cost=SERVICE.weights.km_cost, load_cost=SERVICE.weights.load_cost,
+                       expected_weight=SERVICE.weights.expected_weight)
 # Ours holds back a normal or high need whose visit is more than HOLD_HOURS away and which at least
 # HOLD_MIN_FEASIBLE providers could serve: it is planned in every solve but offered only from HOLD_HOURS
 # before the visit, so the time and task slots of those many providers stay free for the needs reported
 # meanwhile. Chosen on tuning seeds 1000–1009 (docs/matching-benchmark.md, "Holding back easy needs").
-HOLD_HOURS = 48.0
-HOLD_MIN_FEASIBLE = 16
+HOLD_HOURS = SERVICE.hold_hours
+HOLD_MIN_FEASIBLE = SERVICE.hold_min_providers
 TARGET_SCENARIOS = ("scarce", "surge")  # the targets are set for these two
 
 METRICS = {  # key: (label, higher is better?, format)
@@ -75,7 +79,7 @@ def policies() -> list[Policy]:
         GreedyNearest(),
         GreedyScore(WEIGHTS),
         FlowPolicy("myopic-batch", replace(WEIGHTS, load_cost=0, deficit_boost=0)),
-        FlowPolicy(OURS, OURS_WEIGHTS, debounce_hours=DEBOUNCE_HOURS, urgent_parallel=2, use_deficit=True,
+        FlowPolicy(OURS, OURS_WEIGHTS, debounce_hours=DEBOUNCE_HOURS, urgent_parallel=SERVICE.urgent_parallel, use_deficit=True,
                    forecast_hours=FORECAST_HOURS, history_weeks=HISTORY_WEEKS, hold_hours=HOLD_HOURS,
                    plan_held=True, hold_min_feasible=HOLD_MIN_FEASIBLE),
     ]

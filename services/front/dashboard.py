@@ -220,10 +220,10 @@ def read_failed(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
 
 SPECS: dict[str, Spec] = {
     PROPOSALS: Spec(PROPOSALS, "matching", _l("Propozycje do przejrzenia"),
-                    _l("Żadna propozycja nie czeka na przegląd."), "/matching/", ("matching", "approve"),
+                    _l("Żadna propozycja nie czeka na przegląd."), "/matching/", ("matching", "matching.approve"),
                     _l("Przejrzyj"), _l("Zobacz"), _l("początek wizyty"), read_proposals),
     OFFERS: Spec(OFFERS, "matching", _l("Oferty czekające na odpowiedź wykonawcy"),
-                 _l("Żadna oferta nie czeka na odpowiedź."), "/matching/", ("matching", "pick"),
+                 _l("Żadna oferta nie czeka na odpowiedź."), "/matching/", ("matching", "matching.pick"),
                  _l("Otwórz"), _l("Zobacz"), _l("termin odpowiedzi"), read_offers),
     UNMATCHED: Spec(UNMATCHED, "needs", _l("Potrzeby bez dopasowania dłużej niż 48 godzin"),
                     _l("Każda otwarta potrzeba czeka krócej niż 48 godzin."), "/needs/?status=open",

@@ -8,7 +8,7 @@ from wtforms import DecimalField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
-from services.matching import rules
+from services.matching import model, rules
 
 RULES_PL = {
     "provider_not_paused": "przerwa w działalności wykonawcy",
@@ -41,11 +41,7 @@ TERMS_PL = {
     "deficit": "wyrównanie dla miejscowości i kategorii (dodatkowa waga)",
 }
 
-STATUSES_PL = {
-    "proposed": "do przeglądu", "approved": "zatwierdzona", "offered": "zaproponowana wykonawcy",
-    "accepted": "przyjęta", "completed": "wykonana", "rejected": "odrzucona", "replaced": "zastąpiona",
-    "declined": "odmowa wykonawcy", "expired": "brak odpowiedzi w terminie", "cancelled": "anulowana",
-}
+STATUSES_PL = model.STATUS_PL
 
 REASONS_PL = {
     "covered": "potrzeba jest już obsłużona",

@@ -2,9 +2,9 @@
 
 Every handled event is folded into the projection (and kept in applied_events), then the reaction
 runs in the same transaction: cancel what the change broke, move the cascade on, mark the projection
-dirty. Finally `engine.tick` runs: offers past their deadline expire, new needs are placed and, when due,
-the full re-solve runs (an urgent need makes it due at once). The worker (services/matching/worker.py)
-builds these handlers with `tick=False` and runs the tick once per poll batch instead.
+dirty. Finally `schedule.tick` runs: offers past their deadline expire, new needs are placed and, when due,
+the full re-solve runs (an urgent need makes it due at once). The consumer's batch-tick loop
+(services/matching/loop.py) builds these handlers with `tick=False` and runs the tick once per poll batch instead.
 """
 from __future__ import annotations
 
@@ -17,7 +17,8 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.matching import engine, projection
+from services.matching import cascade, projection, schedule, store
+from services.matching.settings import Settings
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -27,52 +28,52 @@ CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS, notify_contr
 SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, notify_contract.TOPIC]
 
 Clock = Callable[[], datetime]
-Reaction = Callable[[Session, Outbox, Event, datetime, engine.Settings], None]
+Reaction = Callable[[Session, Outbox, Event, datetime, Settings], None]
 
 
 def wall_clock() -> datetime:
     return datetime.now(UTC)
 
 
-def _need_changed(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+def _need_changed(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
     urgent = bool(event.data.get("urgent"))
     if event.type == "NeedUpdated":
-        engine.recheck_need(session, outbox, event.data["need_id"], now, s)
-        engine.mark_dirty(session, urgent=urgent)
+        cascade.recheck_need(session, outbox, event.data["need_id"], now, s)
+        store.mark_dirty(session, urgent=urgent)
     elif urgent:  # an urgent need may take a provider from an unapproved proposal: full solve, at once
-        engine.mark_dirty(session, urgent=True)
-    # A plain new need needs no mark: it is "new" (engine.new_needs) until a solve looks at it.
+        store.mark_dirty(session, urgent=True)
+    # A plain new need needs no mark: it is "new" (schedule.new_needs) until a solve looks at it.
 
 
-def _need_cancelled(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
-    engine.cancel_need(session, outbox, event.data["need_id"], now)
+def _need_cancelled(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    cascade.cancel_need(session, outbox, event.data["need_id"], now)
 
 
-def _need_completed(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
-    engine.complete_need(session, outbox, event.data["need_id"], event.data.get("hours"), now)
+def _need_completed(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    cascade.complete_need(session, outbox, event.data["need_id"], event.data.get("hours"), now)
 
 
-def _resident_erased(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+def _resident_erased(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
     """Folding (projection.resident_erased) is all: the needs service cancels the resident's unfinished
     needs with their own NeedCancelled events, which close the proposals."""
 
 
 def _volunteer_changed(reason: str) -> Reaction:
-    def react(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
-        engine.recheck_volunteer(session, outbox, event.data["volunteer_id"], reason, now, s)
-        engine.mark_dirty(session)
+    def react(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+        cascade.recheck_volunteer(session, outbox, event.data["volunteer_id"], reason, now, s)
+        store.mark_dirty(session)
     return react
 
 
-def _volunteer_paused(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+def _volunteer_paused(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
     """The person's own pause, or CUS pausing them pending a safety review: every active match ends."""
     reason = "safety_review" if event.data.get("reason") == volunteer_contract.PAUSE_SAFETY_REVIEW else "volunteer_paused"
     _volunteer_changed(reason)(session, outbox, event, now, s)
 
 
-def _provider_responded(session: Session, outbox: Outbox, event: Event, now: datetime, s: engine.Settings) -> None:
+def _provider_responded(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
     d = event.data
-    engine.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
+    cascade.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
 
 
 REACTIONS: dict[str, Reaction] = {
@@ -95,19 +96,19 @@ REACTIONS: dict[str, Reaction] = {
 }
 
 
-def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: engine.Settings | None = None,
+def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: Settings | None = None,
              tick: bool = True) -> dict[str, Handler]:
-    """`tick=False`: the caller runs `engine.tick` itself, once per poll batch (services/matching/worker.py)."""
-    config = settings or engine.Settings.from_env()
+    """`tick=False`: the caller runs `schedule.tick` itself, once per poll batch (services/matching/loop.py)."""
+    config = settings or Settings.from_config()
 
     def make(reaction: Reaction) -> Handler:
         def handle(session: Session, event: Event) -> None:
-            engine.lock(session)
+            store.lock(session)
             now = clock()
             projection.apply(session, str(event.id), event.type, event.key, event.data, event.time)
             reaction(session, outbox, event, now, config)
             if tick:
-                engine.tick(session, outbox, now, config)
+                schedule.tick(session, outbox, now, config)
         return handle
 
     return {event_type: make(reaction) for event_type, reaction in REACTIONS.items() if event_type in CONSUMES}

@@ -6,7 +6,7 @@ own records and are left as they are. Run it with the consumer stopped.
 """
 from __future__ import annotations
 
-from services.matching import projection
+from services.matching import projection, store
 from services.matching.db import make_db
 
 
@@ -15,9 +15,7 @@ def main() -> None:
     try:
         with db.transaction() as session:
             count = projection.rebuild(session)
-            from services.matching import engine
-
-            engine.mark_dirty(session)
+            store.mark_dirty(session)
     finally:
         db.dispose()
     print(f"matching: projection rebuilt from {count} applied event(s)")

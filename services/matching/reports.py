@@ -21,19 +21,21 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from services.matching import svg
+from services.matching import model, svg
 from services.matching.db import applied_events, offers, open_needs, proposals, providers, unmet_needs
 from services.matching.rules import Point, haversine_km
 from wspolnota import reference
 from wspolnota.db import Database
+from wspolnota.errors import NotFound
 from wspolnota.localtime import WARSAW, local_day
+from wspolnota.web import current_parts
 
-CONFIRMED = ("accepted", "completed")
+CONFIRMED = model.SERVED
 DEFAULT_WEEKS = 12
 MAX_DAYS = 731
 PARTNER = "partner_organisation"
@@ -181,7 +183,7 @@ class Facts:
     def acceptance(self, match: dict[str, Any]) -> datetime | None:
         if match["id"] in self.accepted_at:
             return self.accepted_at[match["id"]]
-        if match["status"] == "accepted" and match["updated_at"] is not None:
+        if match["status"] == model.ACCEPTED and match["updated_at"] is not None:
             return aware(match["updated_at"])  # still accepted: its last change was the "yes"
         return None
 
@@ -194,13 +196,13 @@ class Facts:
         need = self.needs.get(match["need_id"])
         planned = need["duration_minutes"] / 60 if need else 0.0
         completed = self.need_completed.get(match["need_id"])
-        if completed is not None:  # what engine.complete_need recorded: the reported hours, else the duration
+        if completed is not None:  # what cascade.complete_need recorded: the reported hours, else the duration
             return float(completed.get("hours") or planned), False
         return planned, True
 
     def completed_in(self, period: Period) -> list[dict[str, Any]]:
         return [m for m in self.matches
-                if m["status"] == "completed" and period.contains(m.get("completed_at") or m["updated_at"])]
+                if m["status"] == model.COMPLETED and period.contains(m.get("completed_at") or m["updated_at"])]
 
 
 def _json(value: Any) -> Any:
@@ -615,72 +617,80 @@ def to_xlsx(title: str, period: Period, table: Table, generated: datetime) -> by
 
 # --- the pages ---------------------------------------------------------------------------------------
 
-def make_blueprint(db: Database, clock: Callable[[], datetime]) -> Blueprint:
-    bp = Blueprint("reports", __name__)
+bp = Blueprint("reports", __name__)
 
-    def period_or_errors() -> tuple[Period, dict[str, str]]:
-        return parse_period(request.args.to_dict(), clock())
 
-    def context(period: Period, errors: dict[str, str]) -> dict[str, Any]:
-        return {"period": period, "errors": errors, "reports": {k: (str(t), str(d)) for k, (t, d) in REPORTS.items()},
-                "form_values": {"od": request.args.get("od", period.first.isoformat()),
-                                "do": request.args.get("do", period.last.isoformat())},
-                "generated": clock()}
+def clock() -> datetime:
+    return current_parts().clock()
 
-    @bp.get("/raporty")
-    def index():  # type: ignore[no-untyped-def]
-        period, errors = period_or_errors()
-        return render_template("matching/report_index.html", **context(period, errors)), 400 if errors else 200
 
-    @bp.get("/raporty/<slug>")
-    def report(slug: str):  # type: ignore[no-untyped-def]
-        if slug not in BUILDERS:
-            abort(404)
-        period, errors = period_or_errors()
-        built = None if errors else BUILDERS[slug](load_facts(db, clock()), period)
-        title = str(REPORTS[slug][0])
-        return render_template("matching/report.html", slug=slug, title=title, report=built,
-                               **context(period, errors)), 400 if errors else 200
+def period_or_errors() -> tuple[Period, dict[str, str]]:
+    return parse_period(request.args.to_dict(), clock())
 
-    def export(slug: str, kind: str) -> Response:
-        if slug not in BUILDERS:
-            abort(404)
-        period, errors = period_or_errors()
-        if errors:
-            return Response(_("Błędny okres: ") + " ".join(errors.values()), status=400,
-                            mimetype="text/plain; charset=utf-8")
-        built = BUILDERS[slug](load_facts(db, clock()), period)
-        name = f"{slug}_{period.first.isoformat()}_{period.last.isoformat()}.{kind}"
-        if kind == "csv":
-            body, mime = to_csv(built.table), "text/csv; charset=utf-8"
-        else:
-            body = to_xlsx(built.title, period, built.table, clock())
-            mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
-    @bp.get("/raporty/<slug>/eksport.csv")
-    def export_csv(slug: str):  # type: ignore[no-untyped-def]
-        return export(slug, "csv")
+def context(period: Period, errors: dict[str, str]) -> dict[str, Any]:
+    return {"period": period, "errors": errors, "reports": {k: (str(t), str(d)) for k, (t, d) in REPORTS.items()},
+            "form_values": {"od": request.args.get("od", period.first.isoformat()),
+                            "do": request.args.get("do", period.last.isoformat())},
+            "generated": clock()}
 
-    @bp.get("/raporty/<slug>/eksport.xlsx")
-    def export_xlsx(slug: str):  # type: ignore[no-untyped-def]
-        return export(slug, "xlsx")
 
-    @bp.get("/mapa")
-    def village_map():  # type: ignore[no-untyped-def]
-        facts = load_facts(db, clock())
-        places, rows = map_places(facts)
-        drawing = svg.village_map(
-            "village-map", places, title=_("Mapa miejscowości gminy Zagnańsk"),
-            desc=_("Dla każdej miejscowości: otwarte potrzeby czekające na wykonawcę i dostępni wykonawcy, "
-                   "którzy ją obsługują. ") + "; ".join(f"{p.name}: {p.needs} / {p.providers}" for p in places),
-            needs_label=_("otwarte potrzeby"), providers_label=_("dostępni wykonawcy"),
-            needs_legend=_("Otwarte potrzeby (lewe koło)"), providers_legend=_("Dostępni wykonawcy (prawe koło)"),
-            scale_note=_("Pole koła jest proporcjonalne do liczby; liczba wpisana obok kropki miejscowości."))
-        table = Table([_("Miejscowość"), _("Otwarte potrzeby"), _("Dostępni wykonawcy"),
-                       _("Wykonawcy mieszkający w miejscowości")], rows)
-        return render_template("matching/map.html", drawing=drawing, table=table, generated=clock(),
-                               empty=not any(p.needs or p.providers for p in places))
+@bp.get("/raporty")
+def index():  # type: ignore[no-untyped-def]
+    period, errors = period_or_errors()
+    return render_template("matching/report_index.html", **context(period, errors)), 400 if errors else 200
 
-    return bp
 
+@bp.get("/raporty/<slug>")
+def report(slug: str):  # type: ignore[no-untyped-def]
+    if slug not in BUILDERS:
+        raise NotFound()
+    period, errors = period_or_errors()
+    built = None if errors else BUILDERS[slug](load_facts(current_parts().db, clock()), period)
+    title = str(REPORTS[slug][0])
+    return render_template("matching/report.html", slug=slug, title=title, report=built,
+                           **context(period, errors)), 400 if errors else 200
+
+
+def export(slug: str, kind: str) -> Response:
+    if slug not in BUILDERS:
+        raise NotFound()
+    period, errors = period_or_errors()
+    if errors:
+        return Response(_("Błędny okres: ") + " ".join(errors.values()), status=400,
+                        mimetype="text/plain; charset=utf-8")
+    built = BUILDERS[slug](load_facts(current_parts().db, clock()), period)
+    name = f"{slug}_{period.first.isoformat()}_{period.last.isoformat()}.{kind}"
+    if kind == "csv":
+        body, mime = to_csv(built.table), "text/csv; charset=utf-8"
+    else:
+        body = to_xlsx(built.title, period, built.table, clock())
+        mime = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+@bp.get("/raporty/<slug>/eksport.csv")
+def export_csv(slug: str):  # type: ignore[no-untyped-def]
+    return export(slug, "csv")
+
+
+@bp.get("/raporty/<slug>/eksport.xlsx")
+def export_xlsx(slug: str):  # type: ignore[no-untyped-def]
+    return export(slug, "xlsx")
+
+
+@bp.get("/mapa")
+def village_map():  # type: ignore[no-untyped-def]
+    facts = load_facts(current_parts().db, clock())
+    places, rows = map_places(facts)
+    drawing = svg.village_map(
+        "village-map", places, title=_("Mapa miejscowości gminy Zagnańsk"),
+        desc=_("Dla każdej miejscowości: otwarte potrzeby czekające na wykonawcę i dostępni wykonawcy, "
+               "którzy ją obsługują. ") + "; ".join(f"{p.name}: {p.needs} / {p.providers}" for p in places),
+        needs_label=_("otwarte potrzeby"), providers_label=_("dostępni wykonawcy"),
+        needs_legend=_("Otwarte potrzeby (lewe koło)"), providers_legend=_("Dostępni wykonawcy (prawe koło)"),
+        scale_note=_("Pole koła jest proporcjonalne do liczby; liczba wpisana obok kropki miejscowości."))
+    table = Table([_("Miejscowość"), _("Otwarte potrzeby"), _("Dostępni wykonawcy"),
+                   _("Wykonawcy mieszkający w miejscowości")], rows)
+    return render_template("matching/map.html", drawing=drawing, table=table, generated=clock(),
+                           empty=not any(p.needs or p.providers for p in places))

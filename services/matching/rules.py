@@ -139,7 +139,7 @@ class Provider:
     verified: bool = True  # checked and admitted by CUS staff
     neighbour_conditions_met: bool = True  # art. 50 u.p.s. conditions confirmed (paid neighbours)
 
-    # Hours already booked per calendar week (engine); empty: `hours_booked` applies to every week (the
+    # Hours already booked per calendar week (world.load_world); empty: `hours_booked` applies to every week (the
     # solver command's instances and the benchmark give one figure for the week being solved).
     hours_by_week: tuple[tuple[Week, float], ...] = ()
 

@@ -40,7 +40,7 @@ RECHECKED_RULES = tuple(r for r in RULES if r in DYNAMIC_RULES or r is kamilka_g
 CAPACITY_TAKEN = "capacity_taken"
 NO_FEASIBLE_PROVIDER = "no_feasible_provider"
 TOO_COSTLY = "too_costly"
-HELD = "held"  # set by the service's engine: a need that can wait is proposed closer to its visit
+HELD = "held"  # set by the service's scheduler (schedule.py): a need that can wait is proposed closer to its visit
 
 UNMET_REASONS_PL = {
     CAPACITY_TAKEN: "Pasujący wykonawcy są już w pełni zajęci innymi potrzebami",
@@ -486,7 +486,7 @@ def schedule(chosen: Sequence[Option], last: frozenset[str] = frozenset()) -> Sc
 
     Per provider, the needs whose windows close first are placed first, each at its earliest free start
     (needs in ``last`` — the look-ahead — after every real one). Deterministic: the same plan gets the
-    same times, so the engine stores what the repair checked."""
+    same times, so the service stores what the repair checked."""
     per_provider: dict[str, list[Option]] = defaultdict(list)
     for o in chosen:
         per_provider[o.provider.id].append(o)

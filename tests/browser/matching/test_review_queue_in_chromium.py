@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from services.matching.app import STAFF_ACTOR
+from services.matching.api import STAFF_ACTOR
 from tests.unit.matching.matching_service import MatchingService
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from services.matching import engine, projection
+from services.matching import model, projection
 from services.matching.app import create_app
 from services.matching.db import PROJECTION
 from services.matching.handlers import handlers
-from services.matching.worker import scheduler_step
+from services.matching.loop import scheduler_step
 from tests.unit.matching.matching_service import NOW, MatchingService
 
 pytestmark = pytest.mark.integration
@@ -78,7 +78,7 @@ def test_a_second_approval_of_the_same_proposal_is_refused_with_409(matching: Ma
     assert client.post(f"/api/matches/{proposal['id']}/approve", json={}).status_code == 200
     again = client.post(f"/api/matches/{proposal['id']}/approve", json={})
     assert again.status_code == 409 and "rozpatrzono" in again.json["message"]
-    assert engine.OFFERED == matching.match_of(need_id, "offered")["status"]
+    assert model.OFFERED == matching.match_of(need_id, "offered")["status"]
 
 
 def test_a_held_need_is_proposed_when_its_time_comes_on_this_database(matching: MatchingService) -> None:
@@ -93,4 +93,4 @@ def test_a_held_need_is_proposed_when_its_time_comes_on_this_database(matching: 
     matching.now = visit - timedelta(hours=48)
     assert scheduler_step(matching.service.db, matching.service.outbox, matching.settings,
                           clock=lambda: matching.now)["proposed"] == 1
-    assert matching.match_of(need_id)["status"] == engine.PROPOSED
+    assert matching.match_of(need_id)["status"] == model.PROPOSED

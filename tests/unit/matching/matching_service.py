@@ -14,9 +14,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from services.matching import engine
+from services.matching import review, schedule
 from services.matching.db import proposals
 from services.matching.handlers import CONSUMES, handlers
+from services.matching.settings import Settings
 from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.testing import InMemorySystem, ServiceUnderTest
@@ -45,13 +46,13 @@ def with_agreement(credentials: list[dict[str, Any]] | None) -> list[dict[str, A
 
 
 class MatchingService:
-    def __init__(self, workdir: Path, settings: engine.Settings | None = None, database_url: str | None = None):
+    def __init__(self, workdir: Path, settings: Settings | None = None, database_url: str | None = None):
         """On the in-memory system's SQLite file, or on any database URL (the integration tests' PostgreSQL)."""
         self.system = InMemorySystem(workdir, services=("matching",)) if database_url is None \
             else OneServiceSystem(database_url)
         self.service = self.system["matching"]
         self.now = NOW
-        self.settings = settings or engine.Settings(resolve_interval=timedelta(seconds=0))
+        self.settings = settings or Settings(resolve_interval=timedelta(seconds=0))
         self.service.loop.handlers = handlers(self.service.outbox, clock=lambda: self.now, settings=self.settings)
         self.producer = self.system.broker.producer()
 
@@ -102,7 +103,7 @@ class MatchingService:
     # -- driving matching -------------------------------------------------------------------------
     def tick(self) -> dict[str, int]:
         with self.service.db.transaction() as session:
-            result = engine.tick(session, self.service.outbox, self.now, self.settings)
+            result = schedule.tick(session, self.service.outbox, self.now, self.settings)
         self.system.pump()
         return result
 
@@ -113,7 +114,7 @@ class MatchingService:
         return result
 
     def approve(self, match_id: str) -> None:
-        self.act(engine.approve, match_id, "Anna (OSL)", self.now, self.settings)
+        self.act(review.approve, match_id, "Anna (OSL)", self.now, self.settings)
 
     # -- what matching did ----------------------------------------------------------------------
     def matches(self, **where: Any) -> list[sa.RowMapping]:

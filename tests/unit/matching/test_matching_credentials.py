@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from matching_builders import THURSDAY, a_need, a_provider, credential
 from matching_service import TOMORROW_9, new_id
 
-from services.matching import engine
+from services.matching import world
 from services.matching.rules import (
     AGREEMENT,
     KAMILKA_CHECK,
@@ -126,7 +126,7 @@ def test_a_snapshot_replaces_the_credentials_and_carries_the_written_form(matchi
         "credentials": [{"kind": "agreement", "valid_from": "2026-01-01", "valid_until": None, "written": True,
                          "credential_id": new_id()}]})
     with matching.service.db.transaction() as session:
-        provider = engine.load_world(session, matching.now, matching.settings).providers[volunteer_id]
+        provider = world.load_world(session, matching.now, matching.settings).providers[volunteer_id]
     assert [(c.kind, c.written) for c in provider.credentials] == [("agreement", True)]
 
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 from matching_service import TOMORROW_9, WRITTEN_AGREEMENT, MatchingService, new_id
 
-from services.matching import engine
+from services.matching import model
 from wspolnota.localtime import local_day
 
 ENDS = [date(2026, 11, 26), date(2026, 11, 27), date(2026, 11, 29), date(2027, 6, 30)]  # around the visits
@@ -163,7 +163,7 @@ class KamilkaChecks(RuleBasedStateMachine):
         if not hasattr(self, "s"):
             return
         for row in self.s.matches():
-            if row["status"] in engine.ACTIVE and row["need_id"] in self.visit_day \
+            if row["status"] in model.ACTIVE and row["need_id"] in self.visit_day \
                     and row["window_start"].replace(tzinfo=None) >= self.s.now.replace(tzinfo=None):
                 assert self.covered(row["volunteer_id"], row["need_id"]), dict(row)
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from services.matching import engine, projection
+from services.matching import projection, world
 from services.matching.db import applied_events, open_needs
 
 
@@ -21,7 +21,7 @@ def funnel_of(matching, need_id: str) -> dict[str, int]:  # type: ignore[no-unty
 
 def the_need(matching, need_id: str):  # type: ignore[no-untyped-def]
     with matching.service.db.transaction() as session:
-        return engine.load_world(session, matching.now, matching.settings).domain_need(need_id)
+        return world.load_world(session, matching.now, matching.settings).domain_need(need_id)
 
 
 def test_a_need_marked_personal_care_is_never_proposed_to_a_volunteer(matching) -> None:  # type: ignore[no-untyped-def]

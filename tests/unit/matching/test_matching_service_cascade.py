@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from services.matching import engine
+from services.matching import actions, model, store
 
 
 def approved_need(matching, **need):  # type: ignore[no-untyped-def]
@@ -43,7 +43,7 @@ def test_a_decline_offers_the_task_to_the_next_candidate_without_a_new_review(ma
     [declined] = matching.events("MatchDeclined")
     assert (declined["volunteer_id"], declined["reason"]) == (first, "Jestem chory")
     nxt = matching.match_of(need_id, "offered")
-    assert nxt["volunteer_id"] == second and nxt["reviewer"] == engine.CASCADE_REVIEWER
+    assert nxt["volunteer_id"] == second and nxt["reviewer"] == store.CASCADE_REVIEWER
 
 
 def test_a_timeout_expires_the_offer_and_moves_to_the_next_candidate(matching) -> None:  # type: ignore[no-untyped-def]
@@ -163,10 +163,10 @@ def test_staff_confirm_an_accepted_visit_with_its_hours(matching) -> None:  # ty
     volunteer = matching.volunteer()
     need_id = approved_need(matching)
     offered = matching.match_of(need_id, "offered")
-    with pytest.raises(engine.NotAllowed, match="przyjęte"):
-        matching.act(engine.complete_match, offered["id"], 1.0, matching.now)
+    with pytest.raises(model.NotAllowed, match="przyjęte"):
+        matching.act(actions.complete_match, offered["id"], 1.0, matching.now)
     matching.respond(offered["id"], volunteer, "accept")
-    matching.act(engine.complete_match, offered["id"], 2.5, matching.now)
+    matching.act(actions.complete_match, offered["id"], 2.5, matching.now)
     assert matching.events("MatchCompleted") == [{
         "type": "MatchCompleted", "match_id": offered["id"], "need_id": need_id, "volunteer_id": volunteer,
         "hours": 2.5}]

@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from matching_service import NOW, TOMORROW_9
 
-from services.matching import engine
+from services.matching import schedule, world
 
 
 def past_needs(matching, unserved_in: str, served_in: str) -> None:  # type: ignore[no-untyped-def]
@@ -23,7 +23,7 @@ def past_needs(matching, unserved_in: str, served_in: str) -> None:  # type: ign
 def test_a_village_whose_past_needs_went_unserved_is_behind(matching) -> None:  # type: ignore[no-untyped-def]
     past_needs(matching, unserved_in="umer", served_in="zagnansk")
     with matching.service.db.transaction() as session:
-        villages, categories = engine.deficits(engine.load_world(session, NOW, matching.settings), NOW)
+        villages, categories = schedule.deficits(world.load_world(session, NOW, matching.settings), NOW)
     assert villages == {"umer": 0.5}
     assert categories == {}
 

@@ -9,12 +9,13 @@ import pytest
 import sqlalchemy as sa
 from matching_service import NOW, MatchingService
 
-from services.matching import engine
+from services.matching import model, review, store
 from services.matching.db import unmet_needs
+from services.matching.settings import Settings
 from services.matching.solver import HELD, UNMET_REASONS_PL
 
 IN_FIVE_DAYS_9 = (NOW + timedelta(days=5)).replace(hour=9)
-SETTINGS = engine.Settings(resolve_interval=timedelta(0), hold_hours=48, hold_min_providers=4)
+SETTINGS = Settings(resolve_interval=timedelta(0), hold_hours=48, hold_min_providers=4)
 
 
 @pytest.fixture
@@ -49,7 +50,7 @@ def test_an_easy_need_far_ahead_is_held_then_proposed_two_days_before_the_visit(
 
     matching.now = IN_FIVE_DAYS_9 - timedelta(hours=48)
     matching.tick()
-    assert matching.match_of(need)["status"] == engine.PROPOSED
+    assert matching.match_of(need)["status"] == model.PROPOSED
     assert [e["need_id"] for e in matching.events("MatchProposed")] == [need]
     assert verdict(matching, need) is None
 
@@ -59,7 +60,7 @@ def test_a_full_re_solve_keeps_a_held_need_held(matching) -> None:  # type: igno
     need = matching.need(start=IN_FIVE_DAYS_9)
     matching.tick()
     with matching.service.db.transaction() as session:
-        engine.mark_dirty(session)
+        store.mark_dirty(session)
     assert matching.tick()["solves"] == 1
     assert matching.matches(need_id=need) == []
     held = verdict(matching, need)
@@ -75,7 +76,7 @@ def test_other_needs_are_proposed_at_once(tmp_path, case: str) -> None:  # type:
         start = NOW + timedelta(hours=47) if case == "visit within the hold" else IN_FIVE_DAYS_9
         need = matching.need(start=start, urgent=case == "urgent")
         matching.tick()
-        assert matching.match_of(need)["status"] == engine.PROPOSED
+        assert matching.match_of(need)["status"] == model.PROPOSED
         assert verdict(matching, need) is None
     finally:
         matching.close()
@@ -86,7 +87,7 @@ def test_only_providers_who_could_serve_it_count_as_able(matching) -> None:  # t
     matching.volunteer(categories=("TRN",))  # offers transport only: cannot do the shopping
     need = matching.need(start=IN_FIVE_DAYS_9)
     matching.tick()
-    assert matching.match_of(need)["status"] == engine.PROPOSED
+    assert matching.match_of(need)["status"] == model.PROPOSED
 
 
 def test_a_need_staff_have_seen_is_not_held_later(matching) -> None:  # type: ignore[no-untyped-def]
@@ -95,7 +96,7 @@ def test_a_need_staff_have_seen_is_not_held_later(matching) -> None:  # type: ig
     matching.tick()
     first = matching.match_of(need)
     matching.volunteer()  # now there would be enough to hold it
-    matching.act(engine.reject, first["id"], "Ta osoba nie zna okolicy", "Anna (OSL)", matching.now)
+    matching.act(review.reject, first["id"], "Ta osoba nie zna okolicy", "Anna (OSL)", matching.now)
     matching.tick()
     again = matching.match_of(need)  # the rejection re-solves it and it gets another proposal at once
     assert again["volunteer_id"] != first["volunteer_id"]
@@ -109,4 +110,4 @@ def test_turning_the_hold_off_proposes_the_needs_still_held(matching) -> None:  
     assert matching.matches(need_id=need) == []
     matching.settings = replace(SETTINGS, hold_hours=0)  # e.g. MATCHING_HOLD_HOURS=0 after a restart
     matching.tick()
-    assert matching.match_of(need)["status"] == engine.PROPOSED
+    assert matching.match_of(need)["status"] == model.PROPOSED

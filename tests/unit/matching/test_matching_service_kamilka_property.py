@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from matching_service import TOMORROW_9, MatchingService, new_id
 
-from services.matching import engine
+from services.matching import model, review
 
 DAY = TOMORROW_9.date()
 CHECKS = {  # (valid_from, valid_until) of a Kamilka check, or none
@@ -73,9 +73,9 @@ class World:
         elif kind == "pick" and (rows := s.matches(status="proposed")) and self.checks:
             people = sorted(self.checks)
             try:
-                s.act(engine.pick, rows[args[0] % len(rows)]["id"], people[args[1] % len(people)], "Anna", s.now,
+                s.act(review.pick, rows[args[0] % len(rows)]["id"], people[args[1] % len(people)], "Anna", s.now,
                       s.settings)
-            except engine.NotAllowed:
+            except model.NotAllowed:
                 pass
         elif kind == "check" and self.checks:
             vid = sorted(self.checks)[args[0] % len(self.checks)]
@@ -105,7 +105,7 @@ class World:
                     assert in_date(self.checks[event["volunteer_id"]]), event
         self.seen = len(events)
         for row in self.s.matches():
-            if row["status"] in engine.ACTIVE and self.minors[row["need_id"]]:
+            if row["status"] in model.ACTIVE and self.minors[row["need_id"]]:
                 assert in_date(self.checks[row["volunteer_id"]]), dict(row)
 
 

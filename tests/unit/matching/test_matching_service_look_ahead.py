@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from matching_service import NOW, TOMORROW_9, MatchingService
 
-from services.matching import engine
+from services.matching.settings import Settings
 
 WEEK = timedelta(days=7)
 KAMILKA = {"kind": "kamilka_check", "valid_from": date(2026, 1, 1).isoformat(), "valid_until": None}
@@ -31,7 +31,7 @@ def test_the_only_checked_provider_is_kept_for_the_tutoring_that_usually_comes(m
 
 
 def test_without_the_look_ahead_the_nearest_provider_gets_the_shopping(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    matching = MatchingService(tmp_path, replace(engine.Settings(resolve_interval=timedelta(0)), forecast_hours=0))
+    matching = MatchingService(tmp_path, replace(Settings(resolve_interval=timedelta(0)), forecast_hours=0))
     try:
         checked, _, shopping = play_last_weeks_tutoring_and_todays_shopping(matching)
         assert matching.match_of(shopping)["volunteer_id"] == checked

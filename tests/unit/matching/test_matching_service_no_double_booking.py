@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from matching_service import TOMORROW_9, MatchingService
 
-from services.matching import engine
+from services.matching import model, review
 
-HOLDING = (*engine.COMMITTED, engine.COMPLETED)  # a visit the provider has been told of, or may still accept
+HOLDING = (*model.COMMITTED, model.COMPLETED)  # a visit the provider has been told of, or may still accept
 
 
 def visit(matching: MatchingService, row) -> tuple[datetime, datetime]:  # type: ignore[no-untyped-def]
@@ -82,7 +82,7 @@ def test_a_provider_is_not_given_a_second_need_whose_window_leaves_no_time_besid
     matching.volunteer()
     need(matching, window_hours=1.5), need(matching, window_hours=1.5)
     assert len(matching.matches(status="proposed")) == 1
-    assert_no_provider_holds_two_overlapping_visits(matching, HOLDING + (engine.PROPOSED,))
+    assert_no_provider_holds_two_overlapping_visits(matching, HOLDING + (model.PROPOSED,))
     matching.close()
 
 
@@ -111,8 +111,8 @@ def test_a_staff_pick_cannot_give_a_provider_a_visit_over_an_offered_one(tmp_pat
     proposal = matching.match_of(second)
     assert proposal["volunteer_id"] == other
     try:
-        matching.act(engine.pick, proposal["id"], busy, "Anna", matching.now, matching.settings)
-    except engine.NotAllowed as refusal:
+        matching.act(review.pick, proposal["id"], busy, "Anna", matching.now, matching.settings)
+    except model.NotAllowed as refusal:
         assert "terminu" in str(refusal)
     else:
         raise AssertionError("the pick of a provider busy at that hour was accepted")
@@ -127,12 +127,12 @@ def test_one_provider_never_fills_two_slots_of_one_need_by_a_pick_or_an_approval
     proposals = {r["volunteer_id"]: r for r in matching.matches(need_id=two_slots)}
     assert set(proposals) == {near, other}
     try:  # staff pick the provider who already holds the need's other slot
-        matching.act(engine.pick, proposals[other]["id"], near, "Anna", matching.now, matching.settings)
-    except engine.NotAllowed as refusal:
+        matching.act(review.pick, proposals[other]["id"], near, "Anna", matching.now, matching.settings)
+    except model.NotAllowed as refusal:
         assert "jedno miejsce" in str(refusal)
     else:
         raise AssertionError("one provider was given two slots of one need")
-    assert_no_provider_holds_two_overlapping_visits(matching, HOLDING + (engine.PROPOSED,))
+    assert_no_provider_holds_two_overlapping_visits(matching, HOLDING + (model.PROPOSED,))
     matching.close()
 
 
@@ -172,16 +172,16 @@ def test_no_provider_ever_holds_two_overlapping_visits(world) -> None:  # type: 
                 if kind == "approve" and (rows := matching.matches(status="proposed")):
                     try:
                         matching.approve(rows[args[0] % len(rows)]["id"])
-                    except engine.NotAllowed:
+                    except model.NotAllowed:
                         pass
                 elif kind == "respond" and (rows := matching.matches(status="offered")):
                     row = rows[args[0] % len(rows)]
                     matching.respond(row["id"], row["volunteer_id"], args[1])
                 elif kind == "pick" and (rows := matching.matches(status="proposed")):
                     try:
-                        matching.act(engine.pick, rows[args[0] % len(rows)]["id"], people[args[1] % len(people)],
+                        matching.act(review.pick, rows[args[0] % len(rows)]["id"], people[args[1] % len(people)],
                                      "Anna", matching.now, matching.settings)
-                    except engine.NotAllowed:
+                    except model.NotAllowed:
                         pass
                 elif kind == "later":
                     matching.now += timedelta(minutes=args[0])

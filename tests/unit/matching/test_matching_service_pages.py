@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 from matching_service import NOW, MatchingService
 
-from services.matching import engine
-from services.matching.app import STAFF_ACTOR, create_app
+from services.matching.api import STAFF_ACTOR
+from services.matching.app import create_app
+from services.matching.settings import Settings
 
 
 @pytest.fixture
@@ -175,7 +176,7 @@ def test_the_proposal_list_says_how_many_there_are_beyond_the_newest_200(matchin
 
 
 def test_held_needs_have_their_own_list_with_the_time_of_their_proposal(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    matching = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(0), hold_hours=48,
+    matching = MatchingService(tmp_path, Settings(resolve_interval=timedelta(0), hold_hours=48,
                                                          hold_min_providers=2))
     try:
         matching.volunteer()

@@ -6,7 +6,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from matching_service import NOW
 
-from services.matching import engine, projection
+from services.matching import projection, world
 from services.matching.db import PROJECTION, applied_events, providers
 
 
@@ -31,7 +31,7 @@ def test_new_optional_fields_reach_the_matcher(matching) -> None:  # type: ignor
     matching.volunteer(languages=["pl", "uk"], radius_km=7.5, home_village="belno", max_open_tasks=1,
                        credentials=[{"kind": "own_car", "valid_from": "2026-01-01", "valid_until": None}])
     with matching.service.db.transaction() as session:
-        [provider] = engine.load_world(session, NOW, matching.settings).providers.values()
+        [provider] = world.load_world(session, NOW, matching.settings).providers.values()
     assert provider.languages == frozenset({"pl", "uk"}) and provider.radius_km == 7.5
     assert provider.max_open_tasks == 1
     assert provider.holds("car", NOW.date()), "own_car on the bus is the rules' car"

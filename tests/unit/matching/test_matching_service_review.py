@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from matching_service import MatchingService
 
-from services.matching import engine
+from services.matching import actions, model, review, store
+from services.matching.settings import Settings
 
 
 def test_a_proposal_stores_funnel_score_terms_and_runner_up_and_says_so_on_the_bus(matching) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +34,7 @@ def test_rejecting_with_a_reason_excludes_that_provider_and_proposes_the_next(ma
     need_id = matching.need()
     proposal = matching.match_of(need_id)
     assert proposal["volunteer_id"] == first
-    matching.act(engine.reject, proposal["id"], "Zna osobę wspieraną osobiście", "Anna", matching.now)
+    matching.act(review.reject, proposal["id"], "Zna osobę wspieraną osobiście", "Anna", matching.now)
     matching.tick()
     assert matching.match_of(need_id)["volunteer_id"] == second
     [rejected] = matching.events("MatchRejected")
@@ -44,7 +45,7 @@ def test_rejecting_with_a_reason_excludes_that_provider_and_proposes_the_next(ma
 
 
 def test_an_unapproved_proposal_is_replaced_when_a_clearly_better_provider_appears(tmp_path: Path) -> None:
-    matching = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(0), replace_margin=20))
+    matching = MatchingService(tmp_path, Settings(resolve_interval=timedelta(0), replace_margin=20))
     try:
         far = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km away: 30 more than the near one
         need_id = matching.need()
@@ -60,7 +61,7 @@ def test_an_unapproved_proposal_is_replaced_when_a_clearly_better_provider_appea
 
 
 def test_an_unapproved_proposal_is_kept_when_the_better_provider_is_within_the_margin(matching) -> None:  # type: ignore[no-untyped-def]
-    assert matching.settings.replace_margin == engine.REPLACE_MARGIN == 10 * matching.settings.weights.km_cost
+    assert matching.settings.replace_margin == Settings().replace_margin == 10 * matching.settings.weights.km_cost
     far = matching.volunteer(village="kajetanow", radius_km=15)  # 3.0 km away: 90 < 300 (10 km)
     need_id = matching.need()
     first = matching.match_of(need_id)
@@ -84,7 +85,7 @@ def test_staff_may_pick_another_candidate_who_is_then_offered_the_task(matching)
     need_id = matching.need()
     proposal = matching.match_of(need_id)
     assert [c["volunteer_id"] for c in proposal["explanation"]["candidates"]] == [other]
-    matching.act(engine.pick, proposal["id"], other, "Anna", matching.now, matching.settings)
+    matching.act(review.pick, proposal["id"], other, "Anna", matching.now, matching.settings)
     offered = matching.match_of(need_id, "offered")
     assert offered["volunteer_id"] == other and offered["reviewer"] == "Anna"
     assert offered["explanation"]["source"] == "staff"
@@ -98,7 +99,7 @@ def test_the_candidates_staff_may_pick_are_priced_like_the_runner_up_at_their_lo
     for _ in range(2):
         matching.need(duration_minutes=120)  # 2 h: one unit of load each
     with matching.service.db.transaction() as session:
-        engine.mark_dirty(session)
+        store.mark_dirty(session)
     matching.tick()  # a full re-solve: the plan spreads the two needs over the two providers
     proposals = {m["volunteer_id"]: m for m in matching.matches(status="proposed")}
     assert set(proposals) == {near, other}
@@ -121,18 +122,18 @@ def test_staff_cannot_pick_a_candidate_without_a_kamilka_check_for_tutoring(matc
     need_id = matching.need(category="KOR")
     proposal = matching.match_of(need_id)
     assert proposal["volunteer_id"] == checked
-    with pytest.raises(engine.NotAllowed, match="Kamilka"):
-        matching.act(engine.pick, proposal["id"], unchecked, "Anna", matching.now, matching.settings)
+    with pytest.raises(model.NotAllowed, match="Kamilka"):
+        matching.act(review.pick, proposal["id"], unchecked, "Anna", matching.now, matching.settings)
     assert matching.match_of(need_id)["id"] == proposal["id"]
 
 
 def test_automatic_moderation_of_a_category_offers_at_once(matching) -> None:  # type: ignore[no-untyped-def]
     with matching.service.db.transaction() as session:
-        engine.set_moderation(session, "ZAK", "auto")
+        actions.set_moderation(session, "ZAK", "auto")
     volunteer = matching.volunteer()
     need_id = matching.need()
     offered = matching.match_of(need_id, "offered")
-    assert offered["volunteer_id"] == volunteer and offered["reviewer"] == engine.AUTO_REVIEWER
+    assert offered["volunteer_id"] == volunteer and offered["reviewer"] == store.AUTO_REVIEWER
     review_need = matching.need(category="TOW")
     assert matching.matches(need_id=review_need) == []  # no TOW offer; and TOW stays under review
 
@@ -140,12 +141,12 @@ def test_automatic_moderation_of_a_category_offers_at_once(matching) -> None:  #
 def test_a_need_asking_for_automatic_moderation_skips_the_queue(matching) -> None:  # type: ignore[no-untyped-def]
     matching.volunteer()
     need_id = matching.need(moderation="auto")
-    assert matching.match_of(need_id, "offered")["reviewer"] == engine.AUTO_REVIEWER
+    assert matching.match_of(need_id, "offered")["reviewer"] == store.AUTO_REVIEWER
 
 
 @pytest.fixture
 def debounced(tmp_path: Path):  # type: ignore[no-untyped-def]
-    service = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(seconds=30)))
+    service = MatchingService(tmp_path, Settings(resolve_interval=timedelta(seconds=30)))
     yield service
     service.close()
 
@@ -161,7 +162,7 @@ def test_a_new_need_is_proposed_at_once_even_within_the_debounce_interval(deboun
 
 
 def test_a_full_re_solve_waits_until_the_interval_passes(tmp_path: Path) -> None:
-    debounced = MatchingService(tmp_path, engine.Settings(resolve_interval=timedelta(seconds=30), replace_margin=0))
+    debounced = MatchingService(tmp_path, Settings(resolve_interval=timedelta(seconds=30), replace_margin=0))
     try:
         far = debounced.volunteer(village="kajetanow", radius_km=15)
         need_id = debounced.need()

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from matching_service import TOMORROW_9, MatchingService, new_id
 
-from services.matching import engine
+from services.matching import cascade, explain, review, schedule
 from services.matching.handlers import CONSUMES, handlers
-from services.matching.worker import BatchTickLoop
+from services.matching.loop import BatchTickLoop
 from wspolnota import config
 from wspolnota.transport import encode, new_event
 
@@ -19,13 +19,14 @@ from wspolnota.transport import encode, new_event
 def explanations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every provider id an explanation (funnel and candidates over every provider) was computed for."""
     computed: list[str] = []
-    real = engine._explanation
+    real = explain.explain
 
     def counting(need: Any, provider_id: str, *args: Any, **kwargs: Any) -> dict[str, Any]:
         computed.append(provider_id)
         return real(need, provider_id, *args, **kwargs)
 
-    monkeypatch.setattr(engine, "_explanation", counting)
+    for user in (schedule, review, cascade):  # every use case that explains a match
+        monkeypatch.setattr(user, "explain", counting)
     return computed
 
 

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 
 from contracts.matching import TOPIC
-from services.matching import projection, reports
+from services.matching import actions, projection, reports
 from services.matching.app import create_app
 from services.matching.db import open_needs, proposals, unmet_needs
 from wspolnota.testing import signed_in
@@ -354,14 +354,13 @@ def test_the_auditor_and_the_director_may_read_reports_but_not_anonymous_callers
 # --- through the running service -------------------------------------------------------------------------
 
 def test_a_match_made_and_completed_by_the_service_shows_its_time_to_match_and_hours(matching) -> None:  # type: ignore[no-untyped-def]
-    from services.matching import engine
 
     volunteer = matching.volunteer()
     need_id = matching.need()
     matching.approve(matching.match_of(need_id)["id"])
     match = matching.match_of(need_id, "offered")
     matching.respond(match["id"], volunteer, "accept")
-    matching.act(engine.complete_match, match["id"], 2.5, matching.now)
+    matching.act(actions.complete_match, match["id"], 2.5, matching.now)
     facts = reports.load_facts(matching.service.db, NOW)
     assert match["id"] in facts.accepted_at  # the provider's "yes" is kept although the match moved on
     assert facts.visit_hours(dict(match)) == (2.5, False)
@@ -372,14 +371,13 @@ def test_a_match_made_and_completed_by_the_service_shows_its_time_to_match_and_h
 def test_the_hours_of_a_confirmed_visit_outlive_the_outbox_purge(matching) -> None:  # type: ignore[no-untyped-def]
     import sqlalchemy as sa
 
-    from services.matching import engine
 
     volunteer = matching.volunteer()
     need_id = matching.need()  # planned for one hour
     matching.approve(matching.match_of(need_id)["id"])
     match = matching.match_of(need_id, "offered")
     matching.respond(match["id"], volunteer, "accept")
-    matching.act(engine.complete_match, match["id"], 2.5, matching.now)
+    matching.act(actions.complete_match, match["id"], 2.5, matching.now)
     db = matching.service.db
     with db.transaction() as session:  # what the relay's purge does after OUTBOX_RETENTION_HOURS
         session.execute(sa.delete(db.outbox))
