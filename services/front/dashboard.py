@@ -230,7 +230,7 @@ SPECS: dict[str, Spec] = {
                     ("needs", "needs.edit_need"), _l("Otwórz"), _l("Zobacz"), _l("początek wizyty"), read_unmatched),
     CREDENTIALS: Spec(CREDENTIALS, "volunteers", _l("Uprawnienia wygasłe lub wygasające w ciągu 30 dni"),
                       _l("Żadne uprawnienie nie wygasło ani nie wygasa w ciągu 30 dni."), "/volunteers/",
-                      ("volunteers", "add_credential"), _l("Uzupełnij"), _l("Zobacz"), None, read_credentials),
+                      ("volunteers", "volunteers.add_credential"), _l("Uzupełnij"), _l("Zobacz"), None, read_credentials),
     FAILED: Spec(FAILED, "notify", _l("Nieudane powiadomienia"),
                  _l("Wszystkie powiadomienia zostały wysłane."), "/notify/", ("notify", "notify.retry_failed"),
                  _l("Ponów lub zamknij"), _l("Zobacz"), _l("nieudane"), read_failed),

@@ -241,7 +241,7 @@ class CredentialForm(FlaskForm):
                                           default="PL")
     foreign_record_seen_on = StringField(_l("Kamilka: data okazania informacji z rejestrów karnych innych krajów"),
                                          render_kw={"type": "date"})
-    # Who checked and who recorded is the signed-in account (services/volunteers/app.py), never typed here.
+    # Who checked and who recorded is the signed-in account (services/volunteers/signed_in.py), never typed here.
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {"kind": self.kind.data, "written": bool(self.written.data),
