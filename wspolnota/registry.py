@@ -12,8 +12,8 @@ from typing import Any
 
 ENTRY_POINTS = {
     "front.app": "services.front.app:create_app",  # the front door, sign-in, accounts, dashboard
-    "front.user": "services.front.accounts:user_command",  # `wspolnota user add|set`
-    "front.first_admin": "services.front.accounts:first_admin",  # first start of `wspolnota run`
+    "front.user": "services.front.cli:user_command",  # `wspolnota user add|set`
+    "front.first_admin": "services.front.cli:first_admin",  # first start of `wspolnota run`
     "needs.seed": "services.needs.seed:main",
     "needs.apikey": "services.needs.apikeys:main",
     "volunteers.seed": "services.volunteers.seed:main",

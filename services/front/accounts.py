@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +18,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from services.front.db import AccountsDatabase, users
-from wspolnota import access, config
+from wspolnota import access
 from wspolnota.service import Clock, utc_now
 
 log = logging.getLogger("wspolnota.auth")
@@ -165,43 +164,3 @@ def ensure_first_admin(store: AuthStore, password: str | None = None) -> str | N
         password = generated = secrets.token_urlsafe(12)
     store.add("admin", access.ADMIN, password, "Administrator")
     return generated
-
-
-# --- the command line (`wspolnota user`, the first start of `wspolnota run`) ---------------------------------
-def user_command(action: str, login: str, role: str | None, name: str | None) -> None:
-    """`wspolnota user add|set LOGIN`: password from WSPOLNOTA_USER_PASSWORD or a prompt."""
-    import getpass
-
-    if action == "add" and not role:
-        raise SystemExit("--role is required for `user add`")
-    store = _store()
-    password = os.environ.get("WSPOLNOTA_USER_PASSWORD") or getpass.getpass("Hasło (co najmniej 12 znaków): ")
-    try:
-        if action == "add":
-            store.add(login, role or "", password, name or "")
-        else:
-            store.update(login, password=password, role=role)
-    except AuthError as err:
-        raise SystemExit(str(err)) from None
-    finally:
-        store.dispose()
-    print(f"{login}: {'dodano' if action == 'add' else 'zmieniono'} (rola {role or 'bez zmian'})")
-
-
-def first_admin() -> None:
-    """An empty accounts database gets `admin` (WSPOLNOTA_ADMIN_PASSWORD, else a one-time password printed)."""
-    store = _store()
-    generated = ensure_first_admin(store, config.get("WSPOLNOTA_ADMIN_PASSWORD") or None)
-    store.dispose()
-    if generated:
-        print(f"\n  Konto administratora / admin account:  admin  {generated}\n"
-              "  (hasło jednorazowe — zmień je na /auth/users/admin)\n", flush=True)
-
-
-def _store() -> AuthStore:
-    """The accounts store of the front's bootstrap, migrated."""
-    from services.front.bootstrap import bootstrap
-
-    store: AuthStore = bootstrap().db  # type: ignore[assignment]
-    store.migrate()
-    return store

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from services.volunteers import jobs
+from services.volunteers import cli, jobs
 from tests.unit.volunteers.conftest import TODAY, record, register
 
 
@@ -57,5 +57,5 @@ def test_a_credential_already_renewed_is_no_longer_warned_about(client, db) -> N
 def test_the_command_runs_the_job_on_the_configured_database(client, db, monkeypatch, capsys) -> None:
     a_volunteer_with_first_aid_until(client, TODAY - timedelta(days=3))
     monkeypatch.setenv("DATABASE_URL", db.url)
-    assert jobs.main(["expire-credentials", "--date", TODAY.isoformat()]) == 0
+    assert cli.main(["expire-credentials", "--date", TODAY.isoformat()]) == 0
     assert "expired=1" in capsys.readouterr().out
