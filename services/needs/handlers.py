@@ -32,6 +32,7 @@ from services.needs.db import (
 )
 from wspolnota import errors as shared_errors
 from wspolnota import reference
+from wspolnota.service import Clock, utc_now
 from wspolnota.transport import Catalog, Event, decode, encode
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
@@ -456,7 +457,7 @@ def on_match_event(session: Session, outbox: Outbox, event: Event) -> None:
         _completed(session, outbox, need)
 
 
-def handlers(outbox: Outbox, running_clock: clock.Clock = clock.utc_now) -> dict[str, Handler]:
+def handlers(outbox: Outbox, running_clock: Clock = utc_now) -> dict[str, Handler]:
     """The consumer's handlers, on the bootstrap's clock."""
     def follow(session: Session, event: Event) -> None:
         with clock.using(running_clock):
