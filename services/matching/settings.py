@@ -87,6 +87,3 @@ class Settings:
     def for_batch_loop(self) -> Settings:
         """These settings as the batch-tick consumer loop runs them (its debounce)."""
         return replace(self, resolve_interval=self.batch_resolve_interval)
-
-
-DEFAULTS = Settings()
