@@ -1,4 +1,16 @@
-"""Shared fixtures: the real broker (env → Docker → tansu), PostgreSQL and SQLite databases."""
+"""Shared fixtures: the real broker (env → Docker → tansu), PostgreSQL and SQLite databases, and the markers.
+
+Databases: every service's schema is migrated once per session and per engine into a template
+(`wspolnota.testing.MigratedTemplates`, installed for the whole session below); a test's fresh database is then
+a copy of that template — on SQLite the migrated image copied into the test's own file (SQLite's backup API), on
+PostgreSQL `CREATE DATABASE … TEMPLATE` the migrated one — whoever asks for it (`db.migrate()` in a fixture, the
+in-memory system, an app factory). Each test keeps its own database files, dropped or deleted with its
+`tmp_path`, rather than one shared connection whose transaction is rolled back at the end: the code under test
+commits in sessions of its own (outbox and relay, consumer loop with `processed_events`, the web apps' units of
+work, several engines over one SQLite file in WAL mode, worker processes), which a per-test outer transaction
+would not contain. A copy costs milliseconds either way; Alembic replayed per test cost most of the unit run.
+Tests marked `migrations` (tests/integration/test_migrations.py) run the real Alembic chains from empty.
+"""
 from __future__ import annotations
 
 import os
@@ -11,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from wspolnota.broker import free_port, start_tansu
-from wspolnota.testing import WorkerProcess, worker_env
+from wspolnota.testing import MigratedTemplates, WorkerProcess, worker_env
 
 # The tests run with the public development secrets (`dev-only-*`), asked for explicitly; every process they
 # start inherits this. Tests of the start-up refusal take it away.
@@ -44,6 +56,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             tier = "integration"
         if tier in TIERS and item.get_closest_marker(tier) is None:
             item.add_marker(tier)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def migrated_templates(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MigratedTemplates]:
+    """Every `migrate()` to head in this session is served from a template migrated once (see the docstring)."""
+    templates = MigratedTemplates(tmp_path_factory.mktemp("templates")).install()
+    yield templates
+    templates.close()
+
+
+@pytest.fixture(autouse=True)
+def _real_migrations_when_marked(request: pytest.FixtureRequest, migrated_templates: MigratedTemplates) -> Iterator[None]:
+    """A test marked `migrations` runs the services' Alembic chains itself, from an empty database."""
+    if request.node.get_closest_marker("migrations") is None:
+        yield
+        return
+    migrated_templates.uninstall()
+    yield
+    migrated_templates.install()
 
 
 PG_SERVER = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
