@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 
 from wspolnota import config, migrations
 from wspolnota.db import Database, make_engine
-from wspolnota.service import load
+from wspolnota.service import Clock, load, utc_now
 from wspolnota.transport.consumer import ConsumerLoop
 from wspolnota.transport.memory import MemoryBroker
 from wspolnota.transport.outbox import Outbox, Relay
@@ -199,6 +200,20 @@ def metric_samples(text: str) -> Samples:
             for family in text_string_to_metric_families(text) for s in family.samples}
 
 
+class ManualClock:
+    """A service clock (`bootstrap(clock=...)`, `Parts.clock`) that moves only when the test moves it."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
+
+
 @dataclass
 class ServiceUnderTest:
     name: str
@@ -209,13 +224,18 @@ class ServiceUnderTest:
 
 
 class InMemorySystem:
-    """All four services on SQLite files and one in-memory broker, driven step by step."""
+    """All four services on SQLite files and one in-memory broker, driven step by step.
 
-    def __init__(self, workdir: Path, services: tuple[str, ...] = config.SERVICES):
+    Each service starts from its bootstrap with `clock` (e.g. a `ManualClock`) when one is given, else with its
+    own default, the wall clock. The databases come from the session's migrated templates (tests/conftest.py).
+    """
+
+    def __init__(self, workdir: Path, services: tuple[str, ...] = config.SERVICES, clock: Clock | None = None):
         self.broker = MemoryBroker()
+        self.clock = clock
         self.services: dict[str, ServiceUnderTest] = {}
         for name in services:
-            parts = load(name, f"sqlite:///{workdir / (name + '.db')}")
+            parts = load(name, f"sqlite:///{workdir / (name + '.db')}", clock=clock)
             db, outbox = parts.db, parts.outbox
             assert outbox is not None and parts.consumes is not None
             db.migrate()
