@@ -42,6 +42,7 @@ from wspolnota.testing import MigratedTemplates, WorkerProcess, worker_env
 os.environ["WSPOLNOTA_DEV_SECRETS"] = "1"
 
 TIERS = ("unit", "integration", "e2e", "browser")  # the markers; each test gets its directory's
+HAND_SET = ("integration", "e2e", "browser", "bench")  # a test under tests/unit marked so is not `unit`
 SERVER_FIXTURES = {"kafka_bootstrap", "start_consumer", "pg_available"}  # a real broker, or PostgreSQL
 
 
@@ -57,8 +58,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     """Mark every test by its directory: tests/unit → `unit`, tests/integration → `integration`, and so on.
 
     A test under tests/unit that needs a real broker or PostgreSQL is `integration` instead, so `-m unit`
-    (`make test-fast`) needs neither; one marked by hand as another tier (`integration`, `e2e` for one that starts
-    a process, `browser`) is that tier alone. Markers set by hand (e.g. a module's `pytestmark`) are kept.
+    (`make test-fast`) needs neither; one marked by hand as another kind (`integration`, `e2e` for one that starts
+    a process, `browser`, `bench` for a check of the benchmarks' simulations) is that kind alone. Markers set by
+    hand (e.g. a module's `pytestmark`) are kept.
     """
     root = Path(__file__).parent
     for item in items:
@@ -66,7 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         tier = item.path.relative_to(root).parts[0]
         if tier == "unit":
-            if any(item.get_closest_marker(other) for other in TIERS if other != "unit"):
+            if any(item.get_closest_marker(other) for other in HAND_SET):
                 continue
             if _needs_a_server(item):
                 tier = "integration"
