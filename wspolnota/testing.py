@@ -1,18 +1,25 @@
-"""Test support shared by every service: waiting on conditions, and the whole system on the in-memory bus.
+"""Test support shared by every service: waiting on conditions, migrated templates, and the whole system on the
+in-memory bus.
 
 `InMemorySystem` starts each service from its bootstrap (wspolnota/service.py, found by module path string): the
 shared runtime never imports a service module."""
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from wspolnota import config
-from wspolnota.db import Database
-from wspolnota.service import load
+import sqlalchemy as sa
+
+from wspolnota import config, migrations
+from wspolnota.db import Database, make_engine
+from wspolnota.service import Clock, load, utc_now
 from wspolnota.transport.consumer import ConsumerLoop
 from wspolnota.transport.memory import MemoryBroker
 from wspolnota.transport.outbox import Outbox, Relay
@@ -35,6 +42,153 @@ def wait_until(condition: Callable[[], Any], timeout_s: float, interval_s: float
         time.sleep(interval_s)
 
 
+@dataclass
+class _Template:
+    """One service's schema at head on one server: a SQLite image, or the name of a PostgreSQL database."""
+
+    heads: set[str]
+    image: bytes = b""
+    database: str = ""
+
+
+@dataclass
+class _Target:
+    """What wspolnota.migrations needs of a database (a Database or the front's AccountsDatabase)."""
+
+    service: str
+    url: str
+    metadata: sa.MetaData
+    engine: sa.Engine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.url)
+
+
+class MigratedTemplates:
+    """Each service's schema migrated once per test session, given to every fresh database that asks for it.
+
+    Installed as wspolnota.migrations' provisioner (`install()`), it answers `upgrade(db)` to head:
+    - a database with no tables gets the template's schema (and its `alembic_version`): on SQLite the migrated
+      image is copied in through SQLite's backup API (safe whether or not the database file already exists or is
+      open); on PostgreSQL the empty database is dropped and created again `TEMPLATE` a database migrated once;
+    - a database already at the template's head is left as it is (Alembic would do nothing, slowly);
+    - anything else (part-way migrated, an in-memory SQLite URL) is left to Alembic.
+    Templates are built with the real chain (`wspolnota.migrations.run_alembic`), so their schema is Alembic's.
+    """
+
+    def __init__(self, workdir: Path):
+        self.workdir = workdir
+        self.templates: dict[tuple[str, str], _Template] = {}
+        self.lock = threading.RLock()
+        self.session = uuid.uuid4().hex[:8]
+        self.previous: migrations.Provisioner | None = None
+
+    def install(self) -> MigratedTemplates:
+        self.previous = migrations.provide_migrated(self.provision)
+        return self
+
+    def uninstall(self) -> None:
+        migrations.provide_migrated(self.previous)
+
+    def provision(self, db: Database) -> bool:
+        url = sa.make_url(db.url)
+        with self.lock:
+            if url.get_backend_name() == "sqlite":
+                if url.database in (None, "", ":memory:") or "mode=memory" in str(url):
+                    return False
+                return self._sqlite(db)
+            if url.get_backend_name() == "postgresql":
+                return self._postgresql(db, url)
+            return False
+
+    # SQLite
+    def _sqlite(self, db: Database) -> bool:
+        with db.engine.connect() as conn:
+            tables = set(conn.execute(sa.text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+            versions = self._versions(conn, tables)
+        template = self._sqlite_template(db)
+        if tables:
+            return versions == template.heads
+        source = sqlite3.connect(":memory:")
+        try:
+            source.deserialize(template.image)
+            raw = db.engine.raw_connection()
+            try:
+                source.backup(raw.driver_connection)  # type: ignore[arg-type]
+            finally:
+                raw.close()
+        finally:
+            source.close()
+        return True
+
+    def _sqlite_template(self, db: Database) -> _Template:
+        key = (db.service, "sqlite")
+        if key not in self.templates:
+            path = self.workdir / f"{db.service}-template.db"
+            target = _Target(db.service, f"sqlite:///{path}", db.metadata)
+            migrations.run_alembic(target)  # type: ignore[arg-type]  # duck-types Database for the Alembic env
+            with target.engine.connect() as conn:
+                heads = self._versions(conn, {"alembic_version"})
+            target.engine.dispose()
+            plain = sqlite3.connect(path)
+            try:
+                plain.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
+                image = plain.serialize()
+            finally:
+                plain.close()
+            self.templates[key] = _Template(heads, image=image)
+        return self.templates[key]
+
+    # PostgreSQL
+    def _postgresql(self, db: Database, url: sa.URL) -> bool:
+        with db.engine.connect() as conn:
+            tables = set(conn.execute(sa.text(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()")).scalars())
+            versions = self._versions(conn, tables)
+        template = self._postgresql_template(db, url)
+        if tables:
+            return versions == template.heads
+        db.engine.dispose()
+        with self._admin(url) as admin:
+            admin.execute(sa.text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+            admin.execute(sa.text(f'CREATE DATABASE "{url.database}" TEMPLATE "{template.database}"'))
+        return True
+
+    def _postgresql_template(self, db: Database, url: sa.URL) -> _Template:
+        server = url.set(database="postgres").render_as_string(hide_password=False)
+        key = (db.service, server)
+        if key not in self.templates:
+            name = f"wspolnota_template_{self.session}_{db.service}"
+            with self._admin(url) as admin:
+                admin.execute(sa.text(f'CREATE DATABASE "{name}"'))
+            self.templates[key] = _Template(set(), database=name)  # registered first: close() drops it
+            target = _Target(db.service, url.set(database=name).render_as_string(hide_password=False), db.metadata)
+            migrations.run_alembic(target)  # type: ignore[arg-type]  # duck-types Database for the Alembic env
+            with target.engine.connect() as conn:
+                self.templates[key].heads = self._versions(conn, {"alembic_version"})
+            target.engine.dispose()  # a template must have no connections to be copied
+        return self.templates[key]
+
+    @staticmethod
+    def _admin(url: sa.URL) -> Any:
+        engine = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+        return engine.connect()
+
+    @staticmethod
+    def _versions(conn: sa.Connection, tables: set[str]) -> set[str]:
+        if "alembic_version" not in tables:
+            return set()
+        return set(conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalars())
+
+    def close(self) -> None:
+        """Remove the provisioner and the PostgreSQL templates this session made."""
+        self.uninstall()
+        for (_, server), template in self.templates.items():
+            if template.database:
+                with self._admin(sa.make_url(server)) as admin:
+                    admin.execute(sa.text(f'DROP DATABASE IF EXISTS "{template.database}" WITH (FORCE)'))
+
+
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 
 
@@ -44,6 +198,20 @@ def metric_samples(text: str) -> Samples:
 
     return {(s.name, tuple(sorted(s.labels.items()))): s.value
             for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+class ManualClock:
+    """A service clock (`bootstrap(clock=...)`, `Parts.clock`) that moves only when the test moves it."""
+
+    def __init__(self, now: datetime | None = None):
+        self.now = now or utc_now()
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, by: timedelta) -> datetime:
+        self.now += by
+        return self.now
 
 
 @dataclass
@@ -56,13 +224,18 @@ class ServiceUnderTest:
 
 
 class InMemorySystem:
-    """All four services on SQLite files and one in-memory broker, driven step by step."""
+    """All four services on SQLite files and one in-memory broker, driven step by step.
 
-    def __init__(self, workdir: Path, services: tuple[str, ...] = config.SERVICES):
+    Each service starts from its bootstrap with `clock` (e.g. a `ManualClock`) when one is given, else with its
+    own default, the wall clock. The databases come from the session's migrated templates (tests/conftest.py).
+    """
+
+    def __init__(self, workdir: Path, services: tuple[str, ...] = config.SERVICES, clock: Clock | None = None):
         self.broker = MemoryBroker()
+        self.clock = clock
         self.services: dict[str, ServiceUnderTest] = {}
         for name in services:
-            parts = load(name, f"sqlite:///{workdir / (name + '.db')}")
+            parts = load(name, f"sqlite:///{workdir / (name + '.db')}", clock=clock)
             db, outbox = parts.db, parts.outbox
             assert outbox is not None and parts.consumes is not None
             db.migrate()

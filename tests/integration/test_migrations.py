@@ -11,7 +11,7 @@ from alembic import command
 from wspolnota.config import SERVICES
 from wspolnota.migrations import alembic_config
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.migrations]  # the real chains, from empty
 
 
 @pytest.mark.parametrize("service", SERVICES)

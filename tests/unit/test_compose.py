@@ -303,6 +303,7 @@ def test_healthchecks_probe_the_right_thing(services: dict) -> None:
             assert "WSPOLNOTA_HEARTBEAT_FILE" in check and "st_mtime" in check, f"{svc}-{role}"
 
 
+@pytest.mark.e2e  # runs the healthcheck's Python in its own process
 def test_worker_heartbeat_check_works(tmp_path: Path, services: dict, monkeypatch: pytest.MonkeyPatch) -> None:
     """Run the relay healthcheck's own Python: fresh file healthy, stale or missing file unhealthy."""
     import os

@@ -98,6 +98,7 @@ def production_env(tmp_path: Path, **changes: str) -> dict[str, str]:
     ("send", "NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret"),
     ("send", "NOTIFY_CASE_WEBHOOK_SECRET", ""),
 ])
+@pytest.mark.e2e  # starts the worker process
 def test_a_worker_refuses_to_start_with_an_empty_or_public_secret(tmp_path: Path, command: str, secret: str,
                                                                   bad: str) -> None:
     done = start_worker(command, "notify", production_env(tmp_path, **{secret: bad}))

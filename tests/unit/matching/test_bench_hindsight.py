@@ -19,6 +19,8 @@ from bench.matching.simulation import (
 from bench.matching.world import SCENARIOS, make_world
 from services.matching.solver import Weights
 
+pytestmark = pytest.mark.bench  # the benchmark's own simulation: minutes of CPU, not `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def world():

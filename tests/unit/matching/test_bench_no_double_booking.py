@@ -12,6 +12,8 @@ from bench.matching.world import SCENARIOS, make_world
 from services.matching.rules import TimeWindow
 from services.matching.solver import fits
 
+pytestmark = pytest.mark.bench  # the benchmark's own simulation: minutes of CPU, not `make test-fast`
+
 
 @pytest.fixture(scope="module")
 def world():

@@ -28,6 +28,7 @@ def test_documented_example_gives_the_documented_assignment():
     assert result == example_block("example-output")
 
 
+@pytest.mark.e2e  # runs the command in its own process
 def test_solver_command_reads_stdin_and_writes_json_to_stdout():
     instance = json.dumps(example_block("example-instance"))
     done = subprocess.run(
@@ -88,12 +89,14 @@ def broken(change) -> dict:
      {"_schema": ["times (now, windows, availability) must all carry a time zone, or none of them"]}),
     (lambda i: i.update(expected=[i["needs"][0]]), {"expected": ["ids must differ from those in needs"]}),
 ])
+@pytest.mark.e2e  # runs the command in its own process
 def test_the_command_refuses_a_wrong_instance_with_field_errors_and_writes_no_assignment(change, errors):
     done = run_command(json.dumps(broken(change)))
     assert (done.returncode, done.stdout) == (INVALID_INPUT, "")
     assert json.loads(done.stderr) == {"errors": errors}
 
 
+@pytest.mark.e2e  # runs the command in its own process
 def test_the_command_refuses_text_that_is_not_json():
     done = run_command('{"needs": [')
     assert (done.returncode, done.stdout) == (INVALID_INPUT, "")
