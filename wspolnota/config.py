@@ -85,6 +85,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CASE_SYSTEM_PSEUDONYM_KEY", None, "**secret, required** by the needs web app: HMAC key that turns "
             "case-system person ids into resident pseudonyms; never change it once used (a deployment that ran "
             "without it used `SECRET_KEY`: set it to that value)", roles=("web",)),
+    Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
+            "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "
