@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 
 from contracts import community as contract
 from services.community.db import make_db
@@ -33,3 +36,31 @@ def community(tmp_path: Path) -> Iterator[Community]:
     db.metadata.create_all(db.engine)
     yield Community(db)
     db.dispose()
+
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def community_app(community: Community, monkeypatch: pytest.MonkeyPatch) -> Flask:
+    """The plan, activity, group and partner API and pages on the community database; the clock at NOW."""
+    from services.community import plan_api, plan_pages
+    from wspolnota import web
+    from wspolnota.service import Parts
+
+    monkeypatch.setitem(web.SERVICE_TITLES, "community", "Społeczność lokalna")
+    monkeypatch.setenv("COMMUNITY_REGISTRATIONS_PER_MINUTE", "2")
+    parts = Parts("community", None, community.db, community.outbox, clock=lambda: NOW)
+    app = web.create_service_app("community", parts, {"TESTING": True, "AUTH_DISABLED": True, "SECRET_KEY": "test",
+                                                      "WTF_CSRF_ENABLED": False})
+    rest = web.make_api(app)
+    rest.register_blueprint(plan_api.blp)
+    rest.register_blueprint(plan_api.public)
+    app.register_blueprint(plan_pages.pages)
+    app.register_blueprint(plan_pages.public_pages)
+    return app
+
+
+@pytest.fixture
+def api(community_app: Flask) -> FlaskClient:
+    return community_app.test_client()

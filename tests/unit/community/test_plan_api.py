@@ -3,27 +3,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
-
-from tests.unit.community.conftest import Community
-
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def api(community: Community, monkeypatch):  # type: ignore[no-untyped-def]
-    from services.community import plan_api
-    from wspolnota import web
-    from wspolnota.service import Parts
-
-    monkeypatch.setitem(web.SERVICE_TITLES, "community", "Społeczność lokalna")
-    monkeypatch.setenv("COMMUNITY_REGISTRATIONS_PER_MINUTE", "2")
-    parts = Parts("community", None, community.db, community.outbox, clock=lambda: NOW)
-    app = web.create_service_app("community", parts, {"TESTING": True, "AUTH_DISABLED": True})
-    rest = web.make_api(app)
-    rest.register_blueprint(plan_api.blp)
-    rest.register_blueprint(plan_api.public)
-    return app.test_client()
 
 
 def _plan(api) -> tuple[str, str]:  # type: ignore[no-untyped-def]
