@@ -48,6 +48,10 @@ NOTIFY_WRITE = {OSL, ADMIN}
 CRIMINAL_RECORD_READ = frozenset({OSL, DIRECTOR, ADMIN})
 AUDIT_READ = {AUDITOR, ADMIN, DIRECTOR}  # the volunteers' audit log, as the needs one
 
+# Community organising: the organiser edits everything; the director approves plans; everyone else reads.
+COMMUNITY_EDIT = {OSL, ADMIN}
+_COMMUNITY = rw(STAFF, COMMUNITY_EDIT)
+
 _NEEDS_CASES = rw(STAFF, CASE_WRITE)
 _NEEDS_PLANS = rw(STAFF, PLAN_WRITE)
 
@@ -140,6 +144,13 @@ POLICIES: dict[str, dict[str, Any]] = {
         "resolve_failed": rw(NOBODY, NOTIFY_WRITE),
         "test_inbox": rw({OSL, ADMIN}, NOBODY),
         "provider_response": PUBLIC,  # the provider's signed link
+    },
+    "community": {
+        **COMMON,
+        "community_api.Reference": rw(STAFF, NOBODY),
+        "community.index": rw(STAFF, NOBODY),
+        # diagnosis: the assets register
+        **{f"community.{name}": _COMMUNITY for name in ("asset_list", "new_asset", "edit_asset", "remove_asset")},
     },
 }
 
