@@ -1,7 +1,8 @@
 """Community service: the payloads of the events it publishes on `community`, and the codes they carry.
 
-Ids, counts, codes and times only: names and phone numbers of residents who register for activities or belong to
-self-help groups stay in the community service. Fields and meaning: docs/events.md and docs/community.md.
+Ids, counts, codes and times only — never names, contact data or what a respondent wrote: names and phone numbers
+of residents who register for activities or belong to self-help groups stay in the community service. Fields and
+meaning: docs/events.md and docs/community.md.
 """
 from __future__ import annotations
 
@@ -11,6 +12,25 @@ from wspolnota.schemas import category_field, uuid_str, village_field
 
 TOPIC = "community"
 
+
+class VillageCount(Schema):
+    village = village_field(required=True)
+    responses = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
+class SurveyClosed(Schema):
+    """The organiser closed a survey: how many answered, online and on paper, and in which villages."""
+
+    survey_id = uuid_str(required=True)
+    closed_at = fields.AwareDateTime(required=True)
+    questions = fields.Integer(required=True, validate=validate.Range(min=0))
+    responses = fields.Integer(required=True, validate=validate.Range(min=0))
+    online = fields.Integer(required=True, validate=validate.Range(min=0))
+    paper = fields.Integer(required=True, validate=validate.Range(min=0))
+    by_village = fields.List(fields.Nested(VillageCount), load_default=list)
+
+
+# --- the organising plan and local animation ----------------------------------------------------------------
 ACTIVITY_KINDS = ("meeting", "workshop", "event", "series")
 CANCELLED_BY_STAFF = "cancelled_by_staff"  # the reason staff type stays in the community service
 
@@ -77,6 +97,7 @@ class ActivityHeld(EventSchema):
 
 
 EVENTS: dict[str, type[Schema]] = {
+    "SurveyClosed": SurveyClosed,
     "PlanApproved": PlanApproved,
     "ActivityScheduled": ActivityScheduled,
     "ActivityCancelled": ActivityCancelled,

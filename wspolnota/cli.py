@@ -208,7 +208,7 @@ def embedded_env(environ: dict[str, str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """Everything on one machine: tansu, SQLite under var/, 4 web apps, 4 relays, 4 consumers, front door."""
+    """Everything on one machine: tansu, SQLite under var/, 5 web apps, 5 relays, 5 consumers, front door."""
     from honcho.manager import Manager
 
     from wspolnota.broker import port_is_free, tansu_command, wait_for_port

@@ -9,7 +9,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("needs", "volunteers", "matching", "notify")
+SERVICES = ("needs", "volunteers", "matching", "notify", "community")
 ROOT = Path(__file__).resolve().parent.parent
 
 

@@ -128,14 +128,6 @@ activity_helpers = sa.Table(
     sa.Column("recorded_at", UtcDateTime, nullable=True),
 )
 
-# Public registrations per link and fixed window: the public page's rate limit, shared by all workers.
-public_rate_windows = sa.Table(
-    "public_rate_windows", metadata,
-    sa.Column("bucket", sa.String(100), primary_key=True),
-    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds
-    sa.Column("count", sa.Integer, nullable=False),
-)
-
 # --- self-help groups -------------------------------------------------------------------------------------
 groups = sa.Table(
     "self_help_groups", metadata,
@@ -173,17 +165,12 @@ group_meetings = sa.Table(
 )
 
 # --- the partner network ----------------------------------------------------------------------------------
-# A partner organisation is the volunteers service's provider record (name, contacts): `org_id` is its id.
-# This service keeps what only community work needs, and follows the volunteers events for the rest.
-partners = sa.Table(
-    "partners", metadata,
+# A partner organisation is the volunteers service's provider record (name, kind, contacts), followed here as a row
+# of `known_providers` (provider type, villages). This table keeps only what community work adds, keyed by its id.
+partner_profiles = sa.Table(
+    "partner_profiles", metadata,
     sa.Column("org_id", sa.String(36), primary_key=True),
-    sa.Column("kind", sa.String(20), nullable=False, server_default="other"),  # services/community/partners.py
-    sa.Column("krs", sa.String(10), nullable=False, server_default=""),
-    sa.Column("brings", sa.Text, nullable=False, server_default=""),  # what the organisation brings
-    sa.Column("villages", sa.JSON, nullable=False),  # from the volunteers events
-    sa.Column("known_to_volunteers", sa.Boolean, nullable=False, server_default=sa.false()),
-    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("brings", sa.Text, nullable=False, server_default=""),  # what it brings to community work
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 

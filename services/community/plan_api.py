@@ -131,22 +131,22 @@ class PlanApprove(MethodView):
             return {"version": h.approve_plan(session, _outbox(), plan_id, actor_name("API"), _now())}
 
 
-@blp.route("/plans/<plan_id>/versions/<int:version>")
+@blp.route("/plans/<plan_id>/versions/<version>")
 class PlanVersion(MethodView):
     @blp.response(200)
-    def get(self, plan_id: str, version: int):  # type: ignore[no-untyped-def]
+    def get(self, plan_id: str, version: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            row = h.approved_version(session, plan_id, version)
+            row = h.approved_version(session, plan_id, h.number_in_path(version))
         return {"version": row["version"], "approved_at": row["approved_at"].isoformat(),
                 "approved_by": row["approved_by"], **row["snapshot"]}
 
 
-@blp.route("/plans/<plan_id>/report/<int:year>")
+@blp.route("/plans/<plan_id>/report/<year>")
 class PlanReport(MethodView):
     @blp.response(200, s.PlanOut)
-    def get(self, plan_id: str, year: int):  # type: ignore[no-untyped-def]
+    def get(self, plan_id: str, year: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            return h.yearly_report(session, plan_id, year)
+            return h.yearly_report(session, plan_id, h.number_in_path(year))
 
 
 # --- activities ---------------------------------------------------------------------------------------------
@@ -262,7 +262,7 @@ class PartnerItem(MethodView):
     @blp.response(200, s.Created)
     def put(self, data: dict[str, Any], org_id: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            h.set_partner_profile(session, org_id, data["kind"], data["krs"], data["brings"], _now())
+            h.set_partner_profile(session, org_id, data["brings"], _now())
         return {"id": org_id}
 
 

@@ -16,7 +16,7 @@ from wtforms import SelectMultipleField as _SelectMultipleField
 from wtforms.fields.choices import SelectChoice
 
 from services.community import animation, plan
-from services.community.plan_handlers import LOG_KIND_PL, PARTNER_KIND_PL
+from services.community.plan_handlers import LOG_KIND_PL
 from wspolnota import reference
 from wspolnota.localtime import WARSAW
 
@@ -145,8 +145,6 @@ class MemberForm(FlaskForm):
 
 
 class PartnerForm(FlaskForm):
-    kind = SelectField(_l("Rodzaj organizacji"), choices=opts(PARTNER_KIND_PL.items(), translate=True))
-    krs = StringField(_l("Numer KRS (jeśli jest)"), render_kw=NUMBER)
     brings = TextAreaField(_l("Co wnosi (miejsce, ludzie, sprzęt, wiedza)"))
 
 

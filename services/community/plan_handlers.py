@@ -5,7 +5,7 @@ together or not at all. They raise `wspolnota.errors` NotFound / Invalid (field 
 """
 from __future__ import annotations
 
-import re
+import hashlib
 import secrets
 import uuid
 from collections import defaultdict
@@ -20,6 +20,7 @@ from contracts import community as contract
 from contracts import volunteers as volunteer_contract
 from services.community import animation, plan
 from services.community.animation import AnimationRuleError
+from services.community.db import known_providers, public_rate_windows
 from services.community.db_plan import (
     action_partners,
     activities,
@@ -29,20 +30,17 @@ from services.community.db_plan import (
     group_meetings,
     group_members,
     groups,
-    partners,
+    partner_profiles,
     plan_actions,
     plan_goals,
     plan_indicators,
     plan_versions,
     plans,
-    public_rate_windows,
     registrations,
 )
 from services.community.plan import ActionFigures, PlanRuleError
 from wspolnota import localtime
 from wspolnota.errors import Invalid, NotFound, Refused
-from wspolnota.transport import Event
-from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
 TOPIC = contract.TOPIC
@@ -278,6 +276,13 @@ def plan_view(session: Session, plan_id: str, since: datetime | None = None,
     return {**the_plan, "goals": goals, "progress": plan.plan_progress(content["actions"]), "versions": versions}
 
 
+def number_in_path(value: str) -> int:
+    """A version or a year from a URL: a number, else the page does not exist."""
+    if not value.isdigit() or len(value) > 4:
+        raise NotFound("Nie ma takiej strony.")
+    return int(value)
+
+
 def approved_version(session: Session, plan_id: str, version: int) -> dict[str, Any]:
     row = session.execute(sa.select(plan_versions).where(plan_versions.c.plan_id == plan_id,
                                                          plan_versions.c.version == version)).mappings().first()
@@ -295,56 +300,36 @@ def yearly_report(session: Session, plan_id: str, year: int) -> dict[str, Any]:
 
 
 # --- the partner network ------------------------------------------------------------------------------------
-PARTNER_KINDS = ("ngo", "kgw", "osp", "parish", "school", "business", "institution", "other")
-PARTNER_KIND_PL = {"ngo": "organizacja pozarządowa", "kgw": "koło gospodyń wiejskich", "osp": "ochotnicza straż "
-                   "pożarna", "parish": "parafia", "school": "szkoła", "business": "firma",
-                   "institution": "instytucja", "other": "inna"}
 LOG_KINDS = ("meeting", "joint_action", "other")
 LOG_KIND_PL = {"meeting": "spotkanie", "joint_action": "wspólne działanie", "other": "inne"}
 
 
-def follow_provider(session: Session, event: Event) -> None:
-    """A partner organisation in the volunteers register: this service keeps its id and villages only."""
-    data = event.data
-    if data.get("provider_type") != volunteer_contract.PARTNER_ORGANISATION:
-        return
-    now = event.time
-    values = {"villages": list(data.get("villages") or []), "known_to_volunteers": True, "active": True,
-              "updated_at": now}
-    updated = session.execute(sa.update(partners).where(partners.c.org_id == data["volunteer_id"])
-                              .values(**values)).rowcount  # type: ignore[attr-defined]
-    if not updated:
-        session.execute(sa.insert(partners).values(org_id=data["volunteer_id"], **values))
-
-
-def follow_provider_erased(session: Session, event: Event) -> None:
-    session.execute(sa.update(partners).where(partners.c.org_id == event.data["volunteer_id"])
-                    .values(active=False, updated_at=event.time))
-
-
 def _partner(session: Session, org_id: str) -> dict[str, Any]:
-    row = session.execute(sa.select(partners).where(partners.c.org_id == org_id)).mappings().first()
+    """A partner organisation as the volunteers register has it (followed by events into `known_providers`)."""
+    row = session.execute(sa.select(known_providers).where(
+        known_providers.c.volunteer_id == org_id,
+        known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION)).mappings().first()
     if row is None:
         raise Invalid({"org_id": "Nie ma takiej organizacji partnerskiej w rejestrze wolontariatu."})
     return dict(row)
 
 
-def set_partner_profile(session: Session, org_id: str, kind: str, krs: str, brings: str, now: datetime) -> None:
+def set_partner_profile(session: Session, org_id: str, brings: str, now: datetime) -> None:
+    """What the organisation brings to community work (its name, kind, KRS and contacts are the volunteers
+    register's)."""
     _partner(session, org_id)
-    errors: dict[str, str] = {}
-    if kind not in PARTNER_KINDS:
-        errors["kind"] = "Nieznany rodzaj organizacji."
-    if krs and not re.fullmatch(r"\d{10}", krs):
-        errors["krs"] = "Numer KRS ma 10 cyfr."
-    if errors:
-        raise Invalid(errors)
-    session.execute(sa.update(partners).where(partners.c.org_id == org_id)
-                    .values(kind=kind, krs=krs, brings=brings, updated_at=now))
+    values = {"brings": brings, "updated_at": now}
+    updated = session.execute(sa.update(partner_profiles).where(partner_profiles.c.org_id == org_id)
+                              .values(**values)).rowcount  # type: ignore[attr-defined]
+    if not updated:
+        session.execute(sa.insert(partner_profiles).values(org_id=org_id, **values))
 
 
 def link_partner(session: Session, action_id: str, org_id: str, now: datetime, role: str = "") -> None:
-    if not _partner(session, org_id)["active"]:
-        raise Invalid({"partners": "Ta organizacja nie działa już w rejestrze wolontariatu."})
+    try:
+        _partner(session, org_id)
+    except Invalid as err:
+        raise Invalid({"partners": "Nie ma takiej organizacji partnerskiej w rejestrze wolontariatu."}) from err
     _one(session, plan_actions, action_id, "działania")
     exists = session.execute(sa.select(action_partners.c.org_id).where(
         action_partners.c.action_id == action_id, action_partners.c.org_id == org_id)).first()
@@ -375,12 +360,18 @@ def log_cooperation(session: Session, org_id: str, on: date, kind: str, note: st
 
 
 def partner_network(session: Session) -> list[dict[str, Any]]:
-    """Every partner with its agreements, log and the plan actions it works on (who works with whom)."""
+    """Every partner organisation with its profile, agreements, log and the plan actions it works on."""
+    rows = session.execute(
+        sa.select(known_providers.c.volunteer_id.label("org_id"), known_providers.c.villages,
+                  known_providers.c.active, partner_profiles.c.brings)
+        .outerjoin(partner_profiles, partner_profiles.c.org_id == known_providers.c.volunteer_id)
+        .where(known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION)
+        .order_by(known_providers.c.volunteer_id)).mappings().all()
     out = []
-    for p in session.execute(sa.select(partners).order_by(partners.c.org_id)).mappings():
+    for p in rows:
         org_id = p["org_id"]
         out.append({
-            **p,
+            **p, "brings": p["brings"] or "",
             "agreements": [dict(r) for r in session.execute(sa.select(agreements).where(
                 agreements.c.org_id == org_id).order_by(agreements.c.starts_on)).mappings()],
             "log": [dict(r) for r in session.execute(sa.select(cooperation_log).where(
@@ -486,19 +477,18 @@ def register(session: Session, activity_id: str, name: str, phone: str, source: 
 
 def within_public_limit(session: Session, bucket: str, now: datetime, limit: int, window_s: int = 60) -> bool:
     """Counts one public request in `bucket`'s current window; False once the window holds `limit` already."""
+    key = hashlib.sha256(bucket.encode()).hexdigest()
     start = int(now.timestamp()) // window_s * window_s
-    row = session.execute(sa.select(public_rate_windows.c.count).where(
-        public_rate_windows.c.bucket == bucket, public_rate_windows.c.window_start == start)
-        .with_for_update()).first()
+    t = public_rate_windows
+    row = session.execute(sa.select(t.c.count).where(t.c.key == key, t.c.window_start == start)
+                          .with_for_update()).first()
     if row is None:
-        session.execute(sa.insert(public_rate_windows).values(bucket=bucket, window_start=start, count=1))
-        session.execute(sa.delete(public_rate_windows).where(public_rate_windows.c.window_start < start - 3600))
+        session.execute(sa.insert(t).values(key=key, window_start=start, count=1))
+        session.execute(sa.delete(t).where(t.c.window_start < start - 3600))
         return True
     if row[0] >= limit:
         return False
-    session.execute(sa.update(public_rate_windows).where(
-        public_rate_windows.c.bucket == bucket, public_rate_windows.c.window_start == start)
-        .values(count=row[0] + 1))
+    session.execute(sa.update(t).where(t.c.key == key, t.c.window_start == start).values(count=row[0] + 1))
     return True
 
 
@@ -635,14 +625,3 @@ def group_view(session: Session, group_id: str) -> dict[str, Any]:
     meetings = [dict(r) for r in session.execute(sa.select(group_meetings).where(
         group_meetings.c.group_id == group_id).order_by(group_meetings.c.held_on.desc())).mappings()]
     return {**group, "members": members, "meetings": meetings}
-
-
-# --- events this part of the service follows ----------------------------------------------------------------
-CONSUMES = {name: volunteer_contract.EVENTS[name]
-            for name in ("VolunteerRegistered", "VolunteerUpdated", "VolunteerErased")}
-SUBSCRIPTIONS = [volunteer_contract.TOPIC]
-
-
-def handlers() -> dict[str, Handler]:
-    return {"VolunteerRegistered": follow_provider, "VolunteerUpdated": follow_provider,
-            "VolunteerErased": follow_provider_erased}

@@ -19,7 +19,7 @@ from services.community import animation, plan
 from services.community import plan_forms as f
 from services.community import plan_handlers as h
 from services.community import plan_schemas as s
-from services.community.db_plan import groups, partners, plans
+from services.community.db_plan import groups, plans
 from wspolnota import config
 from wspolnota.auth import actor_name
 from wspolnota.errors import DomainError, NotFound
@@ -154,16 +154,16 @@ def approve_plan(plan_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for("community_plan.plan_page", plan_id=plan_id))
 
 
-@pages.get("/plans/<plan_id>/versions/<int:version>")
-def plan_version(plan_id: str, version: int):  # type: ignore[no-untyped-def]
-    row = _read(lambda session: h.approved_version(session, plan_id, version))
+@pages.get("/plans/<plan_id>/versions/<version>")
+def plan_version(plan_id: str, version: str):  # type: ignore[no-untyped-def]
+    row = _read(lambda session: h.approved_version(session, plan_id, h.number_in_path(version)))
     return render_template("community/plan/version.html", version=row, plan_id=plan_id,
                            action_status_pl=plan.ACTION_STATUS_PL)
 
 
-@pages.get("/plans/<plan_id>/report/<int:year>")
-def yearly_report(plan_id: str, year: int):  # type: ignore[no-untyped-def]
-    report = _read(lambda session: h.yearly_report(session, plan_id, year))
+@pages.get("/plans/<plan_id>/report/<year>")
+def yearly_report(plan_id: str, year: str):  # type: ignore[no-untyped-def]
+    report = _read(lambda session: h.yearly_report(session, plan_id, h.number_in_path(year)))
     return render_template("community/plan/report.html", plan=report, action_status_pl=plan.ACTION_STATUS_PL,
                            source_pl=plan.SOURCE_PL)
 
@@ -286,26 +286,24 @@ def group_page(group_id: str):  # type: ignore[no-untyped-def]
 @pages.get("/partners")
 def partner_list():  # type: ignore[no-untyped-def]
     network = _read(h.partner_network)
-    return render_template("community/plan/partners.html", partners=network, kind_pl=h.PARTNER_KIND_PL,
-                           log_kind_pl=h.LOG_KIND_PL)
+    return render_template("community/plan/partners.html", partners=network)
 
 
 @pages.route("/partners/<org_id>", methods=["GET", "POST"])
 def partner_page(org_id: str):  # type: ignore[no-untyped-def]
-    row = _read(lambda session: session.execute(sa.select(partners).where(partners.c.org_id == org_id))
-                .mappings().first())
-    if row is None:
+    found = [p for p in _read(h.partner_network) if p["org_id"] == org_id]
+    if not found:
         from flask import abort
 
         abort(404)
+    row = found[0]
     profile, agreement, log = (f.PartnerForm(prefix="p", data=None if request.method == "POST" else row),
                                f.AgreementForm(prefix="a"), f.LogForm(prefix="l"))
     which = request.form.get("form", "")
     if request.method == "POST":
         done = False
         if which == "profile":
-            done, _ = _submit(profile, s.PartnerProfile(), lambda session, d: h.set_partner_profile(
-                session, org_id, d["kind"], d["krs"], d["brings"], _now()))
+            done, _ = _submit(profile, s.PartnerProfile(), lambda session, d: h.set_partner_profile(session, org_id, d["brings"], _now()))
         elif which == "agreement":
             done, _ = _submit(agreement, s.AgreementCreate(), lambda session, d: h.add_agreement(
                 session, org_id, d["scope"], d["starts_on"], d["ends_on"], d["document_ref"], _now()))
@@ -317,7 +315,7 @@ def partner_page(org_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("community_plan.partner_page", org_id=org_id))
     network = [p for p in _read(h.partner_network) if p["org_id"] == org_id]
     return _form_page("community/plan/partner.html", partner=network[0], profile=profile, agreement=agreement,
-                      log=log, kind_pl=h.PARTNER_KIND_PL, log_kind_pl=h.LOG_KIND_PL)
+                      log=log, log_kind_pl=h.LOG_KIND_PL)
 
 
 # --- the public registration page (no account, rate-limited, phone-first) ------------------------------------

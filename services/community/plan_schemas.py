@@ -6,7 +6,7 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.community import animation, plan
-from services.community.plan_handlers import LOG_KINDS, PARTNER_KINDS
+from services.community.plan_handlers import LOG_KINDS
 from wspolnota.schemas import category_field, uuid_str, village_field
 
 REQUIRED = "To pole jest wymagane."
@@ -231,9 +231,6 @@ class MeetingCreate(Body):
 
 # --- partners -----------------------------------------------------------------------------------------------
 class PartnerProfile(Body):
-    kind = one_of(PARTNER_KINDS)
-    krs = fields.String(load_default="", validate=validate.Regexp(r"^$|^\d{10}$", error="Numer KRS ma 10 cyfr."),
-                        error_messages=_m())
     brings = text(2000)
 
 

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from services.community import plan_handlers as h
+from services.community.handlers import on_provider
 from wspolnota.errors import Invalid, NotFound, Refused
 from wspolnota.transport import Event
 
@@ -160,30 +161,31 @@ def _provider_event():
 
 def test_a_partner_organisation_comes_from_the_volunteers_register_and_works_on_actions(community):
     with community.db.transaction() as s:
-        h.follow_provider(s, _provider_event())
-        h.follow_provider(s, Event("VolunteerRegistered", VOLUNTEER, {
+        on_provider(s, _provider_event())
+        on_provider(s, Event("VolunteerRegistered", VOLUNTEER, {
             "volunteer_id": VOLUNTEER, "provider_type": "volunteer", "villages": []}, "volunteers"))
-        h.set_partner_profile(s, ORG, "kgw", "0000123456", "sala, ciasta, ludzie", NOW)
+        h.set_partner_profile(s, ORG, "sala, ciasta, ludzie", NOW)
         with pytest.raises(Invalid) as err:
-            h.set_partner_profile(s, ORG, "kgw", "12", "", NOW)
-        assert err.value.errors == {"krs": "Numer KRS ma 10 cyfr."}
+            h.set_partner_profile(s, VOLUNTEER, "", NOW)  # a volunteer is not an organisation
+        assert err.value.errors == {"org_id": "Nie ma takiej organizacji partnerskiej w rejestrze wolontariatu."}
         plan_id, goal_id, _ = a_plan(s)
         action_id = h.add_action(s, plan_id, {"goal_id": goal_id, "title": "Festyn", "partners": [ORG]}, NOW)
         h.add_agreement(s, ORG, "wspólne festyny", date(2026, 1, 1), None, "CUS/2026/4", NOW)
         h.log_cooperation(s, ORG, date(2026, 2, 3), "meeting", "ustalenia festynu", "osl", NOW, action_id)
         [partner] = h.partner_network(s)
-    assert partner["org_id"] == ORG and partner["krs"] == "0000123456"
+    assert partner["org_id"] == ORG and partner["brings"] == "sala, ciasta, ludzie"
     assert [a["title"] for a in partner["actions"]] == ["Festyn"]
     assert len(partner["agreements"]) == 1 and len(partner["log"]) == 1
 
 
 def test_an_erased_partner_cannot_join_new_actions(community):
     with community.db.transaction() as s:
-        h.follow_provider(s, _provider_event())
-        h.follow_provider_erased(s, Event("VolunteerErased", ORG, {"volunteer_id": ORG}, "volunteers"))
+        on_provider(s, _provider_event())
+        on_provider(s, Event("VolunteerErased", ORG, {"volunteer_id": ORG}, "volunteers"))
         plan_id, goal_id, _ = a_plan(s)
-        with pytest.raises(Invalid):
+        with pytest.raises(Invalid) as err:
             h.add_action(s, plan_id, {"goal_id": goal_id, "title": "Festyn", "partners": [ORG]}, NOW)
+    assert err.value.errors == {"partners": "Nie ma takiej organizacji partnerskiej w rejestrze wolontariatu."}
 
 
 def test_public_registrations_are_limited_per_window(community):

@@ -27,20 +27,22 @@ def test_a_period_ending_before_it_starts_is_a_422_on_that_field(api):
         "ends_on": ["Koniec okresu nie może być wcześniejszy niż jego początek."]}
 
 
-def test_approving_an_incomplete_plan_is_a_409_in_polish(api):
+def test_approving_an_incomplete_plan_is_a_409_in_polish(api, director):
     plan_id, _ = _plan(api)
-    answer = api.post(f"/api/plans/{plan_id}/approve")
+    answer = director.post(f"/api/plans/{plan_id}/approve")
     assert answer.status_code == 409 and "nie ma żadnego działania" in answer.get_json()["message"]
 
 
-def test_the_organiser_builds_and_the_director_approves_a_plan(api, community):
+def test_the_organiser_builds_and_the_director_approves_a_plan(api, director, community):
     plan_id, goal_id = _plan(api)
     assert api.post(f"/api/plans/{plan_id}/actions", json={"goal_id": goal_id, "title": "Warsztaty",
                                                             "villages": ["belno"]}).status_code == 201
     indicator = api.post(f"/api/plans/{plan_id}/indicators", json={
         "goal_id": goal_id, "title": "Uczestnicy", "source": "participants", "baseline": 0, "target": 30})
     assert indicator.status_code == 201
-    assert api.post(f"/api/plans/{plan_id}/approve").get_json() == {"version": 1}
+    assert api.post(f"/api/plans/{plan_id}/approve").status_code == 403  # the organiser does not approve
+    assert director.post(f"/api/plans/{plan_id}/actions", json={"goal_id": goal_id, "title": "X"}).status_code == 403
+    assert director.post(f"/api/plans/{plan_id}/approve").get_json() == {"version": 1}
     view = api.get(f"/api/plans/{plan_id}").get_json()
     assert view["status"] == "approved" and view["versions"][0]["version"] == 1
     assert api.get(f"/api/plans/{plan_id}/versions/1").get_json()["goals"][0]["title"] == "Seniorzy aktywni"
@@ -97,5 +99,5 @@ def test_a_group_and_a_partner_profile_answer_field_errors(api):
     assert answer.get_json()["errors"]["json"] == {"facilitator": ["To pole jest wymagane."],
                                                    "schedule": ["To pole jest wymagane."],
                                                    "max_members": ["Co najmniej 2 osoby."]}
-    unknown = api.put("/api/partners/0f0f0f0f-1111-4222-8333-444444444444", json={"kind": "kgw"})
+    unknown = api.put("/api/partners/0f0f0f0f-1111-4222-8333-444444444444", json={"brings": "sala"})
     assert unknown.status_code == 422 and "org_id" in unknown.get_json()["errors"]["json"]

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from community_plan_support import NOW
+
 from services.community import plan_handlers as h
-from tests.unit.community.conftest import NOW
+from services.community.handlers import on_provider
 
 ORG = "0f0f0f0f-1111-4222-8333-444444444444"
 
@@ -16,7 +18,7 @@ def test_a_plan_form_with_a_missing_title_answers_422_with_the_message_beside_th
     assert community.published() == []
 
 
-def test_the_organiser_builds_a_plan_through_the_pages_and_the_director_approves_it(api, community):
+def test_the_organiser_builds_a_plan_through_the_pages_and_the_director_approves_it(api, director, community):
     created = api.post("/plans", data={"title": "Plan 2026", "starts_on": "2026-01-01", "ends_on": "2026-12-31"})
     assert created.status_code == 302
     plan_url = created.headers["Location"]
@@ -32,8 +34,8 @@ def test_the_organiser_builds_a_plan_through_the_pages_and_the_director_approves
     assert api.post(f"/plans/{plan_id}/indicators/new", data={
         "goal_id": goal["id"], "title": "Uczestnicy", "source": "participants", "baseline": "0",
         "target": "30"}).status_code == 302
-    api.post(f"/plans/{plan_id}/approve")
-    page = api.get(plan_url).get_data(as_text=True)
+    director.post(f"/plans/{plan_id}/approve")
+    page = director.get(plan_url).get_data(as_text=True)
     assert "Zatwierdzono wersję 1 planu." in page and "zatwierdzony" in page
     assert api.get(f"/plans/{plan_id}/versions/1").status_code == 200
     assert "Sprawozdanie z realizacji planu" in api.get(f"/plans/{plan_id}/report/2026").get_data(as_text=True)
@@ -84,7 +86,7 @@ def test_groups_and_partners_pages_show_what_was_recorded(api, community):
     with community.db.transaction() as s:
         from wspolnota.transport import Event
 
-        h.follow_provider(s, Event("VolunteerRegistered", ORG, {"volunteer_id": ORG,
+        on_provider(s, Event("VolunteerRegistered", ORG, {"volunteer_id": ORG,
                                                                 "provider_type": "partner_organisation",
                                                                 "villages": ["belno"]}, "volunteers"))
     created = api.post("/groups", data={"name": "Grupa wsparcia opiekunów", "village": "belno",
@@ -93,8 +95,11 @@ def test_groups_and_partners_pages_show_what_was_recorded(api, community):
     group_url = created.headers["Location"]
     assert api.post(group_url, data={"name": "Anna Nowak", "joined_on": "2026-03-01"}).status_code == 302
     assert "Anna Nowak" in api.get(group_url).get_data(as_text=True)
-    bad = api.post(f"/partners/{ORG}", data={"form": "profile", "p-kind": "kgw", "p-krs": "12"})
-    assert bad.status_code == 422 and "Numer KRS ma 10 cyfr." in bad.get_data(as_text=True)
+    bad = api.post(f"/partners/{ORG}", data={"form": "agreement", "a-scope": "festyny", "a-starts_on": "2026-05-01",
+                                              "a-ends_on": "2026-01-01"})
+    assert bad.status_code == 422
+    assert "Koniec porozumienia nie może być wcześniejszy niż jego początek." in bad.get_data(as_text=True)
+    assert api.post(f"/partners/{ORG}", data={"form": "profile", "p-brings": "sala i ciasta"}).status_code == 302
     assert api.post(f"/partners/{ORG}", data={"form": "log", "l-on": "2026-02-01", "l-kind": "meeting",
                                               "l-note": "spotkanie"}).status_code == 302
     assert "spotkanie" in api.get(f"/partners/{ORG}").get_data(as_text=True)

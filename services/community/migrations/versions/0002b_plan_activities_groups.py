@@ -1,8 +1,8 @@
-"""plan, activities, self-help groups and the partner network
+"""the organising plan, activities, self-help groups and the partner network
 
 Revision ID: 0002b_plan_activities_groups
 Revises: 0001
-Create Date: 2026-12-07 14:20:00
+Create Date: 2026-12-07 14:30:00
 """
 from alembic import op
 import sqlalchemy as sa
@@ -121,14 +121,9 @@ def upgrade() -> None:
     with op.batch_alter_table('group_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_group_members_group_id'), ['group_id'], unique=False)
 
-    op.create_table('partners',
+    op.create_table('partner_profiles',
     sa.Column('org_id', sa.String(length=36), nullable=False),
-    sa.Column('kind', sa.String(length=20), server_default='other', nullable=False),
-    sa.Column('krs', sa.String(length=10), server_default='', nullable=False),
     sa.Column('brings', sa.Text(), server_default='', nullable=False),
-    sa.Column('villages', sa.JSON(), nullable=False),
-    sa.Column('known_to_volunteers', sa.Boolean(), server_default=sa.false(), nullable=False),
-    sa.Column('active', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('updated_at', wspolnota.db.UtcDateTimeType(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('org_id')
     )
@@ -201,12 +196,6 @@ def upgrade() -> None:
     sa.Column('updated_at', wspolnota.db.UtcDateTimeType(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id')
     )
-    op.create_table('public_rate_windows',
-    sa.Column('bucket', sa.String(length=100), nullable=False),
-    sa.Column('window_start', sa.BigInteger(), autoincrement=False, nullable=False),
-    sa.Column('count', sa.Integer(), nullable=False),
-    sa.PrimaryKeyConstraint('bucket', 'window_start')
-    )
     op.create_table('self_help_groups',
     sa.Column('id', sa.String(length=36), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
@@ -230,7 +219,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_self_help_groups_action_id'))
 
     op.drop_table('self_help_groups')
-    op.drop_table('public_rate_windows')
     op.drop_table('plans')
     op.drop_table('plan_versions')
     with op.batch_alter_table('plan_indicators', schema=None) as batch_op:
@@ -247,7 +235,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_plan_actions_goal_id'))
 
     op.drop_table('plan_actions')
-    op.drop_table('partners')
+    op.drop_table('partner_profiles')
     with op.batch_alter_table('group_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_members_group_id'))
 
