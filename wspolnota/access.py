@@ -151,6 +151,13 @@ POLICIES: dict[str, dict[str, Any]] = {
         "community.index": rw(STAFF, NOBODY),
         # diagnosis: the assets register
         **{f"community.{name}": _COMMUNITY for name in ("asset_list", "new_asset", "edit_asset", "remove_asset")},
+        # diagnosis: surveys (contact details left for follow-up: the organiser only, every read audited)
+        **{f"community.{name}": _COMMUNITY for name in (
+            "survey_list", "new_survey", "survey_page", "add_question", "remove_question", "publish_survey",
+            "close_survey", "issue_tokens", "paper_entry", "survey_results", "survey_export")},
+        "community.survey_contacts": rw(COMMUNITY_EDIT, NOBODY),
+        "community.erase_contact": rw(NOBODY, COMMUNITY_EDIT),
+        "community.public_survey": PUBLIC,  # the respondents' page: no account, rate-limited
     },
 }
 
