@@ -167,6 +167,13 @@ POLICIES: dict[str, dict[str, Any]] = {
         # a resident's registration through the activity's public link: no account, rate-limited
         "community_public.public_registration": PUBLIC,
         "community_public_api.PublicRegistration": PUBLIC,
+        # diagnosis: surveys (contact details left for follow-up: the organiser only, every read audited)
+        **{f"community.{name}": _COMMUNITY for name in (
+            "survey_list", "new_survey", "survey_page", "add_question", "remove_question", "publish_survey",
+            "close_survey", "issue_tokens", "paper_entry", "survey_results", "survey_export")},
+        "community.survey_contacts": rw(COMMUNITY_EDIT, NOBODY),
+        "community.erase_contact": rw(NOBODY, COMMUNITY_EDIT),
+        "community.public_survey": PUBLIC,  # the respondents' page: no account, rate-limited
     },
 }
 

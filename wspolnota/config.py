@@ -82,6 +82,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CASE_SYSTEM_IDEMPOTENCY_DAYS", "30", "how long the needs service keeps a case-system answer to "
             "replay under its Idempotency-Key; the hourly job forgets older keys", roles=("web", "jobs")),
     Setting("CASE_SYSTEM_CSV_MAX_ROWS", "1000", "most rows one case-system CSV import may have", roles=("web",)),
+    Setting("COMMUNITY_PUBLIC_ANSWERS_PER_HOUR", "30", "how many survey answers (and public page posts) the "
+            "community service takes from one address per survey and hour before it answers 429",
+            roles=("web",)),
     Setting("CASE_SYSTEM_PSEUDONYM_KEY", None, "**secret, required** by the needs web app: HMAC key that turns "
             "case-system person ids into resident pseudonyms; never change it once used (a deployment that ran "
             "without it used `SECRET_KEY`: set it to that value)", roles=("web",)),
