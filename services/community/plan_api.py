@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from services.community import plan_handlers as h
 from services.community import plan_schemas as s
+from services.community import surveys
 from wspolnota import config
 from wspolnota.auth import actor_name
 from wspolnota.errors import api_error
@@ -288,15 +290,20 @@ class PartnerLog(MethodView):
 
 
 # --- the public registration link ----------------------------------------------------------------------------
+def public_registration_allowed(token: str) -> bool:
+    """The public link's rate limit: registrations per client address and activity link, per minute (a refused
+    request still counts)."""
+    parts = current_parts()
+    return surveys.allow_public_request(parts.db, f"{request.remote_addr}|activity|{token[:40]}",
+                                        config.get_int("COMMUNITY_REGISTRATIONS_PER_MINUTE"), 60, parts.clock())
+
+
 @public.route("/activities/<token>/registrations")
 class PublicRegistration(MethodView):
     @public.arguments(s.RegistrationCreate)
     @public.response(201, s.Created)
     def post(self, data: dict[str, Any], token: str):  # type: ignore[no-untyped-def]
-        limit = config.get_int("COMMUNITY_REGISTRATIONS_PER_MINUTE")
-        with _tx() as session:
-            allowed = h.within_public_limit(session, f"registration:{token[:40]}", _now(), limit)
-        if not allowed:
+        if not public_registration_allowed(token):
             api_error(429, "Zbyt wiele zapisów w krótkim czasie. Spróbuj ponownie za minutę.",
                       headers={"Retry-After": "60"})
         with _tx() as session:

@@ -5,7 +5,6 @@ together or not at all. They raise `wspolnota.errors` NotFound / Invalid (field 
 """
 from __future__ import annotations
 
-import hashlib
 import secrets
 import uuid
 from collections import defaultdict
@@ -20,7 +19,7 @@ from contracts import community as contract
 from contracts import volunteers as volunteer_contract
 from services.community import animation, plan
 from services.community.animation import AnimationRuleError
-from services.community.db import known_providers, public_rate_windows
+from services.community.db import known_providers
 from services.community.db_plan import (
     action_partners,
     activities,
@@ -473,23 +472,6 @@ def register(session: Session, activity_id: str, name: str, phone: str, source: 
     session.execute(sa.insert(registrations).values(id=registration_id, activity_id=activity_id, name=name,
                                                     phone=phone, source=source, created_at=now))
     return registration_id
-
-
-def within_public_limit(session: Session, bucket: str, now: datetime, limit: int, window_s: int = 60) -> bool:
-    """Counts one public request in `bucket`'s current window; False once the window holds `limit` already."""
-    key = hashlib.sha256(bucket.encode()).hexdigest()
-    start = int(now.timestamp()) // window_s * window_s
-    t = public_rate_windows
-    row = session.execute(sa.select(t.c.count).where(t.c.key == key, t.c.window_start == start)
-                          .with_for_update()).first()
-    if row is None:
-        session.execute(sa.insert(t).values(key=key, window_start=start, count=1))
-        session.execute(sa.delete(t).where(t.c.window_start < start - 3600))
-        return True
-    if row[0] >= limit:
-        return False
-    session.execute(sa.update(t).where(t.c.key == key, t.c.window_start == start).values(count=row[0] + 1))
-    return True
 
 
 def add_helper(session: Session, activity_id: str, provider_id: str) -> None:

@@ -20,7 +20,7 @@ from services.community import plan_forms as f
 from services.community import plan_handlers as h
 from services.community import plan_schemas as s
 from services.community.db_plan import groups, plans
-from wspolnota import config
+from services.community.plan_api import public_registration_allowed
 from wspolnota.auth import actor_name
 from wspolnota.errors import DomainError, NotFound
 from wspolnota.web import current_parts
@@ -325,10 +325,7 @@ def public_registration(token: str):  # type: ignore[no-untyped-def]
     form = f.RegistrationForm()
     done = False
     if request.method == "POST":
-        limit = config.get_int("COMMUNITY_REGISTRATIONS_PER_MINUTE")
-        with current_parts().db.transaction() as session:
-            allowed = h.within_public_limit(session, f"registration:{token[:40]}", _now(), limit)
-        if not allowed:
+        if not public_registration_allowed(token):
             form.form_errors.append("Zbyt wiele zapisów w krótkim czasie. Spróbuj ponownie za minutę.")
             return render_template("community/plan/public_registration.html", activity=activity, form=form,
                                    done=False, free=None, places_pl=animation.places_pl), 429, {"Retry-After": "60"}

@@ -186,9 +186,3 @@ def test_an_erased_partner_cannot_join_new_actions(community):
         with pytest.raises(Invalid) as err:
             h.add_action(s, plan_id, {"goal_id": goal_id, "title": "Festyn", "partners": [ORG]}, NOW)
     assert err.value.errors == {"partners": "Nie ma takiej organizacji partnerskiej w rejestrze wolontariatu."}
-
-
-def test_public_registrations_are_limited_per_window(community):
-    with community.db.transaction() as s:
-        assert [h.within_public_limit(s, "x", NOW, 2) for _ in range(3)] == [True, True, False]
-        assert h.within_public_limit(s, "x", NOW + timedelta(minutes=1), 2)
