@@ -71,11 +71,13 @@ class ActionForm(FlaskForm):
     responsible = StringField(_l("Osoba odpowiedzialna"))
     starts_on = StringField(_l("Od"), render_kw=DATE)
     ends_on = StringField(_l("Do"), render_kw=DATE)
+    partners = SelectMultipleField(_l("Organizacje partnerskie"), choices=[])
 
-    def __init__(self, goals: list[dict[str, Any]], **kw: Any):
+    def __init__(self, goals: list[dict[str, Any]], partner_ids: list[str], **kw: Any):
         super().__init__(**kw)
         self.goal_id.choices = opts((g["id"], g["title"]) for g in goals)
         self.villages.choices = _villages()
+        self.partners.choices = opts((org_id, org_id[:8]) for org_id in partner_ids)
 
 
 class IndicatorForm(FlaskForm):
@@ -122,6 +124,10 @@ class ActivityForm(FlaskForm):
 class RegistrationForm(FlaskForm):
     name = StringField(_l("Imię i nazwisko"))
     phone = StringField(_l("Telefon (nieobowiązkowy)"), render_kw={"type": "tel", "autocomplete": "tel"})
+
+
+class HelperForm(FlaskForm):
+    provider_id = StringField(_l("Identyfikator wolontariusza z rejestru wolontariatu"))
 
 
 class GroupForm(FlaskForm):

@@ -477,6 +477,10 @@ def register(session: Session, activity_id: str, name: str, phone: str, source: 
 def add_helper(session: Session, activity_id: str, provider_id: str) -> None:
     """A volunteer who accepted to help (by the signed link or told staff); hours come with the attendance."""
     _one(session, activities, activity_id, "zajęć")
+    known = session.execute(sa.select(known_providers.c.volunteer_id).where(
+        known_providers.c.volunteer_id == provider_id)).first()
+    if known is None:
+        raise Invalid({"provider_id": "Nie ma takiego wolontariusza w rejestrze wolontariatu."})
     exists = session.execute(sa.select(activity_helpers.c.provider_id).where(
         activity_helpers.c.activity_id == activity_id, activity_helpers.c.provider_id == provider_id)).first()
     if exists is None:

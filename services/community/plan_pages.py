@@ -105,7 +105,8 @@ def plan_page(plan_id: str):  # type: ignore[no-untyped-def]
 @pages.route("/plans/<plan_id>/actions/new", methods=["GET", "POST"])
 def new_action(plan_id: str):  # type: ignore[no-untyped-def]
     context = _plan_context(plan_id)
-    form = f.ActionForm(context["plan"]["goals"])
+    partner_ids = [p["org_id"] for p in _read(h.partner_network) if p["active"]]
+    form = f.ActionForm(context["plan"]["goals"], partner_ids)
     if request.method == "POST":
         ok, _ = _submit(form, s.ActionCreate(), lambda session, d: h.add_action(session, plan_id, d, _now()))
         if ok:
@@ -189,16 +190,21 @@ def activity_list():  # type: ignore[no-untyped-def]
 
 @pages.route("/activities/<activity_id>", methods=["GET", "POST"])
 def activity_page(activity_id: str):  # type: ignore[no-untyped-def]
-    form = f.RegistrationForm()
-    if request.method == "POST":
+    form, helper = f.RegistrationForm(prefix="r"), f.HelperForm(prefix="h")
+    if request.method == "POST" and request.form.get("form") == "helper":
+        ok, _ = _submit(helper, s.HelperAdd(), lambda session, d: h.add_helper(session, activity_id, d["provider_id"]))
+        if ok:
+            flash("Dodano pomocnika.")
+            return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
+    elif request.method == "POST":
         ok, _ = _submit(form, s.RegistrationCreate(), lambda session, d: h.register(
             session, activity_id, d["name"], d["phone"], "staff", _now()))
         if ok:
             flash("Zapisano uczestnika.")
             return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
     activity = _read(lambda session: h.activity_view(session, activity_id))
-    return _form_page("community/plan/activity.html", activity=activity, form=form, kind_pl=animation.KIND_PL,
-                      status_pl=animation.STATUS_PL, places_pl=animation.places_pl)
+    return _form_page("community/plan/activity.html", activity=activity, form=form, helper=helper,
+                      kind_pl=animation.KIND_PL, status_pl=animation.STATUS_PL, places_pl=animation.places_pl)
 
 
 @pages.route("/activities/<activity_id>/attendance", methods=["GET", "POST"])

@@ -43,6 +43,8 @@ def test_a_plan_year_with_an_activity_a_group_and_a_partner_works_on_this_databa
     with db.transaction() as s:
         on_provider(s, Event("VolunteerRegistered", ORG, {"volunteer_id": ORG, "provider_type": "partner_organisation",
                                                           "villages": ["belno"]}, "volunteers"))
+        on_provider(s, Event("VolunteerRegistered", HELPER, {"volunteer_id": HELPER, "provider_type": "volunteer",
+                                                             "villages": ["belno"]}, "volunteers"))
         plan_id = h.create_plan(s, "Plan 2026", date(2026, 1, 1), date(2026, 12, 31), NOW)
         goal_id = h.add_goal(s, plan_id, "Seniorzy aktywni", NOW)
         action_id = h.add_action(s, plan_id, {"goal_id": goal_id, "title": "Warsztaty", "villages": ["belno"],

@@ -117,6 +117,11 @@ def test_attendance_moves_the_indicator_and_sends_the_helpers_hours(community):
     with community.db.transaction() as s:
         plan_id, _, action_id = a_plan(s)
         [activity_id] = h.schedule_activity(s, community.outbox, workshop(action_id=action_id), NOW)
+        on_provider(s, Event("VolunteerRegistered", VOLUNTEER, {
+            "volunteer_id": VOLUNTEER, "provider_type": "volunteer", "villages": ["belno"]}, "volunteers"))
+        with pytest.raises(Invalid) as err:
+            h.record_attendance(s, community.outbox, activity_id, [], {ORG: 1}, NOW + timedelta(days=6))
+        assert err.value.errors == {"provider_id": "Nie ma takiego wolontariusza w rejestrze wolontariatu."}
         anna = h.register(s, activity_id, "Anna Nowak", "", "staff", NOW)
         h.register(s, activity_id, "Jan Kowalski", "", "staff", NOW)
         later = NOW + timedelta(days=6)

@@ -73,7 +73,9 @@ def test_a_resident_registers_on_the_phone_page_and_the_next_finds_it_full(api, 
 
 def test_the_attendance_list_prints_the_registered_and_records_who_came(api, community, monkeypatch):
     activity_id = _workshop(api)
-    api.post(f"/activities/{activity_id}", data={"name": "Anna Nowak"})
+    assert api.post(f"/activities/{activity_id}", data={"r-name": "Anna Nowak"}).status_code == 302
+    unknown = api.post(f"/activities/{activity_id}", data={"form": "helper", "h-provider_id": "nie-uuid"})
+    assert unknown.status_code == 422 and "Niepoprawny identyfikator." in unknown.get_data(as_text=True)
     with community.db.transaction() as s:
         view = h.activity_view(s, activity_id)
     listing = api.get(f"/activities/{activity_id}/attendance").get_data(as_text=True)
