@@ -158,6 +158,9 @@ POLICIES: dict[str, dict[str, Any]] = {
         "community.survey_contacts": rw(COMMUNITY_EDIT, NOBODY),
         "community.erase_contact": rw(NOBODY, COMMUNITY_EDIT),
         "community.public_survey": PUBLIC,  # the respondents' page: no account, rate-limited
+        # diagnosis: the versioned report
+        "community.diagnosis_list": _COMMUNITY,
+        "community.diagnosis_page": rw(STAFF, NOBODY),
     },
 }
 
