@@ -148,6 +148,9 @@ POLICIES: dict[str, dict[str, Any]] = {
     "community": {
         **COMMON,
         "community_api.Reference": rw(STAFF, NOBODY),
+        **{f"community_api.{name}": _COMMUNITY for name in (
+            "AssetCollection", "AssetItem", "SurveyCollection", "SurveyItem", "SurveyQuestions", "SurveyPublish",
+            "SurveyClose", "SurveyResponses", "SurveyResults", "DiagnosisCollection", "DiagnosisItem")},
         "community.index": rw(STAFF, NOBODY),
         # diagnosis: the assets register
         **{f"community.{name}": _COMMUNITY for name in ("asset_list", "new_asset", "edit_asset", "remove_asset")},
