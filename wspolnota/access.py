@@ -149,6 +149,9 @@ POLICIES: dict[str, dict[str, Any]] = {
     "community": {
         **COMMON,
         "community_api.Reference": rw(STAFF, NOBODY),
+        **{f"community_api.{name}": _COMMUNITY for name in (
+            "AssetCollection", "AssetItem", "SurveyCollection", "SurveyItem", "SurveyQuestions", "SurveyPublish",
+            "SurveyClose", "SurveyResponses", "SurveyResults", "DiagnosisCollection", "DiagnosisItem")},
         "community.index": rw(STAFF, NOBODY),
         # diagnosis: the assets register
         **{f"community.{name}": _COMMUNITY for name in ("asset_list", "new_asset", "edit_asset", "remove_asset")},
@@ -174,6 +177,9 @@ POLICIES: dict[str, dict[str, Any]] = {
         "community.survey_contacts": rw(COMMUNITY_EDIT, NOBODY),
         "community.erase_contact": rw(NOBODY, COMMUNITY_EDIT),
         "community.public_survey": PUBLIC,  # the respondents' page: no account, rate-limited
+        # diagnosis: the versioned report
+        "community.diagnosis_list": _COMMUNITY,
+        "community.diagnosis_page": rw(STAFF, NOBODY),
     },
 }
 

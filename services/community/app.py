@@ -10,14 +10,15 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.community import api, labels, pages, plan_api, plan_pages, survey_pages
+from services.community import api, diagnosis_pages, labels, pages, plan_api, plan_pages, survey_pages
 from services.community.bootstrap import bootstrap
 from wspolnota.service import Clock
 from wspolnota.web import create_service_app, make_api
 
 API_BLUEPRINTS = [api.blp, plan_api.blp, plan_api.public]
-BLUEPRINTS = [pages.bp, plan_pages.pages, plan_pages.public_pages]  # pages.bp carries survey_pages' routes too
-assert survey_pages.bp is pages.bp
+# pages.bp also carries the routes of survey_pages and diagnosis_pages
+BLUEPRINTS = [pages.bp, plan_pages.pages, plan_pages.public_pages]
+assert survey_pages.bp is pages.bp and diagnosis_pages.bp is pages.bp
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, clock: Clock | None = None) -> Flask:

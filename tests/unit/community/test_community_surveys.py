@@ -133,7 +133,7 @@ def test_closing_publishes_counts_only_and_stops_answers(app: Flask, organiser: 
     survey = the_survey(db, survey_id)
     public = app.test_client()
     public.post(f"/a/{survey['public_key']}", data=public_answer(
-        survey, contact_name="Jan", contact_phone="600 100 200", contact_consent="y"))
+        survey, contact_name="Zenobiusz", contact_phone="777 555 333", contact_consent="y"))
     public.post(f"/a/{survey['public_key']}", data=public_answer(survey, village="kajetanow"))
     assert public.post(f"/a/{survey['public_key']}", data=public_answer(survey, village="janow")).status_code == 422
     assert organiser.post(f"/ankiety/{survey_id}/zamknij").status_code == 302
@@ -144,7 +144,7 @@ def test_closing_publishes_counts_only_and_stops_answers(app: Flask, organiser: 
     assert event.data["responses"] == 2 and event.data["online"] == 2 and event.data["paper"] == 0
     assert event.data["questions"] == 5
     assert sorted(v["village"] for v in event.data["by_village"]) == ["kajetanow", "zagnansk"]
-    assert "Jan" not in row["body"].decode() and "600" not in row["body"].decode()
+    assert "Zenobiusz" not in row["body"].decode() and "777 555" not in row["body"].decode()
     assert public.post(f"/a/{survey['public_key']}", data=public_answer(survey)).status_code == 410
     assert count(db, survey_responses) == 2
 
