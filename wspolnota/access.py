@@ -160,7 +160,7 @@ POLICIES: dict[str, dict[str, Any]] = {
             "Plans", "PlanItem", "PlanGoals", "PlanActions", "ActionProgress", "ActionPartners", "PlanIndicators",
             "IndicatorValue", "PlanVersion", "PlanReport", "Activities", "ActivityItem", "ActivityCancel",
             "ActivityRegistrations", "ActivityHelpers", "ActivityAttendance", "Groups", "GroupItem", "GroupMembers",
-            "GroupMeetings", "Partners", "PartnerItem", "PartnerAgreements", "PartnerLog")},
+            "GroupMeetings", "Partners", "PartnerItem", "PartnerAgreements", "PartnerLog", "Overview")},
         "community_plan_api.PlanApprove": rw(NOBODY, PLAN_APPROVE),
         **{f"community_plan.{name}": _COMMUNITY for name in (
             "plan_list", "plan_page", "new_action", "new_indicator", "action_progress", "plan_version",

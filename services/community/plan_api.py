@@ -151,6 +151,15 @@ class PlanReport(MethodView):
             return h.yearly_report(session, plan_id, h.number_in_path(year))
 
 
+@blp.route("/overview")
+class Overview(MethodView):
+    @blp.response(200, s.OverviewOut)
+    def get(self):  # type: ignore[no-untyped-def]
+        """The organiser's dashboard: plan progress, upcoming activities with free places and missing helpers."""
+        with _tx() as session:
+            return h.overview(session, _now())
+
+
 # --- activities ---------------------------------------------------------------------------------------------
 @blp.route("/activities")
 class Activities(MethodView):

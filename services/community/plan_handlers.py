@@ -550,6 +550,22 @@ def upcoming_activities(session: Session, now: datetime, limit: int = 50) -> lis
              "helpers_missing": animation.helpers_missing(r["helpers_wanted"], r["helpers"])} for r in rows]
 
 
+def overview(session: Session, now: datetime, limit: int = 10) -> dict[str, Any]:
+    """For the organiser's dashboard: each plan's progress, and the next activities with their free places and
+    missing helpers."""
+    plan_rows = session.execute(sa.select(plans).order_by(plans.c.starts_on.desc())).mappings().all()
+    progress = []
+    for row in plan_rows:
+        actions = [dict(a) for a in session.execute(sa.select(plan_actions.c.status, plan_actions.c.percent_done)
+                                                    .where(plan_actions.c.plan_id == row["id"])).mappings()]
+        progress.append({"id": row["id"], "title": row["title"], "status": row["status"], "version": row["version"],
+                         "starts_on": row["starts_on"], "ends_on": row["ends_on"],
+                         "progress": plan.plan_progress(actions), "actions": len(actions)})
+    upcoming = upcoming_activities(session, now, limit)
+    return {"plans": progress, "upcoming": upcoming,
+            "helpers_missing": sum(a["helpers_missing"] for a in upcoming)}
+
+
 # --- self-help groups ---------------------------------------------------------------------------------------
 def create_group(session: Session, data: Mapping[str, Any], now: datetime) -> str:
     if data.get("max_members") is not None and data["max_members"] < 2:

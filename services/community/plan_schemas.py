@@ -202,6 +202,22 @@ class ActivityOut(Schema):
     public_token = fields.String()
 
 
+class PlanProgressOut(PlanSummary):
+    progress = fields.Integer()
+    actions = fields.Integer()
+
+
+class UpcomingActivityOut(ActivityOut):
+    class Meta:
+        exclude = ("public_token",)
+
+
+class OverviewOut(Schema):
+    plans = fields.List(fields.Nested(PlanProgressOut))
+    upcoming = fields.List(fields.Nested(UpcomingActivityOut))
+    helpers_missing = fields.Integer()
+
+
 class AttendanceOut(Schema):
     participants = fields.Integer()
     helpers = fields.Integer()

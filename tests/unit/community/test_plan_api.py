@@ -101,3 +101,16 @@ def test_a_group_and_a_partner_profile_answer_field_errors(api):
                                                    "max_members": ["Co najmniej 2 osoby."]}
     unknown = api.put("/api/partners/0f0f0f0f-1111-4222-8333-444444444444", json={"brings": "sala"})
     assert unknown.status_code == 422 and "org_id" in unknown.get_json()["errors"]["json"]
+
+
+def test_the_overview_shows_plan_progress_and_activities_missing_helpers(api, reader):
+    plan_id, goal_id = _plan(api)
+    action_id = api.post(f"/api/plans/{plan_id}/actions", json={"goal_id": goal_id, "title": "W"}).get_json()["id"]
+    api.post(f"/api/actions/{action_id}/progress", json={"percent_done": 40})
+    _activity(api, capacity=5)
+    overview = reader.get("/api/overview").get_json()
+    assert [(p["title"], p["progress"]) for p in overview["plans"]] == [("Plan 2026", 40)]
+    [upcoming] = overview["upcoming"]
+    assert upcoming["free_places"] == 5 and upcoming["helpers_missing"] == 3 and "public_token" not in upcoming
+    assert overview["helpers_missing"] == 3
+    assert reader.post("/api/plans", json={"title": "X"}).status_code == 403  # a social worker reads only
