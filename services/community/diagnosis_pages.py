@@ -22,7 +22,8 @@ class DiagnosisForm(forms.PolishForm):
 
     def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.scope.choices = [SelectChoice(c, village_name(c)) for c in diagnosis.scopes()]
+        self.scope.choices = [SelectChoice(c, _l("cała gmina") if c == diagnosis.GMINA else village_name(c))
+                              for c in diagnosis.scopes()]
 
 
 @bp.route("/diagnoza", methods=["GET", "POST"])

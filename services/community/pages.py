@@ -20,7 +20,13 @@ def actor() -> str:
 
 @bp.get("/")
 def index():  # type: ignore[no-untyped-def]
-    return render_template("community/index.html")
+    """The organiser's community overview: surveys collecting answers (with their counts) and the register."""
+    from services.community import surveys
+
+    with current_parts().db.engine.connect() as conn:
+        open_surveys = [s for s in surveys.list_surveys(conn) if s["status"] == model.PUBLISHED]
+        asset_count = len(assets.list_assets(conn))
+    return render_template("community/index.html", open_surveys=open_surveys, asset_count=asset_count)
 
 
 # --- the assets register ------------------------------------------------------------------------------------

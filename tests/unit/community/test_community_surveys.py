@@ -214,3 +214,16 @@ def test_answers_export_as_csv_and_xlsx(app: Flask, organiser: Any) -> None:
 
     sheet = load_workbook(io.BytesIO(xlsx.get_data())).active
     assert sheet is not None and sheet.max_row == 2 and sheet.cell(2, 2).value == "Zagnańsk"
+
+
+def test_the_community_overview_shows_surveys_collecting_answers_with_their_counts(app: Flask, organiser: Any,
+                                                                                  reader: Any) -> None:
+    db, survey_id = build(organiser)
+    survey = the_survey(db, survey_id)
+    public = app.test_client()
+    public.post(f"/a/{survey['public_key']}", data=public_answer(survey))
+    page = reader.get("/").get_data(as_text=True)
+    assert "Diagnoza potrzeb 2026" in page and "1 odpowiedź" in page
+    public.post(f"/a/{survey['public_key']}", data=public_answer(survey))
+    assert "2 odpowiedzi" in reader.get("/").get_data(as_text=True)
+    assert "2 responses" in reader.get("/?lang=en").get_data(as_text=True)
