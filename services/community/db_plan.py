@@ -196,3 +196,13 @@ cooperation_log = sa.Table(
     sa.Column("actor", sa.String(200), nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
+
+# Kamilka checks (ustawa Kamilka) of the providers, followed from the volunteers topic, one row per credential:
+# only a helper with one in date may be added to an activity with children. Dates and ids only.
+helper_clearances = sa.Table(
+    "helper_clearances", metadata,
+    sa.Column("volunteer_id", sa.String(36), primary_key=True),
+    sa.Column("credential_key", sa.String(64), primary_key=True),  # credential id; older events: kind + dates
+    sa.Column("valid_from", sa.Date, nullable=False),
+    sa.Column("valid_until", sa.Date, nullable=True),  # None: no end date
+)

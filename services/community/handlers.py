@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from contracts import community as community_contract
 from contracts import needs as need_contract
 from contracts import volunteers as volunteer_contract
+from services.community import clearances
 from services.community.db import known_needs, known_providers
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
@@ -68,4 +69,17 @@ def handlers(outbox: Outbox) -> dict[str, Handler]:
         **dict.fromkeys(("VolunteerRegistered", "VolunteerUpdated", "VolunteerPaused", "VolunteerResumed",
                          "VolunteerErased"), on_provider),
     }
+    for name in clearances.EVENTS:  # the Kamilka checks of helpers at activities with children
+        wanted[name] = _then(wanted.get(name), clearances.on_volunteer_event)
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}
+
+
+def _then(first: Handler | None, second: Handler) -> Handler:
+    if first is None:
+        return second
+
+    def both(session: Session, event: Event) -> None:
+        first(session, event)
+        second(session, event)
+
+    return both

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from contracts import community as contract
 from contracts import volunteers as volunteer_contract
-from services.community import animation, plan
+from services.community import animation, clearances, plan
 from services.community.animation import AnimationRuleError
 from services.community.db import known_providers
 from services.community.db_plan import (
@@ -43,6 +43,8 @@ from wspolnota.errors import Invalid, NotFound, Refused
 from wspolnota.transport.outbox import Outbox
 
 TOPIC = contract.TOPIC
+CHILDREN_NEED_KAMILKA = ("Przy zajęciach z udziałem dzieci może pomagać tylko osoba z ważnym na dzień zajęć "
+                         "sprawdzeniem z ustawy Kamilka (rejestr sprawców przestępstw i informacja z KRK).")
 
 
 def _id() -> str:
@@ -475,16 +477,21 @@ def register(session: Session, activity_id: str, name: str, phone: str, source: 
 
 
 def add_helper(session: Session, activity_id: str, provider_id: str) -> None:
-    """A volunteer who accepted to help (by the signed link or told staff); hours come with the attendance."""
-    _one(session, activities, activity_id, "zajęć")
+    """A volunteer who accepted to help (by the signed link or told staff); hours come with the attendance. At an
+    activity with children only a person with a Kamilka check in date on its day may help (never bypassed)."""
     known = session.execute(sa.select(known_providers.c.volunteer_id).where(
         known_providers.c.volunteer_id == provider_id)).first()
     if known is None:
         raise Invalid({"provider_id": "Nie ma takiego wolontariusza w rejestrze wolontariatu."})
     exists = session.execute(sa.select(activity_helpers.c.provider_id).where(
         activity_helpers.c.activity_id == activity_id, activity_helpers.c.provider_id == provider_id)).first()
-    if exists is None:
-        session.execute(sa.insert(activity_helpers).values(activity_id=activity_id, provider_id=provider_id))
+    if exists is not None:
+        return
+    activity = _one(session, activities, activity_id, "zajęć")
+    if activity["involves_children"] and not clearances.cleared_for_children(
+            session, provider_id, localtime.local_day(activity["starts_at"])):
+        raise Refused(CHILDREN_NEED_KAMILKA)
+    session.execute(sa.insert(activity_helpers).values(activity_id=activity_id, provider_id=provider_id))
 
 
 def record_attendance(session: Session, outbox: Outbox, activity_id: str, present: Iterable[str],

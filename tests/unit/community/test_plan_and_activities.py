@@ -13,6 +13,14 @@ from wspolnota.transport import Event
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 ORG = "0f0f0f0f-1111-4222-8333-444444444444"
 VOLUNTEER = "11111111-2222-4333-8444-555555555555"
+KAMILKA_ID = "22222222-3333-4444-8555-666666666666"
+
+
+def follow(community, session, event):  # type: ignore[no-untyped-def]
+    """The service's own consumer handler for a volunteers event."""
+    from services.community.handlers import handlers
+
+    handlers(community.outbox)[event.type](session, event)
 
 
 def a_plan(session, with_indicator=True):
@@ -117,8 +125,10 @@ def test_attendance_moves_the_indicator_and_sends_the_helpers_hours(community):
     with community.db.transaction() as s:
         plan_id, _, action_id = a_plan(s)
         [activity_id] = h.schedule_activity(s, community.outbox, workshop(action_id=action_id), NOW)
-        on_provider(s, Event("VolunteerRegistered", VOLUNTEER, {
-            "volunteer_id": VOLUNTEER, "provider_type": "volunteer", "villages": ["belno"]}, "volunteers"))
+        follow(community, s, Event("VolunteerRegistered", VOLUNTEER, {
+            "volunteer_id": VOLUNTEER, "provider_type": "volunteer", "villages": ["belno"], "credentials": [
+                {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2026-12-31",
+                 "credential_id": KAMILKA_ID}]}, "volunteers"))
         with pytest.raises(Invalid) as err:
             h.record_attendance(s, community.outbox, activity_id, [], {ORG: 1}, NOW + timedelta(days=6))
         assert err.value.errors == {"provider_id": "Nie ma takiego wolontariusza w rejestrze wolontariatu."}
@@ -191,3 +201,35 @@ def test_an_erased_partner_cannot_join_new_actions(community):
         with pytest.raises(Invalid) as err:
             h.add_action(s, plan_id, {"goal_id": goal_id, "title": "Festyn", "partners": [ORG]}, NOW)
     assert err.value.errors == {"partners": "Nie ma takiej organizacji partnerskiej w rejestrze wolontariatu."}
+
+
+def test_at_an_activity_with_children_only_a_helper_with_a_kamilka_check_in_date_may_help(community):
+    day = workshop()["starts_at"].date().isoformat()
+    with community.db.transaction() as s:
+        [children] = h.schedule_activity(s, community.outbox, workshop(), NOW)
+        [adults] = h.schedule_activity(s, community.outbox, workshop(involves_children=False), NOW)
+        follow(community, s, Event("VolunteerRegistered", VOLUNTEER, {
+            "volunteer_id": VOLUNTEER, "provider_type": "volunteer", "villages": ["belno"]}, "volunteers"))
+        follow(community, s, Event("VolunteerRegistered", ORG, {
+            "volunteer_id": ORG, "provider_type": "partner_organisation", "villages": ["belno"], "credentials": [
+                {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": None}]}, "volunteers"))
+        with pytest.raises(Refused, match="ustawy Kamilka"):
+            h.add_helper(s, children, VOLUNTEER)
+        h.add_helper(s, adults, VOLUNTEER)
+        follow(community, s, Event("CredentialRecorded", VOLUNTEER, {
+            "volunteer_id": VOLUNTEER, "kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": day,
+            "credential_id": KAMILKA_ID}, "volunteers"))
+        h.add_helper(s, children, VOLUNTEER)
+    with community.db.transaction() as s:
+        [later] = h.schedule_activity(s, community.outbox, workshop(starts_at=workshop()["starts_at"] + timedelta(
+            days=1), ends_at=workshop()["ends_at"] + timedelta(days=1)), NOW)
+        with pytest.raises(Refused):  # the check ends the day before
+            h.add_helper(s, later, VOLUNTEER)
+        follow(community, s, Event("CredentialRevoked", VOLUNTEER, {
+            "volunteer_id": VOLUNTEER, "kind": "kamilka_check", "credential_id": KAMILKA_ID,
+            "reason": "adverse_result"}, "volunteers"))
+        [another] = h.schedule_activity(s, community.outbox, workshop(), NOW)
+        with pytest.raises(Refused):
+            h.add_helper(s, another, VOLUNTEER)
+        with pytest.raises(Refused):  # an organisation's check cannot speak for the person who comes
+            h.add_helper(s, another, ORG)

@@ -121,6 +121,13 @@ def upgrade() -> None:
     with op.batch_alter_table('group_members', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_group_members_group_id'), ['group_id'], unique=False)
 
+    op.create_table('helper_clearances',
+    sa.Column('volunteer_id', sa.String(length=36), nullable=False),
+    sa.Column('credential_key', sa.String(length=64), nullable=False),
+    sa.Column('valid_from', sa.Date(), nullable=False),
+    sa.Column('valid_until', sa.Date(), nullable=True),
+    sa.PrimaryKeyConstraint('volunteer_id', 'credential_key')
+    )
     op.create_table('partner_profiles',
     sa.Column('org_id', sa.String(length=36), nullable=False),
     sa.Column('brings', sa.Text(), server_default='', nullable=False),
@@ -236,6 +243,7 @@ def downgrade() -> None:
 
     op.drop_table('plan_actions')
     op.drop_table('partner_profiles')
+    op.drop_table('helper_clearances')
     with op.batch_alter_table('group_members', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_group_members_group_id'))
 
