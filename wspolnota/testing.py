@@ -56,7 +56,8 @@ class ServiceUnderTest:
 
 
 class InMemorySystem:
-    """All four services on SQLite files and one in-memory broker, driven step by step."""
+    """Every service (all five unless `services` names some) on SQLite files and one in-memory broker, driven
+    step by step."""
 
     def __init__(self, workdir: Path, services: tuple[str, ...] = config.SERVICES):
         self.broker = MemoryBroker()

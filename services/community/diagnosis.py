@@ -53,8 +53,10 @@ def snapshot(session: Session | sa.Connection, scope: str, now: Any) -> dict[str
             "by_village": result["by_village"],
             "questions": [{**q, "texts": [list(t) for t in q.get("texts", [])]} for q in result["questions"]]})
     rows = asset_cases.list_assets(session, village)
-    asset_rows = [{k: r[k] for k in ("kind", "subtype", "village", "name", "capacity", "accessible",
-                                     "accessibility_note", "lendable")} for r in rows]
+    # a leader is frozen by role only: a name listed with consent must go when the consent does
+    asset_rows = [{**{k: r[k] for k in ("kind", "subtype", "village", "name", "capacity", "accessible",
+                                        "accessibility_note", "lendable")},
+                   **({"name": ""} if r["kind"] == model.LEADER else {})} for r in rows]
     return {"generated_at": now.isoformat(), "scope": scope, "surveys": survey_results, "assets": asset_rows,
             "needs_providers": needs_beside_providers(session, village)}
 

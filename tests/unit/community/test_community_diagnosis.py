@@ -61,6 +61,8 @@ def test_a_diagnosis_is_versioned_and_earlier_versions_stay_readable(app: Flask,
                                                                        db: Database) -> None:
     organiser.post("/zasoby/nowy", data={"kind": "place", "subtype": "swietlica", "village": "zagnansk",
                                          "name": "Świetlica w Zagnańsku", "capacity": "50"})
+    organiser.post("/zasoby/nowy", data={"kind": "leader", "subtype": "soltys", "village": "zagnansk",
+                                         "name": "Bronisław Testowy", "consent_date": "2026-01-10"})
     parts = app.extensions["wspolnota.parts"]
     with db.transaction() as session:
         survey = surveys.create_survey(session, {"title": "Potrzeby seniorów"})
@@ -77,6 +79,7 @@ def test_a_diagnosis_is_versioned_and_earlier_versions_stay_readable(app: Flask,
     page = reader.get(first.headers["Location"]).get_data(as_text=True)
     assert "Diagnoza Zagnańska 2026" in page and "Brakuje transportu." in page and "<svg" in page
     assert "Świetlica w Zagnańsku" in page and 'data-version="1"' in page
+    assert "Bronisław Testowy" not in page  # a leader is frozen by role only (consent can be withdrawn)
     with db.engine.connect() as conn:
         snap = conn.execute(sa.select(diagnoses.c.snapshot)).scalar_one()
     assert snap["surveys"][0]["responses"] == 1  # the village's answers only
