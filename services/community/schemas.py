@@ -111,6 +111,7 @@ class SurveySummary(Schema):
     title = fields.String()
     status = fields.String()
     villages = fields.List(fields.String())
+    published_at = fields.DateTime(allow_none=True)
     responses = fields.Integer()
 
 
