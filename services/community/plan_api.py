@@ -236,7 +236,7 @@ class GroupItem(MethodView):
     def get(self, group_id: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
             view = h.group_view(session, group_id)
-        return h._jsonable(view)
+        return h.as_json(view)
 
 
 @blp.route("/groups/<group_id>/members")
@@ -264,7 +264,7 @@ class Partners(MethodView):
     @blp.response(200)
     def get(self):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            return h._jsonable(h.partner_network(session))
+            return h.as_json(h.partner_network(session))
 
 
 @blp.route("/partners/<org_id>")

@@ -121,6 +121,10 @@ def add_action(session: Session, plan_id: str, data: Mapping[str, Any], now: dat
     return action_id
 
 
+def get_action(session: Session, action_id: str) -> dict[str, Any]:
+    return _one(session, plan_actions, action_id, "działania")
+
+
 def set_action_progress(session: Session, action_id: str, status: str | None, percent: int | None,
                         now: datetime) -> dict[str, Any]:
     """Progress as it happens; it is not a change of the plan, so it opens no new version."""
@@ -173,7 +177,7 @@ def approve_plan(session: Session, outbox: Outbox, plan_id: str, actor: str, now
         raise Refused(err.message) from err
     version = the_plan["version"]
     session.execute(sa.insert(plan_versions).values(plan_id=plan_id, version=version, approved_at=now,
-                                                    approved_by=actor, snapshot=_jsonable(content)))
+                                                    approved_by=actor, snapshot=as_json(content)))
     session.execute(sa.update(plans).where(plans.c.id == plan_id).values(status=plan.APPROVED, updated_at=now))
     outbox.add(session, TOPIC, "PlanApproved", plan_id, {
         "plan_id": plan_id, "version": version, "starts_on": the_plan["starts_on"].isoformat(),
@@ -182,11 +186,12 @@ def approve_plan(session: Session, outbox: Outbox, plan_id: str, actor: str, now
     return int(version)
 
 
-def _jsonable(value: Any) -> Any:
+def as_json(value: Any) -> Any:
+    """Dates and times as ISO strings, for snapshots and JSON answers."""
     if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
+        return {k: as_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_jsonable(v) for v in value]
+        return [as_json(v) for v in value]
     if isinstance(value, date | datetime):
         return value.isoformat()
     return value

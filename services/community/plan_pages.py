@@ -129,9 +129,7 @@ def new_indicator(plan_id: str):  # type: ignore[no-untyped-def]
 
 @pages.route("/actions/<action_id>/progress", methods=["GET", "POST"])
 def action_progress(action_id: str):  # type: ignore[no-untyped-def]
-    from services.community.db_plan import plan_actions
-
-    action = _read(lambda session: h._one(session, plan_actions, action_id, "działania"))
+    action = _read(lambda session: h.get_action(session, action_id))
     form = f.ProgressForm(data=None if request.method == "POST" else action)
     if request.method == "POST":
         ok, _ = _submit(form, s.ActionProgress(), lambda session, d: h.set_action_progress(

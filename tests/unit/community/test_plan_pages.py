@@ -106,3 +106,18 @@ def test_groups_and_partners_pages_show_what_was_recorded(api, community):
                                               "l-note": "spotkanie"}).status_code == 302
     assert "spotkanie" in api.get(f"/partners/{ORG}").get_data(as_text=True)
     assert api.get("/partners").status_code == 200
+
+
+def test_the_progress_form_refuses_more_than_100_percent_and_saves_a_valid_one(api, community):
+    with community.db.transaction() as s:
+        plan_id = h.create_plan(s, "Plan", NOW.date().replace(month=1, day=1), NOW.date().replace(month=12, day=31),
+                                NOW)
+        goal_id = h.add_goal(s, plan_id, "Cel", NOW)
+        action_id = h.add_action(s, plan_id, {"goal_id": goal_id, "title": "Działanie"}, NOW)
+    assert api.get(f"/actions/{action_id}/progress").status_code == 200
+    bad = api.post(f"/actions/{action_id}/progress", data={"status": "in_progress", "percent_done": "120"})
+    assert bad.status_code == 422 and "Od 0 do 100." in bad.get_data(as_text=True)
+    assert api.post(f"/actions/{action_id}/progress", data={"status": "in_progress",
+                                                             "percent_done": "60"}).status_code == 302
+    with community.db.transaction() as s:
+        assert h.get_action(s, action_id)["percent_done"] == 60
