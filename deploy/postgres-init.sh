@@ -8,7 +8,7 @@
 # Passwords come from <SERVICE>_DB_PASSWORD (NEEDS_DB_PASSWORD, ...); psql quotes them.
 set -eu
 
-for service in needs volunteers matching notify auth; do  # auth: staff accounts (the front door)
+for service in needs volunteers matching notify community auth; do  # auth: staff accounts (the front door)
     var="$(echo "$service" | tr '[:lower:]' '[:upper:]')_DB_PASSWORD"
     password="$(printenv "$var" || true)"
     if [ -z "$password" ]; then

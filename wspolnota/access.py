@@ -48,6 +48,11 @@ NOTIFY_WRITE = {OSL, ADMIN}
 CRIMINAL_RECORD_READ = frozenset({OSL, DIRECTOR, ADMIN})
 AUDIT_READ = {AUDITOR, ADMIN, DIRECTOR}  # the volunteers' audit log, as the needs one
 
+# Community organising: the organiser edits everything; the director approves plans; everyone else reads.
+COMMUNITY_EDIT = {OSL, ADMIN}
+_COMMUNITY = rw(STAFF, COMMUNITY_EDIT)
+PLAN_APPROVE = {DIRECTOR, ADMIN}
+
 _NEEDS_CASES = rw(STAFF, CASE_WRITE)
 _NEEDS_PLANS = rw(STAFF, PLAN_WRITE)
 
@@ -142,6 +147,41 @@ POLICIES: dict[str, dict[str, Any]] = {
         "notify.resolve_failed": rw(NOBODY, NOTIFY_WRITE),
         "notify.test_inbox": rw({OSL, ADMIN}, NOBODY),
         "notify.provider_response": PUBLIC,  # the provider's signed link
+    },
+    "community": {
+        **COMMON,
+        "community_api.Reference": rw(STAFF, NOBODY),
+        **{f"community_api.{name}": _COMMUNITY for name in (
+            "AssetCollection", "AssetItem", "SurveyCollection", "SurveyItem", "SurveyQuestions", "SurveyPublish",
+            "SurveyClose", "SurveyResponses", "SurveyResults", "DiagnosisCollection", "DiagnosisItem")},
+        "community.index": rw(STAFF, NOBODY),
+        # diagnosis: the assets register
+        **{f"community.{name}": _COMMUNITY for name in ("asset_list", "new_asset", "edit_asset", "remove_asset")},
+        # the organising plan, activities, self-help groups and partners (the director approves plan versions)
+        **{f"community_plan_api.{name}": _COMMUNITY for name in (
+            "Plans", "PlanItem", "PlanGoals", "PlanActions", "ActionProgress", "ActionPartners", "PlanIndicators",
+            "IndicatorValue", "PlanVersion", "PlanReport", "Activities", "ActivityItem", "ActivityCancel",
+            "ActivityRegistrations", "ActivityHelpers", "ActivityAttendance", "Groups", "GroupItem", "GroupMembers",
+            "GroupMeetings", "Partners", "PartnerItem", "PartnerAgreements", "PartnerLog", "Overview")},
+        "community_plan_api.PlanApprove": rw(NOBODY, PLAN_APPROVE),
+        **{f"community_plan.{name}": _COMMUNITY for name in (
+            "plan_list", "plan_page", "new_action", "new_indicator", "action_progress", "plan_version",
+            "yearly_report", "activity_list", "activity_page", "attendance", "cancel_activity", "group_list",
+            "group_page", "partner_list", "partner_page")},
+        "community_plan.approve_plan": rw(NOBODY, PLAN_APPROVE),
+        # a resident's registration through the activity's public link: no account, rate-limited
+        "community_public.public_registration": PUBLIC,
+        "community_public_api.PublicRegistration": PUBLIC,
+        # diagnosis: surveys (contact details left for follow-up: the organiser only, every read audited)
+        **{f"community.{name}": _COMMUNITY for name in (
+            "survey_list", "new_survey", "survey_page", "add_question", "remove_question", "publish_survey",
+            "close_survey", "issue_tokens", "paper_entry", "survey_results", "survey_export")},
+        "community.survey_contacts": rw(COMMUNITY_EDIT, NOBODY),
+        "community.erase_contact": rw(NOBODY, COMMUNITY_EDIT),
+        "community.public_survey": PUBLIC,  # the respondents' page: no account, rate-limited
+        # diagnosis: the versioned report
+        "community.diagnosis_list": _COMMUNITY,
+        "community.diagnosis_page": rw(STAFF, NOBODY),
     },
 }
 

@@ -88,7 +88,8 @@ def cmd_jobs(args: argparse.Namespace) -> None:
 def cmd_seed(args: argparse.Namespace) -> None:
     """Fictional demo data (never real people); the relays announce it to the other services.
 
-    Residents and needs first, then volunteers with offers so that matching has someone to propose.
+    Residents and needs first, then volunteers with offers so that matching has someone to propose, then the
+    community's work (its diagnosis: assets, surveys with answers, a diagnosis report).
     `--volunteers N` goes to the volunteers seed; every other option to the needs seed."""
     seed_needs, seed_volunteers = entry_point("needs.seed"), entry_point("volunteers.seed")
     needs_args = [a for a in args.rest if a != "--"]  # `seed --demo -- --residents 6` works too
@@ -100,7 +101,8 @@ def cmd_seed(args: argparse.Namespace) -> None:
               "python -m services.volunteers.seed --demo --database-url URL")
         sys.exit(needs_rc)
     volunteers_rc = seed_volunteers(["--demo"] + volunteers_args)
-    sys.exit(needs_rc or volunteers_rc)
+    community_rc = entry_point("community.seed")(["--demo"])
+    sys.exit(needs_rc or volunteers_rc or community_rc)
 
 
 def cmd_apikey(args: argparse.Namespace) -> None:
@@ -208,7 +210,7 @@ def embedded_env(environ: dict[str, str]) -> dict[str, str]:
 
 
 def cmd_run(args: argparse.Namespace) -> None:
-    """Everything on one machine: tansu, SQLite under var/, 4 web apps, 4 relays, 4 consumers, front door."""
+    """Everything on one machine: tansu, SQLite under var/, 5 web apps, 5 relays, 5 consumers, front door."""
     from honcho.manager import Manager
 
     from wspolnota.broker import port_is_free, tansu_command, wait_for_port

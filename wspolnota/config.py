@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-SERVICES = ("needs", "volunteers", "matching", "notify")
+SERVICES = ("needs", "volunteers", "matching", "notify", "community")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -85,6 +85,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CASE_SYSTEM_IDEMPOTENCY_DAYS", "30", "how long the needs service keeps a case-system answer to "
             "replay under its Idempotency-Key; the hourly job forgets older keys", roles=("web", "jobs")),
     Setting("CASE_SYSTEM_CSV_MAX_ROWS", "1000", "most rows one case-system CSV import may have", roles=("web",)),
+    Setting("COMMUNITY_PUBLIC_ANSWERS_PER_HOUR", "30", "how many survey answers (and public page posts) the "
+            "community service takes from one address per survey and hour before it answers 429",
+            roles=("web",)),
     Setting("CASE_SYSTEM_PSEUDONYM_KEY", None, "**secret, required** by the needs web app: HMAC key that turns "
             "case-system person ids into resident pseudonyms; never change it once used (a deployment that ran "
             "without it used `SECRET_KEY`: set it to that value)", roles=("web",)),
@@ -184,6 +187,8 @@ SETTINGS: tuple[Setting, ...] = (
             "from this many hours before its visit (0: every need at once)", roles=("web", "consumer")),
     Setting("MATCHING_HOLD_MIN_PROVIDERS", "16", "providers able to serve a need for it to be held back",
             roles=("web", "consumer")),
+    Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
+            "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
             roles=("relay", "consumer")),
     Setting("WSPOLNOTA_METRICS_PORT", "", "a worker (relay, consumer, notify sender, jobs) serves Prometheus "

@@ -18,6 +18,7 @@ ENTRY_POINTS = {
     "needs.apikey": "services.needs.apikeys:main",
     "volunteers.seed": "services.volunteers.seed:main",
     "notify.sender": "services.notify.sender:main",
+    "community.seed": "services.community.seed:main",
 }
 
 

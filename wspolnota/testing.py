@@ -224,7 +224,8 @@ class ServiceUnderTest:
 
 
 class InMemorySystem:
-    """All four services on SQLite files and one in-memory broker, driven step by step.
+    """Every service (all five unless `services` names some) on SQLite files and one in-memory broker, driven
+    step by step.
 
     Each service starts from its bootstrap with `clock` (e.g. a `ManualClock`) when one is given, else with its
     own default, the wall clock. The databases come from the session's migrated templates (tests/conftest.py).

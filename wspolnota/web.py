@@ -25,6 +25,7 @@ SERVICE_TITLES = {
     "volunteers": "Wolontariusze i oferty",
     "matching": "Dopasowania",
     "notify": "Powiadomienia",
+    "community": "Społeczność lokalna",
 }
 
 

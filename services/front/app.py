@@ -1,5 +1,5 @@
 """The front service: sign-in and staff accounts (`/auth/...`), the dashboard (`/`), and in the embedded run
-the front door on :8000 — one staff URL for the four services.
+the front door on :8000 — one staff URL for the five services.
 
 Proxying `/<service>/...` is nginx's job in compose (deploy/nginx.conf, which sends `/` and `/auth/` here).
 Locally we proxy in Python so that `make run` needs nothing outside the virtualenv; it is a development

@@ -1,6 +1,6 @@
-"""The organiser's dashboard on the front door's `/`: the day's work gathered from the four services.
+"""The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Five sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Six sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -10,8 +10,9 @@ Five sections, each read from an existing JSON API of the owning service, on the
 | needs unmatched for more than 48 h | needs `GET /api/needs?status=open` (paged) | created more than 48 h ago |
 | credentials expired (last 90 days, not renewed) or expiring within 30 days | volunteers `GET /api/credentials/expiring?days=30&expired_days=90` | — |
 | failed notifications nobody has handled | notify `GET /api/notifications/failed` | — |
+| surveys collecting answers, with their response counts | community `GET /api/surveys` | published only |
 
-The five are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The six are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel.
 """
@@ -36,7 +37,8 @@ from wspolnota.web import WARSAW, local_dt
 log = logging.getLogger("wspolnota.dashboard")
 
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
-SECTIONS = (PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED)
+SURVEYS = "surveys"
+SECTIONS = (PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -218,6 +220,17 @@ def read_failed(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), False
 
 
+def read_surveys(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Published surveys (still collecting answers), the oldest first, each with its response count."""
+    rows = [r for r in _json(get("community", "/api/surveys", {})) if r.get("status") == "published"]
+    rows.sort(key=lambda r: r.get("published_at") or "")
+    items = [Item(f"/community/ankiety/{r['id']}", str(r.get("title", ""))[:200],
+                  ", ".join(_village(v) for v in r.get("villages") or []) or str(_l("cała gmina")),
+                  _dt(r.get("published_at")), "", str(_l("odpowiedzi: %(n)s", n=r.get("responses", 0))))
+             for r in rows]
+    return items, len(rows), False
+
+
 SPECS: dict[str, Spec] = {
     PROPOSALS: Spec(PROPOSALS, "matching", _l("Propozycje do przejrzenia"),
                     _l("Żadna propozycja nie czeka na przegląd."), "/matching/", ("matching", "matching.approve"),
@@ -234,6 +247,10 @@ SPECS: dict[str, Spec] = {
     FAILED: Spec(FAILED, "notify", _l("Nieudane powiadomienia"),
                  _l("Wszystkie powiadomienia zostały wysłane."), "/notify/", ("notify", "notify.retry_failed"),
                  _l("Ponów lub zamknij"), _l("Zobacz"), _l("nieudane"), read_failed),
+    SURVEYS: Spec(SURVEYS, "community", _l("Ankiety zbierające odpowiedzi"),
+                  _l("Żadna ankieta nie zbiera teraz odpowiedzi."), "/community/ankiety",
+                  ("community", "community.paper_entry"), _l("Otwórz"), _l("Zobacz"), _l("opublikowana"),
+                  read_surveys),
 }
 
 

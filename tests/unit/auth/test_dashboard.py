@@ -62,10 +62,12 @@ class Stack:
         return client
 
 
-SERVICES = ("needs", "volunteers", "matching", "notify")
+SERVICES = ("needs", "volunteers", "matching", "notify", "community")
 
 
 def factories() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
+    from services.community.app import create_app as community_app
+    from services.community.db import make_db as community_db
     from services.matching.app import create_app as matching_app
     from services.matching.db import make_db as matching_db
     from services.needs.app import create_app as needs_app
@@ -76,7 +78,8 @@ def factories() -> dict[str, tuple[Callable[..., Any], Callable[..., Any]]]:
     from services.volunteers.db import make_db as volunteers_db
 
     return {"needs": (needs_app, needs_db), "volunteers": (volunteers_app, volunteers_db),
-            "matching": (matching_app, matching_db), "notify": (notify_app, notify_db)}
+            "matching": (matching_app, matching_db), "notify": (notify_app, notify_db),
+            "community": (community_app, community_db)}
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +224,7 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
 
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
 
-    assert shown_sections(html) == ["proposals", "offers", "unmatched", "credentials", "failed"]
+    assert shown_sections(html) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys"]
     assert "niedostępne" not in html.lower()
     assert count(html, "proposals") == "2"
     assert [href for href, _ in links(html, "proposals")] == [f"/matching/matches/{urgent}", f"/matching/matches/{calm}"]
@@ -247,11 +250,31 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
         assert personal not in html
 
 
+def test_the_organiser_sees_the_surveys_collecting_answers_with_their_counts(stack: Stack) -> None:
+    from services.community import surveys
+
+    with stack.db("community").transaction() as session:
+        open_survey = surveys.create_survey(session, {"title": "Potrzeby seniorów", "villages": ["kajetanow"]})
+        question = surveys.add_question(session, open_survey["id"], {"kind": "single", "text": "Bus?",
+                                                                     "required": True, "options": ["tak", "nie"]})
+        surveys.publish(session, open_survey["id"])
+        for _ in range(2):
+            surveys.submit_response(session, open_survey["id"], "kajetanow", {question["id"]: 0}, channel="paper")
+        surveys.create_survey(session, {"title": "Szkic"})  # a draft collects nothing: not shown
+    html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
+    assert count(html, "surveys") == "1"
+    assert links(html, "surveys") == [(f"/community/ankiety/{open_survey['id']}",
+                                       "Otwórz: Potrzeby seniorów — Kajetanów")]
+    assert "odpowiedzi: 2" in section(html, "surveys")
+    assert "surveys" not in shown_sections(stack.signed_in("pracownik").get("/").get_data(as_text=True))
+
+
 def test_sections_without_work_say_so(stack: Stack) -> None:
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
-    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * 5
+    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * 6
     assert "Żadna propozycja nie czeka na przegląd." in section(html, "proposals")
     assert "Wszystkie powiadomienia zostały wysłane." in section(html, "failed")
+    assert "Żadna ankieta nie zbiera teraz odpowiedzi." in section(html, "surveys")
 
 
 def test_only_the_first_items_are_listed_and_the_count_says_how_many_there_are(stack: Stack) -> None:
@@ -354,7 +377,7 @@ def test_acting_links_follow_the_services_policy() -> None:
 
 def test_the_five_sections_are_read_at_the_same_time() -> None:
     """Every first request waits until all five have arrived: read one after another, they would time out."""
-    together = threading.Barrier(5, timeout=10)
+    together = threading.Barrier(len(dashboard.SECTIONS), timeout=10)
     seen: set[str] = set()
 
     def upstream(environ: Any, start: Callable[..., Any]) -> Any:

@@ -44,7 +44,8 @@ def front(store: AuthStore, tmp_path: Path) -> Iterator[Any]:
     unreachable = "http://127.0.0.1:1"
     app = front_app({"AUTH_DATABASE_URL": store.url, "SECRET_KEY": SECRET, "DASHBOARD_TIMEOUT_S": (0.5, 0.5),
                      "UPSTREAMS": {"needs": f"http://127.0.0.1:{httpd.server_port}", "volunteers": unreachable,
-                                   "matching": unreachable, "notify": unreachable}})
+                                   "matching": unreachable, "notify": unreachable,
+                                   "community": unreachable}})
     yield app
     httpd.shutdown()
     needs.extensions["db"].dispose()
@@ -77,7 +78,7 @@ def test_a_changed_role_ends_the_session_and_the_next_sign_in_brings_the_new_rol
                                                                                   store: AuthStore) -> None:
     client = front.test_client()
     sign_in(client, "osl.kowalska")
-    assert sections(client) == ["proposals", "offers", "unmatched", "credentials", "failed"]
+    assert sections(client) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys"]
 
     store.update("osl.kowalska", role="social_worker")
 

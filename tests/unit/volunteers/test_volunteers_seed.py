@@ -114,6 +114,7 @@ def test_with_the_needs_demo_matching_proposes_seeded_providers(tmp_path: Path) 
 
 
 def test_the_cli_passes_volunteers_to_its_seed_and_the_rest_to_the_needs_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import services.community.seed
     import services.needs.seed
     import services.volunteers.seed
     from wspolnota import cli
@@ -122,10 +123,12 @@ def test_the_cli_passes_volunteers_to_its_seed_and_the_rest_to_the_needs_seed(mo
     monkeypatch.delenv("DATABASE_URL", raising=False)
     monkeypatch.setattr(services.needs.seed, "main", lambda argv: calls.setdefault("needs", argv) and 0)
     monkeypatch.setattr(services.volunteers.seed, "main", lambda argv: calls.setdefault("volunteers", argv) and 0)
+    monkeypatch.setattr(services.community.seed, "main", lambda argv: calls.setdefault("community", argv) and 0)
     with pytest.raises(SystemExit) as done:
         cli.main(["seed", "--demo", "--residents", "6", "--volunteers", "10"])
     assert done.value.code == 0
-    assert calls == {"needs": ["--demo", "--residents", "6"], "volunteers": ["--demo", "--volunteers", "10"]}
+    assert calls == {"needs": ["--demo", "--residents", "6"], "volunteers": ["--demo", "--volunteers", "10"],
+                     "community": ["--demo"]}
     with pytest.raises(SystemExit) as refused:
         cli.main(["migrate", "--residents", "6"])  # other commands still refuse options they do not know
     assert refused.value.code == 2

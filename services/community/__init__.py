@@ -1,0 +1,1 @@
+"""Wspólnota community service: diagnosis of needs and potential, the organising plan, local animation, partners."""

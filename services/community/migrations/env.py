@@ -1,0 +1,5 @@
+from alembic import context
+
+from wspolnota.migrations import run_env
+
+run_env(context)
