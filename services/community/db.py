@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from services.community import db_plan  # noqa: F401 - the plan, activity, group and partner tables join metadata
+from services.community.meta import metadata, outbox, processed
 from wspolnota import config
-from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
-
-metadata = sa.MetaData()
-outbox, processed = transport_tables(metadata)
+from wspolnota.db import BigId, Database, UtcDateTime
 
 # --- diagnosis: questionnaires ------------------------------------------------------------------------------
 surveys = sa.Table(
@@ -164,6 +163,3 @@ audit_log = sa.Table(
 def make_db(url: str | None = None) -> Database:
     return Database("community", url or config.database_url("community"), metadata, outbox, processed)
 
-
-# The organising plan, activities, self-help groups and partner profiles: their tables join this metadata.
-from services.community import db_plan as _plan_tables  # noqa: E402,F401

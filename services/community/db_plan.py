@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from services.community.db import metadata
+from services.community.meta import metadata
 from wspolnota.db import BigId, UtcDateTime
 
 # --- the plan ------------------------------------------------------------------------------------------------

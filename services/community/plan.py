@@ -174,8 +174,8 @@ def indicator_progress(baseline: float, target: float, value: float) -> int:
     """% of the way from baseline to target (a target below the baseline counts a fall as progress), 0–100."""
     if target == baseline:
         return 100
-    share = (value - baseline) / (target - baseline)
-    return max(0, min(100, round(share * 100)))
+    share = (value - baseline) / (target - baseline)  # may overflow to ±inf for a tiny target − baseline
+    return round(max(0.0, min(1.0, share)) * 100)
 
 
 def plan_progress(action_rows: Iterable[Mapping[str, Any]]) -> int:
