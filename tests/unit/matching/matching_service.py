@@ -5,6 +5,7 @@ own schemas) and reads what matching publishes on `matches`.
 """
 from __future__ import annotations
 
+import itertools
 import json
 import uuid
 from dataclasses import replace
@@ -31,8 +32,13 @@ TOMORROW_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 SOURCES = {"needs": "needs", "volunteers": "volunteers", "notifications": "notify"}
 
 
+_ids = itertools.count(1)
+
+
 def new_id() -> str:
-    return str(uuid.uuid4())
+    """Ids that grow in the order they are made, so a test (and a Hypothesis replay of it) orders and breaks ties
+    the same way every time; random ids made the stateful tests' rule choices differ between replays."""
+    return str(uuid.UUID(f"00000000-0000-4000-8000-{next(_ids):012x}"))
 
 
 WRITTEN_AGREEMENT = {"kind": "agreement", "valid_from": "2026-01-01", "valid_until": None, "written": True,
@@ -118,7 +124,7 @@ class MatchingService:
 
     # -- what matching did ----------------------------------------------------------------------
     def matches(self, **where: Any) -> list[sa.RowMapping]:
-        query = sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)
+        query = sa.select(proposals).order_by(proposals.c.created_at, proposals.c.need_id, proposals.c.volunteer_id, proposals.c.id)
         for name, value in where.items():
             query = query.where(proposals.c[name] == value)
         with self.service.db.engine.connect() as conn:
