@@ -31,6 +31,7 @@ from collections import defaultdict
 from dataclasses import replace
 from multiprocessing import Pool
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -127,7 +128,7 @@ def policies(plan: dict[int, list[int]], times: dict[tuple[int, int], TimeWindow
     follow."""
     ours = bench.policies()[-1]
     assert isinstance(ours, FlowPolicy) and ours.name == bench.OURS
-    told = dict(debounce_hours=ours.debounce_hours, urgent_parallel=1, use_deficit=True,
+    told: dict[str, Any] = dict(debounce_hours=ours.debounce_hours, urgent_parallel=1, use_deficit=True,
                 forecast_hours=ours.forecast_hours, history_weeks=ours.history_weeks, hold_hours=ours.hold_hours,
                 plan_held=True, hold_min_feasible=ours.hold_min_feasible)
     late = dict(told, urgent_parallel=ours.urgent_parallel, hold_min_feasible=0)

@@ -2,7 +2,7 @@
 
     python -m bench.matching.hold_cost [--needs 300] [--providers 70] [--repeats 3]
 
-Builds matching's database through its own event handlers (tests/unit/matching/matching_service.py: the
+Builds matching's database through its own event handlers (bench/matching/service_harness.py: the
 service on the in-memory bus and SQLite; volunteers with random categories, villages and radii, needs 1–10
 days ahead, all held so none has a match), then times, in CPU seconds and side by side in one run,
 `schedule.hold_until` over every open need and one whole `schedule.resolve` (which includes it).
@@ -18,10 +18,10 @@ from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
+from bench.matching.service_harness import NOW, MatchingService
 from services.matching import schedule
 from services.matching.settings import Settings
 from services.matching.world import load_world, solvable_slots
-from tests.unit.matching.matching_service import NOW, MatchingService
 from wspolnota import reference
 
 CATEGORIES = ("ZAK", "TRN", "TOW", "CYF", "OGR")

@@ -581,7 +581,7 @@ class Outcome:
     unmet_by_category: dict[str, tuple[int, int]]
 
 
-def share(part: int, whole: int) -> float:
+def share(part: float, whole: float) -> float:
     return part / whole if whole else float("nan")
 
 

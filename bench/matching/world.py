@@ -246,9 +246,14 @@ def arrival_times(rng: np.random.Generator, count: int) -> np.ndarray:
     return np.sort(days * 24 + rng.uniform(8, 18, count))
 
 
+def _at(point: Point | None) -> Point:
+    assert point is not None, "every generated need and provider has a point"
+    return point
+
+
 def km_matrix(needs: list[Need], providers: list[Provider]) -> np.ndarray:
-    a = np.radians([[n.point.lat, n.point.lon] for n in needs]).reshape(-1, 2)
-    b = np.radians([[p.point.lat, p.point.lon] for p in providers]).reshape(-1, 2)
+    a = np.radians([[_at(n.point).lat, _at(n.point).lon] for n in needs]).reshape(-1, 2)
+    b = np.radians([[_at(p.point).lat, _at(p.point).lon] for p in providers]).reshape(-1, 2)
     dlat = b[None, :, 0] - a[:, None, 0]
     dlon = b[None, :, 1] - a[:, None, 1]
     h = np.sin(dlat / 2) ** 2 + np.cos(a[:, None, 0]) * np.cos(b[None, :, 0]) * np.sin(dlon / 2) ** 2

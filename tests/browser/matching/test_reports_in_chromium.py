@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.matching.matching_service import MatchingService
+from bench.matching.service_harness import MatchingService
 from tests.unit.matching.test_reports import NOW, build_world
 
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.matching.service_harness import MatchingService
 from services.matching.api import STAFF_ACTOR
-from tests.unit.matching.matching_service import MatchingService
 
 
 @pytest.fixture

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from bench.matching.service_harness import NOW, MatchingService
 from services.matching import model, projection
 from services.matching.app import create_app
 from services.matching.db import PROJECTION
 from services.matching.handlers import handlers
 from services.matching.loop import scheduler_step
-from tests.unit.matching.matching_service import NOW, MatchingService
 
 pytestmark = pytest.mark.integration
 

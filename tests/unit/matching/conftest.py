@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 
 @pytest.fixture
 def matching(tmp_path):  # type: ignore[no-untyped-def]
-    from matching_service import MatchingService
+    from bench.matching.service_harness import MatchingService
 
     service = MatchingService(tmp_path)
     yield service

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from matching_builders import THURSDAY, a_need, a_provider, credential
-from matching_service import TOMORROW_9, new_id
 
+from bench.matching.service_harness import TOMORROW_9, new_id
 from services.matching import world
 from services.matching.rules import (
     AGREEMENT,

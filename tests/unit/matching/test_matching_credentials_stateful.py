@@ -11,8 +11,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
-from matching_service import TOMORROW_9, WRITTEN_AGREEMENT, MatchingService, new_id
 
+from bench.matching.service_harness import TOMORROW_9, WRITTEN_AGREEMENT, MatchingService, new_id
 from services.matching import model
 from wspolnota.localtime import local_day
 

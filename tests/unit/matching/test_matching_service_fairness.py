@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from matching_service import NOW, TOMORROW_9
-
+from bench.matching.service_harness import NOW, TOMORROW_9
 from services.matching import schedule, world
 
 

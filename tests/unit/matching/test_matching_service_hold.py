@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from matching_service import NOW, MatchingService
 
+from bench.matching.service_harness import NOW, MatchingService
 from services.matching import model, review, store
 from services.matching.db import unmet_needs
 from services.matching.settings import Settings

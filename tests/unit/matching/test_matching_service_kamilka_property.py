@@ -9,8 +9,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from matching_service import TOMORROW_9, MatchingService, new_id
 
+from bench.matching.service_harness import TOMORROW_9, MatchingService, new_id
 from services.matching import model, review
 
 DAY = TOMORROW_9.date()

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, timedelta
 
-from matching_service import NOW, TOMORROW_9, MatchingService
-
+from bench.matching.service_harness import NOW, TOMORROW_9, MatchingService
 from services.matching.settings import Settings
 
 WEEK = timedelta(days=7)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from matching_service import TOMORROW_9, MatchingService
 
+from bench.matching.service_harness import TOMORROW_9, MatchingService
 from services.matching import model, review
 
 HOLDING = (*model.COMMITTED, model.COMPLETED)  # a visit the provider has been told of, or may still accept

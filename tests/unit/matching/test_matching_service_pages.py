@@ -5,8 +5,8 @@ import re
 from datetime import timedelta
 
 import pytest
-from matching_service import NOW, MatchingService
 
+from bench.matching.service_harness import NOW, MatchingService
 from services.matching.api import STAFF_ACTOR
 from services.matching.app import create_app
 from services.matching.settings import Settings

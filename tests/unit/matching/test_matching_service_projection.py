@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from matching_service import NOW
 
+from bench.matching.service_harness import NOW
 from services.matching import projection, world
 from services.matching.db import PROJECTION, applied_events, providers
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from matching_service import MatchingService
 
+from bench.matching.service_harness import MatchingService
 from services.matching import actions, model, review, store
 from services.matching.settings import Settings
 

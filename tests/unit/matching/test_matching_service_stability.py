@@ -6,8 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from matching_service import TOMORROW_9, MatchingService, new_id
 
+from bench.matching.service_harness import TOMORROW_9, MatchingService, new_id
 from services.matching import cascade, explain, review, schedule
 from services.matching.handlers import CONSUMES, handlers
 from services.matching.loop import BatchTickLoop

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from matching_service import TOMORROW_9
+from bench.matching.service_harness import TOMORROW_9
 
 
 def accepted(matching, volunteer: str, **need) -> str:  # type: ignore[no-untyped-def]

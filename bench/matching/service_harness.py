@@ -1,4 +1,5 @@
-"""The matching service alone on the in-memory bus, with a clock the test moves by hand.
+"""The matching service alone on the in-memory bus, with a clock the test moves by hand (the matching unit tests and
+bench/matching/hold_cost.py share it).
 
 Needs, volunteers and notify are played by the test: it publishes their events (validated with their
 own schemas) and reads what matching publishes on `matches`.

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bench.matching.service_harness import MatchingService
 from services.matching import reports
-from tests.unit.matching.matching_service import MatchingService
 from tests.unit.matching.test_reports import NOW, PERIOD, build_world, rows_by_first_column
 
 pytestmark = pytest.mark.integration
