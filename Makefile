@@ -21,8 +21,8 @@ test: $(STAMP)  ## unit, integration (real broker + PostgreSQL + SQLite) and end
 	$(BIN)/python -m tests.prepare
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-test-fast: $(STAMP)  ## unit tests only (`-m unit`): SQLite and the in-memory bus; no PostgreSQL, broker or browser
-	$(BIN)/python -m pytest -m unit $(PYTEST_ARGS)
+test-fast: $(STAMP)  ## unit tests only (`-m unit`, one worker per CPU): SQLite and the in-memory bus; no PostgreSQL, broker or browser
+	$(BIN)/python -m pytest -m unit -n auto $(PYTEST_ARGS)
 
 lint: $(STAMP)  ## ruff over all the code; mypy over the packages listed in pyproject.toml ([tool.mypy])
 	$(BIN)/ruff check wspolnota services contracts tests bench
