@@ -163,7 +163,7 @@ def answer_errors(question: dict[str, Any], value: Any) -> tuple[str | None, dic
         raw = value if isinstance(value, list) else [value]
         try:
             picked = sorted({int(v) for v in raw})
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):  # OverflowError: int(inf) from a JSON body
             return "Wybierz odpowiedź z listy.", {}
         if any(not 0 <= i < len(question["options"]) for i in picked):
             return "Wybierz odpowiedź z listy.", {}
@@ -173,7 +173,7 @@ def answer_errors(question: dict[str, Any], value: Any) -> tuple[str | None, dic
     if kind in (SCALE, NUMBER):
         try:
             number = float(str(value).replace(",", ".")) if not isinstance(value, (int, float)) else float(value)
-        except ValueError:
+        except (ValueError, OverflowError):
             return "Podaj liczbę.", {}
         if number != number or abs(number) > NUMBER_LIMIT:  # NaN or absurd
             return "Podaj liczbę.", {}

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from services.community import model
@@ -92,6 +92,8 @@ answer_values = st.one_of(st.none(), st.text(max_size=5), st.integers(-3, 30).ma
 
 
 @given(st.sampled_from(QUESTIONS), answer_values)
+@example(QUESTIONS[0], float("inf")).via("int(inf) raised OverflowError")
+@example(QUESTIONS[0], [float("-inf")]).via("int(-inf) raised OverflowError")
 def test_an_answer_is_either_refused_with_a_message_or_stored_within_the_rules(question: dict, value: object) -> None:
     error, stored = model.answer_errors(question, value)
     if error:
