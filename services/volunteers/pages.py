@@ -24,6 +24,15 @@ DUPLICATE = "Ten formularz został już wysłany — nic nie zapisano drugi raz.
 bp = Blueprint("volunteers", __name__)
 
 
+@bp.app_template_filter("hours")
+def hours_text(value: float) -> str:
+    """Hours for staff to the quarter: "3,5", "0,75", "12,0" on Polish pages ("3.5" on English ones)."""
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
+
+    return str(format_decimal(value, "#,##0.0#", locale=str(get_locale() or "pl")))
+
+
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     """A template of this service with the Polish names of villages, categories and kinds."""
     names = {"categories": reference.categories(), "villages": reference.villages(),

@@ -141,13 +141,15 @@ def test_a_provider_without_hours_has_zeros(db, client) -> None:
 
 def test_the_profile_page_shows_the_hours_per_source(db, client) -> None:
     volunteer = register(client)
-    handle(db, participation(volunteer, 3.5), completed(volunteer, 1),
+    handle(db, participation(volunteer, 3.5), completed(volunteer, 0.75),
            participation(volunteer, 2, activity_id=OTHER_ACTIVITY, held_on="2030-11-20"))
     page = client.get(f"/wykonawcy/{volunteer}").get_data(as_text=True)
     assert "Przepracowane godziny" in page and "W roku 2031" in page
     assert "<td>3,5</td><td>5,5</td><td>2</td>" in page  # activities: this year, in total, how many
-    assert "<td>1,0</td><td>1,0</td><td>1</td>" in page  # visits
-    assert "<td>4,5</td><td>6,5</td><td>3</td>" in page  # altogether
+    assert "<td>0,75</td><td>0,75</td><td>1</td>" in page  # visits: a 45-minute visit is not rounded away
+    assert "<td>4,25</td><td>6,25</td><td>3</td>" in page  # altogether
+    english = client.get(f"/wykonawcy/{volunteer}?lang=en").get_data(as_text=True)
+    assert "Hours worked" in english and "<td>4.25</td><td>6.25</td><td>3</td>" in english
 
 
 @pytest.mark.parametrize("role", ["social_worker", "auditor"])
