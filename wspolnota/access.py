@@ -107,6 +107,7 @@ POLICIES: dict[str, dict[str, Any]] = {
             "volunteers_api.pause_volunteer", "volunteers_api.resume_volunteer", "volunteers_api.erase_volunteer",
             "volunteers_api.CredentialCollection", "volunteers_api.revoke_credential", "volunteers_api.add_exception",
             "volunteers_api.OfferCollection", "offers_api.withdraw", "credentials_api.expiring",
+            "volunteers_api.provider_hours",
             "volunteers.index", "volunteers.new_provider", "volunteers.edit_provider", "volunteers.profile",
             "volunteers.add_credential", "volunteers.add_exception_page", "volunteers.add_offer",
             "volunteers.verify", "volunteers.pause_page", "volunteers.resume_page", "volunteers.erase_page",

@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Six sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Eight sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -11,10 +11,13 @@ Six sections, each read from an existing JSON API of the owning service, on the 
 | credentials expired (last 90 days, not renewed) or expiring within 30 days | volunteers `GET /api/credentials/expiring?days=30&expired_days=90` | — |
 | failed notifications nobody has handled | notify `GET /api/notifications/failed` | — |
 | surveys collecting answers, with their response counts | community `GET /api/surveys` | published only |
+| the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
+| upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
 
-The six are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The eight are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
-category, village, urgency and start; providers by their id; notifications by kind and channel.
+category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
+their title, village and start, with counts of places and helpers (never who registered).
 """
 from __future__ import annotations
 
@@ -37,8 +40,8 @@ from wspolnota.web import WARSAW, local_dt
 log = logging.getLogger("wspolnota.dashboard")
 
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
-SURVEYS = "surveys"
-SECTIONS = (PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS)
+SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
+SECTIONS = (PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -68,6 +71,8 @@ CREDENTIAL_NAMES = {
     "nnw_insurance": _l("ubezpieczenie NNW"), "agreement": _l("porozumienie wolontariackie"),
 }
 URGENCY_NAMES = {"normal": _l("zwykła"), "high": _l("wysoka"), "urgent": _l("pilna")}
+PLAN_STATUS_NAMES = {"draft": _l("projekt"), "approved": _l("zatwierdzony")}
+ACTIVITIES_PAGE = 50  # community's list of upcoming activities holds at most this many: beyond, "at least"
 CHANNEL_NAMES = {"panel": _l("panel"), "email": _l("e-mail"), "sms": _l("SMS"), "webhook": _l("system CUS")}
 
 
@@ -136,7 +141,7 @@ def _json(response: requests.Response) -> Any:
         raise Unavailable(_l("usługa odpowiedziała niezrozumiale")) from err
 
 
-# --- the five readers ----------------------------------------------------------------------------------------
+# --- the readers ----------------------------------------------------------------------------------------
 def _total(response: requests.Response, rows: list[Any]) -> tuple[int, bool]:
     """The count of all rows (matching's X-Total-Count; the body holds the newest 200) and, without the header
     (an older matching), whether the count is only a lower bound."""
@@ -231,6 +236,41 @@ def read_surveys(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), False
 
 
+def _mapping(value: Any) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ValueError("expected an object")
+    return value
+
+
+def read_plans(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """The community organising plans not yet ended, the latest first, each with its progress."""
+    today = now.astimezone(WARSAW).date()
+    rows = [r for r in _mapping(_json(get("community", "/api/overview", {}))).get("plans") or []
+            if not r.get("ends_on") or datetime.fromisoformat(r["ends_on"]).date() >= today]
+    items = [Item(f"/community/plans/{r['id']}", str(r.get("title", ""))[:200],
+                  str(_l("wersja %(n)s", n=r.get("version", 1))), None,
+                  str(PLAN_STATUS_NAMES.get(r.get("status", ""), "")) if r.get("status") != "approved" else "",
+                  str(_l("postęp: %(percent)s%%; działań: %(actions)s", percent=r.get("progress", 0),
+                         actions=r.get("actions", 0)))) for r in rows]
+    return items, len(rows), False
+
+
+def read_activities(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Activities still to come, the soonest first, with their free places and how many helpers are missing."""
+    rows = _json(get("community", "/api/activities", {}))
+    rows.sort(key=lambda r: r.get("starts_at") or "")
+    items = []
+    for r in rows:
+        missing = int(r.get("helpers_missing") or 0)
+        places = r.get("free_places")
+        items.append(Item(f"/community/activities/{r['id']}", str(r.get("title", ""))[:200],
+                          _village(r.get("village", "")), _dt(r.get("starts_at")),
+                          str(_l("brakuje pomocników: %(n)s", n=missing)) if missing else "",
+                          str(_l("bez limitu miejsc")) if places is None else
+                          str(_l("wolne miejsca: %(n)s", n=places))))
+    return items, len(rows), len(rows) >= ACTIVITIES_PAGE
+
+
 SPECS: dict[str, Spec] = {
     PROPOSALS: Spec(PROPOSALS, "matching", _l("Propozycje do przejrzenia"),
                     _l("Żadna propozycja nie czeka na przegląd."), "/matching/", ("matching", "matching.approve"),
@@ -251,6 +291,13 @@ SPECS: dict[str, Spec] = {
                   _l("Żadna ankieta nie zbiera teraz odpowiedzi."), "/community/ankiety",
                   ("community", "community.paper_entry"), _l("Otwórz"), _l("Zobacz"), _l("opublikowana"),
                   read_surveys),
+    PLANS: Spec(PLANS, "community", _l("Plan organizowania społeczności lokalnej: postęp"),
+                _l("Nie ma planu w toku."), "/community/plans", ("community", "community_plan.action_progress"),
+                _l("Aktualizuj postęp"), _l("Zobacz"), None, read_plans),
+    ACTIVITIES: Spec(ACTIVITIES, "community", _l("Najbliższe zajęcia: wolne miejsca i brakujący pomocnicy"),
+                     _l("Nie zaplanowano żadnych zajęć."), "/community/activities",
+                     ("community", "community_plan.attendance"), _l("Otwórz"), _l("Zobacz"), _l("początek"),
+                     read_activities),
 }
 
 

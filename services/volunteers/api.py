@@ -17,7 +17,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
-from services.volunteers import handlers, model, schemas, signed_in
+from services.volunteers import handlers, hours, model, schemas, signed_in
 from services.volunteers.db import offers, volunteers
 from wspolnota import errors
 from wspolnota.transport.outbox import Outbox
@@ -65,6 +65,27 @@ class ExpiringOut(Schema):
     volunteer_id = fields.String()
     kind = fields.String()
     valid_until = fields.Date()
+
+
+class HoursFigures(Schema):
+    total = fields.Float(metadata={"description": "hours, all time"})
+    this_year = fields.Float(metadata={"description": "hours in the current calendar year (Europe/Warsaw)"})
+    count = fields.Integer(metadata={"description": "visits or activities the hours come from"})
+
+
+class HoursEntryOut(Schema):
+    source = fields.String(metadata={"description": "visit (a completed match) | activity (community)"})
+    source_id = fields.String(metadata={"description": "the match id or the activity id"})
+    hours = fields.Float()
+    on_date = fields.Date()
+
+
+class HoursOut(HoursFigures):
+    provider_id = fields.String()
+    year = fields.Integer()
+    visits = fields.Nested(HoursFigures)
+    activities = fields.Nested(HoursFigures)
+    entries = fields.List(fields.Nested(HoursEntryOut), metadata={"description": "the latest 50, newest first"})
 
 
 def run(use_case: Callable[..., Any], *args: Any, **kw: Any) -> Any:
@@ -215,6 +236,20 @@ class OfferCollection(MethodView):
     def get(self, volunteer_id):  # type: ignore[no-untyped-def]
         with current_parts().db.engine.connect() as conn:
             return conn.execute(sa.select(offers).where(offers.c.volunteer_id == volunteer_id)).mappings().all()
+
+
+@blp.route("/<volunteer_id>/hours")
+@blp.response(200, HoursOut)
+def provider_hours(volunteer_id):  # type: ignore[no-untyped-def]
+    """The provider's hours: in total and this year, from visits (MatchCompleted) and community activities
+    (ParticipationRecorded), with the latest entries."""
+    today = signed_in.today()
+
+    def read(session):  # type: ignore[no-untyped-def]
+        handlers.get_volunteer(session, volunteer_id)
+        return {**hours.summary(session, volunteer_id, today), "entries": hours.entries(session, volunteer_id)}
+
+    return run(read)
 
 
 # --- offers, credentials, audit ----------------------------------------------------------------------------

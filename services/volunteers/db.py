@@ -127,6 +127,21 @@ assignments = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
+# Hours a provider gave: one row per provider and source (a visit: the match; a community activity: the
+# activity), from MatchCompleted and ParticipationRecorded. A later event for the same row replaces the hours.
+hours_ledger = sa.Table(
+    "hours_ledger", metadata,
+    sa.Column("provider_id", sa.String(36), primary_key=True),
+    sa.Column("source", sa.String(10), primary_key=True),  # visit | activity
+    sa.Column("source_id", sa.String(36), primary_key=True),
+    sa.Column("hours", sa.Float, nullable=False),
+    sa.Column("on_date", sa.Date, nullable=False),  # the Warsaw calendar day the hours were given
+    sa.Column("event_id", sa.String(36), nullable=False),  # the event the hours came from
+    sa.Column("event_time", UtcDateTime, nullable=False),
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Index("ix_hours_ledger_provider_day", "provider_id", "on_date"),
+)
+
 
 def make_db(url: str | None = None) -> Database:
     return Database("volunteers", url or config.database_url("volunteers"), metadata, outbox, processed)

@@ -14,9 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from contracts import community as community_contract
 from contracts import matching as match_contract
 from contracts import volunteers as volunteer_contract
-from services.volunteers import model, schemas
+from services.volunteers import hours, model, schemas
 from services.volunteers.db import (
     assignments,
     audit_log,
@@ -33,8 +34,8 @@ from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
 PUBLISHES = Catalog(volunteer_contract.EVENTS)
-CONSUMES = Catalog(match_contract.EVENTS)
-SUBSCRIPTIONS = [match_contract.TOPIC]
+CONSUMES = Catalog(match_contract.EVENTS, community_contract.EVENTS)
+SUBSCRIPTIONS = [match_contract.TOPIC, community_contract.TOPIC]
 CONSENT_VERSION = "2026-11"
 
 PROFILE_FIELDS = ("organisation_kind", "contact_person", "preferred_channel", "home_village", "radius_km",
@@ -552,7 +553,8 @@ def on_match_proposed(session: Session, event: Event) -> None:
 
 
 def handlers(outbox: Outbox) -> dict[str, Handler]:
-    return {"MatchProposed": on_match_proposed}
+    return {"MatchProposed": on_match_proposed, "MatchCompleted": hours.on_match_completed,
+            "ParticipationRecorded": hours.on_participation_recorded}
 
 
 # --- what every staff role may see of a Kamilka check; the audit log -------------------------------------------

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from services.volunteers import forms, handlers, model, schemas, signed_in
+from services.volunteers import forms, handlers, hours, model, schemas, signed_in
 from services.volunteers.db import availability_exceptions, confirmation_mails, offers, volunteers
 from wspolnota import errors, reference
 from wspolnota.transport.outbox import Outbox
@@ -22,6 +22,15 @@ STATUS_PL = {"draft": "czeka na weryfikację", "published": "opublikowana", "wit
 DUPLICATE = "Ten formularz został już wysłany — nic nie zapisano drugi raz."
 
 bp = Blueprint("volunteers", __name__)
+
+
+@bp.app_template_filter("hours")
+def hours_text(value: float) -> str:
+    """Hours for staff to the quarter: "3,5", "0,75", "12,0" on Polish pages ("3.5" on English ones)."""
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
+
+    return str(format_decimal(value, "#,##0.0#", locale=str(get_locale() or "pl")))
 
 
 def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
@@ -162,6 +171,7 @@ def render_profile(volunteer_id: str, status: int = 200, **override: Any) -> tup
         handlers.audit(session, signed_in.staff_actor(), "profile_read", volunteer_id, "karta wykonawcy")
         p = handlers.as_provider(v, creds)
         cleared, cleared_until = handlers.minors_clearance(p, today)
+        hours_given = hours.summary(session, volunteer_id, today)
     context: dict[str, Any] = {
         "credential_form": forms.CredentialForm(formdata=None),
         "exception_form": forms.ExceptionForm(formdata=None), "offer_form": forms.OfferForm(formdata=None),
@@ -174,7 +184,7 @@ def render_profile(volunteer_id: str, status: int = 200, **override: Any) -> tup
     soon = {c["id"] for c in creds if c["valid_until"] is not None and today <= c["valid_until"] <= horizon}
     return page("profile.html", status, v=v, creds=shown, exceptions=exceptions, offers=offer_rows,
                 mails=mails, eligible=sorted(model.eligible_categories(p, today)), today=today,
-                expiring=soon, minors_cleared=cleared, minors_until=cleared_until,
+                expiring=soon, minors_cleared=cleared, minors_until=cleared_until, hours=hours_given,
                 criminal_record_access=signed_in.may_read_criminal_record(), **context)
 
 

@@ -224,7 +224,8 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
 
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
 
-    assert shown_sections(html) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys"]
+    assert shown_sections(html) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys", "plans",
+                                    "activities"]
     assert "niedostępne" not in html.lower()
     assert count(html, "proposals") == "2"
     assert [href for href, _ in links(html, "proposals")] == [f"/matching/matches/{urgent}", f"/matching/matches/{calm}"]
@@ -269,12 +270,88 @@ def test_the_organiser_sees_the_surveys_collecting_answers_with_their_counts(sta
     assert "surveys" not in shown_sections(stack.signed_in("pracownik").get("/").get_data(as_text=True))
 
 
+def community_work(stack: Stack) -> dict[str, str]:
+    """A plan in force (one action half done, one not started), one that ended, and two activities to come: a
+    workshop with three of ten places taken and two helpers wanted, and a picnic without a limit of places."""
+    from services.community import plan_handlers as h
+
+    outbox = stack.apps["community"].extensions["wspolnota.parts"].outbox
+    today = localtime.today()
+    with stack.db("community").transaction() as session:
+        current = h.create_plan(session, "Plan organizowania społeczności", today - timedelta(days=60),
+                                today + timedelta(days=300), NOW)
+        goal = h.add_goal(session, current, "Seniorzy wychodzą z domu", NOW)
+        half = h.add_action(session, current, {"goal_id": goal, "title": "Warsztaty w świetlicy"}, NOW)
+        h.add_action(session, current, {"goal_id": goal, "title": "Piknik sąsiedzki"}, NOW)
+        h.set_action_progress(session, half, "in_progress", 50, NOW)
+        ended = h.create_plan(session, "Plan na miniony rok", today - timedelta(days=500), today - timedelta(days=1),
+                              NOW)
+        start = NOW + timedelta(days=3)
+        [workshop] = h.schedule_activity(session, outbox, {
+            "kind": "workshop", "title": "Warsztaty rękodzieła", "village": "kajetanow", "starts_at": start,
+            "ends_at": start + timedelta(hours=2), "capacity": 10, "helpers_wanted": 2}, NOW)
+        [picnic] = h.schedule_activity(session, outbox, {
+            "kind": "event", "title": "Piknik sąsiedzki", "village": "belno", "starts_at": start + timedelta(days=7),
+            "ends_at": start + timedelta(days=7, hours=4), "capacity": None, "helpers_wanted": 0}, NOW)
+        for name in ("Zofia Nowak", "Anna Kowalska", "Jan Zieliński"):
+            h.register(session, workshop, name, "600100200", "staff", NOW)
+    return {"plan": current, "ended": ended, "workshop": workshop, "picnic": picnic}
+
+
+def test_the_organiser_sees_the_plans_progress_and_activities_with_free_places_and_missing_helpers(
+        stack: Stack) -> None:
+    work = community_work(stack)
+    html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
+    assert count(html, "plans") == "1"  # the plan that ended is not today's work
+    assert links(html, "plans") == [(f"/community/plans/{work['plan']}",
+                                     "Aktualizuj postęp: Plan organizowania społeczności — wersja 1")]
+    assert "postęp: 25%; działań: 2" in section(html, "plans") and "(projekt)" in section(html, "plans")
+    assert count(html, "activities") == "2"
+    assert links(html, "activities") == [
+        (f"/community/activities/{work['workshop']}", "Otwórz: Warsztaty rękodzieła — Kajetanów"),
+        (f"/community/activities/{work['picnic']}", "Otwórz: Piknik sąsiedzki — Belno")]
+    activities = section(html, "activities")
+    assert "<strong>(brakuje pomocników: 2)</strong>; wolne miejsca: 7" in activities
+    assert "bez limitu miejsc" in activities and activities.count("brakuje pomocników") == 1
+    assert "Zofia Nowak" not in html and "Jan Zieliński" not in html  # who registered stays in community
+
+
+def test_the_community_sections_are_read_only_for_the_director_counts_for_the_auditor_and_absent_for_others(
+        stack: Stack) -> None:
+    work = community_work(stack)
+    director = stack.signed_in("dyrektor").get("/").get_data(as_text=True)
+    assert links(director, "activities")[0] == (f"/community/activities/{work['workshop']}",
+                                                "Zobacz: Warsztaty rękodzieła — Kajetanów")
+    assert links(director, "plans")[0][1].startswith("Zobacz: ")
+    auditor = stack.signed_in("audytor").get("/").get_data(as_text=True)
+    assert (count(auditor, "plans"), count(auditor, "activities")) == ("1", "2")
+    assert links(auditor, "plans") == [] and links(auditor, "activities") == []
+    for login in ("pracownik", "ipus"):
+        shown = shown_sections(stack.signed_in(login).get("/").get_data(as_text=True))
+        assert "plans" not in shown and "activities" not in shown
+
+
+def test_a_community_service_that_answers_nonsense_leaves_a_notice() -> None:
+    def nonsense(environ: Any, start: Callable[..., Any]) -> Any:
+        return Response(json.dumps(["not", "an", "overview"]), content_type="application/json")(environ, start)
+
+    running: list[Any] = []
+    url = serve(nonsense, running)
+    try:
+        [plans] = dashboard.gather({"community": url}, None, {"plans": "act"})
+    finally:
+        running[0].shutdown()
+    assert plans.unavailable == "usługa odpowiedziała niezrozumiale"
+
+
 def test_sections_without_work_say_so(stack: Stack) -> None:
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
-    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * 6
+    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 8
     assert "Żadna propozycja nie czeka na przegląd." in section(html, "proposals")
     assert "Wszystkie powiadomienia zostały wysłane." in section(html, "failed")
     assert "Żadna ankieta nie zbiera teraz odpowiedzi." in section(html, "surveys")
+    assert "Nie ma planu w toku." in section(html, "plans")
+    assert "Nie zaplanowano żadnych zajęć." in section(html, "activities")
 
 
 def test_only_the_first_items_are_listed_and_the_count_says_how_many_there_are(stack: Stack) -> None:
@@ -375,8 +452,8 @@ def test_acting_links_follow_the_services_policy() -> None:
     assert dashboard.sections_for("auditor", {"auditor": {"proposals": "act"}}) == {"proposals": "view"}
 
 
-def test_the_five_sections_are_read_at_the_same_time() -> None:
-    """Every first request waits until all five have arrived: read one after another, they would time out."""
+def test_the_sections_are_read_at_the_same_time() -> None:
+    """Every first request waits until all of them have arrived: read one after another, they would time out."""
     together = threading.Barrier(len(dashboard.SECTIONS), timeout=10)
     seen: set[str] = set()
 
@@ -386,7 +463,8 @@ def test_the_five_sections_are_read_at_the_same_time() -> None:
         if first not in seen:
             seen.add(first)
             together.wait()
-        return Response(json.dumps([]), headers={"X-Total-Count": "0"}, content_type="application/json")(
+        body: Any = {"plans": [], "upcoming": [], "helpers_missing": 0} if request.path == "/api/overview" else []
+        return Response(json.dumps(body), headers={"X-Total-Count": "0"}, content_type="application/json")(
             environ, start)
 
     running: list[Any] = []

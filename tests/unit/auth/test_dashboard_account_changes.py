@@ -78,7 +78,8 @@ def test_a_changed_role_ends_the_session_and_the_next_sign_in_brings_the_new_rol
                                                                                   store: AuthStore) -> None:
     client = front.test_client()
     sign_in(client, "osl.kowalska")
-    assert sections(client) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys"]
+    assert sections(client) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys", "plans",
+                                "activities"]
 
     store.update("osl.kowalska", role="social_worker")
 
