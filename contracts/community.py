@@ -77,6 +77,7 @@ class HelpersWanted(EventSchema):
     village = village_field(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_KINDS))  # for the offer's text
 
 
 class ParticipationRecorded(EventSchema):
