@@ -32,6 +32,8 @@ class SurveyClosed(Schema):
 
 # --- the organising plan and local animation ----------------------------------------------------------------
 ACTIVITY_KINDS = ("meeting", "workshop", "event", "series")
+ACTIVITY_KIND_LABELS = {"meeting": "spotkanie", "workshop": "warsztat", "event": "wydarzenie integracyjne",
+                        "series": "cykl zajęć"}  # what staff and volunteers read
 CANCELLED_BY_STAFF = "cancelled_by_staff"  # the reason staff type stays in the community service
 
 
