@@ -34,6 +34,7 @@ REASON_LABELS = {
     "offer_withdrawn": "wykonawca wycofał ofertę",
     "activity_cancelled": "zajęcia odwołane",
     "activity_updated": "zmienione zajęcia nie pasują już do wykonawcy",
+    "answer_too_late": "odpowiedź przyszła, gdy prośba była już nieaktualna",
 }
 
 
@@ -121,7 +122,7 @@ class MatchAnswerTooLate(MatchEvent):
 # as the cascade offers a need: events of their own, keyed by activity_id, so no consumer of the match events
 # takes an activity for a need. `match_id` is the helper offer's id: the provider's answer comes back as
 # notify's ProviderResponded with that match_id (and activity_id).
-HELPER_CANCEL_REASONS = ("activity_cancelled", "activity_updated", "covered", "credential_changed", "credential_expired",
+HELPER_CANCEL_REASONS = ("activity_cancelled", "activity_updated", "covered", "answer_too_late", "credential_changed", "credential_expired",
                          "credential_revoked", "volunteer_paused", "volunteer_erased", "volunteer_updated",
                          "safety_review", "offer_changed", "offer_withdrawn")
 
@@ -155,7 +156,9 @@ class HelperExpired(HelperEvent):
 
 
 class HelperCancelled(HelperEvent):
-    """An offer or an acceptance withdrawn before the activity: a HELPER_CANCEL_REASONS code (REASON_LABELS)."""
+    """An offer or an acceptance withdrawn before the activity: a HELPER_CANCEL_REASONS code (REASON_LABELS).
+    `answer_too_late`: an acceptance reached matching after the offer closed (expired, withdrawn); the offer stays
+    as it was and the provider is told not to come."""
 
     reason = fields.String(required=True, validate=validate.OneOf(HELPER_CANCEL_REASONS))
     accepted = fields.Boolean(load_default=False)  # it had been accepted: the helper must be told not to come

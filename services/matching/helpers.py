@@ -196,7 +196,12 @@ def respond(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, 
             now: datetime, settings: Settings) -> bool:
     """A provider's answer to a helper offer; an answer to an offer no longer open changes nothing."""
     row = session.execute(sa.select(helper_offers).where(helper_offers.c.id == match_id)).mappings().first()
-    if row is None or row["volunteer_id"] != volunteer_id or row["status"] != OFFERED:
+    if row is None or row["volunteer_id"] != volunteer_id:
+        return False
+    if row["status"] != OFFERED:
+        if response == "accept" and row["status"] in (EXPIRED, CANCELLED):  # they must hear not to come
+            outbox.add(session, match_contract.TOPIC, "HelperCancelled", row["activity_id"], {
+                **_ids(row), "reason": "answer_too_late", "accepted": True})
         return False
     if response == "accept":
         activity = _activity(session, row["activity_id"])

@@ -117,8 +117,11 @@ def test_no_answer_by_the_deadline_expires_the_offer_and_asks_the_next(matching)
     assert matching.events("HelperExpired")[0]["match_id"] == first["id"]
     [nxt] = offers(matching, status="offered")
     assert nxt["volunteer_id"] != first["volunteer_id"]
-    answer(matching, first, "accept")  # too late: changes nothing
+    answer(matching, first, "accept")  # too late: changes nothing, but the provider is told not to come
     assert matching.events("HelperAccepted") == []
+    [late] = matching.events("HelperCancelled")
+    assert (late["match_id"], late["reason"], late["accepted"]) == (first["id"], "answer_too_late", True)
+    assert [r["status"] for r in offers(matching, id=first["id"])] == ["expired"]
 
 
 def test_a_cancelled_activity_withdraws_its_offers_and_acceptances(matching) -> None:  # type: ignore[no-untyped-def]
