@@ -13,7 +13,6 @@ for matches. Offers travel as Helper* events (contracts/matching.py), never as m
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -28,7 +27,6 @@ from services.matching.rules import (
     RULES,
     Candidate,
     Need,
-    Provider,
     Rule,
     TimeWindow,
     category_offered,
@@ -37,7 +35,6 @@ from services.matching.rules import (
     time_windows_overlap,
 )
 from services.matching.settings import Settings
-from services.matching.solver import without
 from services.matching.world import load_world
 from wspolnota.transport.outbox import Outbox
 
@@ -160,36 +157,18 @@ def refill_open(session: Session, outbox: Outbox, now: datetime, settings: Setti
 def candidates(session: Session, activity: Any, asked: frozenset[str], now: datetime, settings: Settings,
                count: int) -> list[str]:
     """The nearest providers not yet asked whom every rule lets through (ties: fewer open tasks, then id).
-    A provider's visits and their other helper places are cut out of their free time first."""
+    Their visits and other helper places are already cut out of their free time (world.load_world)."""
     world = load_world(session, now, settings)
     need = activity_need(activity, asked)
     rules = rules_for(activity)
-    busy = _helper_times(session, activity["activity_id"])
     found: list[tuple[float, int, str]] = []
-    for provider in world.providers.values():
-        if provider.id in asked:
+    for p in world.providers.values():
+        if p.id in asked:
             continue
-        p = _without(provider, busy.get(provider.id, []))
         km = distance_km(need, p)
         if first_rejection(Candidate(need, p, km), rules) is None:
             found.append((km, p.open_tasks, p.id))
     return [pid for _, _, pid in sorted(found)[:count]]
-
-
-def _helper_times(session: Session, except_activity: str) -> dict[str, list[TimeWindow]]:
-    rows = session.execute(sa.select(helper_offers.c.volunteer_id, helper_activities.c.starts_at,
-                                     helper_activities.c.ends_at)
-                           .join(helper_activities, helper_activities.c.activity_id == helper_offers.c.activity_id)
-                           .where(helper_offers.c.status.in_(WAITING),
-                                  helper_offers.c.activity_id != except_activity)).all()
-    taken: dict[str, list[TimeWindow]] = {}
-    for r in rows:
-        taken.setdefault(r.volunteer_id, []).append(TimeWindow(r.starts_at, r.ends_at))
-    return taken
-
-
-def _without(provider: Provider, taken: list[TimeWindow]) -> Provider:
-    return replace(provider, availability=tuple(without(list(provider.availability), taken))) if taken else provider
 
 
 def respond(session: Session, outbox: Outbox, match_id: str, volunteer_id: str, response: str, reason: str,

@@ -167,3 +167,17 @@ def test_a_need_answer_still_reaches_the_need_cascade(matching) -> None:  # type
     matching.approve(matching.match_of(need_id)["id"])
     matching.respond(matching.match_of(need_id, "offered")["id"], volunteer, "accept")
     assert matching.events("MatchAccepted")[0]["need_id"] == need_id
+
+
+def test_a_helper_place_takes_the_provider_s_time_for_visits_and_other_activities(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteer = matching.volunteer()
+    first = wanted(matching)
+    [offer] = offers(matching)
+    answer(matching, offer, "accept")
+    wanted(matching, starts_at=(TOMORROW_9 + timedelta(hours=1)).isoformat())  # overlaps the first
+    assert [e["activity_id"] for e in matching.events("HelperOffered")] == [first]
+    need_id = matching.need(start=TOMORROW_9, window_end=(TOMORROW_9 + timedelta(hours=3)).isoformat(),
+                            duration_minutes=60)
+    assert matching.matches(need_id=need_id) == []  # the activity fills the whole window
+    later = matching.need(start=TOMORROW_9 + timedelta(hours=3))
+    assert matching.match_of(later)["volunteer_id"] == volunteer
