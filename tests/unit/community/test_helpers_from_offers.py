@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from services.community import clearances
 from services.community import plan_handlers as h
-from services.community.db_plan import activity_helpers
+from services.community.db_plan import activity_helpers, helper_acceptances_waiting
 from services.community.handlers import handlers
 from wspolnota import localtime
 from wspolnota.transport import Event
@@ -66,11 +66,27 @@ def test_an_accepted_offer_makes_the_volunteer_a_helper_and_the_page_shows_who_i
     assert VOLUNTEER in page and "Brakuje pomocników: 1" in page
 
 
-def test_an_acceptance_for_an_activity_with_children_without_a_check_is_not_taken(community):
+def test_an_acceptance_without_a_check_waits_until_the_check_reaches_this_service(community):
+    with community.db.transaction() as s:
+        [activity_id] = h.schedule_activity(s, community.outbox, activity(), START - timedelta(days=40))
+        follow(community, s, accepted(activity_id))  # before even the registration (another topic)
+        follow(community, s, registered())
+        assert helpers_of(s, activity_id) == []
+        follow(community, s, Event("CredentialRecorded", VOLUNTEER, {"volunteer_id": VOLUNTEER, **kamilka()},
+                                   "volunteers"))
+        assert helpers_of(s, activity_id) == [VOLUNTEER]
+
+
+def test_a_waiting_acceptance_that_matching_withdrew_is_never_taken(community):
     with community.db.transaction() as s:
         [activity_id] = h.schedule_activity(s, community.outbox, activity(), START - timedelta(days=40))
         follow(community, s, registered())
         follow(community, s, accepted(activity_id))
+        follow(community, s, Event("HelperCancelled", activity_id, {
+            "match_id": OFFER, "activity_id": activity_id, "volunteer_id": VOLUNTEER, "reason": "credential_revoked",
+            "accepted": True}, "matching"))
+        follow(community, s, Event("CredentialRecorded", VOLUNTEER, {"volunteer_id": VOLUNTEER, **kamilka()},
+                                   "volunteers"))
         assert helpers_of(s, activity_id) == []
 
 
@@ -135,6 +151,7 @@ def _event(kind: str, credential_id: str, start: int, length: int, activity_id: 
 def test_no_helper_at_an_activity_with_children_lacks_a_check_covering_its_day(community, steps):
     with community.db.transaction() as s:
         s.execute(sa.delete(activity_helpers))
+        s.execute(sa.delete(helper_acceptances_waiting))
         [activity_id] = h.schedule_activity(s, community.outbox, activity(), START - timedelta(days=40))
         follow(community, s, registered())
         for kind, credential_id, start, length in steps:
