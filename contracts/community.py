@@ -32,6 +32,8 @@ class SurveyClosed(Schema):
 
 # --- the organising plan and local animation ----------------------------------------------------------------
 ACTIVITY_KINDS = ("meeting", "workshop", "event", "series")
+ACTIVITY_KIND_LABELS = {"meeting": "spotkanie", "workshop": "warsztat", "event": "wydarzenie integracyjne",
+                        "series": "cykl zajęć"}  # what staff and volunteers read
 CANCELLED_BY_STAFF = "cancelled_by_staff"  # the reason staff type stays in the community service
 
 
@@ -77,6 +79,7 @@ class HelpersWanted(EventSchema):
     village = village_field(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_KINDS))  # for the offer's text
 
 
 class ParticipationRecorded(EventSchema):

@@ -32,6 +32,9 @@ REASON_LABELS = {
     "safety_review": "udział wykonawcy wstrzymany przez CUS",
     "offer_changed": "zmieniona oferta wykonawcy",
     "offer_withdrawn": "wykonawca wycofał ofertę",
+    "activity_cancelled": "zajęcia odwołane",
+    "activity_updated": "zmienione zajęcia nie pasują już do wykonawcy",
+    "answer_too_late": "odpowiedź przyszła, gdy prośba była już nieaktualna",
 }
 
 
@@ -114,6 +117,53 @@ class MatchAnswerTooLate(MatchEvent):
                            validate=validate.OneOf(list(REASON_LABELS)))
 
 
+# --- helpers wanted at a community activity ---------------------------------------------------------------
+# A community activity's helper places (community's HelpersWanted) are offered to eligible providers one by one,
+# as the cascade offers a need: events of their own, keyed by activity_id, so no consumer of the match events
+# takes an activity for a need. `match_id` is the helper offer's id: the provider's answer comes back as
+# notify's ProviderResponded with that match_id (and activity_id).
+HELPER_CANCEL_REASONS = ("activity_cancelled", "activity_updated", "covered", "answer_too_late", "credential_changed", "credential_expired",
+                         "credential_revoked", "volunteer_paused", "volunteer_erased", "volunteer_updated",
+                         "safety_review", "offer_changed", "offer_withdrawn")
+
+
+class HelperEvent(Schema):
+    match_id = uuid_str(required=True)  # the helper offer
+    activity_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+
+
+class HelperOffered(HelperEvent):
+    deadline = fields.AwareDateTime(required=True)
+    village = village_field(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    involves_children = fields.Boolean(required=True)
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=20))
+    category = category_field(load_default=None, allow_none=True)
+
+
+class HelperAccepted(HelperEvent):
+    starts_at = fields.AwareDateTime(load_default=None, allow_none=True)
+
+
+class HelperDeclined(HelperEvent):
+    reason = fields.String(load_default="", validate=REASON)  # one of the response page's fixed answers
+
+
+class HelperExpired(HelperEvent):
+    pass
+
+
+class HelperCancelled(HelperEvent):
+    """An offer or an acceptance withdrawn before the activity: a HELPER_CANCEL_REASONS code (REASON_LABELS).
+    `answer_too_late`: an acceptance reached matching after the offer closed (expired, withdrawn); the offer stays
+    as it was and the provider is told not to come."""
+
+    reason = fields.String(required=True, validate=validate.OneOf(HELPER_CANCEL_REASONS))
+    accepted = fields.Boolean(load_default=False)  # it had been accepted: the helper must be told not to come
+
+
 EVENTS: dict[str, type[Schema]] = {
     "MatchProposed": MatchProposed,
     "MatchApproved": MatchApproved,
@@ -125,4 +175,9 @@ EVENTS: dict[str, type[Schema]] = {
     "MatchCancelled": MatchCancelled,
     "MatchCompleted": MatchCompleted,
     "MatchAnswerTooLate": MatchAnswerTooLate,
+    "HelperOffered": HelperOffered,
+    "HelperAccepted": HelperAccepted,
+    "HelperDeclined": HelperDeclined,
+    "HelperExpired": HelperExpired,
+    "HelperCancelled": HelperCancelled,
 }

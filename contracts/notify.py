@@ -30,6 +30,8 @@ class ProviderResponded(Schema):
     volunteer_id = uuid_str(required=True)
     response = fields.String(required=True, validate=validate.OneOf(RESPONSES))
     reason = fields.String(load_default="", validate=validate.Length(max=200))
+    # set when the offer was a helper place at a community activity (matching's HelperOffered)
+    activity_id = uuid_str(allow_none=True)  # absent on a need's offer
 
 
 EVENTS: dict[str, type[Schema]] = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded}

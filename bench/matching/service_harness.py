@@ -30,7 +30,7 @@ from wspolnota.transport.outbox import Outbox, Relay
 
 NOW = datetime(2026, 11, 26, 8, 0, tzinfo=UTC)
 TOMORROW_9 = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
-SOURCES = {"needs": "needs", "volunteers": "volunteers", "notifications": "notify"}
+SOURCES = {"needs": "needs", "volunteers": "volunteers", "notifications": "notify", "community": "community"}
 
 
 _ids = itertools.count(1)

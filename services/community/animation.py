@@ -9,9 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
+from contracts.community import ACTIVITY_KIND_LABELS
+
 MEETING, WORKSHOP, EVENT, SERIES = "meeting", "workshop", "event", "series"
 KINDS = (MEETING, WORKSHOP, EVENT, SERIES)
-KIND_PL = {MEETING: "spotkanie", WORKSHOP: "warsztat", EVENT: "wydarzenie integracyjne", SERIES: "cykl zajęć"}
+KIND_PL = ACTIVITY_KIND_LABELS
 
 SCHEDULED, HELD, CANCELLED = "scheduled", "held", "cancelled"
 STATUS_PL = {SCHEDULED: "zaplanowane", HELD: "odbyło się", CANCELLED: "odwołane"}

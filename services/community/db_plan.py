@@ -206,3 +206,13 @@ helper_clearances = sa.Table(
     sa.Column("valid_from", sa.Date, nullable=False),
     sa.Column("valid_until", sa.Date, nullable=True),  # None: no end date
 )
+
+# Acceptances of helper offers (matching's HelperAccepted) the Kamilka gate could not take yet: the credential or
+# the volunteer's registration may reach this service after the acceptance (another topic). Tried again after each
+# of the provider's volunteer events; dropped when matching withdraws the acceptance (helpers.py).
+helper_acceptances_waiting = sa.Table(
+    "helper_acceptances_waiting", metadata,
+    sa.Column("activity_id", sa.String(36), primary_key=True),
+    sa.Column("provider_id", sa.String(36), primary_key=True),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+)

@@ -13,17 +13,18 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import community as community_contract
+from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import volunteers as volunteer_contract
-from services.community import clearances
+from services.community import clearances, helpers
 from services.community.db import known_needs, known_providers
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
 PUBLISHES = Catalog(community_contract.EVENTS)
-CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS)
-SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC]
+CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS, match_contract.EVENTS)
+SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, match_contract.TOPIC]
 
 NEED_OPEN, NEED_COMPLETED, NEED_CANCELLED = "open", "completed", "cancelled"
 
@@ -69,8 +70,9 @@ def handlers(outbox: Outbox) -> dict[str, Handler]:
         **dict.fromkeys(("VolunteerRegistered", "VolunteerUpdated", "VolunteerPaused", "VolunteerResumed",
                          "VolunteerErased"), on_provider),
     }
-    for name in clearances.EVENTS:  # the Kamilka checks of helpers at activities with children
-        wanted[name] = _then(wanted.get(name), clearances.on_volunteer_event)
+    for name in clearances.EVENTS:  # the Kamilka checks of helpers at activities with children, then the gate
+        wanted[name] = _then(_then(wanted.get(name), clearances.on_volunteer_event), helpers.on_volunteer_event)
+    wanted.update(helpers.EVENTS)  # helpers who accepted an offer (matching)
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}
 
 

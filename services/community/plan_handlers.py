@@ -436,7 +436,7 @@ def _helpers_wanted(session: Session, outbox: Outbox, row: Mapping[str, Any]) ->
     outbox.add(session, TOPIC, "HelpersWanted", row["id"], {
         "activity_id": row["id"], "count": row["helpers_wanted"], "involves_children": row["involves_children"],
         "category": row["helpers_category"], "village": row["village"], "starts_at": row["starts_at"].isoformat(),
-        "ends_at": row["ends_at"].isoformat()})
+        "ends_at": row["ends_at"].isoformat(), "kind": row["kind"]})
 
 
 def cancel_activity(session: Session, outbox: Outbox, activity_id: str, now: datetime) -> None:

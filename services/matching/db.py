@@ -147,6 +147,34 @@ audit_log = sa.Table(
     sa.Column("detail", sa.String(200), nullable=False),  # codes and ids only, never typed text
 )
 
+# Helpers wanted at community activities (community's HelpersWanted / ActivityCancelled) and the offers made
+# for them (helpers.py): matching's own state, like proposals.
+helper_activities = sa.Table(
+    "helper_activities", metadata,
+    sa.Column("activity_id", sa.String(36), primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
+    sa.Column("involves_children", sa.Boolean, nullable=False),
+    sa.Column("category", sa.String(3), nullable=True),
+    sa.Column("kind", sa.String(20), nullable=True),
+    sa.Column("village", sa.String(40), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | cancelled
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+helper_offers = sa.Table(
+    "helper_offers", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("activity_id", sa.String(36), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False, index=True),
+    sa.Column("status", sa.String(20), nullable=False),  # offered → accepted | declined | expired | cancelled
+    sa.Column("deadline", UtcDateTime, nullable=False),
+    sa.Column("reason", sa.String(500), nullable=True),  # a decline's fixed answer or a cancellation code
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
 PROJECTION = (open_needs, providers, offers)
 
 

@@ -13,19 +13,20 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from contracts import community as community_contract
 from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.matching import cascade, projection, schedule, store
+from services.matching import cascade, helpers, projection, schedule, store
 from services.matching.settings import Settings
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
 PUBLISHES = Catalog(match_contract.EVENTS)
-CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS, notify_contract.EVENTS)
-SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, notify_contract.TOPIC]
+CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS, notify_contract.EVENTS, community_contract.EVENTS)
+SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, notify_contract.TOPIC, community_contract.TOPIC]
 
 Clock = Callable[[], datetime]
 Reaction = Callable[[Session, Outbox, Event, datetime, Settings], None]
@@ -61,6 +62,8 @@ def _resident_erased(session: Session, outbox: Outbox, event: Event, now: dateti
 def _volunteer_changed(reason: str) -> Reaction:
     def react(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
         cascade.recheck_volunteer(session, outbox, event.data["volunteer_id"], reason, now, s)
+        helpers.recheck_volunteer(session, outbox, event.data["volunteer_id"], reason, now, s)
+        helpers.refill_open(session, outbox, now, s)
         store.mark_dirty(session)
     return react
 
@@ -73,7 +76,18 @@ def _volunteer_paused(session: Session, outbox: Outbox, event: Event, now: datet
 
 def _provider_responded(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
     d = event.data
+    if d.get("activity_id") or helpers.is_helper_offer(session, d["match_id"]):
+        helpers.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
+        return
     cascade.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
+
+
+def _helpers_wanted(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    helpers.wanted(session, outbox, event.data, now, s)
+
+
+def _activity_cancelled(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    helpers.cancelled(session, outbox, event.data["activity_id"], now)
 
 
 REACTIONS: dict[str, Reaction] = {
@@ -93,6 +107,8 @@ REACTIONS: dict[str, Reaction] = {
     "OfferPublished": _volunteer_changed("offer_changed"),
     "OfferWithdrawn": _volunteer_changed("offer_withdrawn"),
     "ProviderResponded": _provider_responded,
+    "HelpersWanted": _helpers_wanted,
+    "ActivityCancelled": _activity_cancelled,
 }
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.matching import projection
+from services.matching import helpers, projection
 from services.matching.cascade import expire_offers
 from services.matching.db import applied_events, open_needs, proposals, solver_state, unmet_needs
 from services.matching.explain import explain, repriced
@@ -111,7 +111,7 @@ def tick(session: Session, outbox: Outbox, now: datetime, settings: Settings) ->
     marks the projection dirty for a full re-solve, debounced by `resolve_interval` — except for urgent
     needs, which make it due at once.
     """
-    expired = expire_offers(session, outbox, now, settings)
+    expired = expire_offers(session, outbox, now, settings) + helpers.expire_offers(session, outbox, now, settings)
     done = {"expired": expired, "proposed": 0, "replaced": 0, "solves": 0}
     if resolve_due(session, now, settings):
         stats = resolve(session, outbox, now, settings)

@@ -1,8 +1,9 @@
 """The world as the matcher sees it: open needs, providers with their free time and load, and every match.
 
 `load_world` reads the projection (projection.py) and matching's own rows into one `World`; the times that
-approved, offered and accepted matches hold are already cut out of the providers' availability, so no path
-that creates a match can give one provider two visits at once.
+approved, offered and accepted matches hold, and the community activities a provider was offered or took a
+helper place at (helpers.py), are already cut out of the providers' availability, so no path that creates a
+match can give one provider two visits at once.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.matching import model, projection
-from services.matching.db import open_needs, proposals, providers
+from services.matching.db import helper_activities, helper_offers, open_needs, proposals, providers
 from services.matching.model import ACTIVE, COMMITTED, EXCLUDING, OFFERED, SERVED
 from services.matching.rules import Need, Provider, TimeWindow, Week, iso_week
 from services.matching.settings import Settings
@@ -91,14 +92,32 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
             tasks[m["volunteer_id"]] += 1
             reserved[m["volunteer_id"]].append((m["need_id"], visit_of(m, need)))
     free = projection.availability(session, now, settings.horizon_days)
+    helping = helper_places(session, now)
     people = {}
     for r in session.execute(sa.select(providers).order_by(providers.c.volunteer_id)).mappings():
         p = projection.provider_from_row(r, free.get(r["volunteer_id"]), hours[r["volunteer_id"]],
                                          tasks[r["volunteer_id"]], weekly.get(r["volunteer_id"]))
         if reserved.get(p.id):
             p = replace(p, availability=tuple(without(p.availability, [w for _, w in reserved[p.id]])))
+        if helping.get(p.id):
+            p = replace(p, availability=tuple(without(p.availability, helping[p.id])))
         people[p.id] = p
     return World(needs, people, free, matches, dict(reserved))
+
+
+def helper_places(session: Session, now: datetime) -> dict[str, list[TimeWindow]]:
+    """Per provider, the times of community activities they were offered a helper place at or accepted one
+    (helpers.py): not free for a visit, nor for another activity."""
+    rows = session.execute(sa.select(helper_offers.c.volunteer_id, helper_activities.c.starts_at,
+                                     helper_activities.c.ends_at)
+                           .join(helper_activities, helper_activities.c.activity_id == helper_offers.c.activity_id)
+                           .where(helper_offers.c.status.in_(("offered", "accepted")),
+                                  helper_activities.c.ends_at > now)
+                           .order_by(helper_activities.c.starts_at)).all()
+    taken: dict[str, list[TimeWindow]] = defaultdict(list)
+    for r in rows:
+        taken[r.volunteer_id].append(TimeWindow(r.starts_at, r.ends_at))
+    return dict(taken)
 
 
 def visit_of(match: Any, need: Any) -> TimeWindow:

@@ -79,6 +79,10 @@ matches_seen = sa.Table(
     sa.Column("urgent", sa.Boolean, nullable=False),
     sa.Column("deadline", UtcDateTime, nullable=True),  # of the current offer
     sa.Column("status", sa.String(20), nullable=False),
+    # a helper place at a community activity (matching's Helper* events; need_id then holds the activity id)
+    sa.Column("activity_id", sa.String(36), nullable=True),
+    sa.Column("activity_kind", sa.String(20), nullable=True),
+    sa.Column("window_end", UtcDateTime, nullable=True),
 )
 
 # Open needs notify watches for "no provider after 48 h"; the sender reports the ones still open.

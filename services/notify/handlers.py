@@ -261,6 +261,68 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
                 plan_ref=None, status=sa.case((needs_watched.c.status == "open", "closed"),
                                               else_=needs_watched.c.status)))
 
+    # -- helper places at community activities (matching's Helper* events) ----------------------------------
+    def _remember_helper(session: Session, d: dict[str, Any], status: str) -> dict[str, Any]:
+        t = matches_seen
+        known = session.execute(sa.select(t).where(t.c.match_id == d["match_id"])).mappings().first()
+        if known is not None:
+            session.execute(sa.update(t).where(t.c.match_id == d["match_id"]).values(status=status))
+            return {**dict(known), "status": status}
+        if "starts_at" not in d or "village" not in d:
+            return {"activity_id": d["activity_id"], "status": status}
+        facts = {"match_id": d["match_id"], "need_id": d["activity_id"], "activity_id": d["activity_id"],
+                 "volunteer_id": d["volunteer_id"], "category": d.get("category") or "", "village": d["village"],
+                 "window_start": _dt(d["starts_at"]), "window_end": _dt(d.get("ends_at")),
+                 "deadline": _dt(d.get("deadline")), "activity_kind": d.get("kind"), "urgent": False,
+                 "status": status}
+        session.execute(sa.insert(t).values(**facts))
+        return facts
+
+    def _helper_context(h: dict[str, Any]) -> dict[str, Any]:
+        return {"activity_kind": h.get("activity_kind"), "village_code": h.get("village"),
+                "window_start": h.get("window_start"), "window_end": h.get("window_end"),
+                "activity_id": h.get("activity_id")}
+
+    def on_helper_offered(session: Session, event: Event) -> None:
+        d = event.data
+        h = _remember_helper(session, d, "offered")
+        offer_id = str(event.id)  # one answer per offer, whichever channel's link is used
+        links = {a: link_url(cfg.public_url, cfg.link_secret, offer_id, a) for a in ("accept", "decline", "choose")}
+        text = render("helper_offered", **_helper_context(h), deadline=d["deadline"], link=links["choose"],
+                      accept_link=links["accept"], decline_link=links["decline"],
+                      involves_children=bool(d.get("involves_children")))
+        record_rendered(session, outbox, offer_id, "helper_offered", VOLUNTEER + d["volunteer_id"],
+                        PROVIDER_CHANNELS, text, match_id=d["match_id"])
+
+    def on_helper_accepted(session: Session, event: Event) -> None:
+        d = event.data
+        h = _remember_helper(session, d, "accepted")
+        text = render("helper_accepted", **_helper_context(h))
+        record(session, outbox, str(event.id), "helper_accepted", ORGANISER, "panel", text.subject, text.email,
+               match_id=d["match_id"])
+
+    def on_helper_closed(status: str) -> Handler:
+        def handle(session: Session, event: Event) -> None:
+            _remember_helper(session, event.data, status)
+            cancel_pending(session, notifications.c.match_id == event.data["match_id"],
+                           notifications.c.kind == "helper_offered", reason=f"prośba zamknięta ({status})")
+        return handle
+
+    def on_helper_cancelled(session: Session, event: Event) -> None:
+        """The activity is off, the places are taken or the helper no longer qualifies: a provider who heard of
+        it (an offer out or an acceptance) is told not to come."""
+        d = event.data
+        before = session.execute(sa.select(matches_seen.c.status).where(
+            matches_seen.c.match_id == d["match_id"])).scalar()
+        h = _remember_helper(session, d, "cancelled")
+        cancel_pending(session, notifications.c.match_id == d["match_id"],
+                       notifications.c.kind == "helper_offered", reason="prośba odwołana")
+        if before in ("offered", "accepted") or d.get("accepted"):
+            text = render("helper_cancelled", **_helper_context(h),
+                          reason=match_contract.reason_label(d.get("reason")))
+            record_rendered(session, outbox, str(event.id), "helper_cancelled", VOLUNTEER + d["volunteer_id"],
+                            PROVIDER_CHANNELS, text, match_id=d["match_id"], urgent=True)
+
     wanted: dict[str, Callable[[Session, Event], None]] = {
         "MatchProposed": on_match_proposed,
         "MatchOffered": on_match_offered,
@@ -270,6 +332,11 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "MatchExpired": on_match_closed("expired"),
         "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
         "MatchAnswerTooLate": on_match_answer_too_late,
+        "HelperOffered": on_helper_offered,
+        "HelperAccepted": on_helper_accepted,
+        "HelperDeclined": on_helper_closed("declined"),
+        "HelperExpired": on_helper_closed("expired"),
+        "HelperCancelled": on_helper_cancelled,
         "NeedRegistered": on_need_registered,
         "NeedUpdated": on_need_registered,
         "NeedCancelled": on_need_closed,

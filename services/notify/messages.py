@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from contracts.community import ACTIVITY_KIND_LABELS
 from wspolnota import reference
 from wspolnota.localtime import WARSAW
 
@@ -28,7 +29,7 @@ _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoes
 
 KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled", "credential_expiring",
          "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
-         "match_too_late")
+         "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled")
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CREDENTIALS = {
@@ -62,9 +63,19 @@ def short_when(value: datetime | str | None) -> str:
     return f"{local:%d.%m} {local:%H:%M}"
 
 
+def hour(value: datetime | str | None) -> str:
+    """'13:00': the end of an activity on the same day."""
+    return "" if value is None else f"{_local(value):%H:%M}"
+
+
 for _env in (_text, _html):
     _env.filters["when"] = when
     _env.filters["short"] = short_when
+    _env.filters["hour"] = hour
+
+
+def activity_name(code: str | None) -> str:
+    return ACTIVITY_KIND_LABELS.get(code or "", "zajęcia")
 
 
 def category_name(code: str | None) -> str:
@@ -100,7 +111,7 @@ def render(kind: str, **context: Any) -> Rendered:
     if kind not in KINDS:
         raise ValueError(f"no template for {kind!r}")
     template = _text.get_template(f"{kind}.txt")
-    ctx = template.new_context({"category": category_name, "village": village_name,
+    ctx = template.new_context({"category": category_name, "village": village_name, "activity": activity_name,
                                 "credential": credential_name, **context})
 
     def block(name: str) -> str:

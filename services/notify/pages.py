@@ -15,7 +15,7 @@ from wtforms.validators import ValidationError
 from services.notify import ledger
 from services.notify.db import sink_messages
 from services.notify.links import LinkExpired, LinkInvalid, hide_tokens, read_token
-from services.notify.messages import category_name, village_name, when
+from services.notify.messages import activity_name, category_name, village_name, when
 from services.notify.responses import DECLINE_REASONS, AlreadyAnswered, find_offer, respond
 from wspolnota.errors import api_error
 from wspolnota.web import current_parts
@@ -46,7 +46,7 @@ class ActionForm(FlaskForm):
 def _template_helpers(state: BlueprintSetupState) -> None:
     state.app.add_template_filter(hide_tokens, "hide_tokens")
     state.app.jinja_env.globals.update(STATUS_PL=STATUS_PL, CHANNEL_PL=CHANNEL_PL, category_name=category_name,
-                                       village_name=village_name, when=when)
+                                       village_name=village_name, when=when, activity_name=activity_name)
 
 
 # -- staff ----------------------------------------------------------------------------------------------------

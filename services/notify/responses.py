@@ -41,6 +41,11 @@ class Offer:
     answer: dict[str, Any] | None
 
     @property
+    def activity_id(self) -> str | None:
+        """Set when the offer is a helper place at a community activity."""
+        return self.details.get("activity_id")
+
+    @property
     def closed_as(self) -> str | None:
         return CLOSED.get(self.details.get("status", ""))
 
@@ -54,6 +59,9 @@ class Offer:
         return deadline is not None and now > deadline
 
 
+OFFER_KINDS = ("match_offered", "helper_offered")  # notifications whose links answer an offer
+
+
 class AlreadyAnswered(Exception):
     pass
 
@@ -62,7 +70,7 @@ def find_offer(db: Database, offer_id: str) -> Offer | None:
     t = notifications
     with db.engine.connect() as conn:
         row = conn.execute(sa.select(t.c.match_id, t.c.recipient).where(
-            t.c.cause_event_id == offer_id, t.c.kind == "match_offered").limit(1)).first()
+            t.c.cause_event_id == offer_id, t.c.kind.in_(OFFER_KINDS)).limit(1)).first()
         if row is None or row.match_id is None:
             return None
         details = conn.execute(sa.select(matches_seen).where(matches_seen.c.match_id == row.match_id)
@@ -82,11 +90,12 @@ def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_co
             session.execute(sa.insert(provider_responses).values(
                 link_id=offer.offer_id, match_id=offer.match_id, volunteer_id=offer.volunteer_id,
                 response=response, reason=reason, responded_at=now or datetime.now(UTC)))
+            helper = {"activity_id": offer.activity_id} if offer.activity_id else {}
             outbox.add(session, notify_contract.TOPIC, "ProviderResponded", offer.match_id, {
                 "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "response": response,
-                "reason": reason})
+                "reason": reason, **helper})
             # Answered through one channel: the other channel's copy (an SMS held back by quiet hours) is moot.
             cancel_pending(session, notifications.c.cause_event_id == offer.offer_id,
-                           notifications.c.kind == "match_offered", reason="wolontariusz już odpowiedział")
+                           notifications.c.kind.in_(OFFER_KINDS), reason="wolontariusz już odpowiedział")
     except IntegrityError as err:
         raise AlreadyAnswered(offer.offer_id) from err

@@ -94,3 +94,36 @@ def test_a_held_need_is_proposed_when_its_time_comes_on_this_database(matching: 
     assert scheduler_step(matching.service.db, matching.service.outbox, matching.settings,
                           clock=lambda: matching.now)["proposed"] == 1
     assert matching.match_of(need_id)["status"] == model.PROPOSED
+
+
+def test_helper_places_offered_declined_expired_and_accepted_on_this_database(matching: MatchingService) -> None:
+    import uuid
+
+    from services.matching.db import helper_offers
+    from tests.unit.matching.matching_service import TOMORROW_9
+
+    kamilka = {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2027-12-31",
+               "credential_id": str(uuid.uuid4())}
+    people = [matching.volunteer(credentials=[kamilka]), matching.volunteer(credentials=[{**kamilka,
+              "credential_id": str(uuid.uuid4())}]), matching.volunteer()]
+    activity = str(uuid.uuid4())
+    matching.publish("community", "HelpersWanted", activity, {
+        "activity_id": activity, "count": 1, "involves_children": True, "category": None, "village": "zagnansk",
+        "starts_at": TOMORROW_9.isoformat(), "ends_at": (TOMORROW_9 + timedelta(hours=2)).isoformat()})
+
+    def rows() -> list[sa.RowMapping]:
+        with matching.service.db.engine.connect() as conn:
+            return list(conn.execute(sa.select(helper_offers).order_by(helper_offers.c.created_at)).mappings())
+
+    [first] = rows()
+    assert first["volunteer_id"] in people[:2]
+    matching.publish("notifications", "ProviderResponded", first["id"], {
+        "match_id": first["id"], "volunteer_id": first["volunteer_id"], "response": "decline", "reason": "",
+        "activity_id": activity})
+    second = next(r for r in rows() if r["status"] == "offered")
+    assert second["volunteer_id"] in people[:2] and second["volunteer_id"] != first["volunteer_id"]
+    matching.publish("notifications", "ProviderResponded", second["id"], {
+        "match_id": second["id"], "volunteer_id": second["volunteer_id"], "response": "accept", "reason": "",
+        "activity_id": activity})
+    assert [r["status"] for r in rows()] == ["declined", "accepted"]
+    assert [e["volunteer_id"] for e in matching.events("HelperAccepted")] == [second["volunteer_id"]]

@@ -98,7 +98,7 @@ def test_scheduling_a_workshop_needing_helpers_publishes_helpers_wanted_without_
     [wanted] = community.published("HelpersWanted")
     assert wanted == {"activity_id": activity_id, "count": 3, "involves_children": True, "category": "TOW",
                       "village": "belno", "starts_at": workshop()["starts_at"].isoformat(),
-                      "ends_at": workshop()["ends_at"].isoformat()}
+                      "ends_at": workshop()["ends_at"].isoformat(), "kind": "workshop"}
 
 
 def test_a_weekly_series_schedules_each_meeting(community):

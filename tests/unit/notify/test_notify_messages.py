@@ -13,7 +13,8 @@ CONTEXT = {"category_code": "TRN", "village_code": "belno", "window_start": "202
            "accept_link": "https://cus.example/notify/o/a", "decline_link": "https://cus.example/notify/o/d",
            "need_id": "N-1", "match_id": "M-1", "reason": "", "for_provider": True, "credential_code": "first_aid",
            "expired": False, "valid_until": "31.12.2026", "hours": 48, "plan_ref": "IPUS/2026/017", "paused": False,
-           "status": "passed_on"}
+           "status": "passed_on", "activity_kind": "workshop", "window_end": "2026-12-01T11:00:00+00:00",
+           "activity_id": "A-1", "involves_children": True}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -83,3 +84,10 @@ WINDOW = (time(20, 0), time(8, 0))
 ])
 def test_quiet_hours_end_at_eight_in_the_morning_warsaw_time(utc_now: datetime, expected: datetime | None) -> None:
     assert quiet_until(utc_now, *WINDOW) == expected
+
+
+def test_a_helper_offer_names_the_activity_village_day_and_hours_without_anyone_s_data() -> None:
+    text = render("helper_offered", **CONTEXT)
+    assert "warsztat" in text.subject and "Belno" in text.subject
+    assert "01.12.2026 (wtorek), godz. 09:00–12:00" in text.email and "biorą udział dzieci" in text.email
+    assert "01.12 09:00-12:00" in text.sms and "https://cus.example/notify/o/x" in text.sms
