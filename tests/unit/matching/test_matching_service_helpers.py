@@ -8,8 +8,8 @@ from datetime import timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from matching_service import TOMORROW_9
 
+from bench.matching.service_harness import TOMORROW_9
 from services.matching.db import helper_offers
 
 KAMILKA = {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2027-12-31",

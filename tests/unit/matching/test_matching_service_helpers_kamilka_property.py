@@ -10,9 +10,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
-from matching_service import TOMORROW_9, MatchingService, new_id
 from test_matching_service_kamilka_property import CHECKS, credential, in_date
 
+from bench.matching.service_harness import TOMORROW_9, MatchingService, new_id
 from services.matching.db import helper_offers
 
 steps = st.lists(st.one_of(
