@@ -100,7 +100,7 @@ def test_helper_places_offered_declined_expired_and_accepted_on_this_database(ma
     import uuid
 
     from services.matching.db import helper_offers
-    from tests.unit.matching.matching_service import TOMORROW_9
+    from bench.matching.service_harness import TOMORROW_9
 
     kamilka = {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2027-12-31",
                "credential_id": str(uuid.uuid4())}
