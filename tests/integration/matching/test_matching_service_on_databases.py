@@ -99,8 +99,8 @@ def test_a_held_need_is_proposed_when_its_time_comes_on_this_database(matching: 
 def test_helper_places_offered_declined_expired_and_accepted_on_this_database(matching: MatchingService) -> None:
     import uuid
 
-    from services.matching.db import helper_offers
     from bench.matching.service_harness import TOMORROW_9
+    from services.matching.db import helper_offers
 
     kamilka = {"kind": "kamilka_check", "valid_from": "2026-01-01", "valid_until": "2027-12-31",
                "credential_id": str(uuid.uuid4())}
