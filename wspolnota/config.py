@@ -40,6 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
             "read by the front door's sign-in pages and `wspolnota user`", roles=("front",)),
     Setting("WSPOLNOTA_ADMIN_PASSWORD", "", "first start only: password of the `admin` account created in an "
             "empty accounts database (else a one-time password is printed)", roles=("front",)),
+    Setting("WSPOLNOTA_USER_PASSWORD", "", "`wspolnota user add|set` only: the account's new password (else it is "
+            "asked for at the prompt)", roles=("front",)),
     Setting("SESSION_COOKIE_SECURE", "false", "send the staff session cookie over HTTPS only (true behind TLS, "
             "as in compose; false for the embedded http run)", roles=("web", "front"), production_required=True),
     *(Setting(f"WSPOLNOTA_{s.upper()}_URL", f"http://127.0.0.1:{8001 + i}", f"where the front door reaches the "

@@ -2,8 +2,6 @@
 account), both on the accounts store of the front's bootstrap."""
 from __future__ import annotations
 
-import os
-
 from services.front.accounts import AuthError, AuthStore, ensure_first_admin
 from services.front.bootstrap import bootstrap
 from wspolnota import config
@@ -16,7 +14,7 @@ def user_command(action: str, login: str, role: str | None, name: str | None) ->
     if action == "add" and not role:
         raise SystemExit("--role is required for `user add`")
     store = _store()
-    password = os.environ.get("WSPOLNOTA_USER_PASSWORD") or getpass.getpass("Hasło (co najmniej 12 znaków): ")
+    password = config.get("WSPOLNOTA_USER_PASSWORD") or getpass.getpass("Hasło (co najmniej 12 znaków): ")
     try:
         if action == "add":
             store.add(login, role or "", password, name or "")
