@@ -201,6 +201,7 @@ def test_the_organiser_diagnoses_plans_animates_and_sees_a_volunteer_s_hours_mov
                                         timezone_id="Europe/Warsaw").new_page()
     volunteer_tab.goto(link.group(1))
     assert "Anna Organizatorka" not in volunteer_tab.content()  # no one else's session through the front door
+    assert volunteer_tab.get_by_role("link", name="Potrzeby").count() == 0  # no staff navigation for a volunteer
     screenshot(volunteer_tab, "offer-opened-by-the-volunteer")
     volunteer_tab.get_by_role("button", name="Przyjmuję zadanie").click()
     volunteer_tab.wait_for_load_state()
