@@ -215,6 +215,7 @@ def test_the_organiser_diagnoses_plans_animates_and_sees_a_volunteer_s_hours_mov
     screenshot(page, "helper-on-the-workshop")
 
     # 9. two residents registered by staff
+    assert datetime.now(WARSAW) < starts - timedelta(seconds=20), "the offer and its answer took longer than LEAD"
     for name in ("Maria Kowalczyk", "Tomasz Wróbel"):
         page.get_by_label("Imię i nazwisko").fill(name)
         page.get_by_role("button", name="Zapisz", exact=True).click()
