@@ -33,6 +33,7 @@ class Stack:
         self.metrics_ports: dict[str, int] = {}  # each worker serves its Prometheus metrics (wspolnota.metrics)
         self.url = f"http://127.0.0.1:{self.front_port}"
         self.http = requests.Session()  # signed in at the front door by start()
+        self.service_env: dict[str, dict[str, str]] = {}  # per service: settings for all its processes
 
     def db_url(self, service: str) -> str:
         return f"sqlite:///{self.workdir / (service + '.db')}"
@@ -44,6 +45,7 @@ class Stack:
                    PYTHONUNBUFFERED="1", LOG_LEVEL="INFO")
         if service:
             env["DATABASE_URL"] = self.db_url(service)
+            env.update(self.service_env.get(service, {}))
         for s in SERVICES:
             env[f"WSPOLNOTA_{s.upper()}_URL"] = f"http://127.0.0.1:{self.ports[s]}"
         env.update(extra)

@@ -7,6 +7,7 @@ convenience, not a production proxy.
 """
 from __future__ import annotations
 
+from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 
 import requests
@@ -55,7 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     app.register_blueprint(pages.bp)
     app.after_request(auth.security_headers)
     targets = {**upstreams(), **app.config.get("UPSTREAMS", {})}
-    http = requests.Session()
+    http = requests.Session()  # one for every visitor: it must keep no cookie (another's session) between requests
+    http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
     app.add_template_filter(local_dt)
 
     @app.context_processor

@@ -8,9 +8,6 @@ is kept in test-artifacts/journey-*.png.
 from __future__ import annotations
 
 import re
-import sys
-import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,40 +16,14 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bench.stack import Stack
-from wspolnota.broker import free_port, wait_for_port
+from tests.browser.conftest import OSL_LOGIN, OSL_PASSWORD
 from wspolnota.testing import WRITTEN_AGREEMENT, wait_until
 
 pytestmark = pytest.mark.e2e  # starts service processes; part of `make test`
 
-OSL_LOGIN, OSL_PASSWORD = "anna.osl", "journey-password-1"
 VOLUNTEER_EMAIL = "jan.sasiad@example.pl"
 # tomorrow at 10:00 Warsaw time, outside any quiet hours
 START = (datetime.now(UTC) + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
-
-
-@pytest.fixture
-def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
-    s = Stack(tmp_path, kafka_bootstrap, f"j{uuid.uuid4().hex[:8]}.")
-    try:
-        s.start()
-        from services.front.accounts import AuthStore
-
-        accounts = AuthStore(f"sqlite:///{tmp_path / 'auth.db'}")
-        accounts.add(OSL_LOGIN, "osl", OSL_PASSWORD, display_name="Anna Organizatorka")
-        accounts.dispose()
-        # notify's sender and its local sink, as `make run` starts them: the sink is what the test inbox shows
-        smtp, http = free_port(), free_port()
-        notify = {"NOTIFY_SINK_SMTP_PORT": str(smtp), "NOTIFY_SINK_HTTP_PORT": str(http),
-                  "NOTIFY_SMTP_PORT": str(smtp), "NOTIFY_SMS_GATEWAY_URL": f"http://127.0.0.1:{http}/sms",
-                  "NOTIFY_CASE_WEBHOOK_URL": f"http://127.0.0.1:{http}/webhook",
-                  "VOLUNTEERS_INTERNAL_URL": f"http://127.0.0.1:{s.ports['volunteers']}",
-                  "NOTIFY_PUBLIC_URL": f"{s.url}/notify", "NOTIFY_QUIET_HOURS": "00:00-00:00"}
-        s._spawn("notify-sink", [sys.executable, "-m", "services.notify.sink"], s.env("notify", **notify))
-        wait_for_port(smtp)
-        s._spawn("notify-sender", [sys.executable, "-m", "wspolnota.cli", "send", "notify"], s.env("notify", **notify))
-        yield s
-    finally:
-        s.stop_all()
 
 
 def add_volunteer_with_offer(stack: Stack) -> None:

@@ -71,6 +71,9 @@ def test_a_survey_is_built_answered_on_a_phone_and_on_paper_and_its_results_seen
 
     page.goto(survey_url)
     page.get_by_role("link", name="Wpisz ankiety papierowe").click()
+    # the click does not wait for the next page: type only once its village select has the focus (under load the
+    # keys went to the old page, whose focused link the Enter then followed)
+    page.locator("select:focus").wait_for()
     page.keyboard.type("Kaj")  # the village select has the focus: typing picks Kajetanów
     page.keyboard.press("Tab")
     page.keyboard.type("2")  # "nie"

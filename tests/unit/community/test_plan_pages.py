@@ -37,6 +37,8 @@ def test_the_organiser_builds_a_plan_through_the_pages_and_the_director_approves
     director.post(f"/plans/{plan_id}/approve")
     page = director.get(plan_url).get_data(as_text=True)
     assert "Zatwierdzono wersję 1 planu." in page and "zatwierdzony" in page
+    assert "<td>Belno</td>" in page  # the action's village by name
+    assert "(Belno)" in api.get(f"/plans/{plan_id}/versions/1").get_data(as_text=True)
     assert api.get(f"/plans/{plan_id}/versions/1").status_code == 200
     assert "Sprawozdanie z realizacji planu" in api.get(f"/plans/{plan_id}/report/2026").get_data(as_text=True)
 
@@ -121,3 +123,21 @@ def test_the_progress_form_refuses_more_than_100_percent_and_saves_a_valid_one(a
                                                              "percent_done": "60"}).status_code == 302
     with community.db.transaction() as s:
         assert h.get_action(s, action_id)["percent_done"] == 60
+
+
+def test_the_activity_pages_name_the_village_and_give_a_helper_s_hours_with_a_decimal_comma(api, community):
+    from wspolnota.transport import Event
+
+    start = (NOW + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    end = (NOW + timedelta(days=3, hours=3)).strftime("%Y-%m-%dT%H:%M")
+    created = api.post("/activities", data={"kind": "meeting", "title": "Spotkanie sołeckie", "village": "belno",
+                                            "starts_at": start, "ends_at": end, "helpers_wanted": "1"})
+    activity_id = created.headers["Location"].rsplit("/", 1)[-1]
+    with community.db.transaction() as s:
+        on_provider(s, Event("VolunteerRegistered", ORG, {"volunteer_id": ORG, "provider_type": "volunteer",
+                                                                "villages": ["belno"]}, "volunteers"))
+        h.record_attendance(s, community.outbox, activity_id, [], {ORG: 2.5}, NOW + timedelta(days=4))
+    page = api.get(f"/activities/{activity_id}").get_data(as_text=True)
+    assert "Belno" in page and " · belno" not in page
+    assert "2,5 godz." in page and f'href="/volunteers/wykonawcy/{ORG}"' in page
+    assert "Belno" in api.get(f"/activities/{activity_id}/attendance").get_data(as_text=True)

@@ -66,7 +66,10 @@ def test_accepting_by_link_answers_matching_with_the_activity(app, db, settings,
     url = link_url("", settings.link_secret, offer_id, "accept")
     page = client.get(url).get_data(as_text=True)
     assert "Pomoc przy zajęciach" in page and "warsztat" in page and "Belno" in page
-    client.post(url, data={"csrf_token": csrf(page), "accept": "1"})
+    assert 'href="/needs/"' not in page  # a volunteer's page: no staff navigation
+    done = client.post(url, data={"csrf_token": csrf(page), "accept": "1"}, follow_redirects=True)
+    assert "Dziękujemy — zadanie przyjęte" in done.get_data(as_text=True)
+    assert 'href="/needs/"' not in done.get_data(as_text=True)
     [published] = outbox_events(db, "ProviderResponded")
     assert published["data"] == {"match_id": OFFER, "volunteer_id": VOLUNTEER, "response": "accept",
                                  "reason": "", "activity_id": ACTIVITY}
