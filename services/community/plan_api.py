@@ -14,6 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from contracts import community as contract
 from services.community import plan_handlers as h
 from services.community import plan_schemas as s
 from services.community import surveys
@@ -209,9 +210,12 @@ class ActivityAnnouncements(MethodView):
 class ActivityRegistrationItem(MethodView):
     @blp.response(204)
     def delete(self, activity_id: str, registration_id: str):  # type: ignore[no-untyped-def]
-        """The resident unregisters: the registration and its contact data go, messages not sent are cancelled."""
+        """The resident unregisters (`?reason=erased`: their data are erased): the registration and its contact data
+        go (after attendance only the contact data), messages not sent are cancelled."""
+        reason = contract.ERASED if request.args.get("reason") == contract.ERASED else contract.UNREGISTERED
         with _tx() as session:
-            h.remove_registration(session, _outbox(), activity_id, registration_id, actor_name("API"), _now())
+            h.remove_registration(session, _outbox(), activity_id, registration_id, actor_name("API"), _now(),
+                                  reason)
 
 
 @blp.route("/activities/<activity_id>/cancel")

@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 
+from contracts import community as contract
 from services.community import animation, plan
 from services.community import plan_forms as f
 from services.community import plan_handlers as h
@@ -211,7 +212,7 @@ def activity_page(activity_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
     activity = _read(lambda session: h.activity_view(session, activity_id))
     return _form_page("community/plan/activity.html", activity=activity, form=form, helper=helper, notice=notice,
-                      kind_pl=animation.KIND_PL, status_pl=animation.STATUS_PL, places_pl=animation.places_pl)
+                      erased_name=h.ERASED_NAME, kind_pl=animation.KIND_PL, status_pl=animation.STATUS_PL, places_pl=animation.places_pl)
 
 
 @pages.route("/activities/<activity_id>/edit", methods=["GET", "POST"])
@@ -243,8 +244,11 @@ def remove_registration(activity_id: str, registration_id: str):  # type: ignore
     if FlaskForm().validate_on_submit():
         try:
             with current_parts().db.transaction() as session:
-                h.remove_registration(session, _outbox(), activity_id, registration_id, actor_name("?"), _now())
-            flash("Wypisano uczestnika; jego dane kontaktowe usunięto.")
+                reason = contract.ERASED if request.form.get("reason") == contract.ERASED else contract.UNREGISTERED
+                h.remove_registration(session, _outbox(), activity_id, registration_id, actor_name("?"), _now(),
+                                      reason)
+            flash("Wypisano uczestnika; jego dane kontaktowe usunięto." if reason == contract.UNREGISTERED
+                  else "Usunięto dane uczestnika.")
         except DomainError as err:
             flash(err.message)
     return redirect(url_for("community_plan.activity_page", activity_id=activity_id))

@@ -216,3 +216,18 @@ def test_the_internal_contact_api_wants_the_service_token(app, community) -> Non
     assert answer.status_code == 200
     assert answer.get_json() == {"registration_id": rid, "activity_id": activity_id, "name": "Anna Nowak",
                                  "phone": "600100200", "email": "", "consent": True}
+
+
+def test_erasing_a_resident_after_attendance_keeps_the_record_of_who_came_without_the_person(api, community) -> None:  # type: ignore[no-untyped-def]
+    activity_id = scheduled(community)
+    with community.db.transaction() as s:
+        rid = h.register(s, activity_id, "Anna Nowak", "600100200", "staff", NOW, consent=True)
+        h.record_attendance(s, community.outbox, activity_id, [rid], {}, START + timedelta(hours=1))
+    page = api.get(f"/activities/{activity_id}").get_data(as_text=True)
+    assert "Usuń dane (RODO)" in page
+    assert api.post(f"/activities/{activity_id}/registrations/{rid}/remove", data={"reason": "erased"}
+                    ).status_code == 302
+    with community.db.transaction() as s:
+        row = s.execute(sa.select(registrations).where(registrations.c.id == rid)).mappings().one()
+    assert (row["name"], row["phone"], row["attended"]) == (h.ERASED_NAME, "", True)
+    assert community.published("ParticipantRemoved")[-1]["reason"] == "erased"
