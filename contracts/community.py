@@ -99,6 +99,57 @@ class ActivityHeld(EventSchema):
     action_id = uuid_str(load_default=None, allow_none=True)
 
 
+# --- participants hear about an activity (reminders, notices of change, announcements) ---------------------
+RESIDENT, HELPER = "resident", "helper"  # ParticipantAdded/Removed.role
+PARTICIPANT_ROLES = (RESIDENT, HELPER)
+UNREGISTERED, ERASED, HELPER_REMOVED = "unregistered", "erased", "helper_removed"  # ParticipantRemoved.reason
+CHANGE_CODES = ("time", "village", "venue", "capacity", "title", "description", "helpers")  # ActivityChanged.changed
+NOTICE_CHANGES = ("time", "village", "venue")  # the changes participants are told of
+
+
+class ParticipantAdded(EventSchema):
+    """A resident registered (registration id) or a helper joined (provider id). `reminders`: the resident gave
+    an address and consented to reminders and notices about this activity (helpers: always true). Notify reads
+    the address at send time from community's internal API (residents) or volunteers' (helpers)."""
+
+    activity_id = uuid_str(required=True)
+    participant_id = uuid_str(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_ROLES))
+    reminders = fields.Boolean(load_default=False)
+
+
+class ParticipantRemoved(EventSchema):
+    """The resident unregistered or was erased, or the helper left: nothing more is sent to them about it."""
+
+    activity_id = uuid_str(required=True)
+    participant_id = uuid_str(required=True)
+    role = fields.String(required=True, validate=validate.OneOf(PARTICIPANT_ROLES))
+    reason = fields.String(load_default=UNREGISTERED)
+
+
+class ActivityChanged(EventSchema):
+    """Staff edited a scheduled activity: what changed (codes) and its time and village now. A change of time or
+    village is also published as ActivityScheduled (and HelpersWanted) again, so followers of those need not
+    read this one."""
+
+    activity_id = uuid_str(required=True)
+    changed = fields.List(fields.String(validate=validate.OneOf(CHANGE_CODES)), required=True)
+    village = village_field(required=True)
+    starts_at = fields.AwareDateTime(required=True)
+    ends_at = fields.AwareDateTime(required=True)
+    kind = fields.String(load_default=None, allow_none=True, validate=validate.OneOf(ACTIVITY_KINDS))
+
+
+class AnnouncementPosted(EventSchema):
+    """The organiser's short announcement to the activity's participants. `text` is the organiser's notice about
+    the activity (at most 300 characters; community refuses one with a phone number or an e-mail address in it
+    and the form says not to name anyone): it is not about a person, so it travels (docs/community.md)."""
+
+    announcement_id = uuid_str(required=True)
+    activity_id = uuid_str(required=True)
+    text = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
 EVENTS: dict[str, type[Schema]] = {
     "SurveyClosed": SurveyClosed,
     "PlanApproved": PlanApproved,
@@ -107,4 +158,8 @@ EVENTS: dict[str, type[Schema]] = {
     "HelpersWanted": HelpersWanted,
     "ParticipationRecorded": ParticipationRecorded,
     "ActivityHeld": ActivityHeld,
+    "ParticipantAdded": ParticipantAdded,
+    "ParticipantRemoved": ParticipantRemoved,
+    "ActivityChanged": ActivityChanged,
+    "AnnouncementPosted": AnnouncementPosted,
 }

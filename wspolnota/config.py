@@ -155,8 +155,10 @@ SETTINGS: tuple[Setting, ...] = (
             "case-system webhooks (shared with the case system)", roles=("notify-sender", "notify-sink")),
     Setting("VOLUNTEERS_INTERNAL_URL", "http://127.0.0.1:8002", "where notify's sender reaches the volunteers "
             "service's internal contact API", roles=_SENDER),
-    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by volunteers-web and notify's sender: bearer "
-            "token of the volunteers service's internal contact API", roles=("web", "notify-sender")),
+    Setting("COMMUNITY_INTERNAL_URL", "http://127.0.0.1:8005", "where notify's sender reaches the community "
+            "service's internal contact API (addresses of residents registered for activities)", roles=_SENDER),
+    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by volunteers-web, community-web and notify's "
+            "sender: bearer token of the internal contact APIs", roles=("web", "notify-sender")),
     # -- matching: the scheduler, the cascade and the solver's cost balance (services/matching/settings.py)
     Setting("MATCHING_RESOLVE_INTERVAL_S", "", "debounce of matching's full re-solve: at most one per this many "
             "seconds unless an urgent need arrives; empty: 5 in the consumer's batch-tick loop (its idle tick runs "
@@ -220,9 +222,9 @@ SECRETS: tuple[Secret, ...] = (
            ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
     Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
            "into resident pseudonyms; never change it once used", ("needs-web",)),
-    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers service's "
-           "internal contact API; the same value for volunteers-web and notify's sender",
-           ("volunteers-web", "notify-sender")),
+    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers and community "
+           "services' internal contact APIs; the same value for volunteers-web, community-web and notify's sender",
+           ("volunteers-web", "community-web", "notify-sender")),
     Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
            "webhooks with (shared with the case system)", ("notify-sender",)),
 )

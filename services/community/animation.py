@@ -6,6 +6,7 @@ it belongs to) that handlers turn into a 409/422 answer or a message beside a fo
 """
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
@@ -81,6 +82,56 @@ def check_registration(status: str, starts_at: datetime, now: datetime, capacity
         raise AnimationRuleError("Zapisy są zamknięte: zajęcia już się rozpoczęły.")
     if free_places(capacity, registered) == 0:
         raise AnimationRuleError("Brak wolnych miejsc.")
+
+
+def check_edit(status: str, starts_at: datetime, now: datetime, capacity: int | None, registered: int) -> None:
+    """An activity is edited while it is scheduled and has not started; its places never fewer than registered."""
+    if status == CANCELLED:
+        raise AnimationRuleError("Zajęcia zostały odwołane: nie można ich zmienić.")
+    if status == HELD or starts_at <= now:
+        raise AnimationRuleError("Zajęcia już się rozpoczęły: nie można ich zmienić.")
+    if capacity is not None and capacity < registered:
+        raise AnimationRuleError(f"Zapisanych jest już {registered} {people_pl(registered)}: liczba miejsc nie "
+                                 "może być mniejsza.", "capacity")
+
+
+def people_pl(n: int) -> str:
+    """"osoba", "osoby", "osób" after a number."""
+    if n == 1:
+        return "osoba"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return "osoby"
+    return "osób"
+
+
+def check_reminder_contact(consent: bool, phone: str, email: str) -> dict[str, str]:
+    """Reminders need both the consent and an address to send them to; an address alone sends nothing."""
+    if consent and not (phone or email):
+        return {"email": "Podaj telefon lub e-mail, na który wyślemy przypomnienia."}
+    return {}
+
+
+def gets_reminders(consent: bool, phone: str, email: str) -> bool:
+    return bool(consent and (phone or email))
+
+
+_PHONE_IN_TEXT = re.compile(r"(?:\+?\d[\d \-()]{7,}\d)")
+_EMAIL_IN_TEXT = re.compile(r"[^\s@]+@[^\s@]+\.[^\s@]+")
+MAX_ANNOUNCEMENT = 300
+
+
+def check_announcement(status: str, text: str) -> dict[str, str]:
+    """A short notice about the activity for its participants: no phone numbers or e-mail addresses in it (it
+    travels to the notify service on the bus)."""
+    if status != SCHEDULED:
+        return {"text": "Ogłoszenia wysyła się tylko do zaplanowanych zajęć."}
+    if not text:
+        return {"text": "Wpisz treść ogłoszenia."}
+    if len(text) > MAX_ANNOUNCEMENT:
+        return {"text": f"Najwyżej {MAX_ANNOUNCEMENT} znaków."}
+    if _PHONE_IN_TEXT.search(text) or _EMAIL_IN_TEXT.search(text):
+        return {"text": "Ogłoszenie nie może zawierać numeru telefonu ani adresu e-mail."}
+    return {}
 
 
 def check_attendance(status: str, starts_at: datetime, now: datetime) -> None:

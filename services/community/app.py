@@ -15,7 +15,7 @@ from services.community.bootstrap import bootstrap
 from wspolnota.service import Clock
 from wspolnota.web import create_service_app, make_api
 
-API_BLUEPRINTS = [api.blp, plan_api.blp, plan_api.public]
+API_BLUEPRINTS = [api.blp, plan_api.blp, plan_api.public, plan_api.internal]
 # pages.bp also carries the routes of survey_pages and diagnosis_pages
 BLUEPRINTS = [pages.bp, plan_pages.pages, plan_pages.public_pages]
 assert survey_pages.bp is pages.bp and diagnosis_pages.bp is pages.bp

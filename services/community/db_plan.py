@@ -117,6 +117,22 @@ registrations = sa.Table(
     sa.Column("source", sa.String(10), nullable=False),  # staff | public
     sa.Column("attended", sa.Boolean, nullable=True),  # None until attendance is recorded
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # Reminders and notices about this activity (revision 0004): sent only with the resident's consent, to the
+    # address given here; notify reads it at send time through the internal API (audited), never from the bus.
+    sa.Column("email", sa.String(200), nullable=False, server_default=""),
+    sa.Column("reminders_consent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("consented_at", UtcDateTime, nullable=True),
+)
+
+# The organiser's short announcements to an activity's participants ("zabierzcie fartuchy"): sent by notify to
+# consenting registered residents and the helpers (AnnouncementPosted carries the text: docs/community.md).
+announcements = sa.Table(
+    "activity_announcements", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("activity_id", sa.String(36), nullable=False, index=True),
+    sa.Column("text", sa.String(300), nullable=False),
+    sa.Column("actor", sa.String(200), nullable=False),  # the signed-in account
+    sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
 # Helpers (volunteers, by their volunteers-service id) at an activity and the hours recorded for them.

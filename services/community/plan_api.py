@@ -5,12 +5,16 @@ the use cases' NotFound / Invalid / Refused answer 404 / 422 / 409 (wspolnota/er
 """
 from __future__ import annotations
 
+import hmac
+import logging
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 
+from contracts import community as contract
 from services.community import plan_handlers as h
 from services.community import plan_schemas as s
 from services.community import surveys
@@ -19,6 +23,7 @@ from wspolnota.auth import actor_name
 from wspolnota.errors import api_error
 from wspolnota.web import current_parts
 
+log = logging.getLogger("community.web")
 blp = Blueprint("community_plan_api", __name__, url_prefix="/api",
                 description="Plan organizowania społeczności lokalnej, zajęcia, grupy samopomocowe, partnerzy.")
 public = Blueprint("community_public_api", __name__, url_prefix="/api/public",
@@ -182,6 +187,36 @@ class ActivityItem(MethodView):
         with _tx() as session:
             return h.activity_view(session, activity_id)
 
+    @blp.arguments(s.ActivityUpdate)
+    @blp.response(200, s.Changed)
+    def patch(self, data: dict[str, Any], activity_id: str):  # type: ignore[no-untyped-def]
+        """Edit a scheduled activity before it starts; participants hear of a new time, village or venue."""
+        with _tx() as session:
+            return {"id": activity_id, "changed": h.update_activity(session, _outbox(), activity_id, data, _now())}
+
+
+@blp.route("/activities/<activity_id>/announcements")
+class ActivityAnnouncements(MethodView):
+    @blp.arguments(s.AnnouncementCreate)
+    @blp.response(201, s.Created)
+    def post(self, data: dict[str, Any], activity_id: str):  # type: ignore[no-untyped-def]
+        """A short announcement to consenting registered residents and the helpers (no names, phones, e-mails)."""
+        with _tx() as session:
+            return {"id": h.post_announcement(session, _outbox(), activity_id, data["text"], actor_name("API"),
+                                              _now())}
+
+
+@blp.route("/activities/<activity_id>/registrations/<registration_id>")
+class ActivityRegistrationItem(MethodView):
+    @blp.response(204)
+    def delete(self, activity_id: str, registration_id: str):  # type: ignore[no-untyped-def]
+        """The resident unregisters (`?reason=erased`: their data are erased): the registration and its contact data
+        go (after attendance only the contact data), messages not sent are cancelled."""
+        reason = contract.ERASED if request.args.get("reason") == contract.ERASED else contract.UNREGISTERED
+        with _tx() as session:
+            h.remove_registration(session, _outbox(), activity_id, registration_id, actor_name("API"), _now(),
+                                  reason)
+
 
 @blp.route("/activities/<activity_id>/cancel")
 class ActivityCancel(MethodView):
@@ -198,7 +233,8 @@ class ActivityRegistrations(MethodView):
     @blp.response(201, s.Created)
     def post(self, data: dict[str, Any], activity_id: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            return {"id": h.register(session, activity_id, data["name"], data["phone"], "staff", _now())}
+            return {"id": h.register(session, activity_id, data["name"], data["phone"], "staff", _now(),
+                                     email=data["email"], consent=data["consent"], outbox=_outbox())}
 
 
 @blp.route("/activities/<activity_id>/helpers")
@@ -317,4 +353,35 @@ class PublicRegistration(MethodView):
                       headers={"Retry-After": "60"})
         with _tx() as session:
             activity = h.activity_by_token(session, token)
-            return {"id": h.register(session, activity["id"], data["name"], data["phone"], "public", _now())}
+            return {"id": h.register(session, activity["id"], data["name"], data["phone"], "public", _now(),
+                                     email=data["email"], consent=data["consent"], outbox=_outbox())}
+
+
+# --- the internal contact API (service token): notify reads a registered resident's address at send time ------
+internal = Blueprint("community_internal_api", __name__, url_prefix="/internal/registrations",
+                     description="Dla usług wewnętrznych (token usługi). Każdy odczyt jest rejestrowany.")
+
+
+class RegistrationContactOut(Schema):
+    registration_id = fields.String()
+    activity_id = fields.String()
+    name = fields.String()
+    phone = fields.String(metadata={"description": "empty without the consent to reminders"})
+    email = fields.String(metadata={"description": "empty without the consent to reminders"})
+    consent = fields.Boolean()
+
+
+@internal.route("/<registration_id>/contact")
+@internal.response(200, RegistrationContactOut)
+@internal.alt_response(401, description="missing or wrong service token")
+@internal.doc(security=[{"serviceToken": []}])
+def registration_contact(registration_id: str):  # type: ignore[no-untyped-def]
+    """A registered resident's address at send time: Authorization: Bearer <INTERNAL_SERVICE_TOKEN>. Audited."""
+    expected = current_app.config.get("INTERNAL_SERVICE_TOKEN") or ""
+    given = request.headers.get("Authorization", "")
+    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        log.warning("internal contact API: refused a request without a valid service token")
+        api_error(401, "Wymagany token usługi.")
+    caller = request.headers.get("X-Service-Name", "service")[:50]
+    with _tx() as session:
+        return h.registration_contact(session, registration_id, f"service:{caller}", _now())

@@ -124,6 +124,28 @@ class ActivityForm(FlaskForm):
 class RegistrationForm(FlaskForm):
     name = StringField(_l("Imię i nazwisko"))
     phone = StringField(_l("Telefon (nieobowiązkowy)"), render_kw={"type": "tel", "autocomplete": "tel"})
+    email = StringField(_l("E-mail (nieobowiązkowy)"), render_kw={"type": "email", "autocomplete": "email"})
+    consent = BooleanField(_l("Zgadzam się na przypomnienia SMS/e-mail o tych zajęciach"))
+
+
+class ActivityEditForm(FlaskForm):
+    title = StringField(_l("Tytuł"))
+    description = TextAreaField(_l("Opis"))
+    village = SelectField(_l("Miejscowość"), choices=[])
+    venue = StringField(_l("Miejsce (np. świetlica, remiza OSP)"))
+    starts_at = StringField(_l("Początek"), render_kw=DATETIME)
+    ends_at = StringField(_l("Koniec"), render_kw=DATETIME)
+    capacity = StringField(_l("Liczba miejsc (puste: bez limitu)"), render_kw=NUMBER)
+    helpers_wanted = StringField(_l("Potrzebni wolontariusze (liczba)"), render_kw=NUMBER)
+
+    def __init__(self, **kw: Any):
+        super().__init__(**kw)
+        self.village.choices = _villages()
+
+
+class AnnouncementForm(FlaskForm):
+    text = TextAreaField(_l("Ogłoszenie (najwyżej 300 znaków, bez nazwisk, telefonów i adresów e-mail)"),
+                         render_kw={"maxlength": "300", "rows": "3"})
 
 
 class HelperForm(FlaskForm):
@@ -184,6 +206,11 @@ def body(form: FlaskForm, *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
                 value = _aware(value)
         out[field.short_name] = value
     return out
+
+
+def local_input(value: datetime) -> str:
+    """An aware time as a datetime-local field's value (Warsaw)."""
+    return value.astimezone(WARSAW).strftime("%Y-%m-%dT%H:%M")
 
 
 def _aware(value: str) -> str:

@@ -19,12 +19,13 @@ from contracts import community as contract
 from contracts import volunteers as volunteer_contract
 from services.community import animation, clearances, plan
 from services.community.animation import AnimationRuleError
-from services.community.db import known_providers
+from services.community.db import audit_log, known_providers
 from services.community.db_plan import (
     action_partners,
     activities,
     activity_helpers,
     agreements,
+    announcements,
     cooperation_log,
     group_meetings,
     group_members,
@@ -43,6 +44,7 @@ from wspolnota.errors import Invalid, NotFound, Refused
 from wspolnota.transport.outbox import Outbox
 
 TOPIC = contract.TOPIC
+ERASED_NAME = "(usunięto)"
 CHILDREN_NEED_KAMILKA = ("Przy zajęciach z udziałem dzieci może pomagać tylko osoba z ważnym na dzień zajęć "
                          "sprawdzeniem z ustawy Kamilka (rejestr sprawców przestępstw i informacja z KRK).")
 
@@ -439,6 +441,51 @@ def _helpers_wanted(session: Session, outbox: Outbox, row: Mapping[str, Any]) ->
         "ends_at": row["ends_at"].isoformat(), "kind": row["kind"]})
 
 
+EDITABLE = ("title", "description", "village", "venue", "starts_at", "ends_at", "capacity", "helpers_wanted")
+
+
+def update_activity(session: Session, outbox: Outbox, activity_id: str, data: Mapping[str, Any],
+                    now: datetime) -> list[str]:
+    """Staff edit a scheduled activity that has not started (fields in EDITABLE; the others stay). A new time,
+    village or capacity is published again as ActivityScheduled (and HelpersWanted with the new times, so matching
+    re-checks its helpers); every change as ActivityChanged (codes), from which notify tells the participants of
+    a new time, village or venue. Returns the change codes (empty: nothing changed)."""
+    row = _one(session, activities, activity_id, "zajęć", for_update=True)
+    new = {k: data[k] if k in data else row[k] for k in EDITABLE}
+    new["description"] = new["description"] or ""
+    new["venue"] = new["venue"] or ""
+    new["helpers_wanted"] = new["helpers_wanted"] or 0
+    errors = animation.check_activity(row["kind"], new["starts_at"], new["ends_at"], new["capacity"],
+                                      new["helpers_wanted"])
+    if errors:
+        raise Invalid(errors)
+    try:
+        animation.check_edit(row["status"], row["starts_at"], now, new["capacity"],
+                             registered_count(session, activity_id))
+        if new["starts_at"] <= now:
+            raise AnimationRuleError("Nowy początek zajęć musi być w przyszłości.", "starts_at")
+    except AnimationRuleError as err:
+        raise _rule(err) from err
+    codes = {"title": "title", "description": "description", "village": "village", "venue": "venue",
+             "starts_at": "time", "ends_at": "time", "capacity": "capacity", "helpers_wanted": "helpers"}
+    changed = sorted({codes[k] for k in EDITABLE if new[k] != row[k]}, key=contract.CHANGE_CODES.index)
+    if not changed:
+        return []
+    session.execute(sa.update(activities).where(activities.c.id == activity_id).values(**new, updated_at=now))
+    after = {**row, **new}
+    if {"time", "village", "capacity"} & set(changed):
+        outbox.add(session, TOPIC, "ActivityScheduled", activity_id, {
+            "activity_id": activity_id, "kind": after["kind"], "village": after["village"],
+            "starts_at": after["starts_at"].isoformat(), "ends_at": after["ends_at"].isoformat(),
+            "capacity": after["capacity"], "action_id": after["action_id"], "series_id": after["series_id"]})
+    if (after["helpers_wanted"] or row["helpers_wanted"]) and {"time", "village", "helpers"} & set(changed):
+        _helpers_wanted(session, outbox, after)
+    outbox.add(session, TOPIC, "ActivityChanged", activity_id, {
+        "activity_id": activity_id, "changed": changed, "village": after["village"], "kind": after["kind"],
+        "starts_at": after["starts_at"].isoformat(), "ends_at": after["ends_at"].isoformat()})
+    return changed
+
+
 def cancel_activity(session: Session, outbox: Outbox, activity_id: str, now: datetime) -> None:
     row = _one(session, activities, activity_id, "zajęć", for_update=True)
     if row["status"] != animation.SCHEDULED:
@@ -461,12 +508,18 @@ def registered_count(session: Session, activity_id: str) -> int:
                                .where(registrations.c.activity_id == activity_id)).scalar_one())
 
 
-def register(session: Session, activity_id: str, name: str, phone: str, source: str, now: datetime) -> str:
-    """A resident registered by staff or through the public link; the row lock keeps the last place single."""
+def register(session: Session, activity_id: str, name: str, phone: str, source: str, now: datetime, *,
+             email: str = "", consent: bool = False, outbox: Outbox | None = None) -> str:
+    """A resident registered by staff or through the public link; the row lock keeps the last place single.
+    With the consent and a phone or e-mail they get reminders and notices (ParticipantAdded, ids only)."""
     row = _one(session, activities, activity_id, "zajęć", for_update=True)
     name = " ".join(name.split())
+    email = email.strip()
     if not name:
         raise Invalid({"name": "Podaj imię i nazwisko."})
+    errors = animation.check_reminder_contact(consent, phone, email)
+    if errors:
+        raise Invalid(errors)
     taken = session.execute(sa.select(registrations.c.name, registrations.c.phone).where(
         registrations.c.activity_id == activity_id)).all()
     if any(r.name.casefold() == name.casefold() and r.phone == phone for r in taken):
@@ -476,12 +529,70 @@ def register(session: Session, activity_id: str, name: str, phone: str, source: 
     except AnimationRuleError as err:
         raise Refused(err.message) from err
     registration_id = _id()
-    session.execute(sa.insert(registrations).values(id=registration_id, activity_id=activity_id, name=name,
-                                                    phone=phone, source=source, created_at=now))
+    session.execute(sa.insert(registrations).values(
+        id=registration_id, activity_id=activity_id, name=name, phone=phone, email=email, source=source,
+        reminders_consent=bool(consent), consented_at=now if consent else None, created_at=now))
+    if outbox is not None:
+        outbox.add(session, TOPIC, "ParticipantAdded", activity_id, {
+            "activity_id": activity_id, "participant_id": registration_id, "role": contract.RESIDENT,
+            "reminders": animation.gets_reminders(consent, phone, email)})
     return registration_id
 
 
-def add_helper(session: Session, activity_id: str, provider_id: str) -> None:
+def remove_registration(session: Session, outbox: Outbox, activity_id: str, registration_id: str, actor: str,
+                        now: datetime, reason: str = contract.UNREGISTERED) -> None:
+    """The resident unregisters (or their data is erased): the row with the name, phone and e-mail goes, so does
+    every message not sent yet (ParticipantRemoved). After attendance was recorded the row is kept as the
+    record of who came; only its contact data goes."""
+    activity = _one(session, activities, activity_id, "zajęć", for_update=True)
+    row = session.execute(sa.select(registrations).where(registrations.c.id == registration_id,
+                                                         registrations.c.activity_id == activity_id)
+                          ).mappings().first()
+    if row is None:
+        raise NotFound("Nie ma takiego zapisu.")
+    if activity["status"] == animation.HELD:
+        session.execute(sa.update(registrations).where(registrations.c.id == registration_id).values(
+            name=ERASED_NAME, phone="", email="", reminders_consent=False))
+    else:
+        session.execute(sa.delete(registrations).where(registrations.c.id == registration_id))
+    session.execute(sa.insert(audit_log).values(at=now, actor=actor or "system", action="erase",
+                                                subject="registration", subject_id=registration_id,
+                                                purpose=f"registration removed ({reason})"))
+    outbox.add(session, TOPIC, "ParticipantRemoved", activity_id, {
+        "activity_id": activity_id, "participant_id": registration_id, "role": contract.RESIDENT,
+        "reason": reason})
+
+
+def registration_contact(session: Session, registration_id: str, actor: str, now: datetime) -> dict[str, Any]:
+    """What notify needs to send one message (internal API): the address only with the consent. Audited."""
+    row = session.execute(sa.select(registrations).where(registrations.c.id == registration_id)
+                          ).mappings().first()
+    if row is None or row["name"] == ERASED_NAME:
+        raise NotFound("Nie ma takiego zapisu.")
+    session.execute(sa.insert(audit_log).values(at=now, actor=actor, action="read", subject="registration",
+                                                subject_id=registration_id, purpose="contact for a reminder"))
+    consent = bool(row["reminders_consent"])
+    return {"registration_id": registration_id, "activity_id": row["activity_id"], "name": row["name"],
+            "phone": row["phone"] if consent else "", "email": row["email"] if consent else "",
+            "consent": consent}
+
+
+def post_announcement(session: Session, outbox: Outbox, activity_id: str, text: str, actor: str,
+                      now: datetime) -> str:
+    activity = _one(session, activities, activity_id, "zajęć")
+    text = " ".join(text.split())
+    errors = animation.check_announcement(activity["status"], text)
+    if errors:
+        raise Invalid(errors)
+    announcement_id = _id()
+    session.execute(sa.insert(announcements).values(id=announcement_id, activity_id=activity_id, text=text,
+                                                    actor=actor, created_at=now))
+    outbox.add(session, TOPIC, "AnnouncementPosted", activity_id, {
+        "announcement_id": announcement_id, "activity_id": activity_id, "text": text})
+    return announcement_id
+
+
+def add_helper(session: Session, activity_id: str, provider_id: str, outbox: Outbox | None = None) -> None:
     """A volunteer who accepted to help (by the signed link or told staff); hours come with the attendance. At an
     activity with children only a person with a Kamilka check in date on its day may help (never bypassed)."""
     known = session.execute(sa.select(known_providers.c.volunteer_id).where(
@@ -497,6 +608,9 @@ def add_helper(session: Session, activity_id: str, provider_id: str) -> None:
             session, provider_id, localtime.local_day(activity["starts_at"])):
         raise Refused(CHILDREN_NEED_KAMILKA)
     session.execute(sa.insert(activity_helpers).values(activity_id=activity_id, provider_id=provider_id))
+    if outbox is not None:  # staff added them (helpers from matching's offers: notify follows HelperAccepted)
+        outbox.add(session, TOPIC, "ParticipantAdded", activity_id, {
+            "activity_id": activity_id, "participant_id": provider_id, "role": contract.HELPER, "reminders": True})
 
 
 def record_attendance(session: Session, outbox: Outbox, activity_id: str, present: Iterable[str],
@@ -541,7 +655,12 @@ def activity_view(session: Session, activity_id: str) -> dict[str, Any]:
         registrations.c.activity_id == activity_id).order_by(registrations.c.name)).mappings()]
     helpers = [dict(r) for r in session.execute(sa.select(activity_helpers).where(
         activity_helpers.c.activity_id == activity_id).order_by(activity_helpers.c.provider_id)).mappings()]
-    return {**row, "registrations": regs, "helpers": helpers,
+    posted = [dict(r) for r in session.execute(sa.select(announcements).where(
+        announcements.c.activity_id == activity_id).order_by(announcements.c.created_at.desc())).mappings()]
+    for r in regs:
+        r["gets_reminders"] = animation.gets_reminders(r["reminders_consent"], r["phone"], r["email"])
+    return {**row, "registrations": regs, "helpers": helpers, "announcements": posted,
+            "call_list": [r for r in regs if not r["gets_reminders"] and r["name"] != ERASED_NAME],
             "free_places": animation.free_places(row["capacity"], len(regs)),
             "helpers_missing": animation.helpers_missing(row["helpers_wanted"], len(helpers))}
 

@@ -15,6 +15,7 @@ from flask_wtf import FlaskForm
 from marshmallow import Schema, ValidationError
 from sqlalchemy.orm import Session
 
+from contracts import community as contract
 from services.community import animation, plan
 from services.community import plan_forms as f
 from services.community import plan_handlers as h
@@ -22,7 +23,7 @@ from services.community import plan_schemas as s
 from services.community.db_plan import groups, plans
 from services.community.plan_api import public_registration_allowed
 from wspolnota.auth import actor_name
-from wspolnota.errors import DomainError, NotFound
+from wspolnota.errors import DomainError, Invalid, NotFound
 from wspolnota.web import current_parts
 
 pages = Blueprint("community_plan", __name__)
@@ -189,20 +190,68 @@ def activity_list():  # type: ignore[no-untyped-def]
 @pages.route("/activities/<activity_id>", methods=["GET", "POST"])
 def activity_page(activity_id: str):  # type: ignore[no-untyped-def]
     form, helper = f.RegistrationForm(prefix="r"), f.HelperForm(prefix="h")
-    if request.method == "POST" and request.form.get("form") == "helper":
-        ok, _ = _submit(helper, s.HelperAdd(), lambda session, d: h.add_helper(session, activity_id, d["provider_id"]))
+    notice = f.AnnouncementForm(prefix="a")
+    if request.method == "POST" and request.form.get("form") == "announcement":
+        ok, _ = _submit(notice, s.AnnouncementCreate(), lambda session, d: h.post_announcement(
+            session, _outbox(), activity_id, d["text"], actor_name("?"), _now()))
+        if ok:
+            flash("Wysłano ogłoszenie do uczestników.")
+            return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
+    elif request.method == "POST" and request.form.get("form") == "helper":
+        ok, _ = _submit(helper, s.HelperAdd(), lambda session, d: h.add_helper(session, activity_id, d["provider_id"],
+                                                                               _outbox()))
         if ok:
             flash("Dodano pomocnika.")
             return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
     elif request.method == "POST":
         ok, _ = _submit(form, s.RegistrationCreate(), lambda session, d: h.register(
-            session, activity_id, d["name"], d["phone"], "staff", _now()))
+            session, activity_id, d["name"], d["phone"], "staff", _now(), email=d["email"], consent=d["consent"],
+            outbox=_outbox()))
         if ok:
             flash("Zapisano uczestnika.")
             return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
     activity = _read(lambda session: h.activity_view(session, activity_id))
-    return _form_page("community/plan/activity.html", activity=activity, form=form, helper=helper,
-                      kind_pl=animation.KIND_PL, status_pl=animation.STATUS_PL, places_pl=animation.places_pl)
+    return _form_page("community/plan/activity.html", activity=activity, form=form, helper=helper, notice=notice,
+                      erased_name=h.ERASED_NAME, kind_pl=animation.KIND_PL, status_pl=animation.STATUS_PL, places_pl=animation.places_pl)
+
+
+@pages.route("/activities/<activity_id>/edit", methods=["GET", "POST"])
+def edit_activity(activity_id: str):  # type: ignore[no-untyped-def]
+    activity = _read(lambda session: h.activity_view(session, activity_id))
+    current = {**activity, "starts_at": f.local_input(activity["starts_at"]),
+               "ends_at": f.local_input(activity["ends_at"]),
+               "capacity": "" if activity["capacity"] is None else str(activity["capacity"]),
+               "helpers_wanted": str(activity["helpers_wanted"])}
+    form = f.ActivityEditForm(data=None if request.method == "POST" else current)
+    if request.method == "POST":
+        def change(session: Session, d: dict[str, Any]) -> list[str]:
+            if "title" not in d:
+                raise Invalid({"title": s.REQUIRED})
+            d.setdefault("capacity", None)  # an empty field: no limit
+            d.setdefault("description", "")
+            d.setdefault("venue", "")
+            return h.update_activity(session, _outbox(), activity_id, d, _now())
+
+        ok, changed = _submit(form, s.ActivityUpdate(), change)
+        if ok:
+            flash("Zapisano zmiany zajęć." if changed else "Nic się nie zmieniło.")
+            return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
+    return _form_page("community/plan/activity_edit.html", form=form, activity=activity)
+
+
+@pages.post("/activities/<activity_id>/registrations/<registration_id>/remove")
+def remove_registration(activity_id: str, registration_id: str):  # type: ignore[no-untyped-def]
+    if FlaskForm().validate_on_submit():
+        try:
+            with current_parts().db.transaction() as session:
+                reason = contract.ERASED if request.form.get("reason") == contract.ERASED else contract.UNREGISTERED
+                h.remove_registration(session, _outbox(), activity_id, registration_id, actor_name("?"), _now(),
+                                      reason)
+            flash("Wypisano uczestnika; jego dane kontaktowe usunięto." if reason == contract.UNREGISTERED
+                  else "Usunięto dane uczestnika.")
+        except DomainError as err:
+            flash(err.message)
+    return redirect(url_for("community_plan.activity_page", activity_id=activity_id))
 
 
 @pages.route("/activities/<activity_id>/attendance", methods=["GET", "POST"])
@@ -334,7 +383,8 @@ def public_registration(token: str):  # type: ignore[no-untyped-def]
             return render_template("community/plan/public_registration.html", activity=activity, form=form,
                                    done=False, free=None, places_pl=animation.places_pl), 429, {"Retry-After": "60"}
         done, _ = _submit(form, s.RegistrationCreate(), lambda session, d: h.register(
-            session, activity["id"], d["name"], d["phone"], "public", _now()))
+            session, activity["id"], d["name"], d["phone"], "public", _now(), email=d["email"],
+            consent=d["consent"], outbox=_outbox()))
     with current_parts().db.transaction() as session:
         free = animation.free_places(activity["capacity"], h.registered_count(session, activity["id"]))
     status = 200 if request.method == "GET" or done else 422

@@ -170,6 +170,38 @@ class RegistrationCreate(Body):
     phone = fields.String(load_default="", validate=validate.Regexp(
         r"^$|^\+?[0-9 ()-]{9,20}$", error="Numer telefonu: 9–20 cyfr (dozwolone spacje, +, nawiasy, myślniki)."),
         error_messages=_m())
+    email = fields.String(load_default="", validate=validate.Regexp(
+        r"^$|^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$", error="Niepoprawny adres e-mail."), error_messages=_m())
+    consent = fields.Boolean(load_default=False, error_messages=_m(invalid="Tak albo nie."), metadata={
+        "description": "Zgadzam się na przypomnienia SMS/e-mail o tych zajęciach (without it nothing is sent)"})
+
+
+class ActivityUpdate(Body):
+    """Only the fields given change; `capacity: null` removes the limit."""
+
+    title = fields.String(validate=validate.Length(min=1, max=200, error="Wymagane, najwyżej 200 znaków."),
+                          error_messages=_m(invalid="Niepoprawny tekst."))
+    description = fields.String(validate=validate.Length(max=5000, error="Najwyżej 5000 znaków."),
+                                error_messages=_m(invalid="Niepoprawny tekst."))
+    village = village_field(error_messages=_m())
+    venue = fields.String(validate=validate.Length(max=300, error="Najwyżej 300 znaków."),
+                          error_messages=_m(invalid="Niepoprawny tekst."))
+    starts_at = moment(required=False)
+    ends_at = moment(required=False)
+    capacity = fields.Integer(allow_none=True, validate=validate.Range(min=1, error="Co najmniej 1 (puste pole: bez "
+                                                                                    "limitu)."),
+                              error_messages=_m(invalid="Niepoprawna liczba całkowita."))
+    helpers_wanted = fields.Integer(validate=validate.Range(0, 50, error="Od 0 do 50."),
+                                    error_messages=_m(invalid="Niepoprawna liczba całkowita."))
+
+
+class AnnouncementCreate(Body):
+    text = text(300, required=True)
+
+
+class Changed(Schema):
+    id = fields.String()
+    changed = fields.List(fields.String())
 
 
 class Attendance(Body):

@@ -13,6 +13,7 @@ for matches. Offers travel as Helper* events (contracts/matching.py), never as m
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 from contracts import matching as match_contract
 from services.matching.cascade import MIN_ANSWER_TIME, RECHECK_RULES
 from services.matching.db import helper_activities, helper_offers
-from services.matching.projection import village_point
+from services.matching.projection import Availability, village_point
 from services.matching.rules import (
     RULES,
     Candidate,
@@ -35,6 +36,7 @@ from services.matching.rules import (
     time_windows_overlap,
 )
 from services.matching.settings import Settings
+from services.matching.solver import without
 from services.matching.world import load_world
 from wspolnota.transport.outbox import Outbox
 
@@ -100,9 +102,10 @@ def wanted(session: Session, outbox: Outbox, data: dict[str, Any], now: datetime
     else:
         session.execute(sa.update(helper_activities).where(
             helper_activities.c.activity_id == data["activity_id"]).values(**values))
-    if known is not None and (known["involves_children"] != values["involves_children"]
-                              or known["starts_at"] != values["starts_at"] or known["village"] != values["village"]):
-        recheck_activity(session, outbox, data["activity_id"], now, settings)
+    moved = known is not None and (known["starts_at"] != values["starts_at"] or known["ends_at"] != values["ends_at"])
+    if known is not None and (moved or known["involves_children"] != values["involves_children"]
+                              or known["village"] != values["village"]):
+        recheck_activity(session, outbox, data["activity_id"], now, settings, moved=moved)
     refill(session, outbox, data["activity_id"], now, settings)
 
 
@@ -221,13 +224,16 @@ def recheck_volunteer(session: Session, outbox: Outbox, volunteer_id: str, reaso
     return _recheck(session, outbox, rows, reason, now, settings)
 
 
-def recheck_activity(session: Session, outbox: Outbox, activity_id: str, now: datetime, settings: Settings) -> int:
+def recheck_activity(session: Session, outbox: Outbox, activity_id: str, now: datetime, settings: Settings,
+                     moved: bool = False) -> int:
+    """The activity changed (`moved`: its time): its offers and acceptances are judged again; after a new time
+    also on whether the helper is free for the whole new time (their own place here not counted as busy)."""
     rows = [r for r in _offers(session, activity_id) if r["status"] in WAITING]
-    return _recheck(session, outbox, rows, "activity_updated", now, settings) if rows else 0
+    return _recheck(session, outbox, rows, "activity_updated", now, settings, moved=moved) if rows else 0
 
 
 def _recheck(session: Session, outbox: Outbox, rows: list[Any], reason: str, now: datetime,
-             settings: Settings) -> int:
+             settings: Settings, moved: bool = False) -> int:
     world = load_world(session, now, settings)
     broken = []
     for row in rows:
@@ -236,14 +242,32 @@ def _recheck(session: Session, outbox: Outbox, rows: list[Any], reason: str, now
             continue  # under way or over: nothing to undo
         provider = world.providers.get(row["volunteer_id"])
         need = activity_need(activity)
+        rules = rules_for(activity, RECHECK)
+        if moved and provider is not None:  # a new time: free then, apart from this very place?
+            provider = replace(provider, availability=tuple(_free_apart_from(session, world, row, now)))
+            rules = (*rules, time_windows_overlap)
         if provider is None or first_rejection(Candidate(need, provider, distance_km(need, provider)),
-                                               rules_for(activity, RECHECK)) is not None:
+                                               rules) is not None:
             broken.append(row)
     for row in broken:
         _cancel(session, outbox, row, reason if reason in match_contract.HELPER_CANCEL_REASONS else "covered", now)
     for activity_id in sorted({r["activity_id"] for r in broken}):
         refill(session, outbox, activity_id, now, settings)
     return len(broken)
+
+
+def _free_apart_from(session: Session, world: Any, row: Any, now: datetime) -> list[TimeWindow]:
+    """The provider's offered time without their visits and their other helper places: this place's own time
+    (world.load_world cut it out, at the new time already) counts as free, as a match is re-checked against
+    everything but itself."""
+    volunteer_id = row["volunteer_id"]
+    offered = [w for w, _ in (world.free.get(volunteer_id) or Availability()).windows]
+    visits = [w for _, w in world.reserved.get(volunteer_id, ())]
+    others = session.execute(sa.select(helper_activities.c.starts_at, helper_activities.c.ends_at).join(
+        helper_offers, helper_offers.c.activity_id == helper_activities.c.activity_id).where(
+        helper_offers.c.volunteer_id == volunteer_id, helper_offers.c.status.in_(WAITING),
+        helper_offers.c.activity_id != row["activity_id"], helper_activities.c.ends_at > now)).all()
+    return without(offered, [*visits, *(TimeWindow(r.starts_at, r.ends_at) for r in others)])
 
 
 def _dt(value: Any) -> datetime:

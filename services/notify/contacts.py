@@ -1,7 +1,9 @@
-"""Contact details, fetched at send time from the volunteers service's internal API (docs/events.md).
+"""Contact details, fetched at send time from the volunteers and community services' internal APIs
+(docs/events.md).
 
-Notify never stores a volunteer's address: the ledger names the recipient by id and the sender asks
-for the address just before sending. Staff recipients come from settings.
+Notify never stores a volunteer's or a resident's address: the ledger names the recipient by id
+("wolontariusz:<provider id>", "uczestnik:<registration id>") and the sender asks for the address just before
+sending. Staff recipients come from settings.
 """
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from services.notify.channels import NotOnThisChannel, PermanentFailure, Tempora
 from services.notify.settings import Settings
 
 VOLUNTEER = "wolontariusz:"
+PARTICIPANT = "uczestnik:"  # a resident registered for a community activity (registration id)
 ORGANISER = "organizator"
 IPUS_COORDINATOR = "koordynator_ipus"
 CASE_SYSTEM = "system_cus"
@@ -29,42 +32,63 @@ class Contact:
 class VolunteerContacts:
     """GET {base}/internal/volunteers/<id>/contact with the shared bearer token."""
 
+    PATH = "/internal/volunteers/{id}/contact"
+    SERVICE, MISSING = "usługa wolontariuszy", "brak wolontariusza w usłudze wolontariuszy (404)"
+
     def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
                  session: requests.Session | None = None):
         self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
         self.http = session or requests.Session()
 
     def fetch(self, volunteer_id: str) -> Contact:
-        url = f"{self.base_url}/internal/volunteers/{volunteer_id}/contact"
+        url = self.base_url + self.PATH.format(id=volunteer_id)
+        service = self.SERVICE
         try:
             response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}",
                                                    "X-Service-Name": "notify"},
                                      timeout=self.timeout_s)
         except requests.RequestException as err:
-            raise TemporaryFailure(f"usługa wolontariuszy nie odpowiada ({type(err).__name__})") from err
+            raise TemporaryFailure(f"{service} nie odpowiada ({type(err).__name__})") from err
         if response.status_code == 404:
-            raise PermanentFailure("brak wolontariusza w usłudze wolontariuszy (404)")
+            raise PermanentFailure(self.MISSING)
         if response.status_code in (401, 403):
-            raise TemporaryFailure(f"usługa wolontariuszy odmówiła dostępu ({response.status_code}); "
+            raise TemporaryFailure(f"{service} odmówiła dostępu ({response.status_code}); "
                                    "sprawdź INTERNAL_SERVICE_TOKEN")
         if response.status_code != 200:
-            raise TemporaryFailure(f"usługa wolontariuszy odpowiedziała {response.status_code}")
+            raise TemporaryFailure(f"{service} odpowiedziała {response.status_code}")
         try:
             body = response.json()
             return Contact(name=str(body.get("name") or ""), email=body.get("email") or None,
                            phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"))
         except (ValueError, AttributeError) as err:
-            raise TemporaryFailure("usługa wolontariuszy zwróciła niepoprawny JSON") from err
+            raise TemporaryFailure(f"{service} zwróciła niepoprawny JSON") from err
+
+
+class ParticipantContacts(VolunteerContacts):
+    """GET {base}/internal/registrations/<id>/contact (community): a registered resident's address, given only
+    with their consent to reminders (an empty address: nothing is sent on that channel)."""
+
+    PATH = "/internal/registrations/{id}/contact"
+    SERVICE, MISSING = "usługa społeczności", "brak zapisu w usłudze społeczności (404: wypisany lub usunięty)"
 
 
 class AddressBook:
     """Where a ledger recipient is reached on a channel; None when it has no address there."""
 
-    def __init__(self, settings: Settings, volunteers: VolunteerContacts):
+    def __init__(self, settings: Settings, volunteers: VolunteerContacts,
+                 participants: VolunteerContacts | None = None):
         self.settings, self.volunteers = settings, volunteers
+        self.participants = participants or ParticipantContacts(
+            settings.community_internal_url, settings.internal_service_token, settings.http_timeout_s)
 
     def address(self, recipient: str, channel: str, urgent: bool = False) -> str | None:
         s = self.settings
+        if recipient.startswith(PARTICIPANT):
+            # One message per resident: SMS when they gave a phone (rural residents read SMS first), else e-mail.
+            contact = self.participants.fetch(recipient.removeprefix(PARTICIPANT))
+            if channel == "email" and contact.phone:
+                raise NotOnThisChannel("uczestnik dostaje SMS")
+            return {"email": contact.email, "sms": contact.phone}.get(channel)
         if recipient.startswith(VOLUNTEER):
             contact = self.volunteers.fetch(recipient.removeprefix(VOLUNTEER))
             addresses = {"email": contact.email, "sms": contact.phone}

@@ -40,6 +40,7 @@ notifications = sa.Table(
     sa.Column("sent_at", UtcDateTime, nullable=True),
     sa.Column("last_error", sa.String(500), nullable=True),
     sa.Column("segments", sa.Integer, nullable=True),  # SMS parts, for cost and length checks
+    sa.Column("activity_id", sa.String(36), nullable=True, index=True),  # a community activity's messages (0005)
     sa.UniqueConstraint("cause_event_id", "recipient", "channel", name="uq_notification_once"),
     sa.Index("ix_notifications_due", "status", "next_attempt_at"),
 )
@@ -97,6 +98,28 @@ needs_watched = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),  # open | matched | closed | reported
     sa.Column("plan_ref", sa.String(100), nullable=True),  # IPUS plan, echoed to the case system (0003)
     sa.Index("ix_needs_watched_open", "status", "registered_at"),
+)
+
+# Community activities notify tells participants about (the community topic, revision 0005): the facts its
+# messages show and the cause id of the current reminder round (a new time opens a new round).
+activities_seen = sa.Table(
+    "activities_seen", metadata,
+    sa.Column("activity_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(10), nullable=True),
+    sa.Column("village", sa.String(50), nullable=False),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=True),
+    sa.Column("status", sa.String(20), nullable=False),  # scheduled | cancelled
+    sa.Column("reminder_cause", sa.String(36), nullable=False),
+)
+
+# Who hears about an activity, by ledger recipient: "uczestnik:<registration id>" (a resident who consented to
+# reminders) or "wolontariusz:<provider id>" (a helper). Ids only; addresses are fetched at send time.
+activity_recipients = sa.Table(
+    "activity_recipients", metadata,
+    sa.Column("activity_id", sa.String(36), primary_key=True),
+    sa.Column("recipient", sa.String(100), primary_key=True),
+    sa.Column("active", sa.Boolean, nullable=False),
 )
 
 sink_messages = sa.Table(

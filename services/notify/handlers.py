@@ -12,12 +12,19 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from contracts import community as community_contract
 from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, VOLUNTEER
-from services.notify.db import matches_seen, needs_watched, notifications
+from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, PARTICIPANT, VOLUNTEER
+from services.notify.db import (
+    activities_seen,
+    activity_recipients,
+    matches_seen,
+    needs_watched,
+    notifications,
+)
 from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
 from services.notify.links import link_url
 from services.notify.messages import REVOCATION_REASONS, render
@@ -30,8 +37,10 @@ from wspolnota.transport.outbox import Outbox
 
 PUBLISHES = Catalog(notify_contract.EVENTS)
 ERASED_TEXT = "(treść usunięta — RODO)"
-CONSUMES = Catalog(match_contract.EVENTS, need_contract.EVENTS, volunteer_contract.EVENTS)
-SUBSCRIPTIONS = [match_contract.TOPIC, need_contract.TOPIC, volunteer_contract.TOPIC]
+CONSUMES = Catalog(match_contract.EVENTS, need_contract.EVENTS, volunteer_contract.EVENTS,
+                   community_contract.EVENTS)
+SUBSCRIPTIONS = [match_contract.TOPIC, need_contract.TOPIC, volunteer_contract.TOPIC, community_contract.TOPIC]
+ACTIVITY_KINDS_SENT = ("activity_reminder", "activity_changed", "activity_cancelled", "activity_announcement")
 
 
 def _dt(value: Any) -> datetime | None:
@@ -297,6 +306,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
     def on_helper_accepted(session: Session, event: Event) -> None:
         d = event.data
         h = _remember_helper(session, d, "accepted")
+        _join(session, d["activity_id"], VOLUNTEER + d["volunteer_id"])  # reminders and notices as a helper
         text = render("helper_accepted", **_helper_context(h))
         record(session, outbox, str(event.id), "helper_accepted", ORGANISER, "panel", text.subject, text.email,
                match_id=d["match_id"])
@@ -317,11 +327,139 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         h = _remember_helper(session, d, "cancelled")
         cancel_pending(session, notifications.c.match_id == d["match_id"],
                        notifications.c.kind == "helper_offered", reason="prośba odwołana")
+        if d.get("accepted"):
+            _leave(session, d["activity_id"], VOLUNTEER + d["volunteer_id"], "pomocnik odwołany")
         if before in ("offered", "accepted") or d.get("accepted"):
             text = render("helper_cancelled", **_helper_context(h),
                           reason=match_contract.reason_label(d.get("reason")))
             record_rendered(session, outbox, str(event.id), "helper_cancelled", VOLUNTEER + d["volunteer_id"],
                             PROVIDER_CHANNELS, text, match_id=d["match_id"], urgent=True)
+
+    # -- community activities: reminders, notices of change, cancellations, announcements (docs/notify.md) ------
+    def _activity(session: Session, activity_id: str) -> dict[str, Any] | None:
+        row = session.execute(sa.select(activities_seen).where(activities_seen.c.activity_id == activity_id)
+                              ).mappings().first()
+        return dict(row) if row is not None else None
+
+    def _recipients(session: Session, activity_id: str) -> list[str]:
+        r = activity_recipients
+        return list(session.execute(sa.select(r.c.recipient).where(r.c.activity_id == activity_id, r.c.active)
+                                    .order_by(r.c.recipient)).scalars())
+
+    def _activity_context(a: dict[str, Any]) -> dict[str, Any]:
+        return {"activity_kind": a["kind"], "village_code": a["village"], "window_start": a["starts_at"],
+                "window_end": a["ends_at"]}
+
+    def _book_reminder(session: Session, a: dict[str, Any], recipient: str) -> None:
+        """The day before, once per reminder round (cause) and recipient; none when that moment has passed.
+        SMS waits out the quiet hours in the sender (not urgent)."""
+        due = a["starts_at"] - timedelta(days=1)
+        if a["status"] != "scheduled" or due <= clock():
+            return
+        record_rendered(session, outbox, a["reminder_cause"], "activity_reminder", recipient, PROVIDER_CHANNELS,
+                        render("activity_reminder", **_activity_context(a)), due=due, activity_id=a["activity_id"])
+
+    def _join(session: Session, activity_id: str, recipient: str) -> None:
+        r = activity_recipients
+        updated = session.execute(sa.update(r).where(r.c.activity_id == activity_id, r.c.recipient == recipient)
+                                  .values(active=True)).rowcount  # type: ignore[attr-defined]
+        if not updated:
+            session.execute(sa.insert(r).values(activity_id=activity_id, recipient=recipient, active=True))
+        a = _activity(session, activity_id)
+        if a is not None:
+            _book_reminder(session, a, recipient)
+
+    def _leave(session: Session, activity_id: str, recipient: str, reason: str) -> None:
+        r = activity_recipients
+        session.execute(sa.update(r).where(r.c.activity_id == activity_id, r.c.recipient == recipient)
+                        .values(active=False))
+        cancel_pending(session, notifications.c.activity_id == activity_id, notifications.c.recipient == recipient,
+                       reason=reason)
+
+    def _set_times(session: Session, event: Event) -> dict[str, Any]:
+        """Keep the activity's facts; a new start opens a new reminder round: the old round's reminders not sent
+        are cancelled and every participant gets one for the new day."""
+        d = event.data
+        facts = {"village": d["village"], "starts_at": _dt(d["starts_at"]), "ends_at": _dt(d.get("ends_at")),
+                 **({"kind": d["kind"]} if d.get("kind") else {})}
+        known = _activity(session, d["activity_id"])
+        if known is None:
+            row = {"activity_id": d["activity_id"], "kind": d.get("kind"), "status": "scheduled",
+                   "reminder_cause": derived_id(str(event.id), "reminder"), **facts}
+            session.execute(sa.insert(activities_seen).values(**row))
+        elif known["starts_at"] != facts["starts_at"] and known["status"] == "scheduled":
+            row = {**known, **facts, "reminder_cause": derived_id(str(event.id), "reminder")}
+            session.execute(sa.update(activities_seen).where(activities_seen.c.activity_id == d["activity_id"])
+                            .values(**facts, reminder_cause=row["reminder_cause"]))
+            cancel_pending(session, notifications.c.activity_id == d["activity_id"],
+                           notifications.c.kind == "activity_reminder",
+                           notifications.c.cause_event_id != row["reminder_cause"], reason="nowy termin zajęć")
+        else:
+            row = {**known, **facts}
+            session.execute(sa.update(activities_seen).where(activities_seen.c.activity_id == d["activity_id"])
+                            .values(**facts))
+            return row
+        for recipient in _recipients(session, d["activity_id"]):
+            _book_reminder(session, row, recipient)
+        return row
+
+    def on_activity_scheduled(session: Session, event: Event) -> None:
+        _set_times(session, event)
+
+    def on_activity_changed(session: Session, event: Event) -> None:
+        d = event.data
+        a = _set_times(session, event)
+        changed = set(d.get("changed") or [])
+        if a["status"] != "scheduled" or not changed & set(community_contract.NOTICE_CHANGES):
+            return
+        text = render("activity_changed", **_activity_context(a), venue_changed="venue" in changed)
+        for recipient in _recipients(session, d["activity_id"]):
+            record_rendered(session, outbox, str(event.id), "activity_changed", recipient, PROVIDER_CHANNELS, text,
+                            activity_id=d["activity_id"])
+
+    def on_activity_cancelled(session: Session, event: Event) -> None:
+        """Nothing more about it is sent; residents and staff-added helpers are told it is off (a helper from
+        matching's offer hears it from HelperCancelled, which matching publishes for the same cancellation)."""
+        activity_id = event.data["activity_id"]
+        cancel_pending(session, notifications.c.activity_id == activity_id,
+                       notifications.c.kind.in_(ACTIVITY_KINDS_SENT), reason="zajęcia odwołane")
+        a = _activity(session, activity_id)
+        if a is None:
+            return
+        session.execute(sa.update(activities_seen).where(activities_seen.c.activity_id == activity_id)
+                        .values(status="cancelled"))
+        via_matching = set(session.execute(sa.select(matches_seen.c.volunteer_id).where(
+            matches_seen.c.activity_id == activity_id)).scalars())
+        text = render("activity_cancelled", **_activity_context(a))
+        urgent = a["starts_at"] - clock() < timedelta(hours=12)  # tomorrow morning's: not held back till 8:00
+        for recipient in _recipients(session, activity_id):
+            if recipient.startswith(VOLUNTEER) and recipient.removeprefix(VOLUNTEER) in via_matching:
+                continue
+            record_rendered(session, outbox, str(event.id), "activity_cancelled", recipient, PROVIDER_CHANNELS,
+                            text, activity_id=activity_id, urgent=urgent)
+
+    def on_participant_added(session: Session, event: Event) -> None:
+        d = event.data
+        if d["role"] == community_contract.RESIDENT and not d.get("reminders"):
+            return  # no consent or no address: staff call them (the activity page's call list)
+        prefix = PARTICIPANT if d["role"] == community_contract.RESIDENT else VOLUNTEER
+        _join(session, d["activity_id"], prefix + d["participant_id"])
+
+    def on_participant_removed(session: Session, event: Event) -> None:
+        d = event.data
+        prefix = PARTICIPANT if d["role"] == community_contract.RESIDENT else VOLUNTEER
+        _leave(session, d["activity_id"], prefix + d["participant_id"],
+               "uczestnik wypisany" if d.get("reason") != community_contract.ERASED else "dane uczestnika usunięte")
+
+    def on_announcement(session: Session, event: Event) -> None:
+        d = event.data
+        a = _activity(session, d["activity_id"])
+        if a is None or a["status"] != "scheduled":
+            return
+        text = render("activity_announcement", **_activity_context(a), text=d["text"])
+        for recipient in _recipients(session, d["activity_id"]):
+            record_rendered(session, outbox, str(event.id), "activity_announcement", recipient, PROVIDER_CHANNELS,
+                            text, activity_id=d["activity_id"])
 
     wanted: dict[str, Callable[[Session, Event], None]] = {
         "MatchProposed": on_match_proposed,
@@ -349,5 +487,11 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "VolunteerPaused": on_safety_event,
         "VolunteerErased": on_volunteer_erased,
         "ResidentErased": on_resident_erased,
+        "ActivityScheduled": on_activity_scheduled,
+        "ActivityChanged": on_activity_changed,
+        "ActivityCancelled": on_activity_cancelled,
+        "ParticipantAdded": on_participant_added,
+        "ParticipantRemoved": on_participant_removed,
+        "AnnouncementPosted": on_announcement,
     }
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}

@@ -31,7 +31,7 @@ def derived_id(cause_id: str, purpose: str) -> str:
 def record(session: Session, outbox: Outbox, cause_id: str, kind: str, recipient: str, channel: str,
            subject: str, body: str, *, need_id: str | None = None, match_id: str | None = None,
            urgent: bool = False, due: datetime | None = None, payload: dict[str, Any] | None = None,
-           now: datetime | None = None) -> str | None:
+           now: datetime | None = None, activity_id: str | None = None) -> str | None:
     """Add one ledger row unless (cause, recipient, channel) already has one; return its id if added."""
     t = notifications
     exists = session.execute(sa.select(t.c.id).where(
@@ -48,6 +48,7 @@ def record(session: Session, outbox: Outbox, cause_id: str, kind: str, recipient
         payload = {**payload, "notification_id": notification_id}
     session.execute(sa.insert(t).values(
         id=notification_id, cause_event_id=cause_id, need_id=need_id, match_id=match_id, kind=kind,
+        activity_id=activity_id,
         channel=channel, recipient=recipient, subject=subject[:200], body=body,
         status="recorded" if channel == "panel" else "pending", created_at=now, urgent=urgent,
         next_attempt_at=None if channel == "panel" else (due or now), segments=segments,

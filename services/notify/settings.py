@@ -31,6 +31,7 @@ class Settings:
     webhook_replay_window_s: int
     http_timeout_s: float
     volunteers_internal_url: str
+    community_internal_url: str
     internal_service_token: str  # a secret, as above
     organiser_email: str
     organiser_phone: str
@@ -82,7 +83,7 @@ def _secret_or_empty(name: str, value: str) -> str:
         return ""
 
 
-UNPREFIXED = {"volunteers_internal_url", "internal_service_token"}
+UNPREFIXED = {"volunteers_internal_url", "community_internal_url", "internal_service_token"}
 
 
 def env_name(field_name: str) -> str:
