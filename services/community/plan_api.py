@@ -92,7 +92,8 @@ class ActionProgress(MethodView):
     @blp.response(200, s.Created)
     def post(self, data: dict[str, Any], action_id: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            h.set_action_progress(session, action_id, data["status"], data["percent_done"], _now())
+            h.set_action_progress(session, action_id, data["status"], data["percent_done"], _now(),
+                                  automatic=data["automatic"])
         return {"id": action_id}
 
 

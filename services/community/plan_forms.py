@@ -96,6 +96,7 @@ class IndicatorForm(FlaskForm):
 class ProgressForm(FlaskForm):
     status = SelectField(_l("Status"), choices=opts(plan.ACTION_STATUS_PL.items(), translate=True))
     percent_done = StringField(_l("Wykonano (%)"), render_kw=NUMBER)
+    automatic = BooleanField(_l("Liczyć postęp z odbytych zajęć (status i procent ustawiane ręcznie są pomijane)"))
 
 
 class ActivityForm(FlaskForm):

@@ -126,9 +126,14 @@ def get_action(session: Session, action_id: str) -> dict[str, Any]:
 
 
 def set_action_progress(session: Session, action_id: str, status: str | None, percent: int | None,
-                        now: datetime) -> dict[str, Any]:
-    """Progress as it happens; it is not a change of the plan, so it opens no new version."""
+                        now: datetime, automatic: bool = False) -> dict[str, Any]:
+    """Progress as it happens; it is not a change of the plan, so it opens no new version. Staff's status or % set
+    by hand stands: held activities no longer move it, until staff hand it back to the activities (`automatic`)."""
     action = _one(session, plan_actions, action_id, "działania", for_update=True)
+    if automatic:
+        session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
+                        .values(progress_by_hand=False))
+        return follow_activities(session, action_id, now)
     target = status or action["status"]
     if target not in plan.ACTION_STATUSES:
         raise Invalid({"status": "Nieznany status działania."})
@@ -138,8 +143,27 @@ def set_action_progress(session: Session, action_id: str, status: str | None, pe
     except PlanRuleError as err:
         raise _rule(err) from err
     session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
-                    .values(status=target, percent_done=percent_done, updated_at=now))
-    return {**action, "status": target, "percent_done": percent_done}
+                    .values(status=target, percent_done=percent_done, progress_by_hand=True, updated_at=now))
+    return {**action, "status": target, "percent_done": percent_done, "progress_by_hand": True}
+
+
+def follow_activities(session: Session, action_id: str | None, now: datetime) -> dict[str, Any] | None:
+    """The action's status and % after its activities changed (one held, scheduled or cancelled): the rule is
+    `plan.progress_from_activities`; an action staff set by hand keeps what they set."""
+    if not action_id:
+        return None
+    action = _one(session, plan_actions, action_id, "działania", for_update=True)
+    counts = {status: n for status, n in session.execute(
+        sa.select(activities.c.status, sa.func.count()).where(activities.c.action_id == action_id)
+        .group_by(activities.c.status))}
+    held = int(counts.get(animation.HELD, 0))
+    scheduled = held + int(counts.get(animation.SCHEDULED, 0))
+    status, percent = plan.progress_from_activities(action["status"], action["percent_done"],
+                                                    bool(action["progress_by_hand"]), held, scheduled)
+    if (status, percent) != (action["status"], action["percent_done"]):
+        session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
+                        .values(status=status, percent_done=percent, updated_at=now))
+    return {**action, "status": status, "percent_done": percent}
 
 
 def add_indicator(session: Session, plan_id: str, data: Mapping[str, Any], now: datetime) -> str:
@@ -429,6 +453,7 @@ def schedule_activity(session: Session, outbox: Outbox, data: Mapping[str, Any],
         if row["helpers_wanted"]:
             _helpers_wanted(session, outbox, row)
         ids.append(activity_id)
+    follow_activities(session, data.get("action_id"), now)
     return ids
 
 
@@ -447,6 +472,7 @@ def cancel_activity(session: Session, outbox: Outbox, activity_id: str, now: dat
                     .values(status=animation.CANCELLED, updated_at=now))
     outbox.add(session, TOPIC, "ActivityCancelled", activity_id,
                {"activity_id": activity_id, "reason": contract.CANCELLED_BY_STAFF})
+    follow_activities(session, row["action_id"], now)
 
 
 def activity_by_token(session: Session, token: str) -> dict[str, Any]:
@@ -529,6 +555,7 @@ def record_attendance(session: Session, outbox: Outbox, activity_id: str, presen
             "activity_id": activity_id, "provider_id": provider_id, "hours": hours, "held_on": held_on})
     session.execute(sa.update(activities).where(activities.c.id == activity_id)
                     .values(status=animation.HELD, updated_at=now))
+    follow_activities(session, row["action_id"], now)  # the action it carries out moves with it
     counts = {"participants": len(present), "helpers": len(helper_hours)}
     outbox.add(session, TOPIC, "ActivityHeld", activity_id,
                {"activity_id": activity_id, "action_id": row["action_id"], **counts})

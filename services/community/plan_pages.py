@@ -133,7 +133,7 @@ def action_progress(action_id: str):  # type: ignore[no-untyped-def]
     form = f.ProgressForm(data=None if request.method == "POST" else action)
     if request.method == "POST":
         ok, _ = _submit(form, s.ActionProgress(), lambda session, d: h.set_action_progress(
-            session, action_id, d["status"], d["percent_done"], _now()))
+            session, action_id, d["status"], d["percent_done"], _now(), automatic=d["automatic"]))
         if ok:
             flash("Zapisano postęp działania.")
             return redirect(url_for("community_plan.plan_page", plan_id=action["plan_id"]))
