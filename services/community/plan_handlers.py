@@ -332,6 +332,9 @@ def yearly_report(session: Session, plan_id: str, year: int) -> dict[str, Any]:
 # --- the partner network ------------------------------------------------------------------------------------
 LOG_KINDS = ("meeting", "joint_action", "other")
 LOG_KIND_PL = {"meeting": "spotkanie", "joint_action": "wspólne działanie", "other": "inne"}
+# Kinds of partner organisation: the volunteers register's codes (`organisation_kind`), with its Polish labels.
+ORGANISATION_KIND_PL = {"kgw": "Koło Gospodyń Wiejskich", "osp": "Ochotnicza Straż Pożarna", "parish": "parafia",
+                        "school": "szkoła", "ngo": "organizacja pozarządowa", "business": "firma", "other": "inna"}
 
 
 def _partner(session: Session, org_id: str) -> dict[str, Any]:
@@ -389,29 +392,64 @@ def log_cooperation(session: Session, org_id: str, on: date, kind: str, note: st
                                                       note=note, actor=actor, created_at=now))
 
 
-def partner_network(session: Session) -> list[dict[str, Any]]:
-    """Every partner organisation with its profile, agreements, log and the plan actions it works on."""
-    rows = session.execute(
-        sa.select(known_providers.c.volunteer_id.label("org_id"), known_providers.c.villages,
-                  known_providers.c.active, partner_profiles.c.brings)
-        .outerjoin(partner_profiles, partner_profiles.c.org_id == known_providers.c.volunteer_id)
-        .where(known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION)
-        .order_by(known_providers.c.volunteer_id)).mappings().all()
+def partner_label(partner: Mapping[str, Any]) -> str:
+    """The organisation's name as the volunteers register publishes it; until its next event has brought it (an
+    organisation known from before names travelled), a short form of its id."""
+    return str(partner.get("name") or f"organizacja {str(partner['org_id'])[:8]}")
+
+
+def partner_network(session: Session, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every partner organisation (optionally of one kind) with its public identity from the volunteers register
+    (name, kind, KRS), villages, what it brings, agreements, log and the plan actions it works on; by name."""
+    query = (sa.select(known_providers.c.volunteer_id.label("org_id"), known_providers.c.name,
+                       known_providers.c.kind, known_providers.c.krs, known_providers.c.villages,
+                       known_providers.c.active, partner_profiles.c.brings)
+             .outerjoin(partner_profiles, partner_profiles.c.org_id == known_providers.c.volunteer_id)
+             .where(known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION))
+    if kind:
+        query = query.where(known_providers.c.kind == kind)
+    rows = session.execute(query).mappings().all()
     out = []
     for p in rows:
         org_id = p["org_id"]
         out.append({
-            **p, "brings": p["brings"] or "",
+            **p, "label": partner_label(p), "brings": p["brings"] or "",
             "agreements": [dict(r) for r in session.execute(sa.select(agreements).where(
                 agreements.c.org_id == org_id).order_by(agreements.c.starts_on)).mappings()],
             "log": [dict(r) for r in session.execute(sa.select(cooperation_log).where(
                 cooperation_log.c.org_id == org_id).order_by(cooperation_log.c.on.desc())).mappings()],
             "actions": [dict(r) for r in session.execute(
-                sa.select(plan_actions.c.id, plan_actions.c.title, plan_actions.c.plan_id, action_partners.c.role)
+                sa.select(plan_actions.c.id, plan_actions.c.title, plan_actions.c.plan_id, plan_actions.c.status,
+                          plan_actions.c.percent_done, action_partners.c.role)
                 .join(action_partners, action_partners.c.action_id == plan_actions.c.id)
-                .where(action_partners.c.org_id == org_id)).mappings()],
+                .where(action_partners.c.org_id == org_id)
+                .order_by(plan_actions.c.title, plan_actions.c.id)).mappings()],
         })
-    return out
+    return sorted(out, key=lambda p: (p["label"].casefold(), p["org_id"]))
+
+
+def who_works_with_whom(network: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """From the partner network: for each plan action the partners on it, and for each pair of partners that share
+    an action the actions they share (pairs by name, each pair once)."""
+    partners = {p["org_id"]: p for p in network}
+    by_action: dict[str, dict[str, Any]] = {}
+    for p in partners.values():
+        for a in p["actions"]:
+            entry = by_action.setdefault(a["id"], {**a, "partners": []})
+            entry["partners"].append(p)
+    actions = sorted(by_action.values(), key=lambda a: (str(a["title"]).casefold(), a["id"]))
+    for a in actions:
+        a["partners"].sort(key=lambda p: (p["label"].casefold(), p["org_id"]))
+    shared: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for a in actions:
+        ids = [p["org_id"] for p in a["partners"]]
+        for i, first in enumerate(ids):
+            for second in ids[i + 1:]:
+                shared[(first, second)].append(a)
+    pairs = [{"first": partners[x], "second": partners[y], "actions": acts} for (x, y), acts in shared.items()]
+    pairs.sort(key=lambda pair: (-len(pair["actions"]), pair["first"]["label"].casefold(),
+                                 pair["second"]["label"].casefold()))
+    return {"actions": actions, "pairs": pairs}
 
 
 # --- activities ---------------------------------------------------------------------------------------------

@@ -249,6 +249,11 @@ class MeetingCreate(Body):
 
 
 # --- partners -----------------------------------------------------------------------------------------------
+class PartnerQuery(Body):
+    kind = fields.String(load_default=None, validate=validate.OneOf(
+        ("kgw", "osp", "parish", "school", "ngo", "business", "other"), error=ONE_OF))
+
+
 class PartnerProfile(Body):
     brings = text(2000)
 
