@@ -133,7 +133,7 @@ def set_action_progress(session: Session, action_id: str, status: str | None, pe
     if automatic:
         session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
                         .values(progress_by_hand=False))
-        return follow_activities(session, action_id, now)
+        return follow_activities(session, action_id, now) or action
     target = status or action["status"]
     if target not in plan.ACTION_STATUSES:
         raise Invalid({"status": "Nieznany status działania."})
@@ -413,7 +413,7 @@ def partner_network(session: Session, kind: str | None = None) -> list[dict[str,
     for p in rows:
         org_id = p["org_id"]
         out.append({
-            **p, "label": partner_label(p), "brings": p["brings"] or "",
+            **p, "label": partner_label(dict(p)), "brings": p["brings"] or "",
             "agreements": [dict(r) for r in session.execute(sa.select(agreements).where(
                 agreements.c.org_id == org_id).order_by(agreements.c.starts_on)).mappings()],
             "log": [dict(r) for r in session.execute(sa.select(cooperation_log).where(
@@ -446,9 +446,10 @@ def who_works_with_whom(network: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
         for i, first in enumerate(ids):
             for second in ids[i + 1:]:
                 shared[(first, second)].append(a)
-    pairs = [{"first": partners[x], "second": partners[y], "actions": acts} for (x, y), acts in shared.items()]
-    pairs.sort(key=lambda pair: (-len(pair["actions"]), pair["first"]["label"].casefold(),
-                                 pair["second"]["label"].casefold()))
+    pairs: list[dict[str, Any]] = [{"first": partners[x], "second": partners[y], "actions": acts}
+                                   for (x, y), acts in shared.items()]
+    pairs.sort(key=lambda pair: (-len(pair["actions"]), str(pair["first"]["label"]).casefold(),
+                                 str(pair["second"]["label"]).casefold()))
     return {"actions": actions, "pairs": pairs}
 
 
