@@ -264,6 +264,19 @@ def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, change
     return profile_record(v, as_provider(v, credential_rows(session, volunteer_id)))
 
 
+def announce_organisations(session: Session, outbox: Outbox, today: date) -> int:
+    """A fresh `VolunteerUpdated` snapshot of every partner organisation not erased, so consumers that keep its public
+    identity (community's partner register) get it for organisations registered before snapshots carried it.
+    Nothing changes here; returns how many were announced."""
+    ids = session.execute(sa.select(volunteers.c.id).where(
+        volunteers.c.provider_type == model.PARTNER_ORGANISATION, volunteers.c.erased_at.is_(None))
+        .order_by(volunteers.c.created_at)).scalars().all()
+    for volunteer_id in ids:
+        outbox.add(session, volunteer_contract.TOPIC, "VolunteerUpdated", volunteer_id,
+                   profile_payload(session, volunteer_id, today))
+    return len(ids)
+
+
 def confirm_email(session: Session, volunteer_id: str) -> bool:
     """True if this call confirmed the address (False: already confirmed or erased)."""
     v = get_volunteer(session, volunteer_id)

@@ -121,3 +121,23 @@ def test_a_persons_name_never_appears_in_any_volunteers_event(client, outbox, pr
     assert all(data.get("organisation") is None for _, _, data in events)
     raw = outbox.raw()
     assert "Bożydar" not in raw and "Zawistowski" not in raw and "Bo\\u017cydar" not in raw
+
+
+def test_announcing_the_organisations_sends_a_fresh_snapshot_of_each_and_of_nobody_else(client, db, outbox) -> None:
+    from services.volunteers import handlers
+    from services.volunteers.bootstrap import bootstrap
+
+    org_id = organisation(client, krs="0000123456")
+    gone = organisation(client, name="Stowarzyszenie Rozwiązane", email="old@example.pl")
+    register(client, name="Bożydar Zawistowski")
+    assert client.post(f"/api/volunteers/{gone}/erase").status_code == 200
+    before = len(outbox.all())
+    parts = bootstrap(db.url)
+    try:
+        with parts.db.transaction() as session:
+            assert parts.outbox is not None
+            assert handlers.announce_organisations(session, parts.outbox, TODAY) == 1
+    finally:
+        parts.dispose()
+    [(kind, key, data)] = outbox.all()[before:]
+    assert (kind, key) == ("VolunteerUpdated", org_id) and data["organisation"]["krs"] == "0000123456"
