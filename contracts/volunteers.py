@@ -1,6 +1,7 @@
 """Volunteers service: the payloads of the events it publishes on `volunteers`, and the codes they carry.
 
-Events never carry names, e-mails, phone numbers or free text. Fields and meaning: docs/events.md.
+Events never carry a person's name, e-mail, phone number or free text; a partner organisation's profile carries the
+organisation's public identity (name, kind, KRS: a legal entity, not a person). Fields and meaning: docs/events.md.
 """
 from __future__ import annotations
 
@@ -72,6 +73,15 @@ class CredentialPayload(EventSchema):
     written = fields.Boolean()  # agreements only
 
 
+class Organisation(EventSchema):
+    """A partner organisation's public identity: a legal entity's registered name, kind and KRS number — not a
+    natural person's data. Only providers of type partner_organisation carry it; contacts never travel."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    kind = fields.String(load_default=None, allow_none=True)  # kgw, osp, parish, school, ngo, business, other
+    krs = fields.String(load_default=None, allow_none=True, validate=validate.Regexp(r"^[0-9]{10}$"))
+
+
 class VolunteerRegistered(EventSchema):
     volunteer_id = uuid_str(required=True)
     provider_type = fields.String(required=True, validate=validate.OneOf(PROVIDER_TYPES))
@@ -90,6 +100,8 @@ class VolunteerRegistered(EventSchema):
     neighbour_conditions_met = fields.Boolean(load_default=False)
     weekly_slots = fields.List(fields.Nested(WeeklySlot), load_default=list)
     unavailable = fields.List(fields.Nested(Absence), load_default=list)
+    # Added (optional): partner organisations only; absent for every other provider type.
+    organisation = fields.Nested(Organisation, load_default=None, allow_none=True)
 
 
 class VolunteerUpdated(VolunteerRegistered):

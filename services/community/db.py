@@ -145,6 +145,11 @@ known_providers = sa.Table(
     sa.Column("villages", sa.JSON, nullable=False),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Partner organisations only: the organisation's public identity (a legal entity, not a person), as the
+    # volunteers register publishes it. Empty for every other provider: a person's name never reaches this service.
+    sa.Column("name", sa.String(120), nullable=True),
+    sa.Column("kind", sa.String(20), nullable=True),
+    sa.Column("krs", sa.String(10), nullable=True),
 )
 
 audit_log = sa.Table(

@@ -59,6 +59,8 @@ plan_actions = sa.Table(
     sa.Column("percent_done", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # Staff set the status or % done by hand: held activities no longer move it (plan.progress_from_activities).
+    sa.Column("progress_by_hand", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 # Which partner organisation works on which action (the organisation id is the volunteers service's).

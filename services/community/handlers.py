@@ -1,7 +1,8 @@
 """Community service: the events it publishes and the ones it follows.
 
 It follows the needs and volunteers topics to know, per village, how many needs are open and which providers
-serve it (ids, villages, categories and counts only): the diagnosis sets needs beside providers without reading
+serve it (ids, villages, categories and counts only; for partner organisations also their public identity — name,
+kind, KRS — which the partner pages show): the diagnosis sets needs beside providers without reading
 another service's database. Use cases live beside their pages: surveys.py, assets.py, diagnosis.py.
 """
 from __future__ import annotations
@@ -54,9 +55,15 @@ def on_provider(session: Session, event: Event) -> None:
     d = event.data
     now = datetime.now(UTC)
     if event.type in ("VolunteerRegistered", "VolunteerUpdated"):
+        # A partner organisation's public identity comes with every snapshot; any other provider has none (a
+        # snapshot without the block clears it: the provider is no longer an organisation).
+        organisation = d.get("organisation") if d["provider_type"] == volunteer_contract.PARTNER_ORGANISATION \
+            else None
         _upsert(session, known_providers, d["volunteer_id"], {
             "provider_type": d["provider_type"], "villages": sorted(set(d.get("villages") or [])),
-            "active": not d.get("paused", False), "updated_at": now})
+            "active": not d.get("paused", False), "updated_at": now,
+            "name": (organisation or {}).get("name"), "kind": (organisation or {}).get("kind"),
+            "krs": (organisation or {}).get("krs")})
     elif event.type in ("VolunteerPaused", "VolunteerResumed"):
         session.execute(sa.update(known_providers).where(known_providers.c.volunteer_id == d["volunteer_id"])
                         .values(active=event.type == "VolunteerResumed", updated_at=now))

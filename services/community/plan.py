@@ -105,6 +105,26 @@ def action_progress(status: str, requested: int | None, current: int) -> tuple[s
     return status, percent
 
 
+def progress_from_activities(status: str, percent: int, by_hand: bool, held: int, scheduled: int
+                             ) -> tuple[str, int]:
+    """An action carried out by activities follows them until staff set its status or % by hand.
+
+    `scheduled` counts the action's activities that were not cancelled (held ones included), `held` those held.
+    Set by hand (`by_hand`), cancelled, or without activities: unchanged — staff's decision stands. Otherwise the %
+    is the share of its activities held (rounded down, so 100 % only when every one was held); the first held
+    activity moves a planned action to in progress, all of them held make it done (100 % means done), and a new
+    activity scheduled under an action done this way opens it again."""
+    if by_hand or status == CANCELLED or scheduled <= 0:
+        return status, percent
+    held = max(0, min(held, scheduled))
+    share = held * 100 // scheduled
+    if held == 0:
+        return PLANNED, 0
+    if share == 100:
+        return DONE, 100
+    return IN_PROGRESS, share
+
+
 def check_action_transition(current: str, target: str) -> None:
     if target != current and target not in ACTION_TRANSITIONS.get(current, frozenset()):
         raise PlanRuleError(

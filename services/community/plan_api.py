@@ -97,7 +97,8 @@ class ActionProgress(MethodView):
     @blp.response(200, s.Created)
     def post(self, data: dict[str, Any], action_id: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            h.set_action_progress(session, action_id, data["status"], data["percent_done"], _now())
+            h.set_action_progress(session, action_id, data["status"], data["percent_done"], _now(),
+                                  automatic=data["automatic"])
         return {"id": action_id}
 
 
@@ -297,10 +298,31 @@ class GroupMeetings(MethodView):
 # --- partners -----------------------------------------------------------------------------------------------
 @blp.route("/partners")
 class Partners(MethodView):
+    @blp.arguments(s.PartnerQuery, location="query")
     @blp.response(200)
-    def get(self):  # type: ignore[no-untyped-def]
+    def get(self, args: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """The partner organisations (optionally of one kind) with their name, kind and KRS from the volunteers
+        register, and their cooperation data."""
         with _tx() as session:
-            return h.as_json(h.partner_network(session))
+            return h.as_json(h.partner_network(session, args["kind"]))
+
+
+@blp.route("/partners/cooperation")
+class PartnerCooperation(MethodView):
+    @blp.arguments(s.PartnerQuery, location="query")
+    @blp.response(200)
+    def get(self, args: dict[str, Any]):  # type: ignore[no-untyped-def]
+        """Who works with whom: partners by plan action, and the actions each pair of partners shares (ids, names)."""
+        with _tx() as session:
+            view = h.who_works_with_whom(h.partner_network(session, args["kind"]))
+
+        def brief(p: dict[str, Any]) -> dict[str, Any]:
+            return {"org_id": p["org_id"], "name": p["name"], "kind": p["kind"]}
+
+        return {"actions": [{"id": a["id"], "title": a["title"], "plan_id": a["plan_id"],
+                             "partners": [brief(p) for p in a["partners"]]} for a in view["actions"]],
+                "pairs": [{"partners": [brief(pair["first"]), brief(pair["second"])],
+                           "actions": [a["id"] for a in pair["actions"]]} for pair in view["pairs"]]}
 
 
 @blp.route("/partners/<org_id>")

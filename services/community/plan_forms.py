@@ -73,11 +73,12 @@ class ActionForm(FlaskForm):
     ends_on = StringField(_l("Do"), render_kw=DATE)
     partners = SelectMultipleField(_l("Organizacje partnerskie"), choices=[])
 
-    def __init__(self, goals: list[dict[str, Any]], partner_ids: list[str], **kw: Any):
+    def __init__(self, goals: list[dict[str, Any]], partners: list[tuple[str, str]], **kw: Any):
+        """`partners`: (organisation id, its name) of the active partner organisations."""
         super().__init__(**kw)
         self.goal_id.choices = opts((g["id"], g["title"]) for g in goals)
         self.villages.choices = _villages()
-        self.partners.choices = opts((org_id, org_id[:8]) for org_id in partner_ids)
+        self.partners.choices = opts(partners)
 
 
 class IndicatorForm(FlaskForm):
@@ -96,6 +97,7 @@ class IndicatorForm(FlaskForm):
 class ProgressForm(FlaskForm):
     status = SelectField(_l("Status"), choices=opts(plan.ACTION_STATUS_PL.items(), translate=True))
     percent_done = StringField(_l("Wykonano (%)"), render_kw=NUMBER)
+    automatic = BooleanField(_l("Liczyć postęp z odbytych zajęć (status i procent ustawiane ręcznie są pomijane)"))
 
 
 class ActivityForm(FlaskForm):

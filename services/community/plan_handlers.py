@@ -128,9 +128,14 @@ def get_action(session: Session, action_id: str) -> dict[str, Any]:
 
 
 def set_action_progress(session: Session, action_id: str, status: str | None, percent: int | None,
-                        now: datetime) -> dict[str, Any]:
-    """Progress as it happens; it is not a change of the plan, so it opens no new version."""
+                        now: datetime, automatic: bool = False) -> dict[str, Any]:
+    """Progress as it happens; it is not a change of the plan, so it opens no new version. Staff's status or % set
+    by hand stands: held activities no longer move it, until staff hand it back to the activities (`automatic`)."""
     action = _one(session, plan_actions, action_id, "działania", for_update=True)
+    if automatic:
+        session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
+                        .values(progress_by_hand=False))
+        return follow_activities(session, action_id, now) or action
     target = status or action["status"]
     if target not in plan.ACTION_STATUSES:
         raise Invalid({"status": "Nieznany status działania."})
@@ -140,8 +145,27 @@ def set_action_progress(session: Session, action_id: str, status: str | None, pe
     except PlanRuleError as err:
         raise _rule(err) from err
     session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
-                    .values(status=target, percent_done=percent_done, updated_at=now))
-    return {**action, "status": target, "percent_done": percent_done}
+                    .values(status=target, percent_done=percent_done, progress_by_hand=True, updated_at=now))
+    return {**action, "status": target, "percent_done": percent_done, "progress_by_hand": True}
+
+
+def follow_activities(session: Session, action_id: str | None, now: datetime) -> dict[str, Any] | None:
+    """The action's status and % after its activities changed (one held, scheduled or cancelled): the rule is
+    `plan.progress_from_activities`; an action staff set by hand keeps what they set."""
+    if not action_id:
+        return None
+    action = _one(session, plan_actions, action_id, "działania", for_update=True)
+    counts = {status: n for status, n in session.execute(
+        sa.select(activities.c.status, sa.func.count()).where(activities.c.action_id == action_id)
+        .group_by(activities.c.status))}
+    held = int(counts.get(animation.HELD, 0))
+    scheduled = held + int(counts.get(animation.SCHEDULED, 0))
+    status, percent = plan.progress_from_activities(action["status"], action["percent_done"],
+                                                    bool(action["progress_by_hand"]), held, scheduled)
+    if (status, percent) != (action["status"], action["percent_done"]):
+        session.execute(sa.update(plan_actions).where(plan_actions.c.id == action_id)
+                        .values(status=status, percent_done=percent, updated_at=now))
+    return {**action, "status": status, "percent_done": percent}
 
 
 def add_indicator(session: Session, plan_id: str, data: Mapping[str, Any], now: datetime) -> str:
@@ -310,6 +334,9 @@ def yearly_report(session: Session, plan_id: str, year: int) -> dict[str, Any]:
 # --- the partner network ------------------------------------------------------------------------------------
 LOG_KINDS = ("meeting", "joint_action", "other")
 LOG_KIND_PL = {"meeting": "spotkanie", "joint_action": "wspólne działanie", "other": "inne"}
+# Kinds of partner organisation: the volunteers register's codes (`organisation_kind`), with its Polish labels.
+ORGANISATION_KIND_PL = {"kgw": "Koło Gospodyń Wiejskich", "osp": "Ochotnicza Straż Pożarna", "parish": "parafia",
+                        "school": "szkoła", "ngo": "organizacja pozarządowa", "business": "firma", "other": "inna"}
 
 
 def _partner(session: Session, org_id: str) -> dict[str, Any]:
@@ -367,29 +394,65 @@ def log_cooperation(session: Session, org_id: str, on: date, kind: str, note: st
                                                       note=note, actor=actor, created_at=now))
 
 
-def partner_network(session: Session) -> list[dict[str, Any]]:
-    """Every partner organisation with its profile, agreements, log and the plan actions it works on."""
-    rows = session.execute(
-        sa.select(known_providers.c.volunteer_id.label("org_id"), known_providers.c.villages,
-                  known_providers.c.active, partner_profiles.c.brings)
-        .outerjoin(partner_profiles, partner_profiles.c.org_id == known_providers.c.volunteer_id)
-        .where(known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION)
-        .order_by(known_providers.c.volunteer_id)).mappings().all()
+def partner_label(partner: Mapping[str, Any]) -> str:
+    """The organisation's name as the volunteers register publishes it; until its next event has brought it (an
+    organisation known from before names travelled), a short form of its id."""
+    return str(partner.get("name") or f"organizacja {str(partner['org_id'])[:8]}")
+
+
+def partner_network(session: Session, kind: str | None = None) -> list[dict[str, Any]]:
+    """Every partner organisation (optionally of one kind) with its public identity from the volunteers register
+    (name, kind, KRS), villages, what it brings, agreements, log and the plan actions it works on; by name."""
+    query = (sa.select(known_providers.c.volunteer_id.label("org_id"), known_providers.c.name,
+                       known_providers.c.kind, known_providers.c.krs, known_providers.c.villages,
+                       known_providers.c.active, partner_profiles.c.brings)
+             .outerjoin(partner_profiles, partner_profiles.c.org_id == known_providers.c.volunteer_id)
+             .where(known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION))
+    if kind:
+        query = query.where(known_providers.c.kind == kind)
+    rows = session.execute(query).mappings().all()
     out = []
     for p in rows:
         org_id = p["org_id"]
         out.append({
-            **p, "brings": p["brings"] or "",
+            **p, "label": partner_label(dict(p)), "brings": p["brings"] or "",
             "agreements": [dict(r) for r in session.execute(sa.select(agreements).where(
                 agreements.c.org_id == org_id).order_by(agreements.c.starts_on)).mappings()],
             "log": [dict(r) for r in session.execute(sa.select(cooperation_log).where(
                 cooperation_log.c.org_id == org_id).order_by(cooperation_log.c.on.desc())).mappings()],
             "actions": [dict(r) for r in session.execute(
-                sa.select(plan_actions.c.id, plan_actions.c.title, plan_actions.c.plan_id, action_partners.c.role)
+                sa.select(plan_actions.c.id, plan_actions.c.title, plan_actions.c.plan_id, plan_actions.c.status,
+                          plan_actions.c.percent_done, action_partners.c.role)
                 .join(action_partners, action_partners.c.action_id == plan_actions.c.id)
-                .where(action_partners.c.org_id == org_id)).mappings()],
+                .where(action_partners.c.org_id == org_id)
+                .order_by(plan_actions.c.title, plan_actions.c.id)).mappings()],
         })
-    return out
+    return sorted(out, key=lambda p: (p["label"].casefold(), p["org_id"]))
+
+
+def who_works_with_whom(network: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """From the partner network: for each plan action the partners on it, and for each pair of partners that share
+    an action the actions they share (pairs by name, each pair once)."""
+    partners = {p["org_id"]: p for p in network}
+    by_action: dict[str, dict[str, Any]] = {}
+    for p in partners.values():
+        for a in p["actions"]:
+            entry = by_action.setdefault(a["id"], {**a, "partners": []})
+            entry["partners"].append(p)
+    actions = sorted(by_action.values(), key=lambda a: (str(a["title"]).casefold(), a["id"]))
+    for a in actions:
+        a["partners"].sort(key=lambda p: (p["label"].casefold(), p["org_id"]))
+    shared: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for a in actions:
+        ids = [p["org_id"] for p in a["partners"]]
+        for i, first in enumerate(ids):
+            for second in ids[i + 1:]:
+                shared[(first, second)].append(a)
+    pairs: list[dict[str, Any]] = [{"first": partners[x], "second": partners[y], "actions": acts}
+                                   for (x, y), acts in shared.items()]
+    pairs.sort(key=lambda pair: (-len(pair["actions"]), str(pair["first"]["label"]).casefold(),
+                                 str(pair["second"]["label"]).casefold()))
+    return {"actions": actions, "pairs": pairs}
 
 
 # --- activities ---------------------------------------------------------------------------------------------
@@ -431,6 +494,7 @@ def schedule_activity(session: Session, outbox: Outbox, data: Mapping[str, Any],
         if row["helpers_wanted"]:
             _helpers_wanted(session, outbox, row)
         ids.append(activity_id)
+    follow_activities(session, data.get("action_id"), now)
     return ids
 
 
@@ -494,6 +558,7 @@ def cancel_activity(session: Session, outbox: Outbox, activity_id: str, now: dat
                     .values(status=animation.CANCELLED, updated_at=now))
     outbox.add(session, TOPIC, "ActivityCancelled", activity_id,
                {"activity_id": activity_id, "reason": contract.CANCELLED_BY_STAFF})
+    follow_activities(session, row["action_id"], now)
 
 
 def activity_by_token(session: Session, token: str) -> dict[str, Any]:
@@ -643,6 +708,7 @@ def record_attendance(session: Session, outbox: Outbox, activity_id: str, presen
             "activity_id": activity_id, "provider_id": provider_id, "hours": hours, "held_on": held_on})
     session.execute(sa.update(activities).where(activities.c.id == activity_id)
                     .values(status=animation.HELD, updated_at=now))
+    follow_activities(session, row["action_id"], now)  # the action it carries out moves with it
     counts = {"participants": len(present), "helpers": len(helper_hours)}
     outbox.add(session, TOPIC, "ActivityHeld", activity_id,
                {"activity_id": activity_id, "action_id": row["action_id"], **counts})

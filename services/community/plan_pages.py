@@ -106,8 +106,8 @@ def plan_page(plan_id: str):  # type: ignore[no-untyped-def]
 @pages.route("/plans/<plan_id>/actions/new", methods=["GET", "POST"])
 def new_action(plan_id: str):  # type: ignore[no-untyped-def]
     context = _plan_context(plan_id)
-    partner_ids = [p["org_id"] for p in _read(h.partner_network) if p["active"]]
-    form = f.ActionForm(context["plan"]["goals"], partner_ids)
+    partners = [(p["org_id"], p["label"]) for p in _read(h.partner_network) if p["active"]]
+    form = f.ActionForm(context["plan"]["goals"], partners)
     if request.method == "POST":
         ok, _ = _submit(form, s.ActionCreate(), lambda session, d: h.add_action(session, plan_id, d, _now()))
         if ok:
@@ -134,7 +134,7 @@ def action_progress(action_id: str):  # type: ignore[no-untyped-def]
     form = f.ProgressForm(data=None if request.method == "POST" else action)
     if request.method == "POST":
         ok, _ = _submit(form, s.ActionProgress(), lambda session, d: h.set_action_progress(
-            session, action_id, d["status"], d["percent_done"], _now()))
+            session, action_id, d["status"], d["percent_done"], _now(), automatic=d["automatic"]))
         if ok:
             flash("Zapisano postęp działania.")
             return redirect(url_for("community_plan.plan_page", plan_id=action["plan_id"]))
@@ -338,8 +338,22 @@ def group_page(group_id: str):  # type: ignore[no-untyped-def]
 # --- partners -----------------------------------------------------------------------------------------------
 @pages.get("/partners")
 def partner_list():  # type: ignore[no-untyped-def]
-    network = _read(h.partner_network)
-    return render_template("community/plan/partners.html", partners=network)
+    kind = request.args.get("kind", "")
+    kind = kind if kind in h.ORGANISATION_KIND_PL else ""
+    network = _read(lambda session: h.partner_network(session, kind or None))
+    return render_template("community/plan/partners.html", partners=network, kind=kind,
+                           kind_pl=h.ORGANISATION_KIND_PL, status_pl=plan.ACTION_STATUS_PL)
+
+
+@pages.get("/partners/cooperation")
+def partner_cooperation():  # type: ignore[no-untyped-def]
+    """Who works with whom: the partners on each plan action, and the actions each pair of partners shares."""
+    kind = request.args.get("kind", "")
+    kind = kind if kind in h.ORGANISATION_KIND_PL else ""
+    network = _read(lambda session: h.partner_network(session, kind or None))
+    return render_template("community/plan/partner_cooperation.html", cooperation=h.who_works_with_whom(network),
+                           partners=network, kind=kind, kind_pl=h.ORGANISATION_KIND_PL,
+                           status_pl=plan.ACTION_STATUS_PL)
 
 
 @pages.route("/partners/<org_id>", methods=["GET", "POST"])
@@ -368,7 +382,8 @@ def partner_page(org_id: str):  # type: ignore[no-untyped-def]
             return redirect(url_for("community_plan.partner_page", org_id=org_id))
     network = [p for p in _read(h.partner_network) if p["org_id"] == org_id]
     return _form_page("community/plan/partner.html", partner=network[0], profile=profile, agreement=agreement,
-                      log=log, log_kind_pl=h.LOG_KIND_PL)
+                      log=log, log_kind_pl=h.LOG_KIND_PL, kind_pl=h.ORGANISATION_KIND_PL,
+                      status_pl=plan.ACTION_STATUS_PL)
 
 
 # --- the public registration page (no account, rate-limited, phone-first) ------------------------------------

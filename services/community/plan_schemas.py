@@ -97,6 +97,9 @@ class ActionProgress(Body):
     status = fields.String(load_default=None, allow_none=True,
                            validate=validate.OneOf(plan.ACTION_STATUSES, error=ONE_OF))
     percent_done = integer(validate=validate.Range(0, 100, error="Od 0 do 100."))
+    automatic = fields.Boolean(load_default=False, error_messages=_m(invalid="Tak albo nie."), metadata={
+        "description": "hand the action back to its activities: status and % follow the activities held "
+                       "(status and percent_done are then ignored)"})
 
 
 class IndicatorCreate(Body):
@@ -278,6 +281,11 @@ class MeetingCreate(Body):
 
 
 # --- partners -----------------------------------------------------------------------------------------------
+class PartnerQuery(Body):
+    kind = fields.String(load_default=None, validate=validate.OneOf(
+        ("kgw", "osp", "parish", "school", "ngo", "business", "other"), error=ONE_OF))
+
+
 class PartnerProfile(Body):
     brings = text(2000)
 

@@ -21,6 +21,7 @@ volunteers = sa.Table(
     sa.Column("villages", sa.JSON, nullable=False),
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("organisation_kind", sa.String(20), nullable=True),
+    sa.Column("krs", sa.String(10), nullable=True),  # partner organisations only: the KRS number (10 digits)
     sa.Column("contact_person", sa.String(120), nullable=True),
     sa.Column("preferred_channel", sa.String(10), nullable=True),
     sa.Column("home_village", sa.String(40), nullable=True),

@@ -139,6 +139,8 @@ class ProviderForm(FlaskForm):
     name = StringField(_l("Imię i nazwisko albo nazwa organizacji"))
     organisation_kind = SelectField(_l("Rodzaj organizacji (dla organizacji partnerskiej)"),
                                     choices=opts([("", "— nie dotyczy —"), *ORGANISATION_KINDS_PL.items()]), validate_choice=False)
+    krs = StringField(_l("Numer KRS (dla organizacji partnerskiej, nieobowiązkowo)"),
+                      render_kw={"inputmode": "numeric", "autocomplete": "off"})
     contact_person = StringField(_l("Osoba kontaktowa (dla organizacji partnerskiej)"))
     email = StringField(_l("Adres e-mail"), render_kw={"type": "email", "autocomplete": "off"})
     phone = StringField(_l("Telefon"), render_kw={"type": "tel"})
@@ -165,7 +167,7 @@ class ProviderForm(FlaskForm):
 
     def to_data(self) -> dict[str, Any]:
         data: dict[str, Any] = {}
-        for name in ("provider_type", "name", "organisation_kind", "contact_person", "email", "phone",
+        for name in ("provider_type", "name", "organisation_kind", "krs", "contact_person", "email", "phone",
                      "preferred_channel", "home_village", "radius_km", "capacity_hours_per_week", "max_open_tasks",
                      "notes"):
             value = (getattr(self, name).data or "").strip()
@@ -183,7 +185,7 @@ class ProviderForm(FlaskForm):
         return data
 
     def fill(self, v: dict[str, Any]) -> None:
-        for name in ("provider_type", "name", "organisation_kind", "contact_person", "email", "phone",
+        for name in ("provider_type", "name", "organisation_kind", "krs", "contact_person", "email", "phone",
                      "preferred_channel", "home_village", "notes", "villages", "own_car"):
             getattr(self, name).data = v.get(name) or getattr(self, name).data
         for name in ("radius_km", "capacity_hours_per_week", "max_open_tasks"):

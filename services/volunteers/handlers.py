@@ -38,7 +38,7 @@ CONSUMES = Catalog(match_contract.EVENTS, community_contract.EVENTS)
 SUBSCRIPTIONS = [match_contract.TOPIC, community_contract.TOPIC]
 CONSENT_VERSION = "2026-11"
 
-PROFILE_FIELDS = ("organisation_kind", "contact_person", "preferred_channel", "home_village", "radius_km",
+PROFILE_FIELDS = ("organisation_kind", "krs", "contact_person", "preferred_channel", "home_village", "radius_km",
                   "skills", "languages", "own_car", "weekly_slots", "capacity_hours_per_week", "max_open_tasks",
                   "neighbour_conditions", "notes")
 
@@ -112,12 +112,23 @@ def profile_out(session: Session, volunteer: sa.RowMapping, on_date: date) -> di
     return {**profile_record(volunteer, p), "eligible_categories": sorted(model.eligible_categories(p, on_date))}
 
 
+def organisation_payload(v: sa.RowMapping | dict[str, Any]) -> dict[str, Any] | None:
+    """A partner organisation's public identity (a legal entity's name, kind and KRS number): it travels on the bus
+    with the organisation's profile. Its contact person, phone and e-mail stay here. Other providers are people:
+    None (their names never leave this service)."""
+    if v["provider_type"] != model.PARTNER_ORGANISATION or v["erased_at"] is not None:
+        return None
+    return {"name": v["name"], "kind": v["organisation_kind"], "krs": v["krs"]}
+
+
 def profile_payload(session: Session, volunteer_id: str, today: date) -> dict[str, Any]:
     """The profile as it travels on the bus: no contact data, no free text, no Kamilka details; absences that
-    ended before `today` (the centre's calendar day) are left out."""
+    ended before `today` (the centre's calendar day) are left out. A partner organisation's profile carries its
+    public identity (`organisation_payload`); a person's never carries their name."""
     v = get_volunteer(session, volunteer_id)
     p = as_provider(v, credential_rows(session, volunteer_id))
-    return {
+    organisation = organisation_payload(v)
+    return {**({"organisation": organisation} if organisation else {}),
         "volunteer_id": v["id"], "provider_type": v["provider_type"], "villages": v["villages"],
         "home_village": v["home_village"], "radius_km": v["radius_km"], "languages": v["languages"] or ["pl"],
         "skills": v["skills"] or [], "capacity_hours_per_week": v["capacity_hours_per_week"],
@@ -242,11 +253,28 @@ def update_volunteer(session: Session, outbox: Outbox, volunteer_id: str, change
     merged = {**current, **values}
     if merged["provider_type"] == model.PARTNER_ORGANISATION and not merged.get("contact_person"):
         raise Conflict("Organizacja partnerska musi mieć osobę kontaktową.")
+    if merged["provider_type"] != model.PARTNER_ORGANISATION and merged.get("krs"):
+        if values.get("krs"):
+            raise errors.Invalid({"krs": schemas.KRS_ONLY_PARTNERS})
+        values["krs"] = None  # no longer an organisation: its KRS number goes with its kind
     if values:
         session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(**values))
     _updated(session, outbox, volunteer_id, today)
     v = get_volunteer(session, volunteer_id)
     return profile_record(v, as_provider(v, credential_rows(session, volunteer_id)))
+
+
+def announce_organisations(session: Session, outbox: Outbox, today: date) -> int:
+    """A fresh `VolunteerUpdated` snapshot of every partner organisation not erased, so consumers that keep its public
+    identity (community's partner register) get it for organisations registered before snapshots carried it.
+    Nothing changes here; returns how many were announced."""
+    ids = session.execute(sa.select(volunteers.c.id).where(
+        volunteers.c.provider_type == model.PARTNER_ORGANISATION, volunteers.c.erased_at.is_(None))
+        .order_by(volunteers.c.created_at)).scalars().all()
+    for volunteer_id in ids:
+        outbox.add(session, volunteer_contract.TOPIC, "VolunteerUpdated", volunteer_id,
+                   profile_payload(session, volunteer_id, today))
+    return len(ids)
 
 
 def confirm_email(session: Session, volunteer_id: str) -> bool:

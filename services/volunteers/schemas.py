@@ -17,6 +17,9 @@ PROVIDER_TYPES = list(model.PROVIDER_TYPES)
 ORGANISATION_KINDS = ["kgw", "osp", "parish", "school", "ngo", "business", "other"]
 CHANNELS = ["email", "sms"]
 EXCEPTION_REASONS = ["holiday", "sick", "other"]
+KRS = r"^[0-9]{10}$"  # Krajowy Rejestr Sądowy: a registered organisation's number, always 10 digits
+KRS_ERROR = "Numer KRS ma 10 cyfr."
+KRS_ONLY_PARTNERS = "Numer KRS podaje się tylko dla organizacji partnerskiej."
 
 
 def _phone(value: str) -> None:
@@ -107,6 +110,8 @@ class VolunteerCreate(PolishSchema):
                       validate=validate.Length(min=1, max=30, error="Wybierz od 1 do 30 miejscowości."))
     organisation_kind = Str(load_default=None, validate=one_of(ORGANISATION_KINDS))
     contact_person = Str(load_default=None, validate=length(120, 2))
+    krs = Str(load_default=None, allow_none=True, validate=validate.Regexp(KRS, error=KRS_ERROR), metadata={
+        "description": "partner organisations only: the number in the National Court Register (10 digits)"})
     preferred_channel = Str(load_default="email", validate=one_of(CHANNELS))
     home_village = village_field(load_default=None)
     radius_km = Num(load_default=0.0, validate=validate.Range(0, 50, error="Promień od 0 do 50 km."))
@@ -134,6 +139,8 @@ class VolunteerCreate(PolishSchema):
                 errors["organisation_kind"] = ["Wybierz rodzaj organizacji."]
             if errors:
                 raise ValidationError(errors)
+        if data.get("krs") and data.get("provider_type", model.PARTNER_ORGANISATION) != model.PARTNER_ORGANISATION:
+            raise ValidationError({"krs": [KRS_ONLY_PARTNERS]})
 
 
 class VolunteerUpdate(VolunteerCreate):
@@ -255,6 +262,7 @@ class VolunteerOut(Schema):
     capacity_hours_per_week = fields.Float(allow_none=True)
     max_open_tasks = fields.Integer(allow_none=True)
     organisation_kind = fields.String(allow_none=True)
+    krs = fields.String(allow_none=True)
     verified = fields.Boolean()
     paused = fields.Boolean()
     erased = fields.Boolean()
