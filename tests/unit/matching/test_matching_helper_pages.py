@@ -55,7 +55,7 @@ def test_an_activity_lists_its_offers_with_links_to_the_register_and_says_why_pl
     assert f'href="/volunteers/wykonawcy/{cleared}"' in page
     assert "czeka na odpowiedź" in page and "tak — tylko wykonawcy z aktualną weryfikacją Kamilka" in page
     assert "Dlaczego brakuje pomocników" in page
-    assert "Żaden z 2 wykonawców, którzy nie dostali jeszcze propozycji, nie spełnia warunków" in page
+    assert "Wykonawcy, którzy nie dostali jeszcze propozycji: 2 — żaden nie spełnia warunków" in page
     [why] = re.findall(r'<h2 id="dlaczego">.*?</table>', page, re.S)
     [(reason, count)] = re.findall(r'<td lang="pl">(.*?)</td><td class="num">(\d+)</td>', why)
     assert "Kamilka" in reason and count == "2"  # the first rule that stops each of them
