@@ -259,13 +259,18 @@ def overview(conn: sa.Connection | Session, now: datetime) -> list[dict[str, Any
     activities = list(conn.execute(sa.select(helper_activities).where(
         helper_activities.c.status == OPEN, helper_activities.c.ends_at > now)
         .order_by(helper_activities.c.starts_at, helper_activities.c.activity_id)).mappings())
-    counts: dict[tuple[str, str], int] = {
-        (r.activity_id, r.status): r.n for r in conn.execute(
-            sa.select(helper_offers.c.activity_id, helper_offers.c.status, sa.func.count().label("n"))
-            .where(helper_offers.c.activity_id.in_([a["activity_id"] for a in activities]))
-            .group_by(helper_offers.c.activity_id, helper_offers.c.status))}
-    return [_with_places(dict(a), counts.get((a["activity_id"], ACCEPTED), 0),
-                         counts.get((a["activity_id"], OFFERED), 0)) for a in activities]
+    counts: dict[tuple[str, str], int] = {}
+    deadlines: dict[str, datetime] = {}  # the soonest answer due among the offers waiting
+    for r in conn.execute(sa.select(helper_offers.c.activity_id, helper_offers.c.status, sa.func.count().label("n"),
+                                    sa.func.min(helper_offers.c.deadline).label("deadline"))
+                          .where(helper_offers.c.activity_id.in_([a["activity_id"] for a in activities]))
+                          .group_by(helper_offers.c.activity_id, helper_offers.c.status)):
+        counts[(r.activity_id, r.status)] = r.n
+        if r.status == OFFERED:
+            deadlines[r.activity_id] = r.deadline
+    return [{**_with_places(dict(a), counts.get((a["activity_id"], ACCEPTED), 0),
+                            counts.get((a["activity_id"], OFFERED), 0)),
+             "next_deadline": deadlines.get(a["activity_id"])} for a in activities]
 
 
 def _with_places(activity: dict[str, Any], accepted: int, offered: int) -> dict[str, Any]:

@@ -83,6 +83,7 @@ def test_helper_places_show_on_the_review_page_and_count_as_load(matching: Match
     page = client.get("/").get_data(as_text=True)
     [body] = re.findall(r'<h2 id="pomocnicy">.*?<tbody>(.*?)</tbody>', page, re.S)
     assert re.findall(r'<td class="num">(\d+)</td>', body) == ["3", "1", "1", "1"]
+    assert re.search(r"<td>\d\d\.\d\d\.\d{4} \d\d:\d\d</td>", body)  # the soonest answer due
     detail = client.get(f"/pomocnicy/{activity}").get_data(as_text=True)
     assert f'href="/volunteers/wykonawcy/{volunteer}"' in detail and f'href="/volunteers/wykonawcy/{other}"' in detail
     app.extensions["db"].dispose()
@@ -94,3 +95,19 @@ def test_helper_places_show_on_the_review_page_and_count_as_load(matching: Match
     with matching.service.db.transaction() as session:
         later = load_world(session, TOMORROW_9 + timedelta(hours=3, minutes=1), matching.settings)
     assert later.providers[volunteer].open_tasks == 0
+
+
+def test_a_rebuild_of_the_projection_restores_the_assets(matching: MatchingService) -> None:
+    from services.matching import projection
+    from services.matching.db import community_assets
+
+    kept, gone = str(uuid.uuid4()), str(uuid.uuid4())
+    for asset_id in (kept, gone):
+        matching.publish("community", "AssetRecorded", asset_id, {
+            "asset_id": asset_id, "kind": "place", "subtype": "remiza", "village": "umer", "name": "Remiza",
+            "capacity": 80, "accessible": False, "lendable": False})
+    matching.publish("community", "AssetRemoved", gone, {"asset_id": gone})
+    with matching.service.db.transaction() as session:
+        projection.rebuild(session)
+    with matching.service.db.engine.connect() as conn:
+        assert conn.execute(sa.select(community_assets.c.asset_id)).scalars().all() == [kept]

@@ -10,6 +10,7 @@ import pytest
 from bench.matching.service_harness import TOMORROW_9
 from services.matching.app import create_app
 from tests.unit.matching.test_matching_service_helpers import KAMILKA, answer, offers, wanted
+from wspolnota.web import local_dt
 
 
 @pytest.fixture
@@ -35,7 +36,9 @@ def test_the_review_page_lists_activities_with_wanted_accepted_offered_and_missi
     assert "Pomocnicy na zajęciach (1)" in page
     [row] = helper_rows(page)
     assert row[0] == "wydarzenie integracyjne" and row[1] == "Zagnańsk" and row[3] == "nie"
-    assert row[4:8] == ["3", "1", "1", "1"]  # wanted, accepted, waiting for an answer, missing
+    assert row[4:7] == ["3", "1", "1"] and row[8] == "1"  # wanted, accepted, waiting for an answer, missing
+    [waiting] = offers(matching, status="offered")
+    assert row[7] == local_dt(waiting["deadline"]) != ""  # the answer due
     assert f'href="/pomocnicy/{activity}"' in page
 
 
