@@ -149,6 +149,30 @@ class AnnouncementPosted(EventSchema):
     activity_id = uuid_str(required=True)
     text = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
+# --- the assets register: places, equipment and transport (never a local leader's name or contact) -----------
+ASSET_KINDS = ("place", "equipment", "transport", "leader")
+ASSET_REMOVED = "removed"  # taken off the register (for a leader: consent withdrawn, name and contact blanked)
+
+
+class AssetRecorded(EventSchema):
+    """An asset of the register, as it is now (a later event for the same asset_id replaces it). A place's name
+    ("Świetlica w Kajetanowie") may travel; a local leader is published only as a count per village: `kind`
+    "leader" with no name, no subtype, no capacity."""
+
+    asset_id = uuid_str(required=True)
+    kind = fields.String(required=True, validate=validate.OneOf(ASSET_KINDS))
+    subtype = fields.String(load_default="", validate=validate.Length(max=40))  # e.g. swietlica, remiza
+    village = village_field(required=True)
+    name = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))  # places only
+    capacity = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    accessible = fields.Boolean(load_default=False)  # step-free entrance and toilet
+    lendable = fields.Boolean(load_default=False)
+
+
+class AssetRemoved(EventSchema):
+    asset_id = uuid_str(required=True)
+    reason = fields.String(load_default=ASSET_REMOVED)
+
 
 EVENTS: dict[str, type[Schema]] = {
     "SurveyClosed": SurveyClosed,
@@ -162,4 +186,6 @@ EVENTS: dict[str, type[Schema]] = {
     "ParticipantRemoved": ParticipantRemoved,
     "ActivityChanged": ActivityChanged,
     "AnnouncementPosted": AnnouncementPosted,
+    "AssetRecorded": AssetRecorded,
+    "AssetRemoved": AssetRemoved,
 }

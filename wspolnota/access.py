@@ -130,6 +130,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "matching_api.api_moderation": rw(NOBODY, MODERATE),
         "matching.index": rw(STAFF, NOBODY),
         "matching.match_detail": rw(STAFF, NOBODY),
+        "matching.helper_activity": rw(STAFF, NOBODY),
         "matching.approve": rw(NOBODY, DECIDE),
         "matching.reject": rw(NOBODY, DECIDE),
         "matching.pick": rw(NOBODY, DECIDE),

@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
 from services.community import assets, diagnosis, model, schemas, surveys
-from services.community.pages import actor
+from services.community.pages import actor, outbox
 from wspolnota import reference
 from wspolnota.web import current_parts
 
@@ -47,7 +47,7 @@ class AssetCollection(MethodView):
     def post(self, data):  # type: ignore[no-untyped-def]
         parts = current_parts()
         with parts.db.transaction() as session:
-            return assets.add_asset(session, data, actor=actor(), clock=parts.clock)
+            return assets.add_asset(session, outbox(), data, actor=actor(), clock=parts.clock)
 
 
 @blp.route("/assets/<asset_id>")
@@ -62,7 +62,7 @@ class AssetItem(MethodView):
     def patch(self, data, asset_id):  # type: ignore[no-untyped-def]
         parts = current_parts()
         with parts.db.transaction() as session:
-            return assets.update_asset(session, asset_id, data, actor=actor(), clock=parts.clock)
+            return assets.update_asset(session, outbox(), asset_id, data, actor=actor(), clock=parts.clock)
 
 
 # --- surveys --------------------------------------------------------------------------------------------------
@@ -121,7 +121,7 @@ class SurveyClose(MethodView):
         parts = current_parts()
         assert parts.outbox is not None
         with parts.db.transaction() as session:
-            return surveys.close(session, parts.outbox, survey_id, clock=parts.clock)
+            return surveys.close(session, outbox(), survey_id, clock=parts.clock)
 
 
 @blp.route("/surveys/<survey_id>/responses")

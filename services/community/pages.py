@@ -8,9 +8,17 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from services.community import assets, forms, model
 from wspolnota.auth import current_user_or_none
 from wspolnota.errors import Invalid, NotFound
+from wspolnota.transport.outbox import Outbox
 from wspolnota.web import current_parts
 
 bp = Blueprint("community", __name__)
+
+
+def outbox() -> Outbox:
+    """The service's outbox (assets publish AssetRecorded / AssetRemoved in the same transaction)."""
+    found = current_parts().outbox
+    assert found is not None
+    return found
 
 
 def actor() -> str:
@@ -55,7 +63,7 @@ def new_asset():  # type: ignore[no-untyped-def]
     parts = current_parts()
     try:
         with parts.db.transaction() as session:
-            assets.add_asset(session, forms.asset_body(form), actor=actor(), clock=parts.clock)
+            assets.add_asset(session, outbox(), forms.asset_body(form), actor=actor(), clock=parts.clock)
     except Invalid as err:
         forms.attach_errors(form, err.errors)
         return _asset_form_page(form, status=422)
@@ -80,7 +88,7 @@ def edit_asset(asset_id: str):  # type: ignore[no-untyped-def]
         return _asset_form_page(form, asset, 422)
     try:
         with parts.db.transaction() as session:
-            assets.update_asset(session, asset_id, forms.asset_body(form), actor=actor(), clock=parts.clock)
+            assets.update_asset(session, outbox(), asset_id, forms.asset_body(form), actor=actor(), clock=parts.clock)
     except Invalid as err:
         forms.attach_errors(form, err.errors)
         return _asset_form_page(form, asset, 422)
@@ -96,7 +104,7 @@ def remove_asset(asset_id: str):  # type: ignore[no-untyped-def]
     parts = current_parts()
     try:
         with parts.db.transaction() as session:
-            assets.remove_asset(session, asset_id, actor=actor(), clock=parts.clock)
+            assets.remove_asset(session, outbox(), asset_id, actor=actor(), clock=parts.clock)
     except NotFound:
         abort(404)
     flash("Usunięto zasób z rejestru.")

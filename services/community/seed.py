@@ -102,7 +102,7 @@ def seed_diagnosis(db: Database, rng: random.Random, responses: int = 60) -> dic
 
     with db.transaction() as session:
         for row in ASSETS:
-            assets.add_asset(session, {**row, "description": NOTE}, actor="seed --demo", clock=at(0))
+            assets.add_asset(session, outbox, {**row, "description": NOTE}, actor="seed --demo", clock=at(0))
             added["assets"] += 1
         survey = surveys.create_survey(session, {
             "title": "Diagnoza potrzeb mieszkańców gminy Zagnańsk 2026",

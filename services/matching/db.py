@@ -1,7 +1,7 @@
 """Matching service tables.
 
-- Projection (rebuildable): open_needs, providers, offers — written only by projection.apply from the
-  needs and volunteers events; every applied event is kept verbatim in applied_events so the projection
+- Projection (rebuildable): open_needs, providers, offers, community_assets — written only by projection.apply
+  from the needs, volunteers and community (assets) events; every applied event is kept verbatim in applied_events so the projection
   can be rebuilt from it (python -m services.matching.rebuild).
 - Matching's own state: proposals (one row per need × provider match, with its explanation and cascade
   status), unmet_needs (why a need is still without a provider), moderation (per category), solver_state,
@@ -175,7 +175,21 @@ helper_offers = sa.Table(
     sa.Column("updated_at", UtcDateTime, nullable=False),
 )
 
-PROJECTION = (open_needs, providers, offers)
+# The community's assets register as the village map shows it (community's AssetRecorded / AssetRemoved): places
+# with their name, equipment and transport to lend, local leaders only as rows without name, role or contact.
+community_assets = sa.Table(
+    "community_assets", metadata,
+    sa.Column("asset_id", sa.String(36), primary_key=True),
+    sa.Column("kind", sa.String(20), nullable=False),  # place | equipment | transport | leader
+    sa.Column("subtype", sa.String(40), nullable=False, server_default=""),  # e.g. swietlica, remiza
+    sa.Column("village", sa.String(40), nullable=False, index=True),
+    sa.Column("name", sa.String(200), nullable=True),  # a place's name only
+    sa.Column("capacity", sa.Integer, nullable=True),
+    sa.Column("accessible", sa.Boolean, nullable=False),
+    sa.Column("lendable", sa.Boolean, nullable=False),
+)
+
+PROJECTION = (open_needs, providers, offers, community_assets)
 
 
 def make_db(url: str | None = None) -> Database:

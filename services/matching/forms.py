@@ -60,6 +60,10 @@ REASONS_PL = {
     "offer_changed": "zmiana oferty wykonawcy",
 }
 
+# A helper offer's status (helpers.py), as staff read it on "Pomocnicy na zajęciach".
+HELPER_STATUSES_PL = {"offered": "czeka na odpowiedź", "accepted": "przyjęta", "declined": "odmowa wykonawcy",
+                      "expired": "brak odpowiedzi w terminie", "cancelled": "wycofana"}
+
 SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "wybór personelu"}
 
 

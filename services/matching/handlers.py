@@ -90,6 +90,10 @@ def _activity_cancelled(session: Session, outbox: Outbox, event: Event, now: dat
     helpers.cancelled(session, outbox, event.data["activity_id"], now)
 
 
+def _asset_changed(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    """Folding (projection.asset_recorded / asset_removed) is all: the village map reads the assets."""
+
+
 REACTIONS: dict[str, Reaction] = {
     "NeedRegistered": _need_changed,
     "NeedUpdated": _need_changed,
@@ -109,6 +113,8 @@ REACTIONS: dict[str, Reaction] = {
     "ProviderResponded": _provider_responded,
     "HelpersWanted": _helpers_wanted,
     "ActivityCancelled": _activity_cancelled,
+    "AssetRecorded": _asset_changed,
+    "AssetRemoved": _asset_changed,
 }
 
 

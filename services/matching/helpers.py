@@ -273,3 +273,68 @@ def _free_apart_from(session: Session, world: Any, row: Any, now: datetime) -> l
 def _dt(value: Any) -> datetime:
     return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
 
+
+
+# --- what staff read (pages.py: "Pomocnicy na zajęciach") ---------------------------------------------------
+
+def overview(conn: sa.Connection | Session, now: datetime) -> list[dict[str, Any]]:
+    """Open activities not yet over, soonest first, with their places: wanted, accepted, offered (waiting for an
+    answer), missing (neither accepted nor offered)."""
+    activities = list(conn.execute(sa.select(helper_activities).where(
+        helper_activities.c.status == OPEN, helper_activities.c.ends_at > now)
+        .order_by(helper_activities.c.starts_at, helper_activities.c.activity_id)).mappings())
+    counts: dict[tuple[str, str], int] = {}
+    deadlines: dict[str, datetime] = {}  # the soonest answer due among the offers waiting
+    for r in conn.execute(sa.select(helper_offers.c.activity_id, helper_offers.c.status, sa.func.count().label("n"),
+                                    sa.func.min(helper_offers.c.deadline).label("deadline"))
+                          .where(helper_offers.c.activity_id.in_([a["activity_id"] for a in activities]))
+                          .group_by(helper_offers.c.activity_id, helper_offers.c.status)):
+        counts[(r.activity_id, r.status)] = r.n
+        if r.status == OFFERED:
+            deadlines[r.activity_id] = r.deadline
+    return [{**_with_places(dict(a), counts.get((a["activity_id"], ACCEPTED), 0),
+                            counts.get((a["activity_id"], OFFERED), 0)),
+             "next_deadline": deadlines.get(a["activity_id"])} for a in activities]
+
+
+def _with_places(activity: dict[str, Any], accepted: int, offered: int) -> dict[str, Any]:
+    return {**activity, "wanted": activity["count"], "accepted": accepted, "offered": offered,
+            "missing": max(0, activity["count"] - accepted - offered)}
+
+
+def detail(session: Session, activity_id: str, now: datetime, settings: Settings) -> dict[str, Any] | None:
+    """One activity with every offer made for it and, while places are missing, why: the providers not yet asked,
+    each judged by the rules that offer the place (the first rule that stops each one, counted)."""
+    activity = _activity(session, activity_id)
+    if activity is None:
+        return None
+    rows = [dict(r) for r in _offers(session, activity_id)]
+    found = _with_places(dict(activity), sum(r["status"] == ACCEPTED for r in rows),
+                         sum(r["status"] == OFFERED for r in rows))
+    found["offers"] = rows
+    found["why_missing"] = why_missing(session, activity, frozenset(r["volunteer_id"] for r in rows), now,
+                                       settings) if found["missing"] and activity["status"] == OPEN else None
+    return found
+
+
+def why_missing(session: Session, activity: Any, asked: frozenset[str], now: datetime,
+                settings: Settings) -> dict[str, Any]:
+    """The providers not yet asked and what stops them (Polish reasons, most frequent first)."""
+    if activity["starts_at"] <= now:
+        return {"examined": 0, "eligible": 0, "reasons": [], "started": True}
+    world = load_world(session, now, settings)
+    need = activity_need(activity, asked)
+    rules = rules_for(activity)
+    reasons: dict[str, int] = {}
+    examined = eligible = 0
+    for p in world.providers.values():
+        if p.id in asked:
+            continue
+        examined += 1
+        rejection = first_rejection(Candidate(need, p, distance_km(need, p)), rules)
+        if rejection is None:
+            eligible += 1
+        else:
+            reasons[rejection.reason] = reasons.get(rejection.reason, 0) + 1
+    return {"examined": examined, "eligible": eligible, "started": False,
+            "reasons": sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))}

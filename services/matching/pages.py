@@ -10,7 +10,9 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from services.matching import actions, forms, model, review
+from contracts import community as community_contract
+from contracts import matching as match_contract
+from services.matching import actions, forms, helpers, model, review
 from services.matching.api import run, staff_actor
 from services.matching.db import moderation, open_needs, proposals, unmet_needs
 from services.matching.solver import HELD
@@ -43,11 +45,30 @@ def index():  # type: ignore[no-untyped-def]
                              .order_by(open_needs.c.urgent.desc(), open_needs.c.window_start)).mappings().all()
         recent = conn.execute(sa.select(proposals).where(proposals.c.status.not_in(
             (model.PROPOSED, model.OFFERED))).order_by(proposals.c.updated_at.desc()).limit(30)).mappings().all()
+        helper_activities = helpers.overview(conn, parts.clock())
     held = [dict(u, propose_from=u["window_start"] - timedelta(hours=parts.settings.hold_hours))
             for u in unmet if u["code"] == HELD]
     unmet = [u for u in unmet if u["code"] != HELD]
     return render_template("matching/index.html", queue=queue, offered=offered, unmet=unmet, held=held,
-                           recent=recent, **page_context())
+                           recent=recent, helper_activities=helper_activities, **page_context(),
+                           **helper_context())
+
+
+def helper_context() -> dict[str, Any]:
+    return {"activity_kinds": community_contract.ACTIVITY_KIND_LABELS, "helper_statuses": forms.HELPER_STATUSES_PL,
+            "reason_label": match_contract.reason_label}
+
+
+@bp.get("/pomocnicy/<activity_id>")
+def helper_activity(activity_id: str):  # type: ignore[no-untyped-def]
+    """One activity's helper places: every offer (provider, status, deadline) and why places are still missing."""
+    parts = current_parts()
+    with parts.db.transaction() as session:
+        activity = helpers.detail(session, activity_id, parts.clock(), parts.settings)
+    if activity is None:
+        raise NotFound()
+    return render_template("matching/helper_activity.html", activity=activity, now=parts.clock(),
+                           **page_context(), **helper_context())
 
 
 def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None, pick_form: Any = None,

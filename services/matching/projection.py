@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.matching.db import PROJECTION, applied_events, offers, open_needs, providers
+from services.matching.db import PROJECTION, applied_events, community_assets, offers, open_needs, providers
 from services.matching.rules import AGREEMENT, CAR, Credential, Need, Point, Provider, TimeWindow, Week
 from wspolnota import reference
 from wspolnota.localtime import WARSAW
@@ -250,6 +250,17 @@ def volunteer_erased(session: Session, d: dict[str, Any]) -> None:
     session.execute(sa.update(offers).where(offers.c.volunteer_id == d["volunteer_id"]).values(status="withdrawn"))
 
 
+def asset_recorded(session: Session, d: dict[str, Any]) -> None:
+    """The asset as it is now (a repeat of the same event changes nothing)."""
+    _upsert(session, community_assets, "asset_id", d["asset_id"], {
+        "kind": d["kind"], "subtype": d.get("subtype") or "", "village": d["village"], "name": d.get("name"),
+        "capacity": d.get("capacity"), "accessible": bool(d.get("accessible")), "lendable": bool(d.get("lendable"))})
+
+
+def asset_removed(session: Session, d: dict[str, Any]) -> None:
+    session.execute(sa.delete(community_assets).where(community_assets.c.asset_id == d["asset_id"]))
+
+
 PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "NeedRegistered": need_registered,
     "NeedUpdated": need_updated,
@@ -266,6 +277,8 @@ PROJECTORS: dict[str, Callable[[Session, dict[str, Any]], None]] = {
     "CredentialRevoked": credential_revoked,
     "OfferPublished": offer_published,
     "OfferWithdrawn": offer_withdrawn,
+    "AssetRecorded": asset_recorded,
+    "AssetRemoved": asset_removed,
 }
 # Kept in applied_events but folded into nothing (a rebuild skips them): the moment a provider said yes is
 # the "time to confirmed match" of the reports (services/matching/reports.py); proposals keep only the last change.

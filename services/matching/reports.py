@@ -27,7 +27,15 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from services.matching import model, svg
-from services.matching.db import applied_events, offers, open_needs, proposals, providers, unmet_needs
+from services.matching.db import (
+    applied_events,
+    community_assets,
+    offers,
+    open_needs,
+    proposals,
+    providers,
+    unmet_needs,
+)
 from services.matching.rules import Point, haversine_km
 from wspolnota import reference
 from wspolnota.db import Database
@@ -164,6 +172,7 @@ class Facts:
     offers: list[dict[str, Any]]
     unmet_codes: dict[str, str]
     organisations: dict[str, dict[str, Any]] = field(default_factory=dict)  # latest profile data of partners
+    assets: list[dict[str, Any]] = field(default_factory=list)  # community's register (AssetRecorded)
 
     def confirmed(self, need_id: str) -> list[dict[str, Any]]:
         return [m for m in self.by_need.get(need_id, []) if m["status"] in CONFIRMED]
@@ -226,6 +235,9 @@ def load_facts(db: Database, now: datetime) -> Facts:
         people = {r["volunteer_id"]: dict(r) for r in conn.execute(sa.select(providers)).mappings()}
         offer_rows = [dict(r) for r in conn.execute(sa.select(offers).where(offers.c.status == "published")).mappings()]
         codes = dict(conn.execute(sa.select(unmet_needs.c.need_id, unmet_needs.c.code)).all())
+        asset_rows = [dict(r) for r in conn.execute(sa.select(community_assets)
+                                                    .order_by(community_assets.c.village, community_assets.c.kind,
+                                                              community_assets.c.asset_id)).mappings()]
     received: dict[str, datetime] = {}
     accepted: dict[str, datetime] = {}
     need_completed: dict[str, dict[str, Any]] = {}
@@ -246,7 +258,7 @@ def load_facts(db: Database, now: datetime) -> Facts:
         match_hours[event["data"]["match_id"]] = float(event["data"].get("hours") or 0.0)
     return Facts(now=now, needs=needs, received=received, matches=matches, accepted_at=accepted,
                  match_hours=match_hours, need_completed=need_completed, providers=people, offers=offer_rows,
-                 unmet_codes=codes, organisations=organisations)
+                 unmet_codes=codes, organisations=organisations, assets=asset_rows)
 
 
 # --- who can serve where --------------------------------------------------------------------------
@@ -540,8 +552,51 @@ BUILDERS: dict[str, Callable[[Facts, Period], Report]] = {
 
 # --- the village map ----------------------------------------------------------------------------------
 
+PLACE, LEADER = "place", "leader"
+LENDABLE_KINDS = ("equipment", "transport")
+# community's codes of places (contracts/community.py AssetRecorded.subtype); an unknown code shows as "inne miejsce"
+PLACE_SUBTYPES_PL = {"swietlica": _l("świetlica wiejska"), "remiza": _l("remiza OSP"), "szkola": _l("szkoła"),
+                     "biblioteka": _l("biblioteka"), "sala_parafialna": _l("sala parafialna"),
+                     "inne": _l("inne miejsce")}
+
+
+@dataclass
+class VillageAssets:
+    """The community's assets in one village: places by kind (how many of them accessible), things to lend,
+    and how many local leaders (never who)."""
+
+    by_kind: Counter[str] = field(default_factory=Counter)
+    accessible: int = 0
+    lendable: int = 0
+    leaders: int = 0
+
+    @property
+    def places(self) -> int:
+        return sum(self.by_kind.values())
+
+    def kinds_text(self) -> str:
+        """E.g. "świetlica wiejska: 1, remiza OSP: 1" (the label, a colon and the count: no plural forms)."""
+        return ", ".join(f"{label}: {count}" for label, count in sorted(
+            ((str(PLACE_SUBTYPES_PL.get(code, PLACE_SUBTYPES_PL["inne"])), n) for code, n in self.by_kind.items())))
+
+
+def village_assets(facts: Facts) -> dict[str, VillageAssets]:
+    found: dict[str, VillageAssets] = defaultdict(VillageAssets)
+    for a in facts.assets:
+        here = found[a["village"]]
+        if a["kind"] == PLACE:
+            here.by_kind[a["subtype"] or "inne"] += 1
+            here.accessible += bool(a["accessible"])
+        elif a["kind"] == LEADER:
+            here.leaders += 1
+        elif a["kind"] in LENDABLE_KINDS and a["lendable"]:
+            here.lendable += 1
+    return found
+
+
 def map_places(facts: Facts) -> tuple[list[svg.Place], list[list[Any]]]:
-    """Now: open needs still waiting for a provider per village, and providers available to each village."""
+    """Now: open needs still waiting for a provider per village, providers available to each village, and the
+    community's places (by kind, how many accessible), things to lend and local leaders there."""
     waiting: Counter[str] = Counter()
     for need_id, need in facts.needs.items():
         if need["status"] == "open" and aware(need["window_end"]) > facts.now \
@@ -557,10 +612,14 @@ def map_places(facts: Facts) -> tuple[list[svg.Place], list[list[Any]]]:
         home = p["home_village"] or (p["villages"][0] if p["villages"] else None)
         if home:
             living[home] += 1
+    assets = village_assets(facts)
     places, rows = [], []
     for code, v in sorted(reference.villages().items(), key=lambda kv: kv[1]["name"]):
-        places.append(svg.Place(code, v["name"], v["lat"], v["lon"], waiting[code], serving[code]))
-        rows.append([v["name"], waiting[code], serving[code], living[code]])
+        here = assets.get(code) or VillageAssets()
+        places.append(svg.Place(code, v["name"], v["lat"], v["lon"], waiting[code], serving[code], here.places,
+                                here.accessible, here.kinds_text()))
+        rows.append([v["name"], waiting[code], serving[code], living[code], here.places, here.accessible,
+                     here.kinds_text() or "—", here.lendable, here.leaders])
     return places, rows
 
 
@@ -685,12 +744,26 @@ def village_map():  # type: ignore[no-untyped-def]
     places, rows = map_places(facts)
     drawing = svg.village_map(
         "village-map", places, title=_("Mapa miejscowości gminy Zagnańsk"),
-        desc=_("Dla każdej miejscowości: otwarte potrzeby czekające na wykonawcę i dostępni wykonawcy, "
-               "którzy ją obsługują. ") + "; ".join(f"{p.name}: {p.needs} / {p.providers}" for p in places),
+        desc=_("Dla każdej miejscowości: otwarte potrzeby czekające na wykonawcę, dostępni wykonawcy, którzy ją "
+               "obsługują, i miejsca spotkań społeczności (w tym dostępne dla osób z niepełnosprawnościami). ")
+        + "; ".join(_map_text(p) for p in places),
         needs_label=_("otwarte potrzeby"), providers_label=_("dostępni wykonawcy"),
         needs_legend=_("Otwarte potrzeby (lewe koło)"), providers_legend=_("Dostępni wykonawcy (prawe koło)"),
-        scale_note=_("Pole koła jest proporcjonalne do liczby; liczba wpisana obok kropki miejscowości."))
+        scale_note=_("Pole koła jest proporcjonalne do liczby; liczba wpisana obok kropki miejscowości. "
+                     "Kwadrat pod kropką: miejsca spotkań; ♿ i liczba: dostępne."),
+        places_label=_("miejsca spotkań"), accessible_label=_("dostępne"),
+        places_legend=_("Miejsca spotkań (kwadrat pod kropką)"))
     table = Table([_("Miejscowość"), _("Otwarte potrzeby"), _("Dostępni wykonawcy"),
-                   _("Wykonawcy mieszkający w miejscowości")], rows)
+                   _("Wykonawcy mieszkający w miejscowości"), _("Miejsca spotkań"), _("w tym dostępne"),
+                   _("Rodzaje miejsc"), _("Sprzęt i transport do wypożyczenia"), _("Liderzy lokalni")], rows)
     return render_template("matching/map.html", drawing=drawing, table=table, generated=clock(),
-                           empty=not any(p.needs or p.providers for p in places))
+                           empty=not any(p.needs or p.providers or p.places for p in places))
+
+
+def _map_text(p: svg.Place) -> str:
+    """One village in the map's text alternative: needs / providers, then its places when it has any."""
+    text = f"{p.name}: {p.needs} / {p.providers}"
+    if p.places:
+        text += " / " + _("miejsca spotkań %(count)s (%(kinds)s), dostępne %(accessible)s",
+                          count=p.places, kinds=p.kinds, accessible=p.accessible)
+    return text

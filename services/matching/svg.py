@@ -18,6 +18,7 @@ BAR = "#0b5394"
 LINE = "#b45309"
 NEEDS = "#c2410c"
 PROVIDERS = "#0b5394"
+PLACES = "#15803d"
 AXIS = "#595959"
 GRID = "#d0d0d0"
 
@@ -159,6 +160,9 @@ class Place:
     lon: float
     needs: int
     providers: int
+    places: int = 0  # the community's meeting places in the village
+    accessible: int = 0  # of them, accessible
+    kinds: str = ""  # e.g. "świetlica wiejska: 1, remiza OSP: 1"
 
 
 def project(places: Sequence[Place], width: float, height: float, margin: float) -> dict[str, tuple[float, float]]:
@@ -179,9 +183,12 @@ def project(places: Sequence[Place], width: float, height: float, margin: float)
 
 def village_map(uid: str, places: Sequence[Place], *, title: str, desc: str, needs_label: str,
                 providers_label: str, needs_legend: str, providers_legend: str, scale_note: str,
+                places_label: str = "", accessible_label: str = "", places_legend: str = "",
                 width: int = 900, height: int = 700) -> Markup:
     """Each village: a dot and its name; beside it two circles with area ∝ open needs (left) and providers
-    (right), the number written inside. Zero draws no circle but the number still shows."""
+    (right), the number written inside. Zero draws no circle but the number still shows. With `places_legend`, a
+    village with community places gets a square below its dot with their number (and "♿ n" for the accessible
+    ones); its <title> names them by kind."""
     legend_h = 56
     pos = project(places, width, height - legend_h, 70)
     biggest = max([max(p.needs, p.providers) for p in places] or [1]) or 1
@@ -195,7 +202,10 @@ def village_map(uid: str, places: Sequence[Place], *, title: str, desc: str, nee
     for p in places:
         x, y = pos[p.code]
         parts.append(f'<g class="village" data-village={_a(p.code)}>')
-        parts.append(f'<title>{_t(p.name)}: {_t(needs_label)} {p.needs}, {_t(providers_label)} {p.providers}</title>')
+        about = f"{p.name}: {needs_label} {p.needs}, {providers_label} {p.providers}"
+        if places_legend and p.places:
+            about += f", {places_label} {p.places} ({p.kinds}), {accessible_label} {p.accessible}"
+        parts.append(f'<title>{_t(about)}</title>')
         parts.append(f'<circle class="dot" cx="{x:.1f}" cy="{y:.1f}" r="3" fill="{AXIS}"/>')
         for kind, count, colour, dx in (("needs", p.needs, NEEDS, -1), ("providers", p.providers, PROVIDERS, 1)):
             r = radius(count)
@@ -207,6 +217,16 @@ def village_map(uid: str, places: Sequence[Place], *, title: str, desc: str, nee
             parts.append(f'<text class="count {kind}" x="{cx:.1f}" y="{y + 4:.1f}" text-anchor="middle" '
                          f'font-size="11" font-weight="700" fill="{text_fill}">{count}</text>')
         reach = max(radius(p.needs), radius(p.providers), 7)
+        if places_legend and p.places:
+            top = y + reach + 2
+            parts.append(f'<rect class="marker places" x="{x - 8:.1f}" y="{top:.1f}" width="16" height="16" '
+                         f'fill="{PLACES}" stroke="#ffffff" stroke-width="1"/>')
+            parts.append(f'<text class="count places" x="{x:.1f}" y="{top + 12:.1f}" text-anchor="middle" '
+                         f'font-size="11" font-weight="700" fill="#ffffff">{p.places}</text>')
+            if p.accessible:
+                parts.append(f'<text class="count accessible" x="{x + 11:.1f}" y="{top + 12:.1f}" font-size="11" '
+                             f'font-weight="700" fill="{PLACES}">♿{p.accessible}</text>')
+            reach += 18
         crowded_below = any(0 < pos[q.code][1] - y < 28 and abs(pos[q.code][0] - x) < 70 for q in places)
         label_y = y - reach - 5 if crowded_below else y + reach + 13  # keep neighbouring names apart
         parts.append(f'<text class="label" x="{x:.1f}" y="{label_y:.1f}" text-anchor="middle" font-size="11" '
@@ -217,6 +237,8 @@ def village_map(uid: str, places: Sequence[Place], *, title: str, desc: str, nee
                  f'<circle cx="8" cy="0" r="8" fill="{NEEDS}"/><text x="22" y="4" font-size="13">{_t(needs_legend)}</text>'
                  f'<circle cx="338" cy="0" r="8" fill="{PROVIDERS}"/><text x="352" y="4" font-size="13">'
                  f'{_t(providers_legend)}</text>'
-                 f'<text x="0" y="26" font-size="12" fill="{AXIS}">{_t(scale_note)}</text></g>')
+                 + (f'<rect x="620" y="-8" width="16" height="16" fill="{PLACES}"/><text x="642" y="4" '
+                    f'font-size="13">{_t(places_legend)}</text>' if places_legend else '')
+                 + f'<text x="0" y="26" font-size="12" fill="{AXIS}">{_t(scale_note)}</text></g>')
     parts.append('</svg>')
     return Markup("".join(parts))

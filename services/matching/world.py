@@ -93,6 +93,12 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
             reserved[m["volunteer_id"]].append((m["need_id"], visit_of(m, need)))
     free = projection.availability(session, now, settings.horizon_days)
     helping = helper_places(session, now)
+    for volunteer_id, windows in helping.items():  # a helper place is load like a committed match
+        for w in windows:
+            length = (w.end - w.start).total_seconds() / 3600
+            hours[volunteer_id] += length
+            weekly[volunteer_id][iso_week(w.start)] += length
+            tasks[volunteer_id] += 1
     people = {}
     for r in session.execute(sa.select(providers).order_by(providers.c.volunteer_id)).mappings():
         p = projection.provider_from_row(r, free.get(r["volunteer_id"]), hours[r["volunteer_id"]],
@@ -107,7 +113,8 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
 
 def helper_places(session: Session, now: datetime) -> dict[str, list[TimeWindow]]:
     """Per provider, the times of community activities they were offered a helper place at or accepted one
-    (helpers.py): not free for a visit, nor for another activity."""
+    (helpers.py), until the activity is over: not free for a visit, nor for another activity, and counted like a
+    committed match (offered or accepted) in the weekly hours of the activity's week and in the open tasks."""
     rows = session.execute(sa.select(helper_offers.c.volunteer_id, helper_activities.c.starts_at,
                                      helper_activities.c.ends_at)
                            .join(helper_activities, helper_activities.c.activity_id == helper_offers.c.activity_id)

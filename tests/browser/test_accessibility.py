@@ -62,7 +62,19 @@ class Site:
             "duration_minutes": 60}).json
         self.system.pump()
         [match] = self.api("matching").get("/api/proposals").json
-        return {"need": need["id"], "volunteer": volunteer["id"], "match": match["id"]}
+        from services.community import assets, plan_handlers
+
+        community = self.system["community"]  # a place on the village map, a helper place on matching's pages
+        with community.db.transaction() as session:
+            assets.add_asset(session, community.outbox, {
+                "kind": "place", "subtype": "swietlica", "village": "belno", "name": "Świetlica w Belnie",
+                "capacity": 40, "accessible": True})
+            [activity] = plan_handlers.schedule_activity(session, community.outbox, {
+                "kind": "event", "title": "Piknik", "village": "belno", "venue": "Świetlica w Belnie",
+                "starts_at": TOMORROW + timedelta(hours=5), "ends_at": TOMORROW + timedelta(hours=7),
+                "capacity": None, "helpers_wanted": 2, "involves_children": False}, datetime.now(UTC))
+        self.system.pump()
+        return {"need": need["id"], "volunteer": volunteer["id"], "match": match["id"], "activity": activity}
 
     def session_cookie(self) -> dict[str, Any]:
         """The organiser's signed session cookie, as the front door's sign-in would set it."""
@@ -79,6 +91,7 @@ class Site:
                 ("volunteer", f"/volunteers/wykonawcy/{self.ids['volunteer']}"),
                 ("provider-form", "/volunteers/wykonawcy/nowy"),
                 ("matching", "/matching/"), ("proposal", f"/matching/matches/{self.ids['match']}"),
+                ("helper-activity", f"/matching/pomocnicy/{self.ids['activity']}"),
                 ("notify", "/notify/"), ("inbox", "/notify/skrzynka"),
                 ("reports", "/matching/raporty"), ("report-heat-map", "/matching/raporty/potrzeby-i-potencjal"),
                 ("report-coverage", "/matching/raporty/pokrycie"), ("village-map", "/matching/mapa"),

@@ -4,8 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from services.community import assets, diagnosis, surveys
+from services.community.handlers import PUBLISHES
 from tests.unit.test_i18n import polish_left
 from wspolnota.db import Database
+from wspolnota.transport.outbox import Outbox
 
 
 def test_the_community_pages_in_english_keep_no_polish_interface_text(organiser: Any, db: Database) -> None:
@@ -18,7 +20,7 @@ def test_the_community_pages_in_english_keep_no_polish_interface_text(organiser:
         surveys.add_question(session, survey["id"], {"kind": "text", "text": "Notes"})
         surveys.publish(session, survey["id"])
         surveys.submit_response(session, survey["id"], "zagnansk", {question["id"]: 0}, channel="paper")
-        assets.add_asset(session, {"kind": "place", "subtype": "swietlica", "village": "zagnansk", "name": "Hall",
+        assets.add_asset(session, Outbox(db, PUBLISHES), {"kind": "place", "subtype": "swietlica", "village": "zagnansk", "name": "Hall",
                                    "capacity": 40, "accessible": True})
         version = diagnosis.create_version(session, {"scope": "gmina", "title": "Diagnosis", "conclusions": "Ok"})
     village_names = {"Zagnańsk", "Kajetanów", "Samsonów", "Tumlin", "Jaworze", "Umer", "Belno", "Goleniawy",

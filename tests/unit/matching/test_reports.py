@@ -241,7 +241,7 @@ def test_the_map_counts_waiting_needs_and_providers_serving_each_village(facts) 
     counts = {p.code: (p.needs, p.providers) for p in places if p.needs or p.providers}
     assert counts == {"zagnansk": (1, 2), "samsonow": (0, 1), "kaniow": (0, 1), "belno": (0, 1)}
     assert len(places) == len(rows) == 23
-    assert ["Zagnańsk", 1, 2, 1] in rows  # V1 lives there (V3 too, but is on a break)
+    assert ["Zagnańsk", 1, 2, 1] in [r[:4] for r in rows]  # V1 lives there (V3 too, but is on a break)
 
 
 # --- the pages, the charts and the exports --------------------------------------------------------------
