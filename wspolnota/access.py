@@ -170,7 +170,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         **{f"community_plan.{name}": _COMMUNITY for name in (
             "plan_list", "plan_page", "new_action", "new_indicator", "action_progress", "plan_version",
             "yearly_report", "activity_list", "activity_page", "edit_activity", "remove_registration",
-            "post_announcement", "attendance", "cancel_activity", "group_list",
+            "attendance", "cancel_activity", "group_list",
             "group_page", "partner_list", "partner_page", "partner_cooperation")},
         "community_plan.approve_plan": rw(NOBODY, PLAN_APPROVE),
         # a resident's registration through the activity's public link: no account, rate-limited

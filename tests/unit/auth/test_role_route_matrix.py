@@ -12,7 +12,8 @@ from wspolnota import access
 from wspolnota.config import SERVICES
 from wspolnota.testing import signed_in
 
-TOKEN_AUTH = {("volunteers", "internal_api.contact")}  # public to the session check, guarded by its own token
+TOKEN_AUTH = {("volunteers", "internal_api.contact"),  # public to the session check, guarded by its own token
+              ("community", "community_internal_api.registration_contact")}
 TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
 
 
