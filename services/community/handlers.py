@@ -77,9 +77,11 @@ def handlers(outbox: Outbox) -> dict[str, Handler]:
         **dict.fromkeys(("VolunteerRegistered", "VolunteerUpdated", "VolunteerPaused", "VolunteerResumed",
                          "VolunteerErased"), on_provider),
     }
+    helper_events = helpers.events(outbox)
+    gate = helper_events.pop("volunteer")
     for name in clearances.EVENTS:  # the Kamilka checks of helpers at activities with children, then the gate
-        wanted[name] = _then(_then(wanted.get(name), clearances.on_volunteer_event), helpers.on_volunteer_event)
-    wanted.update(helpers.EVENTS)  # helpers who accepted an offer (matching)
+        wanted[name] = _then(_then(wanted.get(name), clearances.on_volunteer_event), gate)
+    wanted.update(helper_events)  # helpers who accepted an offer (matching)
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}
 
 

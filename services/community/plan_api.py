@@ -244,7 +244,7 @@ class ActivityHelpers(MethodView):
     @blp.response(201, s.Created)
     def post(self, data: dict[str, Any], activity_id: str):  # type: ignore[no-untyped-def]
         with _tx() as session:
-            h.add_helper(session, activity_id, data["provider_id"])
+            h.add_helper(session, activity_id, data["provider_id"], _outbox())
         return {"id": activity_id}
 
 

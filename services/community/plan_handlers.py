@@ -673,7 +673,7 @@ def add_helper(session: Session, activity_id: str, provider_id: str, outbox: Out
             session, provider_id, localtime.local_day(activity["starts_at"])):
         raise Refused(CHILDREN_NEED_KAMILKA)
     session.execute(sa.insert(activity_helpers).values(activity_id=activity_id, provider_id=provider_id))
-    if outbox is not None:  # staff added them (helpers from matching's offers: notify follows HelperAccepted)
+    if outbox is not None:  # whoever added them (staff, or matching's offer through the gate): notify follows
         outbox.add(session, TOPIC, "ParticipantAdded", activity_id, {
             "activity_id": activity_id, "participant_id": provider_id, "role": contract.HELPER, "reminders": True})
 
@@ -700,7 +700,7 @@ def record_attendance(session: Session, outbox: Outbox, activity_id: str, presen
                     .values(attended=registrations.c.id.in_(present) if present else sa.false()))
     held_on = localtime.local_day(row["starts_at"]).isoformat()
     for provider_id, hours in helper_hours.items():
-        add_helper(session, activity_id, provider_id)
+        add_helper(session, activity_id, provider_id, outbox)
         session.execute(sa.update(activity_helpers).where(
             activity_helpers.c.activity_id == activity_id, activity_helpers.c.provider_id == provider_id)
             .values(hours=hours, recorded_at=now))

@@ -306,7 +306,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
     def on_helper_accepted(session: Session, event: Event) -> None:
         d = event.data
         h = _remember_helper(session, d, "accepted")
-        _join(session, d["activity_id"], VOLUNTEER + d["volunteer_id"])  # reminders and notices as a helper
+        # reminders and notices come once community has added them (ParticipantAdded): an acceptance may still
+        # wait at community's Kamilka gate
         text = render("helper_accepted", **_helper_context(h))
         record(session, outbox, str(event.id), "helper_accepted", ORGANISER, "panel", text.subject, text.email,
                match_id=d["match_id"])

@@ -122,6 +122,9 @@ def test_a_helper_from_matching_s_offer_gets_reminders_and_hears_of_cancellation
                                     "ends_at": (STARTS + timedelta(hours=2)).isoformat(), "involves_children": False,
                                     "kind": "workshop", "category": None}, key=ACTIVITY))
     deliver(event("HelperAccepted", offer, key=ACTIVITY))
+    # an acceptance may still wait at community's Kamilka gate: no reminder until community adds the helper
+    assert pending(db, "activity_reminder") == []
+    deliver(event("ParticipantAdded", added(HELPER, "helper"), key=ACTIVITY))
     assert {r["recipient"] for r in pending(db, "activity_reminder")} == {f"wolontariusz:{HELPER}"}
     deliver(event("ActivityCancelled", {"activity_id": ACTIVITY}, key=ACTIVITY))
     assert ledger(db, kind="activity_cancelled") == []  # matching's HelperCancelled tells them
