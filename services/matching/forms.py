@@ -58,9 +58,12 @@ REASONS_PL = {
     "safety_review": "udział wykonawcy wstrzymany przez CUS do wyjaśnienia",
     "offer_withdrawn": "wykonawca wycofał ofertę",
     "offer_changed": "zmiana oferty wykonawcy",
+    "stepped_back": "wykonawca zrezygnował z wizyty",
 }
+STEP_BACK_SCOPES_PL = {"visit": "z jednej wizyty", "series": "z całego cyklu"}
 
-SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "wybór personelu"}
+SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "wybór personelu",
+              "series": "przyjęty cały cykl (wizyta przydzielona bez oferty)"}
 
 
 class ApproveForm(FlaskForm):

@@ -10,7 +10,8 @@ import sqlalchemy as sa
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext
 
-from services.matching import actions, forms, model, review
+from contracts.matching import STEP_BACK_REASONS
+from services.matching import actions, forms, model, review, series
 from services.matching.api import run, staff_actor
 from services.matching.db import moderation, open_needs, proposals, unmet_needs
 from services.matching.solver import HELD
@@ -43,11 +44,14 @@ def index():  # type: ignore[no-untyped-def]
                              .order_by(open_needs.c.urgent.desc(), open_needs.c.window_start)).mappings().all()
         recent = conn.execute(sa.select(proposals).where(proposals.c.status.not_in(
             (model.PROPOSED, model.OFFERED))).order_by(proposals.c.updated_at.desc()).limit(30)).mappings().all()
+    with parts.db.transaction() as session:
+        stepped_back = series.recent_step_backs(session, 20)
     held = [dict(u, propose_from=u["window_start"] - timedelta(hours=parts.settings.hold_hours))
             for u in unmet if u["code"] == HELD]
     unmet = [u for u in unmet if u["code"] != HELD]
     return render_template("matching/index.html", queue=queue, offered=offered, unmet=unmet, held=held,
-                           recent=recent, **page_context())
+                           recent=recent, stepped_back=stepped_back, step_back_reasons=STEP_BACK_REASONS,
+                           step_back_scopes=forms.STEP_BACK_SCOPES_PL, **page_context())
 
 
 def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None, pick_form: Any = None,
