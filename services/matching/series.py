@@ -37,12 +37,12 @@ from services.matching.db import open_needs, proposals, series_commitments, seri
 from services.matching.explain import explain, price_of, terms_of
 from services.matching.model import (
     ACCEPTED,
-    ACTIVE,
     APPROVED,
     CANCELLED,
     COMMITTED,
     OFFERED,
     PROPOSED,
+    REPLACED,
     NotAllowed,
 )
 from services.matching.rules import (
@@ -144,10 +144,11 @@ def _active(session: Session, **where: Any) -> list[sa.RowMapping]:
 
 def _pending(session: Session, commitment: Any, now: datetime) -> list[sa.RowMapping]:
     """The commitment's occurrences still to be given or let go: open, later than the one accepted, not over,
-    without an active match of the provider and not let go before; earliest first."""
+    not accepted by the provider yet (a proposal or an offer to them is turned into the acceptance) and not let
+    go before; earliest first."""
     n = open_needs.c
     theirs = sa.select(proposals.c.need_id).where(proposals.c.volunteer_id == commitment["volunteer_id"],
-                                                  proposals.c.status.in_(ACTIVE))
+                                                  proposals.c.status == ACCEPTED)
     skipped = sa.select(series_skips.c.need_id).where(series_skips.c.commitment_id == commitment["id"])
     return list(session.execute(sa.select(open_needs).where(
         n.series_id == commitment["series_id"], n.status == "open", n.window_start > commitment["since"],
@@ -173,6 +174,11 @@ def apply(session: Session, outbox: Outbox, now: datetime, settings: Settings) -
         for need in pending:
             if need["window_start"] <= horizon:
                 given += _give(session, outbox, c, need["need_id"], now, settings)
+            else:  # kept for them: a proposal to someone else made before the commitment leaves the review queue
+                for row in session.execute(sa.select(proposals).where(
+                        proposals.c.need_id == need["need_id"], proposals.c.status == PROPOSED,
+                        proposals.c.volunteer_id != c["volunteer_id"])).mappings().all():
+                    close_match(session, outbox, row, REPLACED, "replaced", now)
     return given
 
 
