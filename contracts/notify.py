@@ -34,7 +34,7 @@ class ProviderResponded(Schema):
     # set when the offer was a helper place at a community activity (matching's HelperOffered)
     activity_id = uuid_str(allow_none=True)  # absent on a need's offer
     # "series": the provider accepts every later occurrence of the need's weekly series too (absent: this visit)
-    scope = fields.String(load_default="visit", validate=validate.OneOf(SCOPES))
+    scope = fields.String(validate=validate.OneOf(SCOPES))
 
 
 class ProviderSteppedBack(Schema):
