@@ -63,7 +63,7 @@ from services.matching.rules import (
     weekly_hours_left,
 )
 from services.matching.settings import Settings
-from services.matching.solver import option
+from services.matching.solver import earliest_visit, fits, option
 from services.matching.store import (
     audit,
     close_match,
@@ -190,7 +190,8 @@ def _give(session: Session, outbox: Outbox, c: Any, need_id: str, now: datetime,
     if len(others) >= need_row["slots"]:
         _skip(session, outbox, c, need_id, COVERED, now, publish=False)
         return 0
-    own = next((m for m in world.active(need_id) if m["volunteer_id"] == vid), None)
+    found = next((m for m in world.active(need_id) if m["volunteer_id"] == vid), None)
+    own: dict[str, Any] | None = dict(found) if found is not None else None
     provider = world.provider_for(vid, need_id)
     need = projection.need_from_row(need_row)
     gates = GATES if own is None or own["status"] not in COMMITTED else tuple(
@@ -209,6 +210,13 @@ def _give(session: Session, outbox: Outbox, c: Any, need_id: str, now: datetime,
         explanation["commitment_id"] = c["id"]
         own = create_match(session, outbox, world, need_id, vid, now, explanation, price_of(opt, settings),
                            publish=False)
+    if own["status"] == PROPOSED and provider is not None:  # a plan's time reserves nothing until approved
+        planned = visit_of(own, need_row)
+        if not fits(planned, need, provider.availability):
+            visit = earliest_visit(need, provider.availability)
+            if visit is not None:
+                session.execute(sa.update(proposals).where(proposals.c.id == own["id"])
+                                .values(agreed_start=visit.start, agreed_end=visit.end))
     status = own["status"]
     for step in (APPROVED, OFFERED, ACCEPTED)[(PROPOSED, APPROVED, OFFERED).index(status):]:
         extra = {"reviewer": SERIES_REVIEWER} if step == APPROVED else {}
