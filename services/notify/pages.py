@@ -153,8 +153,11 @@ def _answered(offer: Any, token: str) -> Any:
     now = parts.clock()
     form = StepBackForm(prefix="sb")
     attempted = request.method == "POST" and ("sb-visit" in request.form or "sb-series" in request.form)
-    if attempted and offer.may_step_back(now) and form.validate_on_submit():
-        scope = "series" if form.series.data and offer.accepted_series else "visit"
+    leave_visit, leave_series = offer.may_leave_visit(now), offer.may_leave_series()
+    if attempted and (leave_visit or leave_series) and form.validate_on_submit():
+        scope = "series" if form.series.data and leave_series else "visit"
+        if scope == "visit" and not leave_visit:
+            return redirect(url_for("notify.provider_response", token=token))
         try:
             step_back(parts.db, parts.outbox, offer, scope, form.reason.data or "", now=now)  # type: ignore[arg-type]
         except AlreadySteppedBack:
@@ -162,5 +165,5 @@ def _answered(offer: Any, token: str) -> Any:
         return redirect(url_for("notify.provider_response", token=token, zapisano=1))
     status = (400 if "csrf_token" in form.errors else 422 if form.errors else 200) if attempted else 200
     return render_template("notify/response_done.html", offer=offer, answer=offer.answer,
-                           again="zapisano" not in request.args, step_form=form,
-                           may_step_back=offer.may_step_back(now)), status
+                           again="zapisano" not in request.args, step_form=form, leave_visit=leave_visit,
+                           leave_series=leave_series), status

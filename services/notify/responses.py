@@ -55,12 +55,16 @@ class Offer:
     def accepted_series(self) -> bool:
         return bool(self.answer and self.answer.get("response") == "accept" and self.answer.get("scope") == "series")
 
-    def may_step_back(self, now: datetime) -> bool:
+    def may_leave_visit(self, now: datetime) -> bool:
         """An accepted visit still ahead (matching has it accepted) that the provider has not left yet."""
         start = self.details.get("window_start")
         return (self.answer is not None and self.answer.get("response") == "accept" and not self.activity_id
                 and self.details.get("status") == "accepted" and (start is None or start > now)
                 and not self.step_backs)
+
+    def may_leave_series(self) -> bool:
+        """The whole series was accepted through this link and not left yet (even once this visit is over)."""
+        return self.accepted_series and "series" not in self.step_backs
 
     @property
     def activity_id(self) -> str | None:

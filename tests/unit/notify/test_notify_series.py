@@ -137,3 +137,20 @@ def test_the_organiser_hears_of_a_week_sent_to_the_cascade_and_of_a_commitment_e
     assert "weryfikacji Kamilka" in skipped["body"] and "kaskady" in skipped["body"]
     assert "uprawnienie wykonawcy cofnięte" in ended["body"]
     assert VOLUNTEER not in skipped["body"] + ended["body"]
+
+
+def test_once_the_visit_is_over_only_the_series_can_be_left(app, db, deliver, settings) -> None:  # type: ignore[no-untyped-def]
+    past = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    url = offer_link(deliver, settings, deadline=(datetime.now(UTC) + timedelta(days=1)).isoformat())
+    client = app.test_client()
+    page = client.get(url).get_data(as_text=True)
+    client.post(url, data={"csrf_token": csrf(page), "accept_series": "1"})
+    deliver(event("MatchAccepted", match_data(agreed_start=past, category="ZAK", village="belno",
+                                              window_start=past)))
+    page = client.get(url).get_data(as_text=True)
+    assert "Rezygnuję z cyklu" in page and "Nie mogę przyjść" not in page
+    client.post(url, data={"sb-csrf_token": csrf(page), "sb-visit": "1", "sb-reason": "other"})
+    assert outbox_events(db, "ProviderSteppedBack") == []  # this visit is over: nothing to leave
+    client.post(url, data={"sb-csrf_token": csrf(page), "sb-series": "1", "sb-reason": "other"})
+    [published] = outbox_events(db, "ProviderSteppedBack")
+    assert published["data"]["scope"] == "series"
