@@ -28,6 +28,8 @@ class ProposalOut(Schema):
     decision_reason = fields.String(allow_none=True)
     agreed_start = fields.AwareDateTime(allow_none=True)
     agreed_end = fields.AwareDateTime(allow_none=True)
+    # set when the visit belongs to the provider's series commitment: they may step back from the series too
+    series_commitment_id = fields.String(allow_none=True)
 
 
 class MatchDetailOut(ProposalOut):

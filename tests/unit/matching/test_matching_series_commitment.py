@@ -212,3 +212,26 @@ def test_a_step_back_through_the_providers_link_arrives_as_an_event(matching) ->
             "match_id": first, "volunteer_id": volunteer, "scope": "series", "reason": "schedule"})
     [told] = matching.events("MatchSteppedBack")
     assert told["cancelled"] == 2 and told["reason"] == "schedule"
+
+
+def test_the_gates_are_the_matchers_rules_but_the_offer_history_and_the_task_limit() -> None:
+    from services.matching import rules
+
+    assert set(rules.RULES) - set(series.GATES) == {rules.not_declined_before, rules.open_tasks_left}
+    assert [r for r in rules.RULES if r in series.GATES] == list(series.GATES)  # in the funnel's order
+
+
+def test_a_week_whose_hours_are_taken_goes_to_the_cascade(matching) -> None:  # type: ignore[no-untyped-def]
+    volunteer = provider(matching, capacity_hours_per_week=1.5)
+    backup = provider(matching, village="kajetanow", radius_km=15)
+    busy = matching.need(start=TOMORROW_9 + timedelta(days=8))  # the Saturday after week 1's visit
+    proposal = matching.match_of(busy)
+    assert proposal["volunteer_id"] == volunteer
+    matching.approve(proposal["id"])
+    matching.respond(proposal["id"], volunteer, "accept")
+    _, needs = weekly_series(matching, weeks=3)
+    accept_first_for_the_series(matching, needs[0], volunteer)
+    assert [(e["need_id"], e["reason"]) for e in matching.events("SeriesVisitSkipped")] == [
+        (needs[1], "weekly_hours_left")]
+    assert [m["volunteer_id"] for m in matching.matches(need_id=needs[1]) if m["status"] in ACTIVE] == [backup]
+    assert matching.match_of(needs[2], "accepted")["volunteer_id"] == volunteer
