@@ -35,6 +35,7 @@ REASON_LABELS = {
     "activity_cancelled": "zajęcia odwołane",
     "activity_updated": "zmienione zajęcia nie pasują już do wykonawcy",
     "answer_too_late": "odpowiedź przyszła, gdy prośba była już nieaktualna",
+    "stepped_back": "wykonawca zrezygnował z wizyty",
 }
 
 
@@ -72,6 +73,8 @@ class MatchRejected(MatchEvent):
 
 
 class MatchOffered(MatchEvent):
+    # the need's weekly series (a support package's recurring need): the provider may accept the whole series
+    series_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
     deadline = fields.AwareDateTime(required=True)
     urgent = fields.Boolean(required=True)
     category = category_field(required=True)
@@ -83,7 +86,15 @@ class MatchOffered(MatchEvent):
 
 
 class MatchAccepted(MatchEvent):
-    pass
+    # set when the visit was given to the provider by their series commitment (no offer was sent): the
+    # commitment's id, with the visit's facts an offer would have carried; absent on an answered offer
+    series_commitment = uuid_str(load_default=None, allow_none=True)
+    series_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+    category = category_field(load_default=None, allow_none=True)
+    village = village_field(load_default=None, allow_none=True)
+    window_start = fields.AwareDateTime(load_default=None, allow_none=True)
+    agreed_start = fields.AwareDateTime(load_default=None, allow_none=True)
+    agreed_end = fields.AwareDateTime(load_default=None, allow_none=True)
 
 
 class MatchDeclined(MatchEvent):
@@ -164,6 +175,71 @@ class HelperCancelled(HelperEvent):
     accepted = fields.Boolean(load_default=False)  # it had been accepted: the helper must be told not to come
 
 
+# --- series commitments and stepping back ---------------------------------------------------------------
+# A provider who accepts an offer for one occurrence of a weekly series "for the whole series" commits to it:
+# every later occurrence is given to them directly (MatchAccepted{series_commitment}) while every legal and
+# safety gate holds at that occurrence's time. Events keyed by series_id (the commitment's) or need_id.
+STEP_BACK_SCOPES = ("visit", "series")
+# Why a provider steps back: codes, never typed text (labels are what the provider picked from)
+STEP_BACK_REASONS = {
+    "illness": "choroba",
+    "family": "sprawy rodzinne",
+    "schedule": "zmiana planów, brak czasu",
+    "travel": "problem z dojazdem",
+    "other": "inny powód",
+}
+# Why a commitment ended (SeriesCommitmentEnded.reason): stepping back, or a permanent change
+COMMITMENT_END_REASONS = {
+    "stepped_back": "wykonawca zrezygnował z cyklu",
+    "volunteer_erased": "dane wykonawcy usunięte",
+    "credential_revoked": "uprawnienie wykonawcy cofnięte",
+    "plan_closed": "plan (IPUS) zamknięty",
+    "series_ended": "cykl się zakończył",
+}
+
+
+class SeriesCommitted(Schema):
+    commitment_id = uuid_str(required=True)
+    series_id = fields.String(required=True, validate=validate.Length(max=64))
+    volunteer_id = uuid_str(required=True)
+    match_id = uuid_str(required=True)  # the accepted offer that made it
+    need_id = uuid_str(required=True)
+    plan_ref = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
+class SeriesCommitmentEnded(Schema):
+    commitment_id = uuid_str(required=True)
+    series_id = fields.String(required=True, validate=validate.Length(max=64))
+    volunteer_id = uuid_str(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(list(COMMITMENT_END_REASONS)))
+
+
+class SeriesVisitSkipped(Schema):
+    """One occurrence of a committed series could not go to the committed provider (a gate failed at its time:
+    `reason` is the rule's name, e.g. `kamilka_gate`, `time_windows_overlap`): it went to the normal cascade."""
+
+    commitment_id = uuid_str(required=True)
+    series_id = fields.String(required=True, validate=validate.Length(max=64))
+    need_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    reason = fields.String(required=True, validate=validate.Length(max=60))
+
+
+class MatchSteppedBack(MatchEvent):
+    """The provider stepped back from an accepted visit (`visit`) or from the whole series (`series`: the
+    commitment ended and its future accepted visits were cancelled, each with MatchCancelled{stepped_back}).
+    One event per step-back: the organiser is told once; `short_notice` when the (first) cancelled visit
+    starts within MATCHING_STEP_BACK_NOTICE_H hours."""
+
+    scope = fields.String(required=True, validate=validate.OneOf(STEP_BACK_SCOPES))
+    reason = fields.String(required=True, validate=validate.OneOf(list(STEP_BACK_REASONS)))
+    short_notice = fields.Boolean(required=True)
+    visit_start = fields.AwareDateTime(load_default=None, allow_none=True)  # the first cancelled visit
+    cancelled = fields.Integer(load_default=0)  # visits cancelled
+    commitment_id = uuid_str(load_default=None, allow_none=True)
+    series_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
+
+
 EVENTS: dict[str, type[Schema]] = {
     "MatchProposed": MatchProposed,
     "MatchApproved": MatchApproved,
@@ -180,4 +256,8 @@ EVENTS: dict[str, type[Schema]] = {
     "HelperDeclined": HelperDeclined,
     "HelperExpired": HelperExpired,
     "HelperCancelled": HelperCancelled,
+    "SeriesCommitted": SeriesCommitted,
+    "SeriesCommitmentEnded": SeriesCommitmentEnded,
+    "SeriesVisitSkipped": SeriesVisitSkipped,
+    "MatchSteppedBack": MatchSteppedBack,
 }

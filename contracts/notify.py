@@ -11,6 +11,7 @@ from wspolnota.schemas import uuid_str
 TOPIC = "notifications"
 CHANNELS = ["panel", "email", "sms", "webhook"]
 RESPONSES = ["accept", "decline"]
+SCOPES = ["visit", "series"]  # an acceptance of one visit, or of the whole weekly series it belongs to
 
 
 class NotificationRecorded(Schema):
@@ -32,6 +33,20 @@ class ProviderResponded(Schema):
     reason = fields.String(load_default="", validate=validate.Length(max=200))
     # set when the offer was a helper place at a community activity (matching's HelperOffered)
     activity_id = uuid_str(allow_none=True)  # absent on a need's offer
+    # "series": the provider accepts every later occurrence of the need's weekly series too (absent: this visit)
+    scope = fields.String(validate=validate.OneOf(SCOPES))
 
 
-EVENTS: dict[str, type[Schema]] = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded}
+class ProviderSteppedBack(Schema):
+    """A provider stepped back, through their signed link, from a visit they had accepted (`visit`) or from
+    the whole series (`series`); matching cancels and re-offers. `reason` is a code of matching's
+    STEP_BACK_REASONS, never free text."""
+
+    match_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(SCOPES))
+    reason = fields.String(required=True, validate=validate.Length(max=30))
+
+
+EVENTS: dict[str, type[Schema]] = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded,
+                                   "ProviderSteppedBack": ProviderSteppedBack}

@@ -128,6 +128,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "matching_api.api_pick": rw(NOBODY, DECIDE),
         "matching_api.api_complete": rw(NOBODY, DECIDE),
         "matching_api.api_moderation": rw(NOBODY, MODERATE),
+        "matching_api.api_step_back": rw(NOBODY, DECIDE),
+        "matching_api.StepBackCollection": rw(STAFF, NOBODY),
         "matching.index": rw(STAFF, NOBODY),
         "matching.match_detail": rw(STAFF, NOBODY),
         "matching.helper_activity": rw(STAFF, NOBODY),

@@ -191,6 +191,8 @@ SETTINGS: tuple[Setting, ...] = (
             "from this many hours before its visit (0: every need at once)", roles=("web", "consumer")),
     Setting("MATCHING_HOLD_MIN_PROVIDERS", "16", "providers able to serve a need for it to be held back",
             roles=("web", "consumer")),
+    Setting("MATCHING_STEP_BACK_NOTICE_H", "24", "a provider stepping back from an accepted visit less than this "
+            "many hours before it starts is flagged urgent for the organiser", roles=("web", "consumer")),
     Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
             "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",

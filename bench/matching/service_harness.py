@@ -103,9 +103,11 @@ class MatchingService:
         self.publish("volunteers", "OfferPublished", volunteer_id, data)
         return data["offer_id"]
 
-    def respond(self, match_id: str, volunteer_id: str, response: str, reason: str = "") -> None:
+    def respond(self, match_id: str, volunteer_id: str, response: str, reason: str = "", scope: str = "visit") -> None:
+        """`scope="series"`: the provider accepts the whole weekly series the need belongs to."""
         self.publish("notifications", "ProviderResponded", match_id, {
-            "match_id": match_id, "volunteer_id": volunteer_id, "response": response, "reason": reason})
+            "match_id": match_id, "volunteer_id": volunteer_id, "response": response, "reason": reason,
+            "scope": scope})
 
     # -- driving matching -------------------------------------------------------------------------
     def tick(self) -> dict[str, int]:

@@ -14,7 +14,7 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from services.matching import actions, model, review, schemas, store
+from services.matching import actions, model, review, schemas, series, store
 from services.matching.db import proposals
 from wspolnota.errors import NotFound, Refused
 from wspolnota.web import current_parts
@@ -122,6 +122,28 @@ def api_complete(body, match_id):  # type: ignore[no-untyped-def]
     with refused_as_409():
         run(actions.complete_match, match_id, body["hours"], current_parts().clock())
     return proposal(match_id)
+
+
+@blp.route("/matches/<match_id>/step-back", methods=["POST"])
+@blp.arguments(schemas.StepBackIn)
+@blp.response(200, schemas.StepBackOut)
+def api_step_back(body, match_id):  # type: ignore[no-untyped-def]
+    """The provider steps back from this accepted visit (`visit`) or from its whole series (`series`): the
+    visit(s) are cancelled and re-offered, the organiser is told (urgent at short notice). The same step-back
+    again changes nothing (`repeated: true`). Recorded under the signed-in account."""
+    parts = current_parts()
+    with refused_as_409():
+        return run(series.step_back, match_id, body["volunteer_id"], body["scope"], body["reason"], staff_actor(),
+                   parts.clock(), parts.settings)
+
+
+@blp.route("/step-backs")
+class StepBackCollection(MethodView):
+    @blp.response(200, schemas.StepBackOut(many=True))
+    def get(self):  # type: ignore[no-untyped-def]
+        """The latest step-backs, newest first (what the organiser follows up)."""
+        with current_parts().db.transaction() as session:
+            return [{**r, "repeated": False} for r in series.recent_step_backs(session, 100)]
 
 
 @blp.route("/moderation/<category>", methods=["PUT"])

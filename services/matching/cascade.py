@@ -63,7 +63,8 @@ def send_offer(session: Session, outbox: Outbox, row: Any, now: datetime, settin
         latest_start = row.get("agreed_start") or need["window_end"] - timedelta(minutes=need["duration_minutes"])
         deadline = max(min(deadline, latest_start), now + MIN_ANSWER_TIME)
     update_match(session, row, now, status=OFFERED, deadline=deadline)
-    outbox.add(session, match_contract.TOPIC, "MatchOffered", row["need_id"], {
+    series = {"series_id": need["series_id"]} if need is not None and need["series_id"] else {}
+    outbox.add(session, match_contract.TOPIC, "MatchOffered", row["need_id"], {**series,
         **match_ids(row), "deadline": deadline.isoformat(), "urgent": bool(row["urgent"]),
         "category": row["category"], "village": row["village"], "window_start": row["window_start"].isoformat(), **visit_fields(row)})
 

@@ -110,6 +110,9 @@ proposals = sa.Table(
     # window_start .. + duration is what the provider was told then)
     sa.Column("agreed_start", UtcDateTime, nullable=True),
     sa.Column("agreed_end", UtcDateTime, nullable=True),
+    # the series commitment that gave (or, for the accepted offer that made it, took) this visit (series.py):
+    # its visits count as one open task
+    sa.Column("series_commitment_id", sa.String(36), nullable=True),
 )
 
 unmet_needs = sa.Table(
@@ -190,6 +193,51 @@ community_assets = sa.Table(
 )
 
 PROJECTION = (open_needs, providers, offers, community_assets)
+
+# Series commitments (series.py): a provider who accepted a weekly series is given its later occurrences
+# directly, each still through every gate at its time.
+series_commitments = sa.Table(
+    "series_commitments", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("series_id", sa.String(64), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False, index=True),
+    sa.Column("plan_ref", sa.String(64), nullable=True),
+    sa.Column("match_id", sa.String(36), nullable=False),  # the accepted offer that made it
+    sa.Column("since", UtcDateTime, nullable=False),  # that occurrence's window start: later ones are covered
+    sa.Column("until", UtcDateTime, nullable=True),  # the last occurrence's window end known when it was made
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime, nullable=True),
+    sa.Column("ended_reason", sa.String(30), nullable=True),  # a COMMITMENT_END_REASONS code
+)
+
+# Occurrences a commitment let go to the normal cascade: a gate failed at their time, the provider stepped back
+# from that visit, or someone else already held it. Decided once: the commitment does not take them again.
+series_skips = sa.Table(
+    "series_skips", metadata,
+    sa.Column("commitment_id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), primary_key=True),
+    sa.Column("reason", sa.String(60), nullable=False),  # a rule's name, `stepped_back` or `covered`
+    sa.Column("at", UtcDateTime, nullable=False),
+)
+
+# Step-backs (series.step_back): one row per match and scope, so the same step-back twice changes nothing.
+step_backs = sa.Table(
+    "step_backs", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("match_id", sa.String(36), nullable=False),
+    sa.Column("need_id", sa.String(36), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("scope", sa.String(10), nullable=False),  # visit | series
+    sa.Column("reason", sa.String(30), nullable=False),  # a STEP_BACK_REASONS code
+    sa.Column("short_notice", sa.Boolean, nullable=False),
+    sa.Column("visit_start", UtcDateTime, nullable=True),  # the first visit cancelled
+    sa.Column("cancelled", sa.Integer, nullable=False),
+    sa.Column("commitment_id", sa.String(36), nullable=True),
+    sa.Column("actor", sa.String(200), nullable=False),  # the signed-in account, or the provider's link
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("match_id", "scope", name="uq_step_back_once"),
+)
+
 
 
 def make_db(url: str | None = None) -> Database:

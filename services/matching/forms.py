@@ -58,13 +58,16 @@ REASONS_PL = {
     "safety_review": "udział wykonawcy wstrzymany przez CUS do wyjaśnienia",
     "offer_withdrawn": "wykonawca wycofał ofertę",
     "offer_changed": "zmiana oferty wykonawcy",
+    "stepped_back": "wykonawca zrezygnował z wizyty",
 }
+STEP_BACK_SCOPES_PL = {"visit": "z jednej wizyty", "series": "z całego cyklu"}
 
 # A helper offer's status (helpers.py), as staff read it on "Pomocnicy na zajęciach".
 HELPER_STATUSES_PL = {"offered": "czeka na odpowiedź", "accepted": "przyjęta", "declined": "odmowa wykonawcy",
                       "expired": "brak odpowiedzi w terminie", "cancelled": "wycofana"}
 
-SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "wybór personelu"}
+SOURCES_PL = {"solver": "optymalizacja", "cascade": "kaskada ofert", "staff": "wybór personelu",
+              "series": "przyjęty cały cykl (wizyta przydzielona bez oferty)"}
 
 
 class ApproveForm(FlaskForm):

@@ -8,6 +8,7 @@ the full re-solve runs (an urgent need makes it due at once). The consumer's bat
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -18,7 +19,8 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.matching import cascade, helpers, projection, schedule, store
+from services.matching import cascade, helpers, projection, schedule, series, store
+from services.matching.model import MatchNotFound, NotAllowed
 from services.matching.settings import Settings
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
@@ -28,6 +30,8 @@ PUBLISHES = Catalog(match_contract.EVENTS)
 CONSUMES = Catalog(need_contract.EVENTS, volunteer_contract.EVENTS, notify_contract.EVENTS, community_contract.EVENTS)
 SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, notify_contract.TOPIC, community_contract.TOPIC]
 
+log = logging.getLogger(__name__)
+STEP_BACK_BY_LINK = "wykonawca (link z oferty)"  # who stepped back through notify's signed link
 Clock = Callable[[], datetime]
 Reaction = Callable[[Session, Outbox, Event, datetime, Settings], None]
 
@@ -79,7 +83,36 @@ def _provider_responded(session: Session, outbox: Outbox, event: Event, now: dat
     if d.get("activity_id") or helpers.is_helper_offer(session, d["match_id"]):
         helpers.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
         return
-    cascade.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"], d.get("reason") or "", now, s)
+    answered = cascade.respond(session, outbox, d["match_id"], d["volunteer_id"], d["response"],
+                               d.get("reason") or "", now, s)
+    if answered and d["response"] == "accept" and d.get("scope") == "series":
+        series.commit(session, outbox, d["match_id"], now, s)  # the later weeks are theirs too
+
+
+def _provider_stepped_back(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    """Through the provider's signed link (notify): a step-back that no longer fits (not accepted, begun, not
+    theirs) changes nothing."""
+    d = event.data
+    try:
+        series.step_back(session, outbox, d["match_id"], d["volunteer_id"], d["scope"], d["reason"],
+                         STEP_BACK_BY_LINK, now, s)
+    except (NotAllowed, MatchNotFound) as err:
+        log.info("step-back of match %s through the link refused: %s", d["match_id"], err)
+
+
+def _volunteer_erased(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    series.volunteer_erased(session, outbox, event.data["volunteer_id"], now)
+    _volunteer_changed("volunteer_erased")(session, outbox, event, now, s)
+
+
+def _credential_revoked(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    _volunteer_changed("credential_revoked")(session, outbox, event, now, s)
+    if event.data.get("reason") != volunteer_contract.REVOKED_SUPERSEDED:
+        series.credential_revoked(session, outbox, event.data["volunteer_id"], now, s)
+
+
+def _package_closed(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    series.plan_closed(session, outbox, event.data["plan_ref"], now)
 
 
 def _helpers_wanted(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
@@ -104,13 +137,15 @@ REACTIONS: dict[str, Reaction] = {
     "VolunteerUpdated": _volunteer_changed("volunteer_updated"),
     "VolunteerPaused": _volunteer_paused,
     "VolunteerResumed": _volunteer_changed("volunteer_updated"),
-    "VolunteerErased": _volunteer_changed("volunteer_erased"),
+    "VolunteerErased": _volunteer_erased,
     "CredentialRecorded": _volunteer_changed("credential_changed"),
     "CredentialExpired": _volunteer_changed("credential_expired"),
-    "CredentialRevoked": _volunteer_changed("credential_revoked"),
+    "CredentialRevoked": _credential_revoked,
     "OfferPublished": _volunteer_changed("offer_changed"),
     "OfferWithdrawn": _volunteer_changed("offer_withdrawn"),
     "ProviderResponded": _provider_responded,
+    "ProviderSteppedBack": _provider_stepped_back,
+    "SupportPackageClosed": _package_closed,
     "HelpersWanted": _helpers_wanted,
     "ActivityCancelled": _activity_cancelled,
     "AssetRecorded": _asset_changed,

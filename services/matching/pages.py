@@ -12,7 +12,8 @@ from flask_babel import gettext
 
 from contracts import community as community_contract
 from contracts import matching as match_contract
-from services.matching import actions, forms, helpers, model, review
+from contracts.matching import STEP_BACK_REASONS
+from services.matching import actions, forms, helpers, model, review, series
 from services.matching.api import run, staff_actor
 from services.matching.db import moderation, open_needs, proposals, unmet_needs
 from services.matching.solver import HELD
@@ -46,11 +47,15 @@ def index():  # type: ignore[no-untyped-def]
         recent = conn.execute(sa.select(proposals).where(proposals.c.status.not_in(
             (model.PROPOSED, model.OFFERED))).order_by(proposals.c.updated_at.desc()).limit(30)).mappings().all()
         helper_activities = helpers.overview(conn, parts.clock())
+    with parts.db.transaction() as session:
+        stepped_back = series.recent_step_backs(session, 20)
     held = [dict(u, propose_from=u["window_start"] - timedelta(hours=parts.settings.hold_hours))
             for u in unmet if u["code"] == HELD]
     unmet = [u for u in unmet if u["code"] != HELD]
     return render_template("matching/index.html", queue=queue, offered=offered, unmet=unmet, held=held,
-                           recent=recent, helper_activities=helper_activities, **page_context(),
+                           recent=recent, helper_activities=helper_activities, stepped_back=stepped_back,
+                           step_back_reasons=STEP_BACK_REASONS, step_back_scopes=forms.STEP_BACK_SCOPES_PL,
+                           **page_context(),
                            **helper_context())
 
 

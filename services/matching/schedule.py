@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.matching import helpers, projection
+from services.matching import helpers, projection, series
 from services.matching.cascade import expire_offers
 from services.matching.db import applied_events, open_needs, proposals, solver_state, unmet_needs
 from services.matching.explain import explain, repriced
@@ -60,10 +60,12 @@ def resolve_due(session: Session, now: datetime, settings: Settings) -> bool:
 def new_needs(session: Session, now: datetime) -> list[str]:
     """Open needs no solve has looked at yet: no active match and no `unmet_needs` verdict."""
     active = sa.select(proposals.c.need_id).where(proposals.c.status.in_(ACTIVE))
-    return list(session.execute(sa.select(open_needs.c.need_id).where(
+    found = list(session.execute(sa.select(open_needs.c.need_id).where(
         open_needs.c.status == "open", open_needs.c.window_end > now,
         open_needs.c.need_id.not_in(active), open_needs.c.need_id.not_in(sa.select(unmet_needs.c.need_id)),
     ).order_by(open_needs.c.need_id)).scalars())
+    reserved = series.reserved_needs(session, now) if found else set()  # kept for a committed provider
+    return [need_id for need_id in found if need_id not in reserved]
 
 
 def held_due(session: Session, now: datetime, settings: Settings) -> list[str]:
@@ -112,6 +114,7 @@ def tick(session: Session, outbox: Outbox, now: datetime, settings: Settings) ->
     needs, which make it due at once.
     """
     expired = expire_offers(session, outbox, now, settings) + helpers.expire_offers(session, outbox, now, settings)
+    series.apply(session, outbox, now, settings)  # committed providers get their series' next visits first
     done = {"expired": expired, "proposed": 0, "replaced": 0, "solves": 0}
     if resolve_due(session, now, settings):
         stats = resolve(session, outbox, now, settings)
@@ -136,8 +139,9 @@ def resolve(session: Session, outbox: Outbox, now: datetime, settings: Settings,
     full = only is None
     world = load_world(session, now, settings, COMMITTED if full else COMMITTED + (PROPOSED,), only)
     wanted: list[Need] = []
+    reserved = series.reserved_needs(session, now)  # occurrences kept for their committed provider
     for need_id in sorted(world.needs) if full else only or []:
-        slots = solvable_slots(world, need_id, now) if need_id in world.needs else 0
+        slots = solvable_slots(world, need_id, now) if need_id in world.needs and need_id not in reserved else 0
         if slots > 0:
             wanted.append(replace(world.domain_need(need_id), slots=slots))
     if not full:

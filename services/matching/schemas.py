@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contracts.matching import STEP_BACK_REASONS, STEP_BACK_SCOPES
 from wspolnota.schemas import uuid_str
 
 
@@ -27,6 +28,8 @@ class ProposalOut(Schema):
     decision_reason = fields.String(allow_none=True)
     agreed_start = fields.AwareDateTime(allow_none=True)
     agreed_end = fields.AwareDateTime(allow_none=True)
+    # set when the visit belongs to the provider's series commitment: they may step back from the series too
+    series_commitment_id = fields.String(allow_none=True)
 
 
 class MatchDetailOut(ProposalOut):
@@ -53,3 +56,29 @@ class CompleteIn(Schema):
 
 class ModerationIn(Schema):
     mode = fields.String(required=True, validate=validate.OneOf(["review", "auto"]))
+
+
+class StepBackIn(Schema):
+    """A provider steps back from an accepted visit or its whole series (staff on the phone, or the provider's
+    own pages): who, how far, and why — a code, never typed text."""
+
+    volunteer_id = uuid_str(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(
+        STEP_BACK_SCOPES, error="Zakres: „visit” (ta wizyta) albo „series” (cały cykl)."))
+    reason = fields.String(required=True, validate=validate.OneOf(
+        list(STEP_BACK_REASONS), error="Nieznany powód rezygnacji."))
+
+
+class StepBackOut(Schema):
+    id = fields.String()
+    match_id = fields.String()
+    need_id = fields.String()
+    volunteer_id = fields.String()
+    scope = fields.String()
+    reason = fields.String()
+    short_notice = fields.Boolean()
+    visit_start = fields.AwareDateTime(allow_none=True)
+    cancelled = fields.Integer()
+    commitment_id = fields.String(allow_none=True)
+    at = fields.AwareDateTime()
+    repeated = fields.Boolean()

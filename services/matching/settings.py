@@ -60,6 +60,9 @@ class Settings:
     # proposed only from `hold_hours` before the visit (0: every need is proposed at once).
     hold_hours: float = _float("MATCHING_HOLD_HOURS")
     hold_min_providers: int = _int("MATCHING_HOLD_MIN_PROVIDERS")
+    # Stepping back from an accepted visit less than this long before it starts is allowed but flagged urgent
+    # for the organiser (series.step_back).
+    step_back_notice: timedelta = timedelta(hours=_float("MATCHING_STEP_BACK_NOTICE_H"))
 
     @classmethod
     def from_config(cls) -> Settings:
@@ -82,6 +85,7 @@ class Settings:
             history_weeks=config.get_int("MATCHING_HISTORY_WEEKS"),
             hold_hours=config.get_float("MATCHING_HOLD_HOURS"),
             hold_min_providers=config.get_int("MATCHING_HOLD_MIN_PROVIDERS"),
+            step_back_notice=timedelta(hours=config.get_float("MATCHING_STEP_BACK_NOTICE_H")),
         )
 
     def for_batch_loop(self) -> Settings:

@@ -71,9 +71,11 @@ def _reason_pl(need: sa.RowMapping, explanation: dict[str, Any]) -> str:
 
 
 def create_match(session: Session, outbox: Outbox, world: World, need_id: str, volunteer_id: str, now: datetime,
-                 explanation: dict[str, Any], score: int | None, visit: TimeWindow | None = None) -> dict[str, Any]:
+                 explanation: dict[str, Any], score: int | None, visit: TimeWindow | None = None,
+                 publish: bool = True) -> dict[str, Any]:
     """A proposal at `visit` (the solve's plan), else at the earliest time free in the provider's
-    availability (reserved times already taken out) and the need's window."""
+    availability (reserved times already taken out) and the need's window. `publish=False`: no MatchProposed
+    (a series commitment's visit, accepted at once, is published as MatchAccepted alone)."""
     need = world.needs[need_id]
     free = world.free.get(volunteer_id) or projection.Availability()
     offer_id = free.offer_for(projection.need_from_row(need)) or (free.windows[0][1] if free.windows else None)
@@ -89,11 +91,12 @@ def create_match(session: Session, outbox: Outbox, world: World, need_id: str, v
            "urgent": need["urgent"], "score": score, "explanation": explanation,
            "agreed_start": visit.start, "agreed_end": visit.end}
     session.execute(sa.insert(proposals).values(**row))
-    outbox.add(session, match_contract.TOPIC, "MatchProposed", need_id, {
-        "match_id": row["id"], "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
-        "category": row["category"], "village": row["village"], "window_start": row["window_start"].isoformat(),
-        "urgent": bool(row["urgent"]), "reason": row["reason"], "score": score, "explanation": explanation,
-        **visit_fields(row)})
+    if publish:
+            outbox.add(session, match_contract.TOPIC, "MatchProposed", need_id, {
+            "match_id": row["id"], "need_id": need_id, "volunteer_id": volunteer_id, "offer_id": offer_id,
+            "category": row["category"], "village": row["village"], "window_start": row["window_start"].isoformat(),
+            "urgent": bool(row["urgent"]), "reason": row["reason"], "score": score, "explanation": explanation,
+            **visit_fields(row)})
     world.matches[need_id].append(row)  # type: ignore[arg-type]
     return row
 

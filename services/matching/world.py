@@ -83,13 +83,17 @@ def load_world(session: Session, now: datetime, settings: Settings, load: tuple[
     weekly: dict[str, dict[Week, float]] = defaultdict(lambda: defaultdict(float))  # the weekly-hours limit
     tasks: dict[str, int] = defaultdict(int)
     reserved: dict[str, list[tuple[str, TimeWindow]]] = defaultdict(list)
+    committed: set[str] = set()  # series commitments already counted: all their visits are one open task
     for m in session.execute(sa.select(proposals).order_by(proposals.c.created_at, proposals.c.id)).mappings():
         matches[m["need_id"]].append(m)
         need = needs.get(m["need_id"])
         if m["status"] in load and need is not None and need["window_end"] > now:
             hours[m["volunteer_id"]] += need["duration_minutes"] / 60
             weekly[m["volunteer_id"]][iso_week(need["window_start"])] += need["duration_minutes"] / 60
-            tasks[m["volunteer_id"]] += 1
+            if m["series_commitment_id"] not in committed:
+                tasks[m["volunteer_id"]] += 1
+            if m["series_commitment_id"]:
+                committed.add(m["series_commitment_id"])
             reserved[m["volunteer_id"]].append((m["need_id"], visit_of(m, need)))
     free = projection.availability(session, now, settings.horizon_days)
     helping = helper_places(session, now)

@@ -4,6 +4,7 @@
   constraint; the sender worker moves each row pending → sending → sent (or failed).
 - `notification_dead_letters`: rows the sender gave up on; staff see them as an alert until resolved.
 - `provider_responses`: one answer per signed offer link (single use, enforced by the primary key).
+- `provider_step_backs`: a provider stepping back through that link, once per link and scope.
 - `matches_seen`: the few facts about a match later events refer to by id.
 - `needs_watched`: open needs, so the sender can report those without a provider after 48 h.
 - `sink_messages`: what the embedded SMTP/SMS/webhook sink received ("Skrzynka testowa").
@@ -65,6 +66,19 @@ provider_responses = sa.Table(
     sa.Column("response", sa.String(10), nullable=False),
     sa.Column("reason", sa.String(500), nullable=False),
     sa.Column("responded_at", UtcDateTime, nullable=False),
+    sa.Column("scope", sa.String(10), nullable=True),  # "series": the whole weekly series accepted (0005)
+)
+
+# A provider stepping back, through the same link, from the visit they accepted or from its whole series: one
+# row per link and scope, so pressing twice publishes once.
+provider_step_backs = sa.Table(
+    "provider_step_backs", metadata,
+    sa.Column("link_id", sa.String(36), primary_key=True),
+    sa.Column("scope", sa.String(10), primary_key=True),  # visit | series
+    sa.Column("match_id", sa.String(36), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("reason", sa.String(30), nullable=False),  # matching's STEP_BACK_REASONS code
+    sa.Column("stepped_back_at", UtcDateTime, nullable=False),
 )
 
 # What notify knows of each match from the match events (no personal data): enough to word a
@@ -84,6 +98,9 @@ matches_seen = sa.Table(
     sa.Column("activity_id", sa.String(36), nullable=True),
     sa.Column("activity_kind", sa.String(20), nullable=True),
     sa.Column("window_end", UtcDateTime, nullable=True),
+    # the need's weekly series (MatchOffered.series_id): the provider may accept the whole series (0005)
+    sa.Column("series_id", sa.String(64), nullable=True),
+    sa.Column("series_commitment", sa.String(36), nullable=True),  # a visit given by a series commitment
 )
 
 # Open needs notify watches for "no provider after 48 h"; the sender reports the ones still open.

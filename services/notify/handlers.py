@@ -27,7 +27,7 @@ from services.notify.db import (
 )
 from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
 from services.notify.links import link_url
-from services.notify.messages import REVOCATION_REASONS, render
+from services.notify.messages import REVOCATION_REASONS, gate_reason, render, visits_pl
 from services.notify.settings import Settings
 from wspolnota import reference
 from wspolnota.service import Clock, utc_now
@@ -54,7 +54,8 @@ def _remember_match(session: Session, d: dict[str, Any], status: str) -> dict[st
     """Keep what later events about this match will not repeat; return what is known of it."""
     t = matches_seen
     known = session.execute(sa.select(t).where(t.c.match_id == d["match_id"])).mappings().first()
-    facts = {k: d[k] for k in ("category", "village", "urgent") if d.get(k) is not None}
+    facts = {k: d[k] for k in ("category", "village", "urgent", "series_id", "series_commitment")
+             if d.get(k) is not None}
     for when in ("window_start", "deadline"):
         if d.get(when):
             facts[when] = _dt(d[when])
@@ -142,13 +143,17 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         common = {"need_id": d["need_id"], "match_id": d["match_id"]}
         cause = str(event.id)
         # Affected: the provider if they heard of it (offered or accepted; unknown history counts as heard),
-        # the case system if it was told of the acceptance, and always the organiser.
-        if before in (None, "offered", "accepted"):
+        # the case system if it was told of the acceptance, and always the organiser. A visit the provider stepped
+        # back from: they know, and the organiser hears of it once, from MatchSteppedBack.
+        stepped_back = d.get("reason") == "stepped_back"
+        if before in (None, "offered", "accepted") and not stepped_back:
             record_rendered(session, outbox, cause, "match_cancelled", VOLUNTEER + d["volunteer_id"],
                             PROVIDER_CHANNELS, render("match_cancelled", **ctx, for_provider=True), urgent=True,
                             **common)
         staff = render("match_cancelled", **ctx, for_provider=False)
-        record(session, outbox, cause, "match_cancelled", ORGANISER, "email", staff.subject, staff.email, **common)
+        if not stepped_back:
+            record(session, outbox, cause, "match_cancelled", ORGANISER, "email", staff.subject, staff.email,
+                   **common)
         if before in (None, "accepted"):
             record(session, outbox, cause, "match_cancelled", CASE_SYSTEM, "webhook", staff.subject, staff.email,
                    payload=_webhook_payload(session, event, "match.cancelled", m, status="cancelled",
@@ -169,6 +174,40 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         staff = render("match_too_late", **ctx, for_provider=False)
         record(session, outbox, str(event.id), "match_too_late", ORGANISER, "email", staff.subject, staff.email,
                **common)
+
+    def on_match_stepped_back(session: Session, event: Event) -> None:
+        """A provider stepped back from an accepted visit or its whole series: the organiser is told once per
+        step-back, urgently when it came at short notice (the dashboard lists it from matching)."""
+        d = event.data
+        known = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == d["match_id"])
+                                ).mappings().first()
+        ctx = _match_context(dict(known or {}))
+        if d.get("visit_start"):
+            ctx["window_start"] = _dt(d["visit_start"])
+        text = render("match_stepped_back", **ctx, scope=d["scope"], short_notice=bool(d["short_notice"]),
+                      reason=match_contract.STEP_BACK_REASONS.get(d["reason"], d["reason"]),
+                      visits=visits_pl(int(d.get("cancelled") or 0)), need_id=d["need_id"], match_id=d["match_id"])
+        record(session, outbox, str(event.id), "match_stepped_back", ORGANISER, "email", text.subject, text.email,
+               need_id=d["need_id"], match_id=d["match_id"], urgent=bool(d["short_notice"]))
+
+    def on_series_event(notice: str) -> Handler:
+        """A whole series accepted, one of its visits sent to the cascade, a commitment ended (not by stepping
+        back: that is MatchSteppedBack's message): the organiser's panel or e-mail."""
+        def handle(session: Session, event: Event) -> None:
+            d = event.data
+            if notice == "ended" and d["reason"] == "stepped_back":
+                return
+            seen = session.execute(sa.select(needs_watched).where(
+                needs_watched.c.need_id == d.get("need_id"))).mappings().first() if d.get("need_id") else None
+            reason = (gate_reason(d.get("reason")) if notice == "skipped"
+                      else match_contract.COMMITMENT_END_REASONS.get(d.get("reason") or "", d.get("reason") or ""))
+            text = render("series_notice", notice=notice, series_id=d["series_id"], reason=reason,
+                          category_code=seen["category"] if seen else None,
+                          village_code=seen["village"] if seen else None,
+                          window_start=seen["window_start"] if seen else None)
+            record(session, outbox, str(event.id), "series_notice", ORGANISER,
+                   "panel" if notice == "committed" else "email", text.subject, text.email, need_id=d.get("need_id"))
+        return handle
 
     def on_match_closed(status: str, kinds: tuple[str, ...] = ("match_offered",)) -> Handler:
         def handle(session: Session, event: Event) -> None:
@@ -471,6 +510,10 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "MatchExpired": on_match_closed("expired"),
         "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
         "MatchAnswerTooLate": on_match_answer_too_late,
+        "MatchSteppedBack": on_match_stepped_back,
+        "SeriesCommitted": on_series_event("committed"),
+        "SeriesVisitSkipped": on_series_event("skipped"),
+        "SeriesCommitmentEnded": on_series_event("ended"),
         "HelperOffered": on_helper_offered,
         "HelperAccepted": on_helper_accepted,
         "HelperDeclined": on_helper_closed("declined"),

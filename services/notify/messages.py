@@ -30,7 +30,8 @@ _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoes
 KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled", "credential_expiring",
          "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
          "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled", "activity_reminder",
-         "activity_changed", "activity_cancelled", "activity_announcement")
+         "activity_changed", "activity_cancelled", "activity_announcement", "match_stepped_back",
+         "series_notice")
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CREDENTIALS = {
@@ -92,6 +93,36 @@ REVOCATION_REASONS = {  # CredentialRevoked.reason codes (docs/events.md)
     "adverse_result": "niekorzystny wynik nowego sprawdzenia",
     "superseded": "zastąpione nowszym sprawdzeniem",
 }
+
+
+def visits_pl(n: int) -> str:
+    """"1 wizyta", "3 wizyty", "5 wizyt" (Polish plural forms)."""
+    if n == 1:
+        return "1 wizyta"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return f"{n} wizyty"
+    return f"{n} wizyt"
+
+
+# Why an occurrence of a committed series went to the cascade (SeriesVisitSkipped.reason: the rule that failed)
+GATE_REASONS = {
+    "provider_not_paused": "wykonawca ma przerwę lub jego udział wstrzymano",
+    "provider_verified": "wykonawca nie jest zweryfikowany",
+    "category_offered": "wykonawca nie oferuje już tej kategorii",
+    "kamilka_gate": "brak aktualnej weryfikacji Kamilka na dzień wizyty",
+    "volunteer_agreement": "brak aktualnego porozumienia wolontariackiego na dzień wizyty",
+    "nnw_insurance_for_short_agreement": "brak aktualnego ubezpieczenia NNW na dzień wizyty",
+    "required_credentials_in_date": "brak aktualnych uprawnień na dzień wizyty",
+    "driving_licence_and_car_for_transport": "brak ważnego prawa jazdy lub samochodu",
+    "within_area": "poza obszarem działania wykonawcy",
+    "time_windows_overlap": "wykonawca nie ma wtedy czasu (nieobecność lub inna wizyta)",
+    "weekly_hours_left": "wyczerpany tygodniowy limit godzin wykonawcy",
+    "unknown_provider": "wykonawcy nie ma już w rejestrze",
+}
+
+
+def gate_reason(code: str | None) -> str:
+    return GATE_REASONS.get(code or "", "wykonawca nie spełnia warunków na termin tej wizyty")
 
 
 def credential_name(code: str | None) -> str:

@@ -16,7 +16,15 @@ from services.notify import ledger
 from services.notify.db import sink_messages
 from services.notify.links import LinkExpired, LinkInvalid, hide_tokens, read_token
 from services.notify.messages import activity_name, category_name, village_name, when
-from services.notify.responses import DECLINE_REASONS, AlreadyAnswered, find_offer, respond
+from services.notify.responses import (
+    DECLINE_REASONS,
+    STEP_BACK_REASONS,
+    AlreadyAnswered,
+    AlreadySteppedBack,
+    find_offer,
+    respond,
+    step_back,
+)
 from wspolnota.errors import api_error
 from wspolnota.web import current_parts
 
@@ -31,11 +39,25 @@ class ResponseForm(FlaskForm):
     reason = SelectField("Powód odmowy", default="", choices=[
         SelectChoice("", "— wybierz —"), *(SelectChoice(code, label) for code, label in DECLINE_REASONS.items())])
     accept = SubmitField("Przyjmuję zadanie")
+    accept_series = SubmitField("Przyjmuję cały cykl (co tydzień do końca planu)")  # an occurrence of a series
     decline = SubmitField("Nie mogę pomóc")
 
     def validate_reason(self, field: SelectField) -> None:
         if self.decline.data and not field.data:
             raise ValidationError("Wybierz powód odmowy.")
+
+
+class StepBackForm(FlaskForm):
+    """An accepted visit the provider can no longer make, or the whole series they leave: a reason from the list."""
+
+    reason = SelectField("Powód rezygnacji", default="", choices=[
+        SelectChoice("", "— wybierz —"), *(SelectChoice(code, label) for code, label in STEP_BACK_REASONS.items())])
+    visit = SubmitField("Nie mogę przyjść")
+    series = SubmitField("Rezygnuję z cyklu")
+
+    def validate_reason(self, field: SelectField) -> None:
+        if not field.data:
+            raise ValidationError("Wybierz powód rezygnacji.")
 
 
 class ActionForm(FlaskForm):
@@ -105,19 +127,43 @@ def provider_response(token: str) -> Any:
     if offer is None:
         return _closed("Nieprawidłowy link", "Nie znaleźliśmy tej prośby.", 404)
     if offer.answer is not None:
-        return render_template("notify/response_done.html", offer=offer, answer=offer.answer,
-                               again="zapisano" not in request.args)
+        return _answered(offer, token)
     closed = offer.closed_message(parts.clock())
     if closed is not None:
         return _closed("Prośba jest już nieaktualna", closed, 410)
     form = ResponseForm()
     if form.validate_on_submit():
-        answer = "accept" if form.accept.data else "decline"
+        answer = "accept" if form.accept.data or form.accept_series.data else "decline"
+        scope = "series" if form.accept_series.data else "visit"
         try:
-            respond(parts.db, parts.outbox, offer, answer, form.reason.data or "", now=parts.clock())  # type: ignore[arg-type]
+            respond(parts.db, parts.outbox, offer, answer, form.reason.data or "", now=parts.clock(),  # type: ignore[arg-type]
+                    scope=scope)
         except AlreadyAnswered:
             pass
         return redirect(url_for("notify.provider_response", token=token, zapisano=1))
     action = "choose" if "wybor" in request.args else claim.action
     status = 400 if "csrf_token" in form.errors else 422 if form.errors else 200
     return render_template("notify/response.html", offer=offer, form=form, action=action), status
+
+
+def _answered(offer: Any, token: str) -> Any:
+    """The answer already given; for an accepted visit still ahead, the way to step back from it (or from the
+    whole series accepted with it)."""
+    parts = current_parts()
+    now = parts.clock()
+    form = StepBackForm(prefix="sb")
+    attempted = request.method == "POST" and ("sb-visit" in request.form or "sb-series" in request.form)
+    leave_visit, leave_series = offer.may_leave_visit(now), offer.may_leave_series()
+    if attempted and (leave_visit or leave_series) and form.validate_on_submit():
+        scope = "series" if form.series.data and leave_series else "visit"
+        if scope == "visit" and not leave_visit:
+            return redirect(url_for("notify.provider_response", token=token))
+        try:
+            step_back(parts.db, parts.outbox, offer, scope, form.reason.data or "", now=now)  # type: ignore[arg-type]
+        except AlreadySteppedBack:
+            pass
+        return redirect(url_for("notify.provider_response", token=token, zapisano=1))
+    status = (400 if "csrf_token" in form.errors else 422 if form.errors else 200) if attempted else 200
+    return render_template("notify/response_done.html", offer=offer, answer=offer.answer,
+                           again="zapisano" not in request.args, step_form=form, leave_visit=leave_visit,
+                           leave_series=leave_series), status

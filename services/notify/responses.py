@@ -8,9 +8,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from contracts import matching as match_contract
 from contracts import notify as notify_contract
 from services.notify.contacts import VOLUNTEER
-from services.notify.db import matches_seen, notifications, provider_responses
+from services.notify.db import matches_seen, notifications, provider_responses, provider_step_backs
 from services.notify.ledger import cancel_pending
 from wspolnota.db import Database
 from wspolnota.transport.outbox import Outbox
@@ -32,6 +33,10 @@ DONE = "To zadanie zostało już wykonane. Dziękujemy za gotowość!"
 CLOSED_MESSAGES = {"expired": PASSED_ON, "cancelled": NOT_NEEDED, "declined": NOT_NEEDED, "completed": DONE}
 
 
+# Why a provider steps back from an accepted visit: matching's codes, with the labels the page shows
+STEP_BACK_REASONS = {code: label[:1].upper() + label[1:] for code, label in match_contract.STEP_BACK_REASONS.items()}
+
+
 @dataclass(frozen=True)
 class Offer:
     offer_id: str
@@ -39,6 +44,27 @@ class Offer:
     volunteer_id: str
     details: dict[str, Any]
     answer: dict[str, Any] | None
+    step_backs: tuple[str, ...] = ()  # scopes the provider already stepped back from through this link
+
+    @property
+    def series_id(self) -> str | None:
+        """Set when the offer is one occurrence of a weekly series: the whole series may be accepted."""
+        return self.details.get("series_id")
+
+    @property
+    def accepted_series(self) -> bool:
+        return bool(self.answer and self.answer.get("response") == "accept" and self.answer.get("scope") == "series")
+
+    def may_leave_visit(self, now: datetime) -> bool:
+        """An accepted visit still ahead (matching has it accepted) that the provider has not left yet."""
+        start = self.details.get("window_start")
+        return (self.answer is not None and self.answer.get("response") == "accept" and not self.activity_id
+                and self.details.get("status") == "accepted" and (start is None or start > now)
+                and not self.step_backs)
+
+    def may_leave_series(self) -> bool:
+        """The whole series was accepted through this link and not left yet (even once this visit is over)."""
+        return self.accepted_series and "series" not in self.step_backs
 
     @property
     def activity_id(self) -> str | None:
@@ -77,25 +103,53 @@ def find_offer(db: Database, offer_id: str) -> Offer | None:
                                ).mappings().first()
         answer = conn.execute(sa.select(provider_responses).where(provider_responses.c.link_id == offer_id)
                               ).mappings().first()
+        left = conn.execute(sa.select(provider_step_backs.c.scope).where(provider_step_backs.c.link_id == offer_id)
+                            .order_by(provider_step_backs.c.scope)).scalars().all()
     return Offer(offer_id, row.match_id, row.recipient.removeprefix(VOLUNTEER), dict(details or {}),
-                 dict(answer) if answer else None)
+                 dict(answer) if answer else None, tuple(left))
 
 
 def respond(db: Database, outbox: Outbox, offer: Offer, response: str, reason_code: str = "",
-            now: datetime | None = None) -> None:
-    """Record the one answer to this offer and publish ProviderResponded in the same transaction."""
+            now: datetime | None = None, scope: str = "visit") -> None:
+    """Record the one answer to this offer and publish ProviderResponded in the same transaction.
+    `scope="series"`: an acceptance of the whole weekly series (only for an offer that is part of one)."""
     reason = DECLINE_REASONS.get(reason_code, "") if response == "decline" else ""
+    series = response == "accept" and scope == "series" and offer.series_id is not None
     try:
         with db.transaction() as session:
             session.execute(sa.insert(provider_responses).values(
                 link_id=offer.offer_id, match_id=offer.match_id, volunteer_id=offer.volunteer_id,
-                response=response, reason=reason, responded_at=now or datetime.now(UTC)))
+                response=response, reason=reason, responded_at=now or datetime.now(UTC),
+                scope="series" if series else None))
             helper = {"activity_id": offer.activity_id} if offer.activity_id else {}
             outbox.add(session, notify_contract.TOPIC, "ProviderResponded", offer.match_id, {
                 "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "response": response,
-                "reason": reason, **helper})
+                "reason": reason, **helper, **({"scope": "series"} if series else {})})
             # Answered through one channel: the other channel's copy (an SMS held back by quiet hours) is moot.
             cancel_pending(session, notifications.c.cause_event_id == offer.offer_id,
                            notifications.c.kind.in_(OFFER_KINDS), reason="wolontariusz już odpowiedział")
     except IntegrityError as err:
         raise AlreadyAnswered(offer.offer_id) from err
+
+
+class AlreadySteppedBack(Exception):
+    pass
+
+
+def step_back(db: Database, outbox: Outbox, offer: Offer, scope: str, reason_code: str,
+              now: datetime | None = None) -> None:
+    """The provider steps back from the visit they accepted through this link, or from its whole series:
+    recorded once per link and scope, and published as ProviderSteppedBack in the same transaction (matching
+    cancels, re-offers and tells the organiser)."""
+    try:
+        with db.transaction() as session:
+            session.execute(sa.insert(provider_step_backs).values(
+                link_id=offer.offer_id, scope=scope, match_id=offer.match_id, volunteer_id=offer.volunteer_id,
+                reason=reason_code, stepped_back_at=now or datetime.now(UTC)))
+            outbox.add(session, notify_contract.TOPIC, "ProviderSteppedBack", offer.match_id, {
+                "match_id": offer.match_id, "volunteer_id": offer.volunteer_id, "scope": scope,
+                "reason": reason_code})
+            cancel_pending(session, notifications.c.match_id == offer.match_id,
+                           notifications.c.kind == "visit_reminder", reason="wolontariusz zrezygnował")
+    except IntegrityError as err:
+        raise AlreadySteppedBack(offer.offer_id) from err
