@@ -103,6 +103,14 @@ SETTINGS: tuple[Setting, ...] = (
             roles=("web",)),
     Setting("CONFIRMATION_MAX_AGE_HOURS", "72", "how long a volunteer's e-mail confirmation link works",
             roles=("web",)),
+    Setting("VOLUNTEER_SIGN_IN_LINK_MINUTES", "15", "how long a volunteer's sign-in link works (it works once)",
+            roles=("web",)),
+    Setting("VOLUNTEER_SESSION_DAYS", "30", "how long a volunteer stays signed in on their phone",
+            roles=("web",)),
+    Setting("VOLUNTEER_SIGN_IN_PER_ADDRESS_PER_HOUR", "5", "sign-in links one e-mail address or phone number may "
+            "ask for in an hour (known or not) before the page answers 429", roles=("web",)),
+    Setting("VOLUNTEER_SIGN_IN_PER_SOURCE_PER_HOUR", "30", "sign-in requests one client address may make in an "
+            "hour before the page answers 429", roles=("web",)),
     # -- notify (its own processes; read into services/notify/settings.py's Settings) -----------------------
     *(Setting(f"NOTIFY_{name}", default, help, roles=roles) for name, default, roles, help in (
         ("SMTP_HOST", "127.0.0.1", _SENDER, "SMTP server the sender delivers e-mail to (default: the local sink)"),
