@@ -31,7 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None, "SQLAlchemy URL of this service's database (default: SQLite under var/)",
             production_required=True),
     Setting("SECRET_KEY", None, "**secret, required**: signs staff sessions and CSRF tokens (one value for the "
-            "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
+            "front door and every web app), volunteers' e-mail confirmation links, notify's response links and (a key derived from it) volunteers' sign-in links",
             roles=("web", "front", "notify-consumer", "notify-sender"), production_required=True),
     Setting("WSPOLNOTA_DEV_SECRETS", "", "`1`: a missing secret takes its public `dev-only-*` value instead of "
             "stopping the process; for the tests only (`wspolnota run` generates real ones under `var/`)",
@@ -224,7 +224,7 @@ class Secret:
 
 SECRETS: tuple[Secret, ...] = (
     Secret("SECRET_KEY", "dev-only-not-secret", "signs staff sessions and CSRF tokens (the same value for the "
-           "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
+           "front door and every web app), volunteers' e-mail confirmation links, notify's response links and (a key derived from it) volunteers' sign-in links",
            ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
     Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
            "into resident pseudonyms; never change it once used", ("needs-web",)),

@@ -29,7 +29,7 @@ _html = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoes
 
 KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled", "credential_expiring",
          "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
-         "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled")
+         "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled", "volunteer_sign_in")
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CREDENTIALS = {

@@ -14,7 +14,7 @@ CONTEXT = {"category_code": "TRN", "village_code": "belno", "window_start": "202
            "need_id": "N-1", "match_id": "M-1", "reason": "", "for_provider": True, "credential_code": "first_aid",
            "expired": False, "valid_until": "31.12.2026", "hours": 48, "plan_ref": "IPUS/2026/017", "paused": False,
            "status": "passed_on", "activity_kind": "workshop", "window_end": "2026-12-01T11:00:00+00:00",
-           "activity_id": "A-1", "involves_children": True}
+           "activity_id": "A-1", "involves_children": True, "until": "10:15"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
