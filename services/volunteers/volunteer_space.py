@@ -54,12 +54,14 @@ def load_volunteer() -> None:
     with current_parts().db.transaction() as session:
         g.volunteer = sign_in.session_volunteer(session, secret(), request.cookies.get(sign_in.COOKIE), now(),
                                                 settings.volunteer_session_days)
+    g.volunteer_session_read = True
 
 
 @bp.after_request
 def private(response: Any) -> Any:
     response.headers["Cache-Control"] = "no-store"  # a shared phone's back button shows nothing personal
-    if request.cookies.get(sign_in.COOKIE) and g.get("volunteer") is None and not g.get("signed_in_now"):
+    if (request.cookies.get(sign_in.COOKIE) and g.get("volunteer_session_read") and g.get("volunteer") is None
+            and not g.get("signed_in_now")):
         response.delete_cookie(sign_in.COOKIE, path=cookie_path())  # an ended session: drop the dead cookie
     return response
 
