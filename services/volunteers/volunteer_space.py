@@ -232,7 +232,8 @@ def save_slots(volunteer_id: str, form: Any) -> bool:
     try:
         data = schemas.VolunteerUpdate().load({"weekly_slots": slots}, partial=True)
     except ValidationError as err:
-        for index, messages in dict(err.messages).get("weekly_slots", {}).items():  # type: ignore[union-attr]
+        given: Any = err.messages
+        for index, messages in (given.get("weekly_slots", {}) if isinstance(given, dict) else {}).items():
             if isinstance(index, int) and index < len(fields):
                 fields[index].errors = list(fields[index].errors or []) + list(_flat(messages))
             else:

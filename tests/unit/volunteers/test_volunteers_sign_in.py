@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from tests.unit.volunteers.conftest import NOW, Outbox, csrf_token, person
 
 from contracts.volunteers import read_sign_in_token, sign_in_token
 from services.volunteers import sign_in
 from services.volunteers.db import audit_log, sign_in_tokens, volunteers
+from tests.unit.volunteers.conftest import NOW, Outbox, csrf_token, person
 from wspolnota.db import Database
 from wspolnota.testing import ManualClock
 
