@@ -9,9 +9,9 @@ from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
 
-from services.volunteers.forms import MultiCheckbox, category_choices, opts, village_choices
+from services.volunteers.forms import WEEKDAYS_PL, MultiCheckbox, category_choices, opts, village_choices
 
-WEEKDAYS = ("Poniedziałek", "Wtorek", "Środa", "Czwartek", "Piątek", "Sobota", "Niedziela")
+WEEKDAYS = WEEKDAYS_PL  # lower case, as in the catalogue; the pages capitalise them
 STARTS = [f"{h:02d}:{m:02d}" for h in range(24) for m in (0, 30)]
 ENDS = STARTS[1:] + ["24:00"]
 RANGES_PER_DAY = 2

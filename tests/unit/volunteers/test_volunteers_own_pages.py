@@ -288,3 +288,24 @@ def test_the_link_sent_page_counts_minutes_with_the_polish_plural(db: Database) 
     for minutes, shown in ((1, "1 minutę"), (2, "2 minuty"), (15, "15 minut"), (22, "22 minuty")):
         v = Volunteers(db, VOLUNTEER_SIGN_IN_LINK_MINUTES=minutes)
         assert f"ważny przez {shown}." in text(v.app.test_client().get("/wolontariusz/logowanie/wyslano"))
+
+
+def test_the_volunteers_pages_read_in_english_with_no_polish_interface_text_left(v: Volunteers,
+                                                                                me: tuple[str, Any]) -> None:
+    from tests.unit.test_i18n import polish_left
+
+    _, client = me
+    post(client, "/wolontariusz/dostepnosc", "/wolontariusz/nieobecnosci", {
+        "starts_on": (TODAY + timedelta(days=1)).isoformat(), "ends_on": (TODAY + timedelta(days=2)).isoformat(),
+        "reason": "holiday"})
+    post(client, "/wolontariusz/dostepnosc", "/wolontariusz/dostepnosc",
+         {**empty_week(), "d2_0_start": "10:00", "d2_0_end": "12:00"})
+    pages = {path: client.get(f"{path}?lang=en").get_data(as_text=True) for path in (
+        "/wolontariusz/", "/wolontariusz/dostepnosc", "/wolontariusz/gdzie-i-jak")}
+    anonymous = v.app.test_client()
+    for path in ("/wolontariusz/logowanie", "/wolontariusz/logowanie/wyslano", "/wolontariusz/wejscie/zly.link"):
+        pages[path] = anonymous.get(f"{path}?lang=en").get_data(as_text=True)
+    for path, html in pages.items():
+        assert '<html lang="en">' in html, path
+        assert polish_left(html, {"Zofia", "Wiśniewska", "Polski"}) == [], path
+    assert "Wednesday" in pages["/wolontariusz/"] and "Absence planned: 1" in pages["/wolontariusz/"]
