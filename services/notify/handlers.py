@@ -245,6 +245,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
         token = volunteer_contract.sign_in_token(cfg.secret_key, d["token_id"])
         expires = _dt(d["expires_at"])
+        if expires is not None and expires <= clock():
+            return  # the request waited on the bus past its link's life: a dead link helps nobody
         text = render("volunteer_sign_in", link=f"{front_door}{volunteer_contract.SIGN_IN_PATH}{token}",
                       until=f"{expires.astimezone(WARSAW):%H:%M}" if expires else "")
         body = text.sms if d["channel"] == "sms" else text.email

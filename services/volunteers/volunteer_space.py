@@ -17,7 +17,7 @@ from marshmallow import ValidationError
 
 from services.volunteers import forms, handlers, hours, schemas, self_forms, sign_in, signed_in
 from services.volunteers.db import availability_exceptions, offers
-from wspolnota import config, errors, reference
+from wspolnota import errors, reference
 from wspolnota.web import current_parts
 
 bp = Blueprint("volunteer_space", __name__, url_prefix="/wolontariusz")
@@ -129,7 +129,7 @@ def use_link(token: str):  # type: ignore[no-untyped-def]
     response = redirect(url_for(".home"))
     response.set_cookie(sign_in.COOKIE, cookie, max_age=signed_in.settings().volunteer_session_days * 86400,
                         path=cookie_path(), httponly=True, samesite="Lax",
-                        secure=config.get_bool("SESSION_COOKIE_SECURE"))
+                        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")))
     return response
 
 

@@ -15,14 +15,18 @@ from services.notify.contacts import AddressBook, Contact, personal_quiet_until
 from services.notify.db import notifications
 from services.notify.links import hide_tokens
 from services.notify.sender import Sender
+from wspolnota.localtime import WARSAW
 
 NOON = datetime(2026, 11, 26, 11, 0, tzinfo=UTC)  # 12:00 in Warsaw
 EVENING = datetime(2026, 11, 26, 19, 30, tzinfo=UTC)  # 20:30 in Warsaw
 
 
+IN_FIFTEEN_MINUTES = (datetime.now(UTC) + timedelta(minutes=15)).replace(second=0, microsecond=0)
+
+
 def requested(channel: str = "email", **over: object) -> dict[str, object]:
     return {"volunteer_id": VOLUNTEER, "token_id": str(uuid.uuid4()), "channel": channel,
-            "expires_at": "2026-11-26T11:15:00+00:00", **over}
+            "expires_at": IN_FIFTEEN_MINUTES.isoformat(), **over}
 
 
 @pytest.mark.parametrize("channel", ["email", "sms"])
@@ -32,12 +36,17 @@ def test_a_request_becomes_one_urgent_message_on_the_typed_channel(deliver, db, 
     deliver(request)  # delivered twice by the bus
     [row] = ledger(db, kind="volunteer_sign_in")
     assert (row["channel"], row["recipient"], row["urgent"]) == (channel, f"wolontariusz:{VOLUNTEER}", True)
-    assert "12:15" in row["body"]  # the link's last minute in Warsaw time
+    assert f"{IN_FIFTEEN_MINUTES.astimezone(WARSAW):%H:%M}" in row["body"]  # the link's end in Warsaw time
     link = row["body"].split("http://test", 1)[1].split()[0]
     assert link.startswith(SIGN_IN_PATH)
     assert read_sign_in_token(settings.secret_key, link.removeprefix(SIGN_IN_PATH)) == request.data["token_id"]
     assert SIGN_IN_PATH.rstrip("/") + "/…" in hide_tokens(row["body"])
     assert link.removeprefix(SIGN_IN_PATH) not in hide_tokens(row["body"])
+
+
+def test_a_request_that_waited_past_its_links_life_sends_nothing(deliver, db) -> None:
+    deliver(event("SignInLinkRequested", requested(expires_at="2020-01-01T10:00:00+00:00"), key=VOLUNTEER))
+    assert ledger(db, kind="volunteer_sign_in") == []
 
 
 def test_the_sms_with_the_link_fits_in_two_parts(deliver, db) -> None:
