@@ -1,25 +1,29 @@
 """A volunteer's sign-in on SQLite and PostgreSQL: the request reaches notify's ledger exactly once (also when the
 bus delivers it twice), its link signs the person in, a second use and an expired link are refused, and "sign out
-everywhere" ends every session; two racing uses of one link sign in once."""
+everywhere" ends every session; two racing uses of one link sign in once. And the request through the real broker
+to notify's consumer process."""
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
 from contracts.volunteers import sign_in_token
+from services.notify.db import make_db as make_notify_db
 from services.notify.db import notifications
 from services.volunteers import sign_in
 from services.volunteers.db import sign_in_tokens
 from wspolnota import config
 from wspolnota.service import load
-from wspolnota.testing import ManualClock
+from wspolnota.testing import ManualClock, WorkerProcess
 from wspolnota.transport.consumer import ConsumerLoop
+from wspolnota.transport.kafka import KafkaProducerAdapter, ensure_topics
 from wspolnota.transport.memory import MemoryBroker
 from wspolnota.transport.outbox import Relay
 
@@ -76,6 +80,13 @@ class Stack:
     def close(self) -> None:
         self.volunteers.db.dispose()
         self.notify.db.dispose()
+
+
+def ask(app: Any, identifier: str = "zofia@example.pl") -> None:
+    client = app.test_client()
+    page = client.get("/wolontariusz/logowanie")
+    assert client.post("/wolontariusz/logowanie", data={"csrf_token": csrf(page.get_data(as_text=True)),
+                                                        "identifier": identifier}).status_code == 302
 
 
 def link_path(body: str) -> str:
@@ -161,3 +172,55 @@ def test_two_racing_uses_of_one_link_sign_in_once(new_database: Callable[[], str
         assert len([r for r in results if r not in ("used", "locked")]) == 1
     finally:
         stack.close()
+
+
+def test_a_sign_in_request_reaches_notify_through_the_real_broker_once(
+        kafka_bootstrap: str, topic_prefix: str, tmp_path: Path,
+        start_consumer: Callable[..., WorkerProcess]) -> None:
+    """The volunteers relay publishes on the real broker, `wspolnota consume notify` in its own process records one
+    message (the request published twice counts once), and its link signs the volunteer in."""
+    from services.volunteers.app import create_app
+
+    volunteers = load("volunteers", f"sqlite:///{tmp_path / 'volunteers.db'}")
+    notify_db = make_notify_db(f"sqlite:///{tmp_path / 'notify.db'}")
+    volunteers.db.migrate()
+    notify_db.migrate()
+    ensure_topics([config.topic(t) for t in ("volunteers", "volunteers.dlq", "matches", "matches.dlq", "needs",
+                                             "needs.dlq")], kafka_bootstrap)
+    consumer = start_consumer("notify", notify_db.url)
+    producer = KafkaProducerAdapter(kafka_bootstrap)
+    try:
+        app = create_app({"DATABASE_URL": volunteers.db.url, "TESTING": True, "AUTH_DISABLED": True},
+                         parts=volunteers)
+        app.test_client().post("/api/volunteers", json={
+            "name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48 601 202 303",
+            "villages": ["belno"]})
+        ask(app)
+        Relay(volunteers.db, producer).run_once()
+        with volunteers.db.engine.connect() as conn:  # a replay: the same request published again
+            first = conn.execute(sa.select(volunteers.db.outbox.c.body, volunteers.db.outbox.c.key).where(
+                volunteers.db.outbox.c.type == "SignInLinkRequested")).one()
+        producer.send(config.topic("volunteers"), first.key.encode(), first.body)
+        producer.flush()
+        ask(app)  # a later request by the same person: same key, so it comes after the replay on its partition
+        Relay(volunteers.db, producer).run_once()
+
+        def recorded() -> list[dict[str, Any]]:
+            with notify_db.engine.connect() as conn:
+                return [dict(r) for r in conn.execute(sa.select(notifications).where(
+                    notifications.c.kind == "volunteer_sign_in").order_by(notifications.c.created_at)).mappings()]
+
+        consumer.wait_until(lambda: len(recorded()) >= 2, 120, message="notify recorded the sign-in messages")
+        assert len(recorded()) == 2  # the replay sent nothing
+        message = recorded()[0]
+        assert message["channel"] == "email"
+        phone = app.test_client()
+        path = link_path(message["body"])
+        page = phone.get(path)
+        assert phone.post(path, data={"csrf_token": csrf(page.get_data(as_text=True))}).status_code == 302
+        assert phone.get("/wolontariusz/").status_code == 200
+    finally:
+        consumer.stop()
+        producer.close()
+        volunteers.db.dispose()
+        notify_db.dispose()
