@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from services.volunteers import api, pages, registration, volunteer_space
@@ -33,6 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None, *, parts: Parts | None
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_err):  # type: ignore[no-untyped-def]
+        if request.blueprint == volunteer_space.bp.name:  # the volunteer's own pages keep their own header
+            volunteer_space.load_volunteer()  # refused before the blueprint read the volunteer's session
+            return render_template("volunteers/self/csrf.html", volunteer=g.get("volunteer")), 400
         return render_template("volunteers/csrf.html"), 400
 
     return app

@@ -180,7 +180,8 @@ COVERED = {
         "_macros", "audit", "confirm", "csrf", "index", "profile", "provider_form", "register", "register_done")),
     "services/volunteers/self_forms.py",
     *(f"services/volunteers/templates/volunteers/self/{n}.html" for n in (
-        "_layout", "availability", "home", "link_sent", "link_unusable", "sign_in", "too_many", "use_link", "where")),
+        "_layout", "availability", "csrf", "home", "link_sent", "link_unusable", "sign_in", "too_many", "use_link",
+        "where")),
 }
 
 

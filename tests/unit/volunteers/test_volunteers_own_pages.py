@@ -109,6 +109,8 @@ def test_every_change_needs_the_csrf_token(v: Volunteers, me: tuple[str, Any], o
         assert client.post(path, data=data).status_code == 400, path
     assert outbox.types() == before and row(v.db, volunteer_id)["paused"] is False
     assert client.get("/wolontariusz/").status_code == 200
+    refused = client.post("/wolontariusz/przerwa", data={}).get_data(as_text=True)
+    assert "Formularz wygasł" in refused and 'href="/needs/"' not in refused and "Wróć na moją stronę" in refused
 
 
 # --- absences --------------------------------------------------------------------------------------------------
