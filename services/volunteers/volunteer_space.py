@@ -156,6 +156,11 @@ def sign_out_everywhere():  # type: ignore[no-untyped-def]
     return response
 
 
+def read_audited(session: Any, volunteer_id: str, where: str) -> None:
+    """The volunteer read their own data: audited as every read of personal data is."""
+    handlers.audit(session, sign_in.actor(volunteer_id), "self_read", volunteer_id, where)
+
+
 # --- the home page ---------------------------------------------------------------------------------------------
 def live_offers(session: Any, volunteer_id: str) -> list[sa.RowMapping]:
     return list(session.execute(sa.select(offers).where(offers.c.volunteer_id == volunteer_id,
@@ -175,6 +180,7 @@ def home():  # type: ignore[no-untyped-def]
         given = hours.summary(session, volunteer["id"], today)
         absences = absence_rows(session, volunteer["id"], today)
         categories = offered_categories(live_offers(session, volunteer["id"]))
+        read_audited(session, volunteer["id"], "strona główna wolontariusza")
     return page("home.html", hours=given, absences=absences, categories=categories, today=today,
                 form=self_forms.ButtonForm())[0]
 
@@ -220,6 +226,7 @@ def availability():  # type: ignore[no-untyped-def]
         form = self_forms.weekly_form(stored)
     with current_parts().db.transaction() as session:
         absences = absence_rows(session, volunteer["id"], today)
+        read_audited(session, volunteer["id"], "dostępność (strona wolontariusza)")
     return page("availability.html", status, form=form, absence_form=self_forms.AbsenceForm(formdata=None),
                 absences=absences, button=self_forms.ButtonForm(formdata=None), today=today)
 
@@ -321,6 +328,7 @@ def where():  # type: ignore[no-untyped-def]
     volunteer = signed_in_volunteer()
     with current_parts().db.transaction() as session:
         current = offered_categories(live_offers(session, volunteer["id"]))
+        read_audited(session, volunteer["id"], "miejscowości i kontakt (strona wolontariusza)")
     if request.method == "GET":
         form = self_forms.WhereForm(formdata=None)
         form.fill(dict(volunteer), current)

@@ -256,6 +256,7 @@ def test_signing_in_sets_the_volunteers_own_cookie_not_the_staff_session(v: Volu
                                .where(audit_log.c.volunteer_id == volunteer_id)).all()
     assert ("sign_in", f"wolontariusz:{volunteer_id}") in actions
     assert ("sign_in_link", f"wolontariusz:{volunteer_id}") in actions
+    assert ("self_read", f"wolontariusz:{volunteer_id}") in actions  # reading their own data is audited too
 
 
 def test_the_pages_need_the_volunteers_session(v: Volunteers) -> None:
