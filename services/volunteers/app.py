@@ -1,5 +1,6 @@
-"""Volunteers service web app: the JSON API and the internal contact API (api.py), the staff pages (pages.py)
-the public self-registration pages (registration.py) and the volunteer's own space (volunteer_space.py), on the service's bootstrap."""
+"""Volunteers service web app: the JSON API and the internal contact API (api.py), the staff pages (pages.py),
+the public self-registration pages (registration.py) and the volunteer's own space (volunteer_space.py), on the
+service's bootstrap."""
 from __future__ import annotations
 
 from typing import Any
