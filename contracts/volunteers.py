@@ -5,6 +5,11 @@ organisation's public identity (name, kind, KRS: a legal entity, not a person). 
 """
 from __future__ import annotations
 
+import base64
+import hashlib
+import uuid
+
+from itsdangerous import BadSignature, Signer
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from wspolnota.schemas import category_field, uuid_str, village_field
@@ -35,6 +40,35 @@ REVOKED_ADVERSE_RESULT = "adverse_result"  # a later Kamilka check: listed in th
 REVOKED_SUPERSEDED = "superseded"  # a later Kamilka check now decides
 REVOKE_REASONS = (REVOKED_BY_STAFF, REVOKED_ADVERSE_RESULT, REVOKED_SUPERSEDED)
 PAUSE_SAFETY_REVIEW = "safety_review"  # paused by the service after an adverse Kamilka result, pending review
+
+# Volunteers' sign-in links: the link names a token by id and carries an HMAC of it under a key derived from
+# SECRET_KEY for this purpose only (the salt). Notify builds the link, the volunteers service reads it; the bus
+# carries only the id, which opens nothing without the key.
+SIGN_IN_CHANNELS = ("email", "sms")
+SIGN_IN_SALT = "wspolnota.volunteers.sign-in-link"
+SIGN_IN_PATH = "/volunteers/wolontariusz/wejscie/"  # behind the front door
+
+
+def _sign_in_signer(secret: str) -> Signer:
+    return Signer(secret, salt=SIGN_IN_SALT, digest_method=hashlib.sha256)
+
+
+def sign_in_token(secret: str, token_id: str) -> str:
+    """The secret part of a sign-in link: the token id (22 characters) and its signature."""
+    compact = base64.urlsafe_b64encode(uuid.UUID(token_id).bytes).rstrip(b"=").decode()
+    return _sign_in_signer(secret).sign(compact).decode()
+
+
+def read_sign_in_token(secret: str, token: str) -> str | None:
+    """The token id inside a correctly signed sign-in token; None for anything else."""
+    try:
+        value = _sign_in_signer(secret).unsign(token.encode("ascii", "replace")).decode()
+        if len(value) != 22:
+            return None
+        return str(uuid.UUID(bytes=base64.urlsafe_b64decode(value + "==")))
+    except (BadSignature, ValueError):
+        return None
+
 
 REQUIRED = "To pole jest wymagane."
 HH_MM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
@@ -155,6 +189,17 @@ class OfferWithdrawn(EventSchema):
     volunteer_id = uuid_str(required=True)
 
 
+class SignInLinkRequested(EventSchema):
+    """A volunteer asked for a sign-in link (docs/security.md, "Volunteers' sign-in"). No address, no secret: notify
+    sends the link on `channel` to the volunteer's own address (the contact API), built by `sign_in_token` from
+    `token_id` with the purpose-specific key; the volunteers service checks the signature, expiry and single use."""
+
+    volunteer_id = uuid_str(required=True)
+    token_id = uuid_str(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(SIGN_IN_CHANNELS))
+    expires_at = fields.AwareDateTime(required=True)
+
+
 EVENTS: dict[str, type[Schema]] = {
     "VolunteerRegistered": VolunteerRegistered,
     "VolunteerUpdated": VolunteerUpdated,
@@ -166,4 +211,5 @@ EVENTS: dict[str, type[Schema]] = {
     "VolunteerPaused": VolunteerPaused,
     "VolunteerResumed": VolunteerRef,
     "VolunteerErased": VolunteerRef,
+    "SignInLinkRequested": SignInLinkRequested,
 }

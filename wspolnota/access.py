@@ -115,6 +115,10 @@ POLICIES: dict[str, dict[str, Any]] = {
         # the public's own pages and the service-to-service API (its own bearer token)
         "registration.self_registration": PUBLIC, "registration.self_registration_done": PUBLIC,
         "registration.confirm_email": PUBLIC,
+        # the volunteer's own space: no staff role; its own sign-in by link and session (services/volunteers/sign_in.py)
+        **{f"volunteer_space.{name}": PUBLIC for name in (
+            "sign_in_page", "link_sent", "use_link", "sign_out", "sign_out_everywhere", "home", "availability",
+            "add_absence", "delete_absence", "pause", "resume", "where")},
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
         "audit_api.audit_log": rw(AUDIT_READ, NOBODY),

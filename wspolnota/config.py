@@ -31,7 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", None, "SQLAlchemy URL of this service's database (default: SQLite under var/)",
             production_required=True),
     Setting("SECRET_KEY", None, "**secret, required**: signs staff sessions and CSRF tokens (one value for the "
-            "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
+            "front door and every web app), volunteers' e-mail confirmation links, notify's response links and (a key derived from it) volunteers' sign-in links",
             roles=("web", "front", "notify-consumer", "notify-sender"), production_required=True),
     Setting("WSPOLNOTA_DEV_SECRETS", "", "`1`: a missing secret takes its public `dev-only-*` value instead of "
             "stopping the process; for the tests only (`wspolnota run` generates real ones under `var/`)",
@@ -103,6 +103,14 @@ SETTINGS: tuple[Setting, ...] = (
             roles=("web",)),
     Setting("CONFIRMATION_MAX_AGE_HOURS", "72", "how long a volunteer's e-mail confirmation link works",
             roles=("web",)),
+    Setting("VOLUNTEER_SIGN_IN_LINK_MINUTES", "15", "how long a volunteer's sign-in link works (it works once)",
+            roles=("web",)),
+    Setting("VOLUNTEER_SESSION_DAYS", "30", "how long a volunteer stays signed in on their phone",
+            roles=("web",)),
+    Setting("VOLUNTEER_SIGN_IN_PER_ADDRESS_PER_HOUR", "5", "sign-in links one e-mail address or phone number may "
+            "ask for in an hour (known or not) before the page answers 429", roles=("web",)),
+    Setting("VOLUNTEER_SIGN_IN_PER_SOURCE_PER_HOUR", "30", "sign-in requests one client address may make in an "
+            "hour before the page answers 429", roles=("web",)),
     # -- notify (its own processes; read into services/notify/settings.py's Settings) -----------------------
     *(Setting(f"NOTIFY_{name}", default, help, roles=roles) for name, default, roles, help in (
         ("SMTP_HOST", "127.0.0.1", _SENDER, "SMTP server the sender delivers e-mail to (default: the local sink)"),
@@ -220,7 +228,7 @@ class Secret:
 
 SECRETS: tuple[Secret, ...] = (
     Secret("SECRET_KEY", "dev-only-not-secret", "signs staff sessions and CSRF tokens (the same value for the "
-           "front door and every web app), volunteers' e-mail confirmation links and notify's response links",
+           "front door and every web app), volunteers' e-mail confirmation links, notify's response links and (a key derived from it) volunteers' sign-in links",
            ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
     Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
            "into resident pseudonyms; never change it once used", ("needs-web",)),

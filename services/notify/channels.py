@@ -38,6 +38,14 @@ class TemporaryFailure(Exception):
     pass
 
 
+class QuietHours(Exception):
+    """The recipient's own quiet hours (a volunteer's, from their page): try again at `until` (aware UTC)."""
+
+    def __init__(self, until: Any):
+        super().__init__(f"godziny ciszy wolontariusza do {until:%H:%M} UTC")
+        self.until = until
+
+
 class NotOnThisChannel(Exception):
     """The recipient is not to be reached on this channel (no address, or prefers another one)."""
 

@@ -8,11 +8,14 @@ sending. Staff recipients come from settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, time
 
 import requests
 
-from services.notify.channels import NotOnThisChannel, PermanentFailure, TemporaryFailure
+from services.notify.channels import NotOnThisChannel, PermanentFailure, QuietHours, TemporaryFailure
+from services.notify.messages import quiet_until
 from services.notify.settings import Settings
+from wspolnota.service import Clock, utc_now
 
 VOLUNTEER = "wolontariusz:"
 PARTICIPANT = "uczestnik:"  # a resident registered for a community activity (registration id)
@@ -27,6 +30,7 @@ class Contact:
     email: str | None
     phone: str | None
     preferred_channel: str | None = None
+    quiet_hours: str | None = None  # "21:00-07:00", Warsaw time: the volunteer's own quiet hours for SMS
 
 
 class VolunteerContacts:
@@ -59,7 +63,8 @@ class VolunteerContacts:
         try:
             body = response.json()
             return Contact(name=str(body.get("name") or ""), email=body.get("email") or None,
-                           phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"))
+                           phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"),
+                           quiet_hours=body.get("quiet_hours") or None)
         except (ValueError, AttributeError) as err:
             raise TemporaryFailure(f"{service} zwróciła niepoprawny JSON") from err
 
@@ -76,8 +81,8 @@ class AddressBook:
     """Where a ledger recipient is reached on a channel; None when it has no address there."""
 
     def __init__(self, settings: Settings, volunteers: VolunteerContacts,
-                 participants: VolunteerContacts | None = None):
-        self.settings, self.volunteers = settings, volunteers
+                 participants: VolunteerContacts | None = None, clock: Clock = utc_now):
+        self.settings, self.volunteers, self.clock = settings, volunteers, clock
         self.participants = participants or ParticipantContacts(
             settings.community_internal_url, settings.internal_service_token, settings.http_timeout_s)
 
@@ -96,6 +101,10 @@ class AddressBook:
             if (not urgent and preferred in addresses and preferred != channel and addresses[preferred]
                     and channel in addresses):
                 raise NotOnThisChannel(f"wolontariusz woli kanał {'e-mail' if preferred == 'email' else 'SMS'}")
+            if channel == "sms" and not urgent and contact.quiet_hours:
+                until = personal_quiet_until(contact.quiet_hours, self.clock())
+                if until is not None:
+                    raise QuietHours(until)
             return addresses.get(channel)
         staff = {
             (ORGANISER, "email"): s.organiser_email, (ORGANISER, "sms"): s.organiser_phone,
@@ -103,3 +112,15 @@ class AddressBook:
             (CASE_SYSTEM, "webhook"): s.case_webhook_url,
         }
         return staff.get((recipient, channel)) or None
+
+
+def personal_quiet_until(span: str, now: datetime) -> datetime | None:
+    """When a volunteer's own quiet hours ("21:00-07:00", Warsaw time) that `now` falls in end, or None (also for
+    a span that cannot be read: the message goes, as without quiet hours)."""
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in span.split("-"))
+    except ValueError:
+        return None
+    if start == end:
+        return None
+    return quiet_until(now, start, end)

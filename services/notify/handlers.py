@@ -30,6 +30,7 @@ from services.notify.links import link_url
 from services.notify.messages import REVOCATION_REASONS, gate_reason, render, visits_pl
 from services.notify.settings import Settings
 from wspolnota import reference
+from wspolnota.localtime import WARSAW
 from wspolnota.service import Clock, utc_now
 from wspolnota.transport import Catalog, Event
 from wspolnota.transport.consumer import Handler
@@ -283,6 +284,23 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
                       link=f"{front_door}/volunteers/wykonawcy/{d['volunteer_id']}")
         record(session, outbox, str(event.id), "volunteer_safety", ORGANISER, "email", text.subject, text.email)
 
+    def on_sign_in_link_requested(session: Session, event: Event) -> None:
+        """A volunteer asked for a sign-in link: one message on the channel they typed (their e-mail address or
+        phone number, read from the volunteers service at send time), whatever their preferred channel and even
+        in quiet hours (urgent: they are waiting for it). The link is built here from the token id with the
+        sign-in key (contracts/volunteers.py); the bus never carried it."""
+        d = event.data
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        token = volunteer_contract.sign_in_token(cfg.secret_key, d["token_id"])
+        expires = _dt(d["expires_at"])
+        if expires is not None and expires <= clock():
+            return  # the request waited on the bus past its link's life: a dead link helps nobody
+        text = render("volunteer_sign_in", link=f"{front_door}{volunteer_contract.SIGN_IN_PATH}{token}",
+                      until=f"{expires.astimezone(WARSAW):%H:%M}" if expires else "")
+        body = text.sms if d["channel"] == "sms" else text.email
+        record(session, outbox, str(event.id), "volunteer_sign_in", VOLUNTEER + d["volunteer_id"], d["channel"],
+               text.subject, body, urgent=True)
+
     def on_volunteer_erased(session: Session, event: Event) -> None:
         cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
                        reason="dane wolontariusza usunięte")
@@ -530,6 +548,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "CredentialRevoked": on_safety_event,
         "VolunteerPaused": on_safety_event,
         "VolunteerErased": on_volunteer_erased,
+        "SignInLinkRequested": on_sign_in_link_requested,
         "ResidentErased": on_resident_erased,
         "ActivityScheduled": on_activity_scheduled,
         "ActivityChanged": on_activity_changed,

@@ -15,7 +15,7 @@ from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
 ACTIONS = {"a": "accept", "d": "decline", "c": "choose"}
 SALT = "wspolnota.notify.provider-response"
-TOKEN_IN_LINK = re.compile(r"(/o/)[A-Za-z0-9_\-.]+")
+TOKEN_IN_LINK = re.compile(r"(/o/|/wolontariusz/wejscie/)[A-Za-z0-9_\-.]+")  # response and sign-in links
 
 
 class LinkInvalid(ValueError):
@@ -61,5 +61,5 @@ def link_url(public_url: str, secret: str, offer_id: str, action: str) -> str:
 
 
 def hide_tokens(text: str | None) -> str:
-    """Staff see that a link was sent, not the provider's own signed link."""
+    """Staff see that a link was sent, not the provider's own signed link (a response or a sign-in link)."""
     return TOKEN_IN_LINK.sub(r"\1…", text or "")

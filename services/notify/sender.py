@@ -26,6 +26,7 @@ from services.notify.channels import (
     NotOnThisChannel,
     Outgoing,
     PermanentFailure,
+    QuietHours,
     TemporaryFailure,
     default_channels,
 )
@@ -58,7 +59,7 @@ class Sender:
         self.outbox = outbox or Outbox(db, PUBLISHES)
         self.channels = channels if channels is not None else default_channels(settings)
         self.addresses = addresses or AddressBook(settings, VolunteerContacts(
-            settings.volunteers_internal_url, settings.internal_service_token, settings.http_timeout_s))
+            settings.volunteers_internal_url, settings.internal_service_token, settings.http_timeout_s), clock)
         self.stats = {"sent": 0, "retried": 0, "failed": 0, "skipped": 0, "deferred": 0, "recovered": 0}
 
     # -- one round, driven by tests without threads ------------------------------------------------
@@ -166,6 +167,9 @@ class Sender:
         except NotOnThisChannel as err:
             self.finish(row, "skipped", str(err))
             return
+        except QuietHours as err:
+            self.postpone(row, err.until)
+            return
         except PermanentFailure as err:
             self.fail(row, str(err))
             return
@@ -197,6 +201,13 @@ class Sender:
                 status=status, sent_at=now if status == "sent" else None, last_error=note, claimed_at=None))
         self.stats[status] += 1
         log.info("notification %s %s (%s via %s)", row["id"], status, row["kind"], row["channel"])
+
+    def postpone(self, row: sa.RowMapping, until: datetime) -> None:
+        """The volunteer's own quiet hours: pending again until they end; the attempt does not count."""
+        with self.db.engine.begin() as conn:
+            conn.execute(sa.update(t).where(*self._mine(row)).values(
+                status="pending", claimed_at=None, attempts=t.c.attempts - 1, next_attempt_at=until))
+        self.stats["deferred"] += 1
 
     def retry(self, row: sa.RowMapping, error: str) -> None:
         if row["attempts"] >= self.s.max_attempts:

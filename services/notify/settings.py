@@ -39,6 +39,7 @@ class Settings:
     ipus_coordinator_phone: str
     public_url: str
     link_secret: str
+    secret_key: str  # SECRET_KEY (a secret): volunteers' sign-in links are signed with a key derived from it
     link_max_age_h: float
     quiet_hours: str
     timezone: str
@@ -63,7 +64,7 @@ class Settings:
         # A public or empty secret is never used: it becomes "" (the processes that need it refused to start
         # already), or its development value when WSPOLNOTA_DEV_SECRETS=1 asked for those.
         for field_name, secret in (("case_webhook_secret", "NOTIFY_CASE_WEBHOOK_SECRET"),
-                                   ("internal_service_token", "INTERNAL_SERVICE_TOKEN")):
+                                   ("internal_service_token", "INTERNAL_SERVICE_TOKEN"), ("secret_key", "SECRET_KEY")):
             values[field_name] = _secret_or_empty(secret, str(values[field_name]))
         link = str(values["link_secret"])
         values["link_secret"] = link if not config.is_public(link) else _secret_or_empty(
@@ -83,7 +84,7 @@ def _secret_or_empty(name: str, value: str) -> str:
         return ""
 
 
-UNPREFIXED = {"volunteers_internal_url", "community_internal_url", "internal_service_token"}
+UNPREFIXED = {"volunteers_internal_url", "community_internal_url", "internal_service_token", "secret_key"}
 
 
 def env_name(field_name: str) -> str:

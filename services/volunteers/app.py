@@ -1,13 +1,14 @@
-"""Volunteers service web app: the JSON API and the internal contact API (api.py), the staff pages (pages.py)
-and the public self-registration pages (registration.py), on the service's bootstrap."""
+"""Volunteers service web app: the JSON API and the internal contact API (api.py), the staff pages (pages.py),
+the public self-registration pages (registration.py) and the volunteer's own space (volunteer_space.py), on the
+service's bootstrap."""
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import api, pages, registration
+from services.volunteers import api, pages, registration, volunteer_space
 from services.volunteers.bootstrap import bootstrap
 from services.volunteers.settings import Settings
 from wspolnota.service import Parts
@@ -29,9 +30,13 @@ def create_app(test_config: dict[str, Any] | None = None, *, parts: Parts | None
         openapi.register_blueprint(blueprint)
     app.register_blueprint(pages.bp)
     app.register_blueprint(registration.bp)
+    app.register_blueprint(volunteer_space.bp)
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_err):  # type: ignore[no-untyped-def]
+        if request.blueprint == volunteer_space.bp.name:  # the volunteer's own pages keep their own header
+            volunteer_space.load_volunteer()  # refused before the blueprint read the volunteer's session
+            return render_template("volunteers/self/csrf.html", volunteer=g.get("volunteer")), 400
         return render_template("volunteers/csrf.html"), 400
 
     return app

@@ -43,6 +43,12 @@ volunteers = sa.Table(
     sa.Column("paused", sa.Boolean, nullable=True),
     sa.Column("erased_at", UtcDateTime, nullable=True),
     sa.Column("updated_at", UtcDateTime, nullable=True),
+    # The volunteer's own space (docs/volunteers.md, "The volunteer's side"): a pause they chose themselves (only
+    # that one they may end), quiet hours for SMS ("21:00-07:00") and the version every sign-in session carries
+    # ("sign out everywhere" raises it).
+    sa.Column("paused_by_self", sa.Boolean, nullable=True),
+    sa.Column("quiet_hours", sa.String(11), nullable=True),
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
 )
 
 offers = sa.Table(
@@ -141,6 +147,27 @@ hours_ledger = sa.Table(
     sa.Column("event_time", UtcDateTime, nullable=False),
     sa.Column("recorded_at", UtcDateTime, nullable=False),
     sa.Index("ix_hours_ledger_provider_day", "provider_id", "on_date"),
+)
+
+
+# Sign-in links: one row per link asked for. The link carries the id and its HMAC (contracts/volunteers.py); the
+# row makes it single-use and short-lived.
+sign_in_tokens = sa.Table(
+    "sign_in_tokens", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("volunteer_id", sa.String(36), sa.ForeignKey("volunteers.id"), nullable=False, index=True),
+    sa.Column("channel", sa.String(10), nullable=False),  # email | sms
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+# Fixed-window counters of sign-in requests, per hashed address and per hashed source, shared by every worker.
+sign_in_rate_windows = sa.Table(
+    "sign_in_rate_windows", metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("window_start", sa.BigInteger, primary_key=True),
+    sa.Column("count", sa.Integer, nullable=False),
 )
 
 

@@ -40,7 +40,7 @@ CONSENT_VERSION = "2026-11"
 
 PROFILE_FIELDS = ("organisation_kind", "krs", "contact_person", "preferred_channel", "home_village", "radius_km",
                   "skills", "languages", "own_car", "weekly_slots", "capacity_hours_per_week", "max_open_tasks",
-                  "neighbour_conditions", "notes")
+                  "neighbour_conditions", "notes", "quiet_hours")
 
 
 class NotFound(errors.NotFound):
@@ -306,20 +306,29 @@ def verify_volunteer(session: Session, outbox: Outbox, volunteer_id: str, verifi
         _offer_published(session, outbox, draft["id"])
 
 
-def pause(session: Session, outbox: Outbox, volunteer_id: str, reason: str | None = None) -> None:
+def pause(session: Session, outbox: Outbox, volunteer_id: str, reason: str | None = None, *,
+          by_volunteer: bool = False) -> None:
     """Pause: no new tasks. With `reason` (a code, e.g. SAFETY_REVIEW) the pause is staff's decision and is
-    announced even when the person had already paused themselves, so that matching acts on the reason."""
+    announced even when the person had already paused themselves, so that matching acts on the reason.
+    `by_volunteer`: the person paused themselves (their own page), so they may also end it."""
     if _live(session, volunteer_id)["paused"] and reason is None:
         raise Conflict("Wykonawca ma już przerwę.")
-    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=True, updated_at=now()))
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(
+        paused=True, paused_by_self=by_volunteer and reason is None, updated_at=now()))
     outbox.add(session, volunteer_contract.TOPIC, "VolunteerPaused", volunteer_id,
                {"volunteer_id": volunteer_id, **({"reason": reason} if reason else {})})
 
 
-def resume(session: Session, outbox: Outbox, volunteer_id: str) -> None:
-    if not _live(session, volunteer_id)["paused"]:
+def resume(session: Session, outbox: Outbox, volunteer_id: str, *, by_volunteer: bool = False) -> None:
+    """End a pause. The person themselves (`by_volunteer`) may end only a pause they chose: a pause staff or the
+    service set (a safety review) is staff's to end."""
+    v = _live(session, volunteer_id)
+    if not v["paused"]:
         raise Conflict("Wykonawca nie ma przerwy.")
-    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(paused=False, updated_at=now()))
+    if by_volunteer and not v["paused_by_self"]:
+        raise Conflict("Tę przerwę ustalił pracownik CUS — aby ją zakończyć, skontaktuj się z organizatorem.")
+    session.execute(sa.update(volunteers).where(volunteers.c.id == volunteer_id).values(
+        paused=False, paused_by_self=None, updated_at=now()))
     outbox.add(session, volunteer_contract.TOPIC, "VolunteerResumed", volunteer_id, {"volunteer_id": volunteer_id})
 
 
@@ -450,6 +459,17 @@ def add_exception(session: Session, outbox: Outbox, volunteer_id: str, data: dic
     return row
 
 
+def delete_exception(session: Session, outbox: Outbox, volunteer_id: str, exception_id: str, *,
+                     today: date) -> None:
+    """Remove an absence of this provider (NotFound for another's); the profile snapshot follows on the bus."""
+    _live(session, volunteer_id)
+    gone = session.execute(sa.delete(availability_exceptions).where(
+        availability_exceptions.c.id == exception_id, availability_exceptions.c.volunteer_id == volunteer_id))
+    if not gone.rowcount:  # type: ignore[attr-defined]
+        raise NotFound(exception_id)
+    _updated(session, outbox, volunteer_id, today)
+
+
 def expire_credentials(session: Session, outbox: Outbox, today: date) -> int:
     """CredentialExpired (naming the credential) once per credential whose last valid day has passed, `today`
     being the Warsaw date; returns how many. A revoked credential is not announced again. Only that
@@ -568,7 +588,7 @@ def read_contact(session: Session, volunteer_id: str, actor: str) -> dict[str, A
     name = v["contact_person"] if v["provider_type"] == model.PARTNER_ORGANISATION and v["contact_person"] \
         else v["name"]
     return {"name": name, "email": v["email"], "phone": v["phone"],
-            "preferred_channel": v["preferred_channel"] or "email"}
+            "preferred_channel": v["preferred_channel"] or "email", "quiet_hours": v["quiet_hours"]}
 
 
 # --- consumed events -------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ EXCEPTION_REASONS = ["holiday", "sick", "other"]
 KRS = r"^[0-9]{10}$"  # Krajowy Rejestr Sądowy: a registered organisation's number, always 10 digits
 KRS_ERROR = "Numer KRS ma 10 cyfr."
 KRS_ONLY_PARTNERS = "Numer KRS podaje się tylko dla organizacji partnerskiej."
+QUIET_HOURS = r"^([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9]$"
 
 
 def _phone(value: str) -> None:
@@ -124,6 +125,9 @@ class VolunteerCreate(PolishSchema):
     max_open_tasks = Int(load_default=None, validate=validate.Range(1, 20, error="Od 1 do 20 zadań."))
     neighbour_conditions = fields.Nested(NeighbourConditionsIn, load_default=None)
     notes = Str(load_default=None, validate=length(2000))
+    quiet_hours = Str(load_default=None, allow_none=True, validate=validate.Regexp(
+        QUIET_HOURS, error="Godziny ciszy w postaci GG:MM-GG:MM, np. 21:00-07:00."),
+        metadata={"description": "no SMS that is not urgent in this local time span, e.g. 21:00-07:00"})
     consent = Bool(load_default=False, metadata={"description": "the person consented to data processing"})
     verified = Bool(load_default=True, metadata={
         "description": "entered by staff who checked the person (default); self-registrations start unverified"})
@@ -267,6 +271,7 @@ class VolunteerOut(Schema):
     paused = fields.Boolean()
     erased = fields.Boolean()
     email_confirmed = fields.Boolean()
+    quiet_hours = fields.String(allow_none=True)
     eligible_categories = fields.List(fields.String())
 
 
@@ -305,3 +310,4 @@ class ContactOut(Schema):
     email = fields.String()
     phone = fields.String()
     preferred_channel = fields.String()
+    quiet_hours = fields.String(allow_none=True)  # the volunteer's own quiet hours for SMS ("21:00-07:00"), or null

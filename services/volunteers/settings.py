@@ -16,6 +16,10 @@ class Settings:
     mail_from: str  # MAIL_FROM
     kamilka_check_validity_days: int  # KAMILKA_CHECK_VALIDITY_DAYS
     confirmation_max_age_hours: int  # CONFIRMATION_MAX_AGE_HOURS
+    volunteer_sign_in_link_minutes: int  # VOLUNTEER_SIGN_IN_LINK_MINUTES
+    volunteer_session_days: int  # VOLUNTEER_SESSION_DAYS
+    volunteer_sign_in_per_address_per_hour: int  # VOLUNTEER_SIGN_IN_PER_ADDRESS_PER_HOUR
+    volunteer_sign_in_per_source_per_hour: int  # VOLUNTEER_SIGN_IN_PER_SOURCE_PER_HOUR
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:

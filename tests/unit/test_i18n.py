@@ -178,6 +178,10 @@ COVERED = {
         "_offer", "inbox", "index", "response", "response_done")),
     *(f"services/volunteers/templates/volunteers/{n}.html" for n in (
         "_macros", "audit", "confirm", "csrf", "index", "profile", "provider_form", "register", "register_done")),
+    "services/volunteers/self_forms.py",
+    *(f"services/volunteers/templates/volunteers/self/{n}.html" for n in (
+        "_layout", "availability", "csrf", "home", "link_sent", "link_unusable", "sign_in", "too_many", "use_link",
+        "where")),
 }
 
 

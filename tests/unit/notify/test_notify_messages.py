@@ -15,7 +15,8 @@ CONTEXT = {"category_code": "TRN", "village_code": "belno", "window_start": "202
            "expired": False, "valid_until": "31.12.2026", "hours": 48, "plan_ref": "IPUS/2026/017", "paused": False,
            "status": "passed_on", "activity_kind": "workshop", "window_end": "2026-12-01T11:00:00+00:00",
            "activity_id": "A-1", "involves_children": True, "venue_changed": True, "text": "Zabierzcie fartuchy.",
-           "scope": "visit", "short_notice": True, "visits": "1 wizyta", "notice": "skipped", "series_id": "S-1"}
+           "scope": "visit", "short_notice": True, "visits": "1 wizyta", "notice": "skipped", "series_id": "S-1",
+           "until": "10:15"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
