@@ -16,6 +16,10 @@ class Settings:
     mail_from: str  # MAIL_FROM
     kamilka_check_validity_days: int  # KAMILKA_CHECK_VALIDITY_DAYS
     confirmation_max_age_hours: int  # CONFIRMATION_MAX_AGE_HOURS
+    centre_name: str  # CENTRE_NAME: on the certificate of volunteering
+    centre_address: str  # CENTRE_ADDRESS
+    centre_place: str  # CENTRE_PLACE: the place of issue
+    certificate_font_dir: str  # CERTIFICATE_FONT_DIR: DejaVu Sans for Polish letters in the PDF
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
