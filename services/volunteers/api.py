@@ -78,6 +78,9 @@ class HoursEntryOut(Schema):
     source_id = fields.String(metadata={"description": "the match id or the activity id"})
     hours = fields.Float()
     on_date = fields.Date()
+    category = fields.String(allow_none=True, metadata={
+        "description": "the scope of the work: a visit's category code (ZAK…), an activity's kind (meeting, "
+                       "workshop, event, series); null from events that did not carry it"})
 
 
 class MonthFigures(Schema):

@@ -76,7 +76,8 @@ def summary(session: Session, provider_id: str, today: date) -> dict[str, Any]:
 def entries(session: Session, provider_id: str, limit: int = 50) -> list[dict[str, Any]]:
     """The ledger's rows of one provider, the latest day first."""
     return [dict(r) for r in session.execute(
-        sa.select(hours_ledger.c.source, hours_ledger.c.source_id, hours_ledger.c.hours, hours_ledger.c.on_date)
+        sa.select(hours_ledger.c.source, hours_ledger.c.source_id, hours_ledger.c.hours, hours_ledger.c.on_date,
+                  hours_ledger.c.category)
         .where(hours_ledger.c.provider_id == provider_id)
         .order_by(hours_ledger.c.on_date.desc(), hours_ledger.c.source_id).limit(limit)).mappings()]
 
