@@ -30,6 +30,14 @@ class PeriodForm(FlaskForm):
         return {k: v for k, v in {"since": self.since.data, "until": self.until.data}.items() if v}
 
 
+def number(value: float) -> str:
+    """Hours in the page's language: 6,5 in Polish, 6.5 in English."""
+    from babel.numbers import format_decimal
+    from flask_babel import get_locale
+
+    return str(format_decimal(value, "#,##0.##", locale=str(get_locale() or "pl")))
+
+
 def hours_section(session: Session, provider_id: str, today: date, form: PeriodForm | None = None) -> dict[str, Any]:
     """The card's hours-by-month context: the year asked for (`?rok=`, else this year), its months as a chart and
     as table rows, the period form (by default from 1 January to today)."""
@@ -46,6 +54,6 @@ def hours_section(session: Session, provider_id: str, today: date, form: PeriodF
         form.since.data, form.until.data = date(today.year, 1, 1).isoformat(), today.isoformat()
     labels = [str(m) for m in MONTHS]
     chart = svg.month_bars("hours-by-month", gettext("Godziny w kolejnych miesiącach roku %(year)s", year=year),
-                           labels, [m["hours"] for m in months["months"]], unit=gettext("godz."))
+                           labels, [m["hours"] for m in months["months"]], unit=gettext("godz."), fmt=number)
     return {"hours_year": year, "hours_year_error": year_error, "hours_months": months,
             "hours_chart": chart, "month_names": [str(m) for m in MONTH_NAMES], "period_form": form}
