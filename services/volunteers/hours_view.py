@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from flask import request
+from flask import current_app, request
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from wtforms import StringField
 
 from services.volunteers import hours, svg
+from wspolnota import access
+from wspolnota.auth import auth_disabled, current_user
 
 MONTHS = (_l("sty"), _l("lut"), _l("mar"), _l("kwi"), _l("maj"), _l("cze"), _l("lip"), _l("sie"), _l("wrz"),
           _l("paź"), _l("lis"), _l("gru"))
@@ -28,6 +30,14 @@ class PeriodForm(FlaskForm):
 
     def to_data(self) -> dict[str, Any]:
         return {k: v for k, v in {"since": self.since.data, "until": self.until.data}.items() if v}
+
+
+def may_issue_documents() -> bool:
+    """May the signed-in person issue the certificate and export hours (those who keep the register)?"""
+    user = current_user()
+    if user is None:
+        return auth_disabled(current_app)  # only a test app with sign-in switched off has nobody signed in
+    return user["role"] in access.VOLUNTEER_WRITE
 
 
 def number(value: float) -> str:
@@ -56,4 +66,5 @@ def hours_section(session: Session, provider_id: str, today: date, form: PeriodF
     chart = svg.month_bars("hours-by-month", gettext("Godziny w kolejnych miesiącach roku %(year)s", year=year),
                            labels, [m["hours"] for m in months["months"]], unit=gettext("godz."), fmt=number)
     return {"hours_year": year, "hours_year_error": year_error, "hours_months": months,
-            "hours_chart": chart, "month_names": [str(m) for m in MONTH_NAMES], "period_form": form}
+            "hours_chart": chart, "month_names": [str(m) for m in MONTH_NAMES], "period_form": form,
+            "may_issue_documents": may_issue_documents()}

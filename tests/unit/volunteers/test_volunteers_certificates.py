@@ -374,3 +374,6 @@ def test_documents_about_a_volunteer_are_for_the_staff_who_keep_the_register(db,
         assert status == (200 if allowed else 403), (path, status)
     assert make_app(db, SECRET_KEY="certificates").test_client().get(
         f"/api/volunteers/{volunteer}/certificate{query}").status_code == 401
+    card = guarded.get(f"/wykonawcy/{volunteer}").get_data(as_text=True)
+    assert "Godziny w miesiącach roku 2031" in card  # every role reads the hours
+    assert ("Zaświadczenie i eksport godzin" in card) is allowed  # only those who may issue see the form
