@@ -84,8 +84,7 @@ def entries(session: Session, provider_id: str, limit: int = 50) -> list[dict[st
 
 # --- by month, by period, and the scope of the work ---------------------------------------------------------
 SOURCE_PL = {VISIT: "wizyty u mieszkańców", ACTIVITY: "zajęcia w społeczności lokalnej"}
-UNKNOWN_SCOPE_PL = {VISIT: "wizyty u mieszkańców (bez podanej kategorii pomocy)",
-                    ACTIVITY: "zajęcia w społeczności lokalnej (bez podanego rodzaju)"}
+UNKNOWN_SCOPE_PL = {VISIT: "pomoc bez podanej kategorii", ACTIVITY: "zajęcia bez podanego rodzaju"}
 
 
 def scope_label(source: str, category: str | None) -> str:

@@ -121,11 +121,11 @@ def test_the_ledger_keeps_the_category_of_a_visit_and_the_kind_of_an_activity(db
         scope = hours.scope(entries)
     assert [(e["category"], e["scope"]) for e in entries] == [
         ("ZAK", "Zakupy i sprawunki"), ("ZAK", "Zakupy i sprawunki"), ("TOW", "Towarzystwo"),
-        ("workshop", "warsztat"), (None, "wizyty u mieszkańców (bez podanej kategorii pomocy)")]
+        ("workshop", "warsztat"), (None, "pomoc bez podanej kategorii")]
     assert scope == [
         {"source": "visit", "scope": "Zakupy i sprawunki", "count": 2, "hours": 3.5},
         {"source": "visit", "scope": "Towarzystwo", "count": 1, "hours": 3},
-        {"source": "visit", "scope": "wizyty u mieszkańców (bez podanej kategorii pomocy)", "count": 1, "hours": 1},
+        {"source": "visit", "scope": "pomoc bez podanej kategorii", "count": 1, "hours": 1},
         {"source": "activity", "scope": "warsztat", "count": 1, "hours": 2.5}]
 
 
@@ -303,7 +303,7 @@ def test_the_hours_export_lists_each_entry_of_the_period_and_is_audited(db, clie
         ["data", "rodzaj", "zakres", "godziny", "nr wizyty lub zajęć"],
         ["2030-12-05", "wizyta u mieszkańca", "Towarzystwo", "3", MATCHES[2]],
         ["2030-12-12", "zajęcia w społeczności lokalnej", "warsztat", "2,5", ACTIVITY],
-        ["2030-12-20", "wizyta u mieszkańca", "wizyty u mieszkańców (bez podanej kategorii pomocy)", "1", MATCHES[3]]]
+        ["2030-12-20", "wizyta u mieszkańca", "pomoc bez podanej kategorii", "1", MATCHES[3]]]
     xlsx = staff.post(f"/wykonawcy/{volunteer}/godziny/eksport", data=period_form(
         staff, volunteer, since="2030-12-01", until="2030-12-31", format="xlsx"))
     sheet = load_workbook(io.BytesIO(xlsx.data)).active
