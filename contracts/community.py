@@ -90,6 +90,8 @@ class ParticipationRecorded(EventSchema):
     provider_id = uuid_str(required=True)
     hours = fields.Float(required=True, validate=validate.Range(min=0))
     held_on = fields.Date(required=True)  # the Warsaw calendar day the activity took place
+    kind = fields.String(load_default=None, allow_none=True,  # the activity's kind; absent on older events
+                         validate=validate.OneOf(ACTIVITY_KINDS))
 
 
 class ActivityHeld(EventSchema):

@@ -111,6 +111,7 @@ class MatchCancelled(MatchEvent):
 
 class MatchCompleted(MatchEvent):
     hours = fields.Float(required=True, validate=validate.Range(min=0))
+    category = category_field(load_default=None, allow_none=True)  # the visit's kind of help; absent on older events
 
 
 # Why an answer found its offer no longer open (MatchAnswerTooLate.status): codes, never text.

@@ -121,6 +121,12 @@ POLICIES: dict[str, dict[str, Any]] = {
             "add_absence", "delete_absence", "pause", "resume", "where")},
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
+        # documents about one person for a period (the certificate of volunteering, the hours export): issued
+        # by those who keep the volunteers' register, each issue audited
+        "certificates.certificate": rw(NOBODY, VOLUNTEER_WRITE),
+        "certificates.hours_export": rw(NOBODY, VOLUNTEER_WRITE),
+        "certificates_api.CertificateDocument": rw(VOLUNTEER_WRITE, NOBODY),
+        "certificates_api.HoursExport": rw(VOLUNTEER_WRITE, NOBODY),
         "audit_api.audit_log": rw(AUDIT_READ, NOBODY),
     },
     "matching": {

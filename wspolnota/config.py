@@ -111,6 +111,14 @@ SETTINGS: tuple[Setting, ...] = (
             "ask for in an hour (known or not) before the page answers 429", roles=("web",)),
     Setting("VOLUNTEER_SIGN_IN_PER_SOURCE_PER_HOUR", "30", "sign-in requests one client address may make in an "
             "hour before the page answers 429", roles=("web",)),
+    Setting("CENTRE_NAME", "Centrum Usług Społecznych w Zagnańsku", "the centre's name on the documents it "
+            "issues (the certificate of volunteering)", roles=("web",)),
+    Setting("CENTRE_ADDRESS", "ul. Turystyczna 86, 26-050 Zagnańsk", "the centre's address on the documents it "
+            "issues", roles=("web",)),
+    Setting("CENTRE_PLACE", "Zagnańsk", "the place of issue on the documents the centre issues", roles=("web",)),
+    Setting("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu", "directory with DejaVuSans.ttf and "
+            "DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), the certificate of volunteering's font for Polish "
+            "letters", roles=("web",)),
     # -- notify (its own processes; read into services/notify/settings.py's Settings) -----------------------
     *(Setting(f"NOTIFY_{name}", default, help, roles=roles) for name, default, roles, help in (
         ("SMTP_HOST", "127.0.0.1", _SENDER, "SMTP server the sender delivers e-mail to (default: the local sink)"),

@@ -705,7 +705,8 @@ def record_attendance(session: Session, outbox: Outbox, activity_id: str, presen
             activity_helpers.c.activity_id == activity_id, activity_helpers.c.provider_id == provider_id)
             .values(hours=hours, recorded_at=now))
         outbox.add(session, TOPIC, "ParticipationRecorded", provider_id, {
-            "activity_id": activity_id, "provider_id": provider_id, "hours": hours, "held_on": held_on})
+            "activity_id": activity_id, "provider_id": provider_id, "hours": hours, "held_on": held_on,
+            "kind": row["kind"]})
     session.execute(sa.update(activities).where(activities.c.id == activity_id)
                     .values(status=animation.HELD, updated_at=now))
     follow_activities(session, row["action_id"], now)  # the action it carries out moves with it

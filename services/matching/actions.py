@@ -21,7 +21,7 @@ def complete_match(session: Session, outbox: Outbox, match_id: str, hours: float
     model.check_completable(row["status"])
     update_match(session, row, now, status=COMPLETED, hours=hours, completed_at=now)
     outbox.add(session, match_contract.TOPIC, "MatchCompleted", row["need_id"],
-               {**match_ids(row), "hours": hours})
+               {**match_ids(row), "hours": hours, "category": row["category"]})
 
 
 def set_moderation(session: Session, category: str, mode: str, actor: str = SYSTEM_ACTOR,

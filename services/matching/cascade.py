@@ -212,7 +212,7 @@ def complete_need(session: Session, outbox: Outbox, need_id: str, hours: float |
             spent = hours if hours else (need["duration_minutes"] / 60 if need else 0.0)  # 0: not reported
             update_match(session, row, now, status=COMPLETED, hours=spent, completed_at=now)
             outbox.add(session, match_contract.TOPIC, "MatchCompleted", need_id,
-                       {**match_ids(row), "hours": spent})
+                       {**match_ids(row), "hours": spent, "category": row["category"]})
         else:
             close_match(session, outbox, row, CANCELLED, "need_completed", now)
     session.execute(sa.delete(unmet_needs).where(unmet_needs.c.need_id == need_id))

@@ -78,14 +78,40 @@ class HoursEntryOut(Schema):
     source_id = fields.String(metadata={"description": "the match id or the activity id"})
     hours = fields.Float()
     on_date = fields.Date()
+    category = fields.String(allow_none=True, metadata={
+        "description": "the scope of the work: a visit's category code (ZAK…), an activity's kind (meeting, "
+                       "workshop, event, series); null from events that did not carry it"})
+
+
+class MonthFigures(Schema):
+    hours = fields.Float(metadata={"description": "hours, visits and activities together"})
+    visit_hours = fields.Float()
+    activity_hours = fields.Float()
+    visits = fields.Integer(metadata={"description": "visits with hours"})
+    activities = fields.Integer(metadata={"description": "community activities with hours"})
+
+
+class MonthOut(MonthFigures):
+    month = fields.Integer(metadata={"description": "1-12, the Warsaw calendar month"})
+
+
+class YearOut(MonthFigures):
+    year = fields.Integer()
+    months = fields.List(fields.Nested(MonthOut), metadata={"description": "twelve months, January first"})
+
+
+class HoursQuery(schemas.PolishSchema):
+    year = schemas.Int(load_default=None, validate=validate.Range(min=2000, max=2100, error="Rok od 2000 do 2100."),
+                       metadata={"description": "the year `by_month` shows (default: this year)"})
 
 
 class HoursOut(HoursFigures):
     provider_id = fields.String()
-    year = fields.Integer()
+    year = fields.Integer(metadata={"description": "the current year, of `this_year`"})
     visits = fields.Nested(HoursFigures)
     activities = fields.Nested(HoursFigures)
     entries = fields.List(fields.Nested(HoursEntryOut), metadata={"description": "the latest 50, newest first"})
+    by_month = fields.Nested(YearOut, metadata={"description": "the hours of the year asked for, month by month"})
 
 
 def run(use_case: Callable[..., Any], *args: Any, **kw: Any) -> Any:
@@ -239,15 +265,17 @@ class OfferCollection(MethodView):
 
 
 @blp.route("/<volunteer_id>/hours")
+@blp.arguments(HoursQuery, location="query")
 @blp.response(200, HoursOut)
-def provider_hours(volunteer_id):  # type: ignore[no-untyped-def]
+def provider_hours(args, volunteer_id):  # type: ignore[no-untyped-def]
     """The provider's hours: in total and this year, from visits (MatchCompleted) and community activities
-    (ParticipationRecorded), with the latest entries."""
+    (ParticipationRecorded), with the latest entries, and month by month in `year` (default this year)."""
     today = signed_in.today()
 
     def read(session):  # type: ignore[no-untyped-def]
         handlers.get_volunteer(session, volunteer_id)
-        return {**hours.summary(session, volunteer_id, today), "entries": hours.entries(session, volunteer_id)}
+        return {**hours.summary(session, volunteer_id, today), "entries": hours.entries(session, volunteer_id),
+                "by_month": hours.by_month(session, volunteer_id, args["year"] or today.year)}
 
     return run(read)
 

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import api, pages, registration, volunteer_space
+from services.volunteers import api, certificate_pages, pages, registration, volunteer_space
 from services.volunteers.bootstrap import bootstrap
 from services.volunteers.settings import Settings
 from wspolnota.service import Parts
@@ -25,10 +25,11 @@ def create_app(test_config: dict[str, Any] | None = None, *, parts: Parts | None
     csrf = CSRFProtect(app)
     openapi = make_api(app)
     openapi.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
-    for blueprint in api.BLUEPRINTS:
+    for blueprint in (*api.BLUEPRINTS, certificate_pages.api):
         csrf.exempt(blueprint)
         openapi.register_blueprint(blueprint)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(certificate_pages.bp)
     app.register_blueprint(registration.bp)
     app.register_blueprint(volunteer_space.bp)
 

@@ -146,6 +146,8 @@ hours_ledger = sa.Table(
     sa.Column("event_id", sa.String(36), nullable=False),  # the event the hours came from
     sa.Column("event_time", UtcDateTime, nullable=False),
     sa.Column("recorded_at", UtcDateTime, nullable=False),
+    # the scope of the work: a visit's category code (ZAK…), an activity's kind (meeting…); None from older events
+    sa.Column("category", sa.String(20), nullable=True),
     sa.Index("ix_hours_ledger_provider_day", "provider_id", "on_date"),
 )
 

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_wtf import FlaskForm
 
-from services.volunteers import forms, handlers, hours, model, schemas, signed_in
+from services.volunteers import forms, handlers, hours, hours_view, model, schemas, signed_in
 from services.volunteers.db import availability_exceptions, confirmation_mails, offers, volunteers
 from wspolnota import errors, reference
 from wspolnota.transport.outbox import Outbox
@@ -172,6 +172,7 @@ def render_profile(volunteer_id: str, status: int = 200, **override: Any) -> tup
         p = handlers.as_provider(v, creds)
         cleared, cleared_until = handlers.minors_clearance(p, today)
         hours_given = hours.summary(session, volunteer_id, today)
+        by_month = hours_view.hours_section(session, volunteer_id, today, override.pop("period_form", None))
     context: dict[str, Any] = {
         "credential_form": forms.CredentialForm(formdata=None),
         "exception_form": forms.ExceptionForm(formdata=None), "offer_form": forms.OfferForm(formdata=None),
@@ -185,7 +186,7 @@ def render_profile(volunteer_id: str, status: int = 200, **override: Any) -> tup
     return page("profile.html", status, v=v, creds=shown, exceptions=exceptions, offers=offer_rows,
                 mails=mails, eligible=sorted(model.eligible_categories(p, today)), today=today,
                 expiring=soon, minors_cleared=cleared, minors_until=cleared_until, hours=hours_given,
-                criminal_record_access=signed_in.may_read_criminal_record(), **context)
+                criminal_record_access=signed_in.may_read_criminal_record(), **by_month, **context)
 
 
 @bp.get("/wykonawcy/<volunteer_id>")

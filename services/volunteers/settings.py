@@ -20,6 +20,10 @@ class Settings:
     volunteer_session_days: int  # VOLUNTEER_SESSION_DAYS
     volunteer_sign_in_per_address_per_hour: int  # VOLUNTEER_SIGN_IN_PER_ADDRESS_PER_HOUR
     volunteer_sign_in_per_source_per_hour: int  # VOLUNTEER_SIGN_IN_PER_SOURCE_PER_HOUR
+    centre_name: str  # CENTRE_NAME: on the certificate of volunteering
+    centre_address: str  # CENTRE_ADDRESS
+    centre_place: str  # CENTRE_PLACE: the place of issue
+    certificate_font_dir: str  # CERTIFICATE_FONT_DIR: DejaVu Sans for Polish letters in the PDF
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:

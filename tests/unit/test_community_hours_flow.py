@@ -76,7 +76,7 @@ def test_attendance_recorded_in_community_shows_as_hours_on_the_volunteers_profi
     assert hours["activities"] == {"total": 3.5, "this_year": 3.5, "count": 1}
     assert hours["visits"] == {"total": 0, "this_year": 0, "count": 0}
     assert hours["entries"] == [{"source": "activity", "source_id": activity_id, "hours": 3.5,
-                                 "on_date": "2031-03-07"}]
+                                 "on_date": "2031-03-07", "category": "workshop"}]
     page = clients["volunteers"].get(f"/wykonawcy/{volunteer_id}").get_data(as_text=True)
     assert "Przepracowane godziny" in page and "<td>3,5</td><td>3,5</td><td>1</td>" in page
 

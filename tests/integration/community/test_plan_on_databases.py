@@ -71,7 +71,7 @@ def test_a_plan_year_with_an_activity_a_group_and_a_partner_works_on_this_databa
                                "partners": 1}
     assert goal["indicators"][0]["value"] == 2.5
     assert published(db, "ParticipationRecorded") == [
-        {"activity_id": activity_id, "provider_id": HELPER, "hours": 2.5, "held_on": "2026-03-04"}]
+        {"activity_id": activity_id, "provider_id": HELPER, "hours": 2.5, "held_on": "2026-03-04", "kind": "workshop"}]
     assert [e["version"] for e in published(db, "PlanApproved")] == [1]
 
 

@@ -143,7 +143,8 @@ def test_attendance_moves_the_indicator_and_sends_the_helpers_hours(community):
                                "group_meetings": 0, "partners": 0}
     assert goal["indicators"][0]["value"] == 1 and goal["indicators"][0]["progress"] == 2
     [hours] = community.published("ParticipationRecorded")
-    assert hours == {"activity_id": activity_id, "provider_id": VOLUNTEER, "hours": 3.5, "held_on": "2026-03-07"}
+    assert hours == {"activity_id": activity_id, "provider_id": VOLUNTEER, "hours": 3.5, "held_on": "2026-03-07",
+                     "kind": "workshop"}
 
 
 def test_attendance_before_the_activity_is_refused(community):

@@ -156,7 +156,7 @@ def test_a_completed_need_completes_the_accepted_match_with_its_hours(matching) 
     matching.respond(matching.match_of(need_id, "offered")["id"], volunteer, "accept")
     matching.publish("needs", "NeedCompleted", need_id, {"need_id": need_id})
     [done] = matching.events("MatchCompleted")
-    assert (done["volunteer_id"], done["hours"]) == (volunteer, 1.5)
+    assert (done["volunteer_id"], done["hours"], done["category"]) == (volunteer, 1.5, "ZAK")
 
 
 def test_staff_confirm_an_accepted_visit_with_its_hours(matching) -> None:  # type: ignore[no-untyped-def]
@@ -169,7 +169,7 @@ def test_staff_confirm_an_accepted_visit_with_its_hours(matching) -> None:  # ty
     matching.act(actions.complete_match, offered["id"], 2.5, matching.now)
     assert matching.events("MatchCompleted") == [{
         "type": "MatchCompleted", "match_id": offered["id"], "need_id": need_id, "volunteer_id": volunteer,
-        "hours": 2.5}]
+        "hours": 2.5, "category": "ZAK"}]  # the scope of the work, for the volunteer's hours ledger
 
 
 def test_an_offer_for_a_visit_starting_soon_must_be_answered_before_its_agreed_start(matching) -> None:  # type: ignore[no-untyped-def]

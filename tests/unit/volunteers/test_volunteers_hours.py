@@ -162,4 +162,4 @@ def test_every_staff_role_may_read_the_hours_and_nobody_signed_out(db, client, r
 
 def test_the_ledger_keeps_no_personal_data() -> None:
     assert set(hours_ledger.c.keys()) == {"provider_id", "source", "source_id", "hours", "on_date", "event_id",
-                                          "event_time", "recorded_at"}
+                                          "event_time", "recorded_at", "category"}
