@@ -59,7 +59,7 @@ class Sender:
         self.outbox = outbox or Outbox(db, PUBLISHES)
         self.channels = channels if channels is not None else default_channels(settings)
         self.addresses = addresses or AddressBook(settings, VolunteerContacts(
-            settings.volunteers_internal_url, settings.internal_service_token, settings.http_timeout_s), clock)
+            settings.volunteers_internal_url, settings.internal_service_token, settings.http_timeout_s), clock=clock)
         self.stats = {"sent": 0, "retried": 0, "failed": 0, "skipped": 0, "deferred": 0, "recovered": 0}
 
     # -- one round, driven by tests without threads ------------------------------------------------
