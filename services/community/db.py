@@ -12,6 +12,7 @@ from services.community import db_plan  # noqa: F401 - the plan, activity, group
 from services.community.meta import metadata, outbox, processed
 from wspolnota import config
 from wspolnota.db import BigId, Database, UtcDateTime
+from wspolnota.ratelimit import windows_table
 
 # --- diagnosis: questionnaires ------------------------------------------------------------------------------
 surveys = sa.Table(
@@ -87,12 +88,7 @@ survey_contacts = sa.Table(
 )
 
 # Public answers per client and fixed window (one row per key and window), shared by all gunicorn workers.
-public_rate_windows = sa.Table(
-    "public_rate_windows", metadata,
-    sa.Column("key", sa.String(64), primary_key=True),  # SHA-256 of the client address and the page
-    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds
-    sa.Column("count", sa.Integer, nullable=False),
-)
+public_rate_windows = windows_table(metadata, "public_rate_windows")  # key: SHA-256 of the client and the page
 
 # --- diagnosis: the community's assets (its potential) -------------------------------------------------------
 assets = sa.Table(

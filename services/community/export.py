@@ -1,12 +1,11 @@
 """Survey answers as CSV and XLSX: one row per response, one column per question (no contact details)."""
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from services.community import model
 from services.community.labels import village_name
+from wspolnota import spreadsheet
 
 
 def table(survey: dict[str, Any], responses: list[dict[str, Any]]) -> list[list[Any]]:
@@ -30,30 +29,9 @@ def table(survey: dict[str, Any], responses: list[dict[str, Any]]) -> list[list[
     return rows
 
 
-def _safe(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula is kept as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
-
-
 def to_csv(rows: list[list[Any]]) -> bytes:
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    for row in rows:
-        writer.writerow([_safe(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens Polish letters right
+    return spreadsheet.csv_bytes(rows, lineterminator="\r\n")
 
 
 def to_xlsx(rows: list[list[Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Odpowiedzi"  # type: ignore[union-attr]
-    for row in rows:
-        sheet.append([_safe(v) for v in row])  # type: ignore[union-attr]
-    book.properties.title = title[:200]
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet.xlsx_bytes(rows, title, "Odpowiedzi")

@@ -13,7 +13,6 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import community as contract
@@ -28,6 +27,7 @@ from services.community.db import (
     survey_tokens,
     surveys,
 )
+from wspolnota import ratelimit
 from wspolnota.db import Database
 from wspolnota.errors import Invalid, NotFound, Refused
 from wspolnota.service import Clock, utc_now
@@ -196,26 +196,11 @@ def submitted_before(session: Session, submission_key: str | None) -> bool:
 
 
 def allow_public_request(db: Database, client: str, limit: int, window_s: int, now: datetime) -> bool:
-    """A fixed-window counter per client (hashed address and survey), shared by every worker; False once the
-    client has used `limit` requests in the current window. Its own transaction: a refused answer still counts."""
+    """False once the client (hashed address and page) has used `limit` requests in the current window
+    (wspolnota/ratelimit.py: shared by every worker; a refused answer still counts)."""
     key = hashlib.sha256(client.encode("utf-8")).hexdigest()
-    start = int(now.timestamp()) // window_s * window_s
-    for _ in range(2):
-        try:
-            with db.transaction() as session:
-                bumped = session.execute(sa.update(public_rate_windows).where(
-                    public_rate_windows.c.key == key, public_rate_windows.c.window_start == start)
-                    .values(count=public_rate_windows.c.count + 1))
-                if bumped.rowcount == 0:  # type: ignore[attr-defined]
-                    session.execute(sa.insert(public_rate_windows).values(key=key, window_start=start, count=1))
-                    session.execute(sa.delete(public_rate_windows).where(
-                        public_rate_windows.c.window_start < start - window_s))
-                count = session.execute(sa.select(public_rate_windows.c.count).where(
-                    public_rate_windows.c.key == key, public_rate_windows.c.window_start == start)).scalar_one()
-            return int(count) <= limit
-        except IntegrityError:
-            continue  # another worker inserted the window's row first: count again
-    return False
+    count = ratelimit.count_request(db, public_rate_windows, key, window_s, now.timestamp())
+    return count is not None and count <= limit
 
 
 # --- reading -------------------------------------------------------------------------------------------------

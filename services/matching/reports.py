@@ -10,7 +10,6 @@ the volunteers service ever publishes one. Definitions: docs/reports.md.
 """
 from __future__ import annotations
 
-import csv
 import io
 import json
 import statistics
@@ -37,7 +36,7 @@ from services.matching.db import (
     unmet_needs,
 )
 from services.matching.rules import Point, haversine_km
-from wspolnota import reference
+from wspolnota import reference, spreadsheet
 from wspolnota.db import Database
 from wspolnota.errors import NotFound
 from wspolnota.localtime import WARSAW, local_day
@@ -625,11 +624,7 @@ def map_places(facts: Facts) -> tuple[list[svg.Place], list[list[Any]]]:
 
 # --- exports -----------------------------------------------------------------------------------------
 
-def safe_text(value: Any) -> Any:
-    """Text that a spreadsheet would run as a formula (=, +, -, @ first) gets a leading apostrophe."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+safe_text = spreadsheet.safe_cell  # text a spreadsheet would run as a formula gets a leading apostrophe
 
 
 def _csv_cell(value: Any) -> str:
@@ -642,12 +637,7 @@ def _csv_cell(value: Any) -> str:
 
 def to_csv(table: Table) -> bytes:
     """Semicolons and decimal commas (a Polish spreadsheet opens it as is), UTF-8 with a BOM."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(table.columns)
-    for row in table.rows:
-        writer.writerow([_csv_cell(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet.csv_bytes([table.columns, *table.rows], _csv_cell)
 
 
 def to_xlsx(title: str, period: Period, table: Table, generated: datetime) -> bytes:

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from services.needs import clock
 from services.needs.db import api_clients, api_rate_windows
+from wspolnota import ratelimit
 from wspolnota.db import Database
 
 NEEDS_WRITE, NEEDS_READ, EXPORTS_READ = "needs:write", "needs:read", "exports:read"
@@ -128,25 +128,8 @@ def take_request(db: Database, client: Client, now: float) -> int | None:
     the UPDATE locks it (PostgreSQL) or the write transaction is exclusive (SQLite, BEGIN IMMEDIATE).
     """
     window = int(now // WINDOW_S) * WINDOW_S
-    for _attempt in range(3):
-        try:
-            with db.transaction() as session:
-                bumped = session.execute(sa.update(api_rate_windows).where(
-                    api_rate_windows.c.client_id == client.id, api_rate_windows.c.window_start == window)
-                    .values(count=api_rate_windows.c.count + 1)).rowcount  # type: ignore[attr-defined]
-                if not bumped:
-                    session.execute(sa.delete(api_rate_windows).where(
-                        api_rate_windows.c.client_id == client.id, api_rate_windows.c.window_start < window))
-                    session.execute(sa.insert(api_rate_windows).values(client_id=client.id, window_start=window,
-                                                                       count=1))
-                count = session.execute(sa.select(api_rate_windows.c.count).where(
-                    api_rate_windows.c.client_id == client.id,
-                    api_rate_windows.c.window_start == window)).scalar_one()
-            break
-        except IntegrityError:  # another worker opened the window first: count again
-            continue
-    else:
-        count = client.rate_limit_per_minute + 1
+    taken = ratelimit.count_request(db, api_rate_windows, client.id, WINDOW_S, now)
+    count = client.rate_limit_per_minute + 1 if taken is None else taken
     if count > client.rate_limit_per_minute:
         return max(1, int(window + WINDOW_S - now + 0.999))
     return None

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from wspolnota import config
 from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
 from wspolnota.idempotency import keys_table
+from wspolnota.ratelimit import windows_table
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
@@ -164,12 +165,7 @@ api_clients = sa.Table(
 idempotency_keys = keys_table(metadata)  # wspolnota/idempotency.py
 
 # Requests per client per fixed window (one row per client and window), shared by all gunicorn workers.
-api_rate_windows = sa.Table(
-    "api_rate_windows", metadata,
-    sa.Column("client_id", sa.String(36), primary_key=True),
-    sa.Column("window_start", sa.BigInteger, primary_key=True, autoincrement=False),  # epoch seconds
-    sa.Column("count", sa.Integer, nullable=False),
-)
+api_rate_windows = windows_table(metadata, "api_rate_windows", key_column="client_id", key_length=36)
 
 # Needs that came from the case system (API or CSV): who sent them and under which id of theirs.
 case_system_needs = sa.Table(

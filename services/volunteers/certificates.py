@@ -8,8 +8,6 @@ Every certificate and every export is a read of personal data and leaves an entr
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -20,7 +18,7 @@ from sqlalchemy.orm import Session
 from contracts.volunteers import VOLUNTEER
 from services.volunteers import handlers, hours
 from services.volunteers.settings import Settings
-from wspolnota import errors, localtime
+from wspolnota import errors, localtime, spreadsheet
 
 EARLIEST = date(2000, 1, 1)
 FONT_FILES = ("DejaVuSans.ttf", "DejaVuSans-Bold.ttf")
@@ -234,35 +232,16 @@ def export_rows(session: Session, provider_id: str, since: date, until: date, ac
     return rows
 
 
-def _safe(value: Any) -> Any:
-    """A text cell a spreadsheet would run as a formula is kept as text (CSV injection)."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return value
+def _cell(value: Any) -> Any:
+    """Decimal commas and dates as YYYY-MM-DD: Excel in Polish opens it as it is."""
+    return number_pl(value) if isinstance(value, float) else value.isoformat() if isinstance(value, date) \
+        else spreadsheet.safe_cell(value)
 
 
 def to_csv(rows: list[list[Any]]) -> bytes:
-    """Semicolons, decimal commas, dates as YYYY-MM-DD and a BOM: Excel in Polish opens it as it is."""
-    out = io.StringIO()
-    writer = csv.writer(out, delimiter=";")
-    for row in rows:
-        writer.writerow([number_pl(v) if isinstance(v, float) else v.isoformat() if isinstance(v, date)
-                         else _safe(v) for v in row])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheet.csv_bytes(rows, _cell)
 
 
 def to_xlsx(rows: list[list[Any]], title: str) -> bytes:
-    from openpyxl import Workbook
-
-    book = Workbook()
-    sheet = book.active
-    sheet.title = "Godziny"  # type: ignore[union-attr]
-    for row in rows:
-        sheet.append([_safe(v) for v in row])  # type: ignore[union-attr]
-    for cell in sheet["A"][1:]:  # type: ignore[index]
-        cell.number_format = "yyyy-mm-dd"
-    book.properties.title = title[:200]
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return spreadsheet.xlsx_bytes(rows, title, "Godziny", date_columns=(0,))
 

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from wspolnota import config
 from wspolnota.db import BigId, Database, UtcDateTime, transport_tables
+from wspolnota.ratelimit import windows_table
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
@@ -165,12 +166,7 @@ sign_in_tokens = sa.Table(
 )
 
 # Fixed-window counters of sign-in requests, per hashed address and per hashed source, shared by every worker.
-sign_in_rate_windows = sa.Table(
-    "sign_in_rate_windows", metadata,
-    sa.Column("key", sa.String(64), primary_key=True),
-    sa.Column("window_start", sa.BigInteger, primary_key=True),
-    sa.Column("count", sa.Integer, nullable=False),
-)
+sign_in_rate_windows = windows_table(metadata, "sign_in_rate_windows")
 
 
 def make_db(url: str | None = None) -> Database:

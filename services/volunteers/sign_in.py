@@ -24,12 +24,12 @@ from typing import Any
 
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from contracts import volunteers as volunteer_contract
 from services.volunteers import handlers, model, schemas
 from services.volunteers.db import sign_in_rate_windows, sign_in_tokens, volunteers
+from wspolnota import ratelimit
 from wspolnota.db import Database
 from wspolnota.transport.outbox import Outbox
 
@@ -185,23 +185,8 @@ def sign_out_everywhere(session: Session, volunteer_id: str) -> None:
 
 # --- rate limits -----------------------------------------------------------------------------------------------
 def allow(db: Database, key: str, limit: int, window_s: int, now: datetime) -> bool:
-    """A fixed-window counter per hashed key, shared by every worker; False once `limit` requests were made in the
-    current window. Its own transaction: a refused request still counts."""
+    """False once `limit` requests were made for the hashed key in the current window (wspolnota/ratelimit.py:
+    shared by every worker; a refused request still counts)."""
     hashed = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    start = int(now.timestamp()) // window_s * window_s
-    for _ in range(2):
-        try:
-            with db.transaction() as session:
-                bumped = session.execute(sa.update(sign_in_rate_windows).where(
-                    sign_in_rate_windows.c.key == hashed, sign_in_rate_windows.c.window_start == start)
-                    .values(count=sign_in_rate_windows.c.count + 1))
-                if bumped.rowcount == 0:  # type: ignore[attr-defined]
-                    session.execute(sa.insert(sign_in_rate_windows).values(key=hashed, window_start=start, count=1))
-                    session.execute(sa.delete(sign_in_rate_windows).where(
-                        sign_in_rate_windows.c.window_start < start - window_s))
-                count = session.execute(sa.select(sign_in_rate_windows.c.count).where(
-                    sign_in_rate_windows.c.key == hashed, sign_in_rate_windows.c.window_start == start)).scalar_one()
-            return int(count) <= limit
-        except IntegrityError:
-            continue  # another worker opened the window first: count again
-    return False
+    count = ratelimit.count_request(db, sign_in_rate_windows, hashed, window_s, now.timestamp())
+    return count is not None and count <= limit
