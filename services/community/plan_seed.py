@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from contracts import volunteers as volunteer_contract
 from services.community import plan_handlers as h
 from services.community.db import known_providers
-from services.community.db_plan import plans
+from services.community.db_plan import (
+    activities,
+    activity_helpers,
+    partner_profiles,
+    plan_actions,
+    plans,
+    registrations,
+)
 from services.community.handlers import PUBLISHES
 from wspolnota.db import Database
 from wspolnota.localtime import WARSAW
@@ -46,8 +53,9 @@ def _at(day: date, hour: int) -> datetime:
 
 def seed_plan_demo(db: Database, now: datetime, seed: int = 17) -> dict[str, int]:
     """A plan for this year (approved, then changed into version 2), activities held and to come with
-    registrations, helpers and attendance, a support group with members and meetings, and cooperation with the
-    partner organisations the volunteers register already has."""
+    registrations and attendance, and a support group with members and meetings. The partners' cooperation and
+    the helpers' hours need the volunteers register's providers, which reach this service by events:
+    `seed_with_providers` adds them once they are here."""
     rng = random.Random(seed)
     outbox = Outbox(db, PUBLISHES)
     counts = {"plans": 0, "activities": 0, "groups": 0, "registrations": 0}
@@ -56,10 +64,6 @@ def seed_plan_demo(db: Database, now: datetime, seed: int = 17) -> dict[str, int
     with db.transaction() as s:
         if s.execute(sa.select(plans.c.id).limit(1)).first() is not None:
             return counts
-        partner_ids = [r[0] for r in s.execute(sa.select(known_providers.c.volunteer_id).where(
-            known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION))]
-        helper_ids = [r[0] for r in s.execute(sa.select(known_providers.c.volunteer_id).where(
-            known_providers.c.provider_type == volunteer_contract.VOLUNTEER))]
         plan_id = h.create_plan(s, f"Plan organizowania społeczności lokalnej gminy na {year} r.",
                                 date(year, 1, 1), date(year, 12, 31), now)
         counts["plans"] = 1
@@ -70,7 +74,7 @@ def seed_plan_demo(db: Database, now: datetime, seed: int = 17) -> dict[str, int
                 action_id = h.add_action(s, plan_id, {
                     "goal_id": goal_id, "title": a_title, "villages": villages, "target_group": group,
                     "responsible": "organizator społeczności lokalnej", "starts_on": date(year, 1, 15),
-                    "ends_on": date(year, 12, 15), "partners": partner_ids[:1]}, now)
+                    "ends_on": date(year, 12, 15)}, now)
                 actions.append((action_id, villages, kind))
             h.add_indicator(s, plan_id, {"goal_id": goal_id, "title": ind_title, "source": source,
                                          "baseline": baseline, "target": target}, now)
@@ -92,10 +96,9 @@ def seed_plan_demo(db: Database, now: datetime, seed: int = 17) -> dict[str, int
                 registered = [h.register(s, activity_id, name, "", "staff", starts_at - timedelta(days=7))
                               for name in _names(rng, rng.randint(6, 14))]
                 counts["registrations"] += len(registered)
-                if starts_at < now:
-                    helpers = {pid: 2.5 for pid in helper_ids[:2]} if kind == "event" else {}
+                if starts_at < now:  # helpers' hours follow once their providers are known (seed_with_providers)
                     present = [r for r in registered if rng.random() < 0.8]
-                    h.record_attendance(s, outbox, activity_id, present, helpers, starts_at + timedelta(hours=2))
+                    h.record_attendance(s, outbox, activity_id, present, {}, starts_at + timedelta(hours=2))
         carers = next(a for a, _, kind in actions if not kind)
         group_id = h.create_group(s, {"name": "Grupa wsparcia opiekunów rodzinnych", "village": "samsonow",
                                       "facilitator": "psycholog CUS", "schedule": "co drugi wtorek, 17:00",
@@ -106,9 +109,41 @@ def seed_plan_demo(db: Database, now: datetime, seed: int = 17) -> dict[str, int
         while meeting_day < today and meeting_day.year == year:
             h.record_group_meeting(s, group_id, meeting_day, [m for m in members if rng.random() < 0.75], "", now)
             meeting_day += timedelta(days=14)
-        for org_id in partner_ids:
+    return counts
+
+
+def seed_with_providers(db: Database, now: datetime) -> dict[str, int]:
+    """What needs the volunteers register's providers (they reach this service through the bus): what each partner
+    organisation brings, an agreement, a log entry and a plan action of the demo plan, and two helpers' hours at
+    held events wanting helpers (attendance recorded again: a correction). Adds nothing twice: a partner with a
+    profile and an activity with helpers are left as they are."""
+    outbox = Outbox(db, PUBLISHES)
+    counts = {"partners": 0, "helper_hours": 0}
+    year = now.astimezone(WARSAW).year
+    with db.transaction() as s:
+        partner_ids = [r[0] for r in s.execute(sa.select(known_providers.c.volunteer_id).where(
+            known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION,
+            known_providers.c.volunteer_id.not_in(sa.select(partner_profiles.c.org_id)))
+            .order_by(known_providers.c.volunteer_id))]
+        helper_ids = [r[0] for r in s.execute(sa.select(known_providers.c.volunteer_id).where(
+            known_providers.c.provider_type == volunteer_contract.VOLUNTEER, known_providers.c.active)
+            .order_by(known_providers.c.volunteer_id))]
+        action_ids = [r[0] for r in s.execute(sa.select(plan_actions.c.id).order_by(plan_actions.c.created_at))]
+        for i, org_id in enumerate(partner_ids):
             h.set_partner_profile(s, org_id, "sala, poczęstunek, ludzie do pomocy przy wydarzeniach", now)
             h.add_agreement(s, org_id, "współorganizacja wydarzeń sąsiedzkich", date(year, 1, 10), None,
-                            f"CUS/{year}/demo", now)
+                            f"CUS/{year}/demo/{i + 1}", now)
             h.log_cooperation(s, org_id, date(year, 1, 10), "meeting", "ustalenia na rok", "demo", now)
+            if action_ids:
+                h.link_partner(s, action_ids[i % len(action_ids)], org_id, now)
+            counts["partners"] += 1
+        held = s.execute(sa.select(activities.c.id, activities.c.helpers_wanted, activities.c.ends_at).where(
+            activities.c.status == "held", activities.c.helpers_wanted > 0,
+            activities.c.id.not_in(sa.select(activity_helpers.c.activity_id)))).all()
+        for activity_id, wanted, ends_at in held if helper_ids else []:
+            present = [r[0] for r in s.execute(sa.select(registrations.c.id).where(
+                registrations.c.activity_id == activity_id, registrations.c.attended.is_(True)))]
+            hours = {pid: 2.5 for pid in helper_ids[:wanted]}
+            h.record_attendance(s, outbox, activity_id, present, hours, max(now, ends_at))
+            counts["helper_hours"] += len(hours)
     return counts

@@ -13,18 +13,22 @@ from __future__ import annotations
 
 import argparse
 import random
+import socket
 import sys
+import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 
+from contracts import volunteers as volunteer_contract
 from services.community import assets, diagnosis, surveys
-from services.community.db import make_db
+from services.community.db import known_providers, make_db
 from services.community.db import surveys as survey_table
 from services.community.handlers import PUBLISHES
-from services.community.plan_seed import seed_plan_demo
+from services.community.plan_seed import seed_plan_demo, seed_with_providers
+from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.demo import seed_main
 from wspolnota.transport.outbox import Outbox
@@ -137,9 +141,48 @@ def seed_diagnosis(db: Database, rng: random.Random, responses: int = 60) -> dic
     return added
 
 
+def _broker_answers() -> bool:
+    host, _, port = config.get("KAFKA_BOOTSTRAP_SERVERS").split(",")[0].rpartition(":")
+    try:
+        with socket.create_connection((host or "127.0.0.1", int(port or 9092)), timeout=0.5):
+            return True
+    except (OSError, ValueError):
+        return False
+
+
+def wait_for_providers(db: Database, wait_s: float) -> bool:
+    """Partner organisations and volunteers reach this service through the bus (the volunteers seed has just
+    written them to its outbox): while the system runs, wait up to `wait_s` seconds for them, with progress."""
+    def known() -> int:
+        with db.engine.connect() as conn:
+            return len(conn.execute(sa.select(known_providers.c.volunteer_id).where(
+                known_providers.c.provider_type == volunteer_contract.PARTNER_ORGANISATION)).all())
+
+    if known() or wait_s <= 0 or not _broker_answers():
+        return bool(known())
+    started = time.monotonic()
+    print("community: waiting for the volunteers register's providers to arrive through the bus", end="", flush=True)
+    while time.monotonic() - started < wait_s:
+        if known():
+            print(f" — here after {time.monotonic() - started:.0f} s")
+            return True
+        print(".", end="", flush=True)
+        time.sleep(1.0)
+    print(" — not yet")
+    return False
+
+
+def seed_providers_part(db: Database, args: argparse.Namespace) -> dict[str, int]:
+    if not wait_for_providers(db, args.wait_for_providers):
+        print("community: partner organisations and helpers are not known here yet (is `make run` running?); "
+              "run `wspolnota seed --demo` again later to add their cooperation and hours")
+    return seed_with_providers(db, datetime.now(UTC))
+
+
 SEEDERS: list[Callable[[Database, random.Random, argparse.Namespace], dict[str, int]]] = [
     lambda db, rng, args: seed_diagnosis(db, rng, args.responses),
-    lambda db, rng, args: seed_plan_demo(db, datetime.now(UTC)),  # the plan, activities, groups, partners
+    lambda db, rng, args: seed_plan_demo(db, datetime.now(UTC)),  # the plan, activities, groups
+    lambda db, rng, args: seed_providers_part(db, args),  # partners' cooperation, helpers' hours
 ]
 
 
@@ -155,8 +198,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m services.community.seed",
                                      description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--responses", type=int, default=60, help="answers to the closed needs survey")
+    parser.add_argument("--wait-for-providers", type=float, default=45.0, metavar="SECONDS",
+                        help="while the system runs, how long to wait for the volunteers register's providers "
+                             "(partners' cooperation and helpers' hours need them; 0: do not wait)")
     return seed_main("community", parser, argv, make_db, seed_demo,
-                     lambda counts, args: ", ".join(f"{n} {name}" for name, n in counts.items()))
+                     lambda counts, args: ", ".join(f"{n} {_noun(name, n)}" for name, n in counts.items()))
+
+
+SINGULAR = {"assets": "asset", "surveys": "survey", "responses": "response", "diagnoses": "diagnosis",
+            "plans": "plan", "activities": "activity", "groups": "group", "registrations": "registration",
+            "partners": "partner", "helper_hours": "helper's hours"}
+PLURAL = {"partners": "partners' cooperation", "helper_hours": "helpers' hours"}
+
+
+def _noun(name: str, n: int) -> str:
+    return SINGULAR.get(name, name) if n == 1 else PLURAL.get(name, name)
 
 
 if __name__ == "__main__":

@@ -114,6 +114,24 @@ def _categories(rng: random.Random, index: int, eligible: set[str], held: set[st
     return sorted(c for c in chosen if c in eligible and c in reference.categories()) or ["TOW"]
 
 
+# Partner organisations of the demo gmina: invented names, no KRS numbers (a made-up number could be a real
+# organisation's); the contact people are invented like the volunteers.
+PARTNERS = [
+    ("Koło Gospodyń Wiejskich „Pod Lipą” (demo)", "kgw", ["kajetanow"], "Barbara Sowa"),
+    ("Ochotnicza Straż Pożarna (demo)", "osp", ["zagnansk", "kajetanow"], "Marek Dudek"),
+    ("Parafia św. Józefa (demo)", "parish", ["zagnansk"], "ks. Adam Gil"),
+    ("Szkoła Podstawowa (demo)", "school", ["samsonow"], "Ewa Zięba"),
+    ("Stowarzyszenie „Razem dla Seniorów” (demo)", "ngo", ["zagnansk", "samsonow", "kajetanow"], "Jan Szpak"),
+]
+
+
+def _partner(index: int, name: str, kind: str, villages: list[str], contact: str) -> dict[str, Any]:
+    return {"name": name, "provider_type": model.PARTNER_ORGANISATION, "organisation_kind": kind,
+            "contact_person": contact, "email": f"organizacja{index:02d}@{DEMO_DOMAIN}",
+            "phone": f"+48 500 002 {index:03d}", "villages": villages, "home_village": villages[0],
+            "notes": NOTE, "consent": True, "verified": True}
+
+
 def already_seeded(db: Database) -> bool:
     with db.engine.connect() as conn:
         return conn.execute(sa.select(volunteers.c.id)
@@ -123,7 +141,7 @@ def already_seeded(db: Database) -> bool:
 def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: int = 2026,
               today: date | None = None) -> dict[str, int]:
     """Fill the database; return counts of what was created (all zero if demo providers exist)."""
-    counts = {"volunteers": 0, "credentials": 0, "offers": 0}
+    counts = {"volunteers": 0, "organisations": 0, "credentials": 0, "offers": 0}
     if already_seeded(db):
         return counts
     rng = random.Random(seed)
@@ -151,6 +169,13 @@ def seed_demo(db: Database, volunteers_count: int = 40, weeks: int = 8, seed: in
                 "weekly_slots": body["weekly_slots"]}))
         counts["volunteers"] += 1
         counts["offers"] += 1
+    known = set(reference.villages())
+    for index, (name, kind, places, contact) in enumerate(PARTNERS, start=1):
+        with db.transaction() as session:
+            body = _partner(index, name, kind, [v for v in places if v in known] or villages[:1], contact)
+            handlers.register_volunteer(session, outbox, schemas.VolunteerCreate().load(body), source="staff",
+                                        verified_by=ACTOR, today=today)
+        counts["organisations"] += 1
     return counts
 
 
@@ -162,7 +187,8 @@ def main(argv: list[str] | None = None) -> int:
     return seed_main(
         "volunteers", parser, argv, make_db,
         lambda db, args: seed_demo(db, volunteers_count=args.volunteers, weeks=args.weeks),
-        lambda counts, args: f"{counts['volunteers']} verified providers, {counts['credentials']} credentials, "
+        lambda counts, args: f"{counts['volunteers']} verified providers, {counts['organisations']} partner "
+                             f"organisations, {counts['credentials']} credentials, "
                              f"{counts['offers']} offers for {args.weeks} weeks")
 
 

@@ -27,9 +27,10 @@ def test_the_seed_registers_verified_providers_with_offers_through_the_outbox(
     assert seed.main(["--demo", "--database-url", db.url, "--volunteers", "12"]) == 0
     assert "volunteers: demo data added — 12 verified providers" in capsys.readouterr().out
 
-    assert count(db, "volunteers") == 12 and count(db, "offers") == 12
+    partners = len(seed.PARTNERS)  # partner organisations: registered, with no offer of their own
+    assert count(db, "volunteers") == 12 + partners and count(db, "offers") == 12
     types = outbox.types()
-    assert types.count("VolunteerRegistered") == 12 and types.count("OfferPublished") == 12
+    assert types.count("VolunteerRegistered") == 12 + partners and types.count("OfferPublished") == 12
     assert "CredentialRecorded" in types
     for type_, _key, data in outbox.all():  # what the relay publishes, and what matching accepts
         handlers.PUBLISHES.validate(type_, data)  # raises InvalidEvent if the payload breaks the contract
@@ -44,7 +45,7 @@ def test_a_second_run_adds_nothing(db: Database, outbox: Outbox, capsys: pytest.
     events = len(outbox.all())
     assert seed.main(["--demo", "--database-url", db.url, "--volunteers", "5"]) == 0
     assert "already present; nothing added" in capsys.readouterr().out
-    assert count(db, "volunteers") == 5 and len(outbox.all()) == events
+    assert count(db, "volunteers") == 5 + len(seed.PARTNERS) and len(outbox.all()) == events
 
 
 def test_everyone_is_clearly_fictional_and_no_contact_data_goes_on_the_bus(db: Database, outbox: Outbox) -> None:
@@ -53,13 +54,19 @@ def test_everyone_is_clearly_fictional_and_no_contact_data_goes_on_the_bus(db: D
         rows = conn.execute(sa.select(volunteers)).mappings().all()
     for row in rows:
         assert row["email"].endswith("@" + seed.DEMO_DOMAIN) and row["email"].endswith(".invalid")
-        assert row["phone"].startswith("+48500001")
+        assert row["phone"].startswith(("+48500001", "+48500002"))
         assert row["notes"].startswith("DANE FIKCYJNE")
         assert row["home_village"] in reference.villages()
+        if row["provider_type"] == "partner_organisation":
+            assert row["name"].endswith("(demo)") and row["organisation_kind"] and row["krs"] is None
+            continue
         assert 5 <= row["radius_km"] <= 15 and 2 <= row["capacity_hours_per_week"] <= 8
         assert row["weekly_slots"] and all("08:00" <= s["start"] < s["end"] <= "19:00" for s in row["weekly_slots"])
     raw = outbox.raw()
-    assert not any(row["name"] in raw or row["email"] in raw or row["phone"] in raw for row in rows)
+    assert not any(row["email"] in raw or row["phone"] in raw for row in rows)
+    # a person's name never; an organisation's registered name does travel (its public identity), its contact not
+    assert not any(row["name"] in raw for row in rows if row["provider_type"] != "partner_organisation")
+    assert not any(row["contact_person"] in raw for row in rows if row["contact_person"])
 
 
 def test_the_mix_covers_every_category_with_the_credentials_it_needs(db: Database) -> None:
@@ -106,7 +113,7 @@ def test_with_the_needs_demo_matching_proposes_seeded_providers(tmp_path: Path) 
         with system["matching"].db.engine.connect() as conn:
             proposed = conn.execute(sa.text("SELECT count(*) FROM proposals")).scalar_one()
             providers = conn.execute(sa.text("SELECT count(*) FROM providers WHERE verified")).scalar_one()
-        assert providers == 20
+        assert providers == 20 + len(seed.PARTNERS)
         assert proposed > 0
         assert system["matching"].loop.stats["dead_lettered"] == 0
     finally:
