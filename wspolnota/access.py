@@ -61,6 +61,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         **COMMON,
         "api_docs": rw(STAFF, NOBODY),
         "needs_api.NeedCollection": _NEEDS_CASES,
+        "needs_internal_api.visit_contact": PUBLIC,  # the service-to-service API (its own bearer token)
         "needs_api.RecurringNeeds": _NEEDS_CASES,
         "needs_api.ExpireOverdue": rw(NOBODY, OFFICE_JOBS),
         "needs_api.NeedItem": _NEEDS_CASES,
