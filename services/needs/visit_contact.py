@@ -69,6 +69,7 @@ def visit_contact(args, match_id: str):  # type: ignore[no-untyped-def]
             .where(need_matches.c.match_id == match_id, need_matches.c.volunteer_id == volunteer_id)).first()
         if row is None or row.status not in VISIBLE:
             abort(404, message="Nie ma przyjętej wizyty tego wolontariusza.")
+        assert row is not None
         now = clock.now()
         since = row.window_start - timedelta(hours=hours_setting("VOLUNTEER_RESIDENT_DETAILS_BEFORE_H"))
         until = row.window_end + timedelta(hours=hours_setting("VOLUNTEER_RESIDENT_DETAILS_AFTER_H"))
@@ -77,6 +78,7 @@ def visit_contact(args, match_id: str):  # type: ignore[no-untyped-def]
         resident = session.execute(sa.select(residents).where(residents.c.ref == row.resident_ref)).mappings().first()
         if resident is None or resident["erased_at"] is not None:
             abort(404, message="Brak danych mieszkańca.")
+        assert resident is not None
         audit.record(session, "read", "resident", resident["ref"], ("first_name", "address", "phone"),
                      actor=f"wolontariusz:{volunteer_id}", purpose=f"wizyta {match_id} (strona wolontariusza)")
         return {"match_id": match_id, "first_name": (resident["name"] or "").split(" ")[0],

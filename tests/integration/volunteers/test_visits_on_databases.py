@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from services.needs.app import create_app as needs_app
 from services.needs.bootstrap import bootstrap as needs_bootstrap
-from services.needs.db import audit_log, make_db as make_needs_db
+from services.needs.db import audit_log
+from services.needs.db import make_db as make_needs_db
 from services.volunteers import visits
 from services.volunteers.bootstrap import bootstrap as volunteers_bootstrap
 from services.volunteers.db import make_db as make_volunteers_db
