@@ -120,7 +120,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         **{f"volunteer_space.{name}": PUBLIC for name in (
             "sign_in_page", "link_sent", "use_link", "sign_out", "sign_out_everywhere", "home", "availability",
             "add_absence", "delete_absence", "pause", "resume", "where",
-            "visits_page", "visit_answer", "visit_step_back", "visit_confirm")},
+            "visits_page", "visit_answer", "visit_step_back", "visit_confirm", "self_certificate")},
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
         # documents about one person for a period (the certificate of volunteering, the hours export): issued

@@ -223,3 +223,22 @@ def test_the_residents_details_show_only_inside_the_window(v: Volunteers, me: tu
     near_part = page[page.index(f'id="wizyta-{near}"'):page.index(f'id="wizyta-{far}"')]
     assert "Halina" in near_part and "Bełno 12" in near_part and 'href="tel:+48 600 100 200"' in near_part
     assert "Dane mieszkańca zobaczysz dzień przed wizytą." in re.sub(r"\s+", " ", page[page.index(f'id="wizyta-{far}"'):])
+
+
+def test_the_certificate_downloads_from_the_space_after_a_confirmed_visit(v: Volunteers, me: tuple[str, Any]) -> None:
+    import io
+
+    from pypdf import PdfReader
+
+    volunteer_id, client = me
+    empty = client.get("/wolontariusz/zaswiadczenie.pdf")
+    assert empty.status_code == 302  # no hours yet: a Polish message on the home page
+    match_id = str(uuid.uuid4())
+    fold(v.db, offered(match_id, volunteer_id, NOW - timedelta(hours=3)), event("MatchAccepted", match_id,
+                                                                             volunteer_id, NOW))
+    assert post(client, f"/wolontariusz/wizyty/{match_id}/potwierdzenie",
+                {"odbyla": "tak", "minuty": "120"}).status_code == 302
+    pdf = client.get("/wolontariusz/zaswiadczenie.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    words = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
+    assert "Zofia Wiśniewska" in words and "Zakupy i sprawunki" in words
