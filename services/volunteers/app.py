@@ -8,7 +8,15 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import api, certificate_pages, pages, registration, self_certificate, visits_pages, volunteer_space
+from services.volunteers import (  # routes on volunteer_space.bp
+    api,
+    certificate_pages,
+    pages,
+    registration,
+    self_certificate,
+    visits_pages,
+    volunteer_space,
+)
 from services.volunteers.bootstrap import bootstrap
 from services.volunteers.settings import Settings
 from wspolnota.service import Parts
