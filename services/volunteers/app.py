@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import (  # routes on volunteer_space.bp
+from services.volunteers import (  # self_certificate, visits_pages: routes on volunteer_space.bp
     api,
     certificate_pages,
     pages,
