@@ -24,6 +24,7 @@ from wspolnota.web import current_parts
 log = logging.getLogger("volunteers.web")
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 OUTSIDE_WINDOW = "Dane mieszkańca zobaczysz dzień przed wizytą."
+NOT_YET_KNOWN = "Dane mieszkańca nie są jeszcze dostępne. Odśwież stronę za chwilę albo zadzwoń do organizatora."
 CONTACT_FAILED = "Nie udało się teraz pobrać danych mieszkańca. Spróbuj za chwilę albo zadzwoń do organizatora."
 ENDPOINTS = ("visits_page", "visit_answer", "visit_step_back", "visit_confirm")  # PUBLIC in wspolnota/access.py
 
@@ -53,7 +54,7 @@ def with_contacts(volunteer_id: str, rows: list[dict[str, Any]], at: datetime) -
                     log.warning("visit contact for match %s unavailable: %s", row["match_id"], err)
                     row["contact_note"] = CONTACT_FAILED
                 if row["contact"] is None and row["contact_note"] is None:
-                    row["contact_note"] = OUTSIDE_WINDOW
+                    row["contact_note"] = NOT_YET_KNOWN  # needs has not heard of the acceptance yet, or says no
             elif row["starts_at"] is not None and row["starts_at"] > at:
                 row["contact_note"] = OUTSIDE_WINDOW
         out.append(row)

@@ -42,7 +42,8 @@ def a_volunteer(stack: Stack) -> str:
     assert made.status_code == 201, made.text
     vid = str(made.json()["id"])
     assert stack.post(f"/volunteers/api/volunteers/{vid}/credentials", WRITTEN_AGREEMENT).status_code == 201
-    assert stack.post(f"/volunteers/api/volunteers/{vid}/verify", {}).status_code in (200, 204)
+    # a provider staff register is verified already (409 "already verified"); verify anyway for clarity
+    assert stack.post(f"/volunteers/api/volunteers/{vid}/verify", {}).status_code in (200, 204, 409)
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     offer = stack.post(f"/volunteers/api/volunteers/{vid}/offers", {
         "categories": ["ZAK"], "available_from": now.isoformat(),
