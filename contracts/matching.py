@@ -36,6 +36,7 @@ REASON_LABELS = {
     "activity_updated": "zmienione zajęcia nie pasują już do wykonawcy",
     "answer_too_late": "odpowiedź przyszła, gdy prośba była już nieaktualna",
     "stepped_back": "wykonawca zrezygnował z wizyty",
+    "did_not_happen": "wizyta się nie odbyła (według wykonawcy)",
 }
 
 

@@ -200,6 +200,47 @@ class SignInLinkRequested(EventSchema):
     expires_at = fields.AwareDateTime(required=True)
 
 
+# --- the volunteer's own answers from their space (services/volunteers/visits.py) -------------------------------
+# The same shapes as notify's link answers (contracts/notify.py ProviderResponded / ProviderSteppedBack), on the
+# volunteers topic: matching handles them with the same code paths, so an answer through the link and one through
+# the space for the same offer are one answer (the second finds the offer answered and changes nothing).
+VISIT_RESPONSES = ("accept", "decline")
+VISIT_SCOPES = ("visit", "series")
+VISIT_MINUTES_MIN, VISIT_MINUTES_MAX = 5, 720  # a visit that happened lasted 5 minutes to 12 hours
+
+
+class VisitAnswered(EventSchema):
+    """The signed-in volunteer answered an offer in their space (key match_id); as ProviderResponded. `reason`:
+    one of the fixed Polish answers of notify's response page, never free text."""
+
+    match_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    response = fields.String(required=True, validate=validate.OneOf(VISIT_RESPONSES))
+    reason = fields.String(load_default="", validate=validate.Length(max=200))
+    scope = fields.String(load_default="visit", validate=validate.OneOf(VISIT_SCOPES))
+
+
+class VisitSteppedBack(EventSchema):
+    """The signed-in volunteer stepped back from an accepted visit or its series; as ProviderSteppedBack
+    (`reason`: a code of matching's STEP_BACK_REASONS)."""
+
+    match_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    scope = fields.String(required=True, validate=validate.OneOf(VISIT_SCOPES))
+    reason = fields.String(required=True, validate=validate.Length(max=30))
+
+
+class VisitConfirmed(EventSchema):
+    """The signed-in volunteer said an accepted visit happened (with its minutes) or did not; matching completes
+    the match (MatchCompleted with hours = minutes / 60) or cancels it (MatchCancelled{did_not_happen})."""
+
+    match_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    happened = fields.Boolean(required=True)
+    minutes = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(min=VISIT_MINUTES_MIN, max=VISIT_MINUTES_MAX))
+
+
 EVENTS: dict[str, type[Schema]] = {
     "VolunteerRegistered": VolunteerRegistered,
     "VolunteerUpdated": VolunteerUpdated,
@@ -212,4 +253,7 @@ EVENTS: dict[str, type[Schema]] = {
     "VolunteerResumed": VolunteerRef,
     "VolunteerErased": VolunteerRef,
     "SignInLinkRequested": SignInLinkRequested,
+    "VisitAnswered": VisitAnswered,
+    "VisitSteppedBack": VisitSteppedBack,
+    "VisitConfirmed": VisitConfirmed,
 }

@@ -61,6 +61,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         **COMMON,
         "api_docs": rw(STAFF, NOBODY),
         "needs_api.NeedCollection": _NEEDS_CASES,
+        "needs_internal_api.visit_contact": PUBLIC,  # the service-to-service API (its own bearer token)
         "needs_api.RecurringNeeds": _NEEDS_CASES,
         "needs_api.ExpireOverdue": rw(NOBODY, OFFICE_JOBS),
         "needs_api.NeedItem": _NEEDS_CASES,
@@ -118,7 +119,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         # the volunteer's own space: no staff role; its own sign-in by link and session (services/volunteers/sign_in.py)
         **{f"volunteer_space.{name}": PUBLIC for name in (
             "sign_in_page", "link_sent", "use_link", "sign_out", "sign_out_everywhere", "home", "availability",
-            "add_absence", "delete_absence", "pause", "resume", "where")},
+            "add_absence", "delete_absence", "pause", "resume", "where",
+            "visits_page", "visit_answer", "visit_step_back", "visit_confirm", "self_certificate")},
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
         # documents about one person for a period (the certificate of volunteering, the hours export): issued

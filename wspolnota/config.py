@@ -119,6 +119,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu", "directory with DejaVuSans.ttf and "
             "DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), the certificate of volunteering's font for Polish "
             "letters", roles=("web",)),
+    Setting("VOLUNTEER_ORGANISER_PHONE", "", "the organiser's phone the volunteer's visits page shows (call if "
+            "something changes); empty: the page says to call the centre", roles=("web",)),
+    Setting("VOLUNTEER_RESIDENT_DETAILS_BEFORE_H", "24", "how many hours before an accepted visit's start the "
+            "volunteer's page shows the resident's first name, address and phone (needs checks it too)",
+            roles=("web",)),
+    Setting("VOLUNTEER_RESIDENT_DETAILS_AFTER_H", "12", "how many hours after an accepted visit's end the "
+            "volunteer's page still shows the resident's details", roles=("web",)),
+    Setting("NEEDS_INTERNAL_URL", "http://127.0.0.1:8001", "where the volunteers web app reaches the needs "
+            "service's internal visit-contact API (a resident's details for the volunteer's accepted visit)",
+            roles=("web",)),
     # -- notify (its own processes; read into services/notify/settings.py's Settings) -----------------------
     *(Setting(f"NOTIFY_{name}", default, help, roles=roles) for name, default, roles, help in (
         ("SMTP_HOST", "127.0.0.1", _SENDER, "SMTP server the sender delivers e-mail to (default: the local sink)"),
@@ -240,9 +250,10 @@ SECRETS: tuple[Secret, ...] = (
            ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
     Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
            "into resident pseudonyms; never change it once used", ("needs-web",)),
-    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers and community "
-           "services' internal contact APIs; the same value for volunteers-web, community-web and notify's sender",
-           ("volunteers-web", "community-web", "notify-sender")),
+    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers, community "
+           "and needs services' internal contact APIs; the same value for volunteers-web, community-web, needs-web "
+           "and notify's sender",
+           ("volunteers-web", "community-web", "needs-web", "notify-sender")),
     Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
            "webhooks with (shared with the case system)", ("notify-sender",)),
 )

@@ -19,7 +19,7 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.matching import cascade, helpers, projection, schedule, series, store
+from services.matching import cascade, confirmations, helpers, projection, schedule, series, store
 from services.matching.model import MatchNotFound, NotAllowed
 from services.matching.settings import Settings
 from wspolnota.transport import Catalog, Event
@@ -32,6 +32,7 @@ SUBSCRIPTIONS = [need_contract.TOPIC, volunteer_contract.TOPIC, notify_contract.
 
 log = logging.getLogger(__name__)
 STEP_BACK_BY_LINK = "wykonawca (link z oferty)"  # who stepped back through notify's signed link
+STEP_BACK_IN_SPACE = "wykonawca (strona wolontariusza)"  # through the volunteer's own space (volunteers service)
 Clock = Callable[[], datetime]
 Reaction = Callable[[Session, Outbox, Event, datetime, Settings], None]
 
@@ -90,14 +91,21 @@ def _provider_responded(session: Session, outbox: Outbox, event: Event, now: dat
 
 
 def _provider_stepped_back(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
-    """Through the provider's signed link (notify): a step-back that no longer fits (not accepted, begun, not
-    theirs) changes nothing."""
+    """Through the provider's signed link (notify) or their own space (volunteers' VisitSteppedBack): a step-back
+    that no longer fits (not accepted, begun, not theirs) changes nothing; the same step-back through both is one
+    (series.step_back keeps one per match and scope)."""
     d = event.data
+    actor = STEP_BACK_IN_SPACE if event.type == "VisitSteppedBack" else STEP_BACK_BY_LINK
     try:
-        series.step_back(session, outbox, d["match_id"], d["volunteer_id"], d["scope"], d["reason"],
-                         STEP_BACK_BY_LINK, now, s)
+        series.step_back(session, outbox, d["match_id"], d["volunteer_id"], d["scope"], d["reason"], actor, now, s)
     except (NotAllowed, MatchNotFound) as err:
-        log.info("step-back of match %s through the link refused: %s", d["match_id"], err)
+        log.info("step-back of match %s refused: %s", d["match_id"], err)
+
+
+def _visit_confirmed(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    d = event.data
+    confirmations.confirm(session, outbox, d["match_id"], d["volunteer_id"], bool(d["happened"]), d.get("minutes"),
+                          now)
 
 
 def _volunteer_erased(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
@@ -145,6 +153,10 @@ REACTIONS: dict[str, Reaction] = {
     "OfferWithdrawn": _volunteer_changed("offer_withdrawn"),
     "ProviderResponded": _provider_responded,
     "ProviderSteppedBack": _provider_stepped_back,
+    # the volunteer's own space: the same code paths as notify's link answers
+    "VisitAnswered": _provider_responded,
+    "VisitSteppedBack": _provider_stepped_back,
+    "VisitConfirmed": _visit_confirmed,
     "SupportPackageClosed": _package_closed,
     "HelpersWanted": _helpers_wanted,
     "ActivityCancelled": _activity_cancelled,

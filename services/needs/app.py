@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.needs import api, caseapi, casepages, model, pages, schemas
+from services.needs import api, caseapi, casepages, model, pages, schemas, visit_contact
 from services.needs.bootstrap import bootstrap
 from services.needs.handlers import Refused
 from wspolnota import reference
@@ -23,6 +23,9 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     smorest = make_api(app)
     csrf.exempt(api.blp)
     smorest.register_blueprint(api.blp)
+    smorest.spec.components.security_scheme("serviceToken", {"type": "http", "scheme": "bearer"})
+    csrf.exempt(visit_contact.internal)
+    smorest.register_blueprint(visit_contact.internal)
     app.register_blueprint(pages.pages)
     caseapi.install(app, smorest, csrf)
     app.register_blueprint(casepages.pages)

@@ -8,7 +8,15 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import api, certificate_pages, pages, registration, volunteer_space
+from services.volunteers import (  # self_certificate, visits_pages: routes on volunteer_space.bp
+    api,
+    certificate_pages,
+    pages,
+    registration,
+    self_certificate,
+    visits_pages,
+    volunteer_space,
+)
 from services.volunteers.bootstrap import bootstrap
 from services.volunteers.settings import Settings
 from wspolnota.service import Parts
@@ -31,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, parts: Parts | None
     app.register_blueprint(pages.bp)
     app.register_blueprint(certificate_pages.bp)
     app.register_blueprint(registration.bp)
+    assert visits_pages.ENDPOINTS and self_certificate.ENDPOINTS  # their routes are on the space's blueprint
     app.register_blueprint(volunteer_space.bp)
 
     @app.errorhandler(CSRFError)

@@ -168,6 +168,32 @@ sign_in_tokens = sa.Table(
 # Fixed-window counters of sign-in requests, per hashed address and per hashed source, shared by every worker.
 sign_in_rate_windows = windows_table(metadata, "sign_in_rate_windows")
 
+# The volunteer's visits and offers as matching reports them on `matches` (ids and codes only, no names): one row
+# per match, its latest status by event time (services/volunteers/visits.py), and what the volunteer said in their
+# own space (answered, stepped back, confirmed) so the page shows it before matching's reply arrives.
+visits = sa.Table(
+    "visits", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("need_id", sa.String(36), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # offered | accepted | declined | expired | cancelled | completed
+    sa.Column("status_time", UtcDateTime, nullable=False),  # the event time of the status kept
+    sa.Column("category", sa.String(20), nullable=True),
+    sa.Column("village", sa.String(40), nullable=True),
+    sa.Column("starts_at", UtcDateTime, nullable=True),  # agreed_start, else the window's start
+    sa.Column("ends_at", UtcDateTime, nullable=True),  # agreed_end; None: not known
+    sa.Column("series_id", sa.String(64), nullable=True),
+    sa.Column("series_commitment_id", sa.String(36), nullable=True),
+    sa.Column("deadline", UtcDateTime, nullable=True),  # of an open offer
+    sa.Column("reason", sa.String(40), nullable=True),  # a cancellation's or step-back's code
+    sa.Column("answered", sa.String(20), nullable=True),  # in the space: accept | accept_series | decline
+    sa.Column("stepped_back", sa.String(10), nullable=True),  # in the space: visit | series
+    sa.Column("confirmed_minutes", sa.Integer, nullable=True),
+    sa.Column("confirmed", sa.String(12), nullable=True),  # in the space: happened | not_happened
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Index("ix_visits_volunteer_start", "volunteer_id", "starts_at"),
+)
+
 
 def make_db(url: str | None = None) -> Database:
     return Database("volunteers", url or config.database_url("volunteers"), metadata, outbox, processed)

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from contracts import community as community_contract
 from contracts import matching as match_contract
 from contracts import volunteers as volunteer_contract
-from services.volunteers import hours, model, schemas
+from services.volunteers import hours, model, schemas, visits
 from services.volunteers.db import (
     assignments,
     audit_log,
@@ -601,8 +601,8 @@ def on_match_proposed(session: Session, event: Event) -> None:
 
 
 def handlers(outbox: Outbox) -> dict[str, Handler]:
-    return {"MatchProposed": on_match_proposed, "MatchCompleted": hours.on_match_completed,
-            "ParticipationRecorded": hours.on_participation_recorded}
+    return visits.with_visits({"MatchProposed": on_match_proposed, "MatchCompleted": hours.on_match_completed,
+                               "ParticipationRecorded": hours.on_participation_recorded})
 
 
 # --- what every staff role may see of a Kamilka check; the audit log -------------------------------------------

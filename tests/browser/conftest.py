@@ -81,6 +81,8 @@ def stack(kafka_bootstrap: str, tmp_path: Path) -> Iterator[Stack]:
         "NOTIFY_SMS_GATEWAY_URL": f"http://127.0.0.1:{http}/sms", "NOTIFY_CASE_WEBHOOK_URL": f"http://127.0.0.1:{http}/webhook",
         "VOLUNTEERS_INTERNAL_URL": f"http://127.0.0.1:{s.ports['volunteers']}", "NOTIFY_PUBLIC_URL": f"{s.url}/notify",
         "NOTIFY_QUIET_HOURS": "00:00-00:00"}
+    # the volunteer's visits page reads a resident's details from needs' internal API
+    s.service_env["volunteers"] = {"NEEDS_INTERNAL_URL": f"http://127.0.0.1:{s.ports['needs']}"}
     try:
         s.start()
         from services.front.accounts import AuthStore
