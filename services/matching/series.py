@@ -231,10 +231,19 @@ def _give(session: Session, outbox: Outbox, c: Any, need_id: str, now: datetime,
     return 1
 
 
+def _record_skip(session: Session, commitment_id: str, need_id: str, reason: str, now: datetime) -> bool:
+    """The commitment lets this occurrence go, once: False when it had let it go already (the first reason stays)."""
+    known = session.execute(sa.select(series_skips.c.need_id).where(
+        series_skips.c.commitment_id == commitment_id, series_skips.c.need_id == need_id)).first()
+    if known is None:
+        session.execute(sa.insert(series_skips).values(commitment_id=commitment_id, need_id=need_id,
+                                                       reason=reason[:60], at=now))
+    return known is None
+
+
 def _skip(session: Session, outbox: Outbox, c: Any, need_id: str, reason: str, now: datetime,
           publish: bool = True) -> None:
-    session.execute(sa.insert(series_skips).values(commitment_id=c["id"], need_id=need_id, reason=reason[:60], at=now))
-    if publish:
+    if _record_skip(session, c["id"], need_id, reason, now) and publish:  # the organiser is told once
         outbox.add(session, match_contract.TOPIC, "SeriesVisitSkipped", need_id, {
             "commitment_id": c["id"], "series_id": c["series_id"], "need_id": need_id,
             "volunteer_id": c["volunteer_id"], "reason": reason[:60]})
@@ -315,8 +324,7 @@ def step_back(session: Session, outbox: Outbox, match_id: str, volunteer_id: str
     for r in cancel:
         close_match(session, outbox, r, CANCELLED, STEPPED_BACK, now)
         if r["series_commitment_id"] and commitment is None:  # this week only: the commitment keeps the others
-            session.execute(sa.insert(series_skips).values(commitment_id=r["series_commitment_id"],
-                                                           need_id=r["need_id"], reason=STEPPED_BACK, at=now))
+            _record_skip(session, r["series_commitment_id"], r["need_id"], STEPPED_BACK, now)
     first = visit_of(cancel[0], needs[cancel[0]["need_id"]]).start if cancel else None
     record = {"id": str(uuid.uuid4()), "match_id": match_id, "need_id": row["need_id"], "volunteer_id": volunteer_id,
               "scope": scope, "reason": reason, "short_notice": first is not None and first - now < settings.step_back_notice,

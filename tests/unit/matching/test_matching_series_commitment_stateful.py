@@ -171,6 +171,22 @@ class SeriesCommitments(RuleBasedStateMachine):
                 assert self.passes(row["need_id"]), dict(row)
 
 
+def test_stepping_back_from_a_week_the_commitment_already_let_go_is_no_crash() -> None:
+    """Found by the machine: a week stepped back from twice (after a renewal, a cancellation and a second commit)
+    once inserted its skip twice and failed on the primary key."""
+    state = SeriesCommitments()
+    state.start(weeks={1, 2, 3}, until=date(2026, 12, 12))
+    for step in (lambda: state.commit(index=0), lambda: state.renew(until=date(2026, 12, 5)),
+                 lambda: state.register_occurrence(week=1), lambda: state.expire(which=0),
+                 lambda: state.cancel_occurrence(week=0), lambda: state.renew(until=date(2026, 12, 5)),
+                 lambda: state.step_back(index=1, whole=False), lambda: state.renew(until=date(2026, 12, 26)),
+                 lambda: state.commit(index=3), lambda: state.cancel_occurrence(week=2),
+                 lambda: state.renew(until=date(2026, 12, 5)), lambda: state.step_back(index=0, whole=False)):
+        step()
+        state.no_occurrence_is_kept_for_a_provider_failing_a_gate()
+    state.teardown()
+
+
 SeriesCommitments.TestCase.settings = settings(max_examples=30, stateful_step_count=15, deadline=None, database=None,
                                                suppress_health_check=[HealthCheck.too_slow])
 test_series_commitments_never_keep_a_visit_for_someone_failing_a_gate = SeriesCommitments.TestCase
