@@ -8,7 +8,14 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import api, certificate_pages, pages, registration, volunteer_space
+from services.volunteers import (
+    api,
+    certificate_pages,
+    pages,
+    registration,
+    space_hours,  # noqa: F401  (its routes are on the space's blueprint)
+    volunteer_space,
+)
 from services.volunteers.bootstrap import bootstrap
 from services.volunteers.settings import Settings
 from wspolnota.service import Parts
