@@ -173,8 +173,11 @@ SETTINGS: tuple[Setting, ...] = (
             "service's internal contact API", roles=_SENDER),
     Setting("COMMUNITY_INTERNAL_URL", "http://127.0.0.1:8005", "where notify's sender reaches the community "
             "service's internal contact API (addresses of residents registered for activities)", roles=_SENDER),
-    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by volunteers-web, community-web and notify's "
-            "sender: bearer token of the internal contact APIs", roles=("web", "notify-sender")),
+    Setting("NEEDS_INTERNAL_URL", "http://127.0.0.1:8001", "where notify's sender (a concern's social worker) "
+            "and the volunteers web app (a volunteer's concern) reach the needs service's internal API",
+            roles=("web", *_SENDER)),
+    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by needs-web, volunteers-web, community-web and "
+            "notify's sender: bearer token of the internal APIs", roles=("web", "notify-sender")),
     # -- matching: the scheduler, the cascade and the solver's cost balance (services/matching/settings.py)
     Setting("MATCHING_RESOLVE_INTERVAL_S", "", "debounce of matching's full re-solve: at most one per this many "
             "seconds unless an urgent need arrives; empty: 5 in the consumer's batch-tick loop (its idle tick runs "
@@ -242,7 +245,7 @@ SECRETS: tuple[Secret, ...] = (
            "into resident pseudonyms; never change it once used", ("needs-web",)),
     Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers and community "
            "services' internal contact APIs; the same value for volunteers-web, community-web and notify's sender",
-           ("volunteers-web", "community-web", "notify-sender")),
+           ("needs-web", "volunteers-web", "community-web", "notify-sender")),
     Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
            "webhooks with (shared with the case system)", ("notify-sender",)),
 )
