@@ -91,6 +91,16 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs.close_package": _NEEDS_PLANS,
         "needs.reference_page": rw(STAFF, NOBODY),
         "needs.audit_page": rw({AUDITOR, ADMIN, DIRECTOR}, NOBODY),
+        # concerns about residents (services/needs/concern_pages.py): the text is read and taken over by those
+        # who work on cases; the internal API takes the service token, the list API gives no text
+        "needs_concerns_internal.report": PUBLIC,
+        "needs_concerns_internal.recipient": PUBLIC,
+        "needs_concerns_api.concern_list": rw(STAFF, NOBODY),
+        "needs_concerns.concern_page_list": rw(STAFF, NOBODY),
+        "needs_concerns.concern_page": rw(CASE_WRITE, NOBODY),
+        "needs_concerns.acknowledge": rw(NOBODY, CASE_WRITE),
+        "needs_concerns.intake": rw(CASE_WRITE, CASE_WRITE),
+        "needs_concerns.social_worker": rw(CASE_WRITE, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},

@@ -190,8 +190,3 @@ def set_social_worker(session: Session, resident_id: str, email: Any, actor: str
     audit.record(session, "update", "resident", resident_id, ["social_worker_email"], actor)
     return given
 
-
-def erase_for(session: Session, resident_ref: str) -> int:
-    """RODO art. 17: the texts of the resident's concerns are replaced (the rows stay, without the person)."""
-    return int(session.execute(sa.update(concerns).where(concerns.c.resident_ref == resident_ref)
-                               .values(text="(treść usunięta — RODO)")).rowcount or 0)
