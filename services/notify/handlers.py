@@ -17,7 +17,14 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, PARTICIPANT, VOLUNTEER
+from services.notify.contacts import (
+    CASE_SYSTEM,
+    IPUS_COORDINATOR,
+    ORGANISER,
+    PARTICIPANT,
+    SOCIAL_WORKER,
+    VOLUNTEER,
+)
 from services.notify.db import (
     activities_seen,
     activity_recipients,
@@ -301,6 +308,17 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         record(session, outbox, str(event.id), "volunteer_sign_in", VOLUNTEER + d["volunteer_id"], d["channel"],
                text.subject, body, urgent=True)
 
+    def on_concern_reported(session: Session, event: Event) -> None:
+        """A concern about a resident: at once (urgent: no quiet hours) to the resident's social worker, whose
+        address the sender asks the needs service for at send time (the organiser when there is none). The
+        message is a link to the concern page; the concern's text never comes here."""
+        d = event.data
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        text = render("concern_reported", link=f"{front_door}/needs/zgloszenia/{d['concern_id']}",
+                      urgent=bool(d.get("urgent", True)), general=not d.get("resident_ref"))
+        record(session, outbox, str(event.id), "concern_reported", SOCIAL_WORKER + d["concern_id"], "email",
+               text.subject, text.email, need_id=d.get("need_id"), urgent=True)
+
     def on_volunteer_erased(session: Session, event: Event) -> None:
         cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
                        reason="dane wolontariusza usunięte")
@@ -550,6 +568,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "VolunteerErased": on_volunteer_erased,
         "SignInLinkRequested": on_sign_in_link_requested,
         "ResidentErased": on_resident_erased,
+        "ConcernReported": on_concern_reported,
         "ActivityScheduled": on_activity_scheduled,
         "ActivityChanged": on_activity_changed,
         "ActivityCancelled": on_activity_cancelled,

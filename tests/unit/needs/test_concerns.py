@@ -49,6 +49,8 @@ def test_a_volunteers_concern_about_their_visit_is_stored_and_published_without_
                           "resident_ref": visit["resident"]["ref"], "urgent": True}
     bus = everything_on_the_bus(needs)
     assert "Genowefa" not in bus and "światło" not in bus and "drzwi" not in bus
+    kept = " ".join(str(r["body"]) for r in needs.rows("outbox"))
+    assert concern_id in kept and "światło" not in kept and TEXT not in kept
     [row] = needs.rows("concerns")
     assert row["text"] == TEXT and row["reported_by"] == f"wolontariusz:{VOLUNTEER}"
     assert ("create", "concern", f"wolontariusz:{VOLUNTEER}") in [
