@@ -116,6 +116,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CENTRE_ADDRESS", "ul. Turystyczna 86, 26-050 Zagnańsk", "the centre's address on the documents it "
             "issues", roles=("web",)),
     Setting("CENTRE_PLACE", "Zagnańsk", "the place of issue on the documents the centre issues", roles=("web",)),
+    Setting("CENTRE_PHONE", "", "the organiser's phone the volunteer's space shows when a concern cannot be sent "
+            "(empty: \"call the centre\")", roles=("web",)),
     Setting("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu", "directory with DejaVuSans.ttf and "
             "DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), the certificate of volunteering's font for Polish "
             "letters", roles=("web",)),

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from services.volunteers import (
     api,
     certificate_pages,
+    concern_pages,  # noqa: F401  (its routes are on the space's blueprint)
     pages,
     registration,
     space_hours,  # noqa: F401  (its routes are on the space's blueprint)

@@ -24,6 +24,8 @@ class Settings:
     centre_address: str  # CENTRE_ADDRESS
     centre_place: str  # CENTRE_PLACE: the place of issue
     certificate_font_dir: str  # CERTIFICATE_FONT_DIR: DejaVu Sans for Polish letters in the PDF
+    centre_phone: str  # CENTRE_PHONE: the organiser's phone, shown when a concern cannot be sent
+    needs_internal_url: str  # NEEDS_INTERNAL_URL: where a volunteer's concern goes (the needs service)
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:
