@@ -245,8 +245,9 @@ SECRETS: tuple[Secret, ...] = (
            ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
     Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
            "into resident pseudonyms; never change it once used", ("needs-web",)),
-    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers and community "
-           "services' internal contact APIs; the same value for volunteers-web, community-web and notify's sender",
+    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the needs, volunteers and "
+           "community services' internal APIs; the same value for needs-web, volunteers-web, community-web and "
+           "notify's sender",
            ("needs-web", "volunteers-web", "community-web", "notify-sender")),
     Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
            "webhooks with (shared with the case system)", ("notify-sender",)),
