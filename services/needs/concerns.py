@@ -136,7 +136,7 @@ def read(session: Session, concern_id: str, actor: str | None = None, purpose: s
 
 def acknowledge(session: Session, concern_id: str, actor: str) -> bool:
     """Staff have read and taken over the concern; False when someone already had (nothing changes)."""
-    done = session.execute(sa.update(concerns).where(concerns.c.id == concern_id,
+    done = session.execute(sa.update(concerns).where(concerns.c.id == concern_id,  # type: ignore[attr-defined]
                                                      concerns.c.acknowledged_at.is_(None))
                            .values(acknowledged_by=actor[:200], acknowledged_at=clock.now())).rowcount
     if not done:
