@@ -130,7 +130,8 @@ POLICIES: dict[str, dict[str, Any]] = {
             "sign_in_page", "link_sent", "use_link", "sign_out", "sign_out_everywhere", "home", "availability",
             "add_absence", "delete_absence", "pause", "resume", "where")},
         **{f"volunteer_space.{name}": PUBLIC for name in (  # hours and documents; concerns (their own session)
-            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern")},
+            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages")},
+        "engagement.milestone_list": rw(STAFF, NOBODY),
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
         # documents about one person for a period (the certificate of volunteering, the hours export): issued

@@ -12,6 +12,7 @@ from services.volunteers import (
     api,
     certificate_pages,
     concern_pages,  # noqa: F401  (its routes are on the space's blueprint)
+    engagement,
     pages,
     registration,
     space_hours,  # noqa: F401  (its routes are on the space's blueprint)
@@ -38,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, parts: Parts | None
         openapi.register_blueprint(blueprint)
     app.register_blueprint(pages.bp)
     app.register_blueprint(certificate_pages.bp)
+    app.register_blueprint(engagement.staff)
     app.register_blueprint(registration.bp)
     app.register_blueprint(volunteer_space.bp)
 
