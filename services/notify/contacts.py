@@ -13,7 +13,7 @@ from datetime import datetime, time
 import requests
 
 from services.notify.channels import NotOnThisChannel, PermanentFailure, QuietHours, TemporaryFailure
-from services.notify.messages import quiet_until
+from services.notify.messages import ENGAGEMENT_KINDS, quiet_until
 from services.notify.settings import Settings
 from wspolnota.service import Clock, utc_now
 
@@ -32,6 +32,7 @@ class Contact:
     phone: str | None
     preferred_channel: str | None = None
     quiet_hours: str | None = None  # "21:00-07:00", Warsaw time: the volunteer's own quiet hours for SMS
+    engagement: bool = True  # False: the volunteer switched off thank-you messages and nudges
 
 
 class VolunteerContacts:
@@ -65,7 +66,8 @@ class VolunteerContacts:
             body = response.json()
             return Contact(name=str(body.get("name") or ""), email=body.get("email") or None,
                            phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"),
-                           quiet_hours=body.get("quiet_hours") or None)
+                           quiet_hours=body.get("quiet_hours") or None,
+                           engagement=body.get("engagement_messages") is not False)
         except (ValueError, AttributeError) as err:
             raise TemporaryFailure(f"{service} zwróciła niepoprawny JSON") from err
 
@@ -122,7 +124,7 @@ class AddressBook:
         self.concerns = concerns or ConcernRecipients(
             settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
 
-    def address(self, recipient: str, channel: str, urgent: bool = False) -> str | None:
+    def address(self, recipient: str, channel: str, urgent: bool = False, kind: str | None = None) -> str | None:
         s = self.settings
         if recipient.startswith(PARTICIPANT):
             # One message per resident: SMS when they gave a phone (rural residents read SMS first), else e-mail.
@@ -138,6 +140,8 @@ class AddressBook:
             return self.concerns.fetch(recipient.removeprefix(SOCIAL_WORKER)) or s.organiser_email or None
         if recipient.startswith(VOLUNTEER):
             contact = self.volunteers.fetch(recipient.removeprefix(VOLUNTEER))
+            if kind in ENGAGEMENT_KINDS and not contact.engagement:
+                raise NotOnThisChannel("wolontariusz wyłączył podziękowania i przypomnienia")
             addresses = {"email": contact.email, "sms": contact.phone}
             preferred = contact.preferred_channel
             if (not urgent and preferred in addresses and preferred != channel and addresses[preferred]
