@@ -214,6 +214,9 @@ SETTINGS: tuple[Setting, ...] = (
             roles=("web", "consumer")),
     Setting("MATCHING_STEP_BACK_NOTICE_H", "24", "a provider stepping back from an accepted visit less than this "
             "many hours before it starts is flagged urgent for the organiser", roles=("web", "consumer")),
+    Setting("MATCHING_NUDGE_IDLE_DAYS", "30", "a volunteer with no visit for this many days (and known to matching "
+            "at least that long) is nudged once when open needs wait in their villages, then at most once per this "
+            "many days (`wspolnota jobs matching`; 0: never)", roles=("jobs",)),
     Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
             "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
