@@ -182,3 +182,15 @@ def test_any_text_is_either_refused_with_a_message_or_kept_exactly_trimmed(text:
         assert not text.strip() and err.errors == {"text": concerns.TEXT_EMPTY}
     else:
         assert kept == text.strip() and kept
+
+
+def test_erasing_the_resident_removes_the_text_of_their_concerns_and_their_social_worker(needs) -> None:  # type: ignore[no-untyped-def]
+    visit = accepted_visit(needs)
+    resident_id = visit["resident"]["id"]
+    needs.submit(f"/residents/{resident_id}/pracownik-socjalny", {"social_worker_email": "a.nowak@cus.example.pl"})
+    concern = send(needs).json
+    assert needs.client.post(f"/api/residents/{resident_id}/erase", json={"reason": "wniosek"}).status_code == 200
+    [row] = needs.rows("concerns")
+    assert TEXT not in row["text"] and row["reported_by"] == f"wolontariusz:{VOLUNTEER}"
+    recipient = needs.client.get(f"/internal/concerns/{concern['id']}/recipient", headers=TOKEN)
+    assert recipient.json["email"] == ""
