@@ -242,6 +242,17 @@ class MatchSteppedBack(MatchEvent):
     series_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=64))
 
 
+class IdleVolunteerNudged(Schema):
+    """Matching's periodic job: a verified, unpaused volunteer has had no visit for MATCHING_NUDGE_IDLE_DAYS while
+    `open_needs` needs wait in their villages (key volunteer_id). At most one per volunteer per that many days;
+    `period` (the day the period began, Warsaw calendar) makes notify send it once. Counts only, no need ids."""
+
+    volunteer_id = uuid_str(required=True)
+    open_needs = fields.Integer(required=True, validate=validate.Range(min=1))
+    villages = fields.List(village_field(), load_default=list)  # the villages where needs wait (codes)
+    period = fields.Date(required=True)
+
+
 EVENTS: dict[str, type[Schema]] = {
     "MatchProposed": MatchProposed,
     "MatchApproved": MatchApproved,
@@ -262,4 +273,5 @@ EVENTS: dict[str, type[Schema]] = {
     "SeriesCommitmentEnded": SeriesCommitmentEnded,
     "SeriesVisitSkipped": SeriesVisitSkipped,
     "MatchSteppedBack": MatchSteppedBack,
+    "IdleVolunteerNudged": IdleVolunteerNudged,
 }

@@ -93,6 +93,17 @@ class ResidentErased(Schema):
     plan_refs = fields.List(fields.String(), load_default=list)
 
 
+class ConcernReported(Schema):
+    """A volunteer or staff reported a concern about a resident's well-being or safety. Never the text: it stays
+    in the needs service (its concern page, read by staff and audited). `resident_ref` is absent for a general
+    concern that names no visit; notify sends the resident's social worker (or the organiser) a link at once."""
+
+    concern_id = uuid_str(required=True)
+    need_id = uuid_str(load_default=None, allow_none=True)
+    resident_ref = fields.String(load_default=None, allow_none=True)
+    urgent = fields.Boolean(load_default=True)
+
+
 # NeedCancelled.reason is a code, never the text staff typed (which may name the resident: it stays in the
 # needs database, on the need's page and timeline). Consumers treat unknown codes as a plain cancellation.
 CANCEL_BY_STAFF = "cancelled"  # by staff or by the case system
@@ -102,4 +113,5 @@ CANCEL_RESIDENT_ERASED = "resident_erased"
 EVENTS: dict[str, type[Schema]] = {
     "NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
     "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
-    "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased}
+    "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased,
+    "ConcernReported": ConcernReported}

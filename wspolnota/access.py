@@ -92,6 +92,16 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs.close_package": _NEEDS_PLANS,
         "needs.reference_page": rw(STAFF, NOBODY),
         "needs.audit_page": rw({AUDITOR, ADMIN, DIRECTOR}, NOBODY),
+        # concerns about residents (services/needs/concern_pages.py): the text is read and taken over by those
+        # who work on cases; the internal API takes the service token, the list API gives no text
+        "needs_concerns_internal.report": PUBLIC,
+        "needs_concerns_internal.recipient": PUBLIC,
+        "needs_concerns_api.concern_list": rw(STAFF, NOBODY),
+        "needs_concerns.concern_page_list": rw(STAFF, NOBODY),
+        "needs_concerns.concern_page": rw(CASE_WRITE, NOBODY),
+        "needs_concerns.acknowledge": rw(NOBODY, CASE_WRITE),
+        "needs_concerns.intake": rw(CASE_WRITE, CASE_WRITE),
+        "needs_concerns.social_worker": rw(CASE_WRITE, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
@@ -121,6 +131,9 @@ POLICIES: dict[str, dict[str, Any]] = {
             "sign_in_page", "link_sent", "use_link", "sign_out", "sign_out_everywhere", "home", "availability",
             "add_absence", "delete_absence", "pause", "resume", "where",
             "visits_page", "visit_answer", "visit_step_back", "visit_confirm", "self_certificate")},
+        **{f"volunteer_space.{name}": PUBLIC for name in (  # hours and documents; concerns (their own session)
+            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages")},
+        "engagement.milestone_list": rw(STAFF, NOBODY),
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
         # documents about one person for a period (the certificate of volunteering, the hours export): issued

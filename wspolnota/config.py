@@ -116,19 +116,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("CENTRE_ADDRESS", "ul. Turystyczna 86, 26-050 Zagnańsk", "the centre's address on the documents it "
             "issues", roles=("web",)),
     Setting("CENTRE_PLACE", "Zagnańsk", "the place of issue on the documents the centre issues", roles=("web",)),
+    Setting("CENTRE_PHONE", "", "the centre's (organiser's) phone the volunteer's space shows: on the visits page "
+            "(call if something changes) and when a concern cannot be sent; empty: the pages say to call the centre",
+            roles=("web",)),
     Setting("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu", "directory with DejaVuSans.ttf and "
             "DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), the certificate of volunteering's font for Polish "
             "letters", roles=("web",)),
-    Setting("VOLUNTEER_ORGANISER_PHONE", "", "the organiser's phone the volunteer's visits page shows (call if "
-            "something changes); empty: the page says to call the centre", roles=("web",)),
     Setting("VOLUNTEER_RESIDENT_DETAILS_BEFORE_H", "24", "how many hours before an accepted visit's start the "
             "volunteer's page shows the resident's first name, address and phone (needs checks it too)",
             roles=("web",)),
     Setting("VOLUNTEER_RESIDENT_DETAILS_AFTER_H", "12", "how many hours after an accepted visit's end the "
             "volunteer's page still shows the resident's details", roles=("web",)),
-    Setting("NEEDS_INTERNAL_URL", "http://127.0.0.1:8001", "where the volunteers web app reaches the needs "
-            "service's internal visit-contact API (a resident's details for the volunteer's accepted visit)",
-            roles=("web",)),
     # -- notify (its own processes; read into services/notify/settings.py's Settings) -----------------------
     *(Setting(f"NOTIFY_{name}", default, help, roles=roles) for name, default, roles, help in (
         ("SMTP_HOST", "127.0.0.1", _SENDER, "SMTP server the sender delivers e-mail to (default: the local sink)"),
@@ -183,8 +181,12 @@ SETTINGS: tuple[Setting, ...] = (
             "service's internal contact API", roles=_SENDER),
     Setting("COMMUNITY_INTERNAL_URL", "http://127.0.0.1:8005", "where notify's sender reaches the community "
             "service's internal contact API (addresses of residents registered for activities)", roles=_SENDER),
-    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by volunteers-web, community-web and notify's "
-            "sender: bearer token of the internal contact APIs", roles=("web", "notify-sender")),
+    Setting("NEEDS_INTERNAL_URL", "http://127.0.0.1:8001", "where notify's sender (a concern's social worker) "
+            "and the volunteers web app (a resident's details for an accepted visit; a volunteer's concern) reach "
+            "the needs service's internal API",
+            roles=("web", *_SENDER)),
+    Setting("INTERNAL_SERVICE_TOKEN", None, "**secret, required** by needs-web, volunteers-web, community-web and "
+            "notify's sender: bearer token of the internal APIs", roles=("web", "notify-sender")),
     # -- matching: the scheduler, the cascade and the solver's cost balance (services/matching/settings.py)
     Setting("MATCHING_RESOLVE_INTERVAL_S", "", "debounce of matching's full re-solve: at most one per this many "
             "seconds unless an urgent need arrives; empty: 5 in the consumer's batch-tick loop (its idle tick runs "
@@ -219,6 +221,9 @@ SETTINGS: tuple[Setting, ...] = (
             roles=("web", "consumer")),
     Setting("MATCHING_STEP_BACK_NOTICE_H", "24", "a provider stepping back from an accepted visit less than this "
             "many hours before it starts is flagged urgent for the organiser", roles=("web", "consumer")),
+    Setting("MATCHING_NUDGE_IDLE_DAYS", "30", "a volunteer with no visit for this many days (and known to matching "
+            "at least that long) is nudged once when open needs wait in their villages, then at most once per this "
+            "many days (`wspolnota jobs matching`; 0: never)", roles=("jobs",)),
     Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
             "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
@@ -250,10 +255,10 @@ SECRETS: tuple[Secret, ...] = (
            ("front", *(f"{s}-web" for s in SERVICES), "notify-consumer", "notify-sender")),
     Secret("CASE_SYSTEM_PSEUDONYM_KEY", "dev-only-pseudonym-key", "HMAC key that turns case-system person ids "
            "into resident pseudonyms; never change it once used", ("needs-web",)),
-    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the volunteers, community "
-           "and needs services' internal contact APIs; the same value for volunteers-web, community-web, needs-web "
-           "and notify's sender",
-           ("volunteers-web", "community-web", "needs-web", "notify-sender")),
+    Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the needs, volunteers and "
+           "community services' internal APIs; the same value for needs-web, volunteers-web, community-web and "
+           "notify's sender",
+           ("needs-web", "volunteers-web", "community-web", "notify-sender")),
     Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
            "webhooks with (shared with the case system)", ("notify-sender",)),
 )

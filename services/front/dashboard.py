@@ -1,10 +1,11 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Eight sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Nine sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
 |---|---|---|
+| concerns about residents nobody has acknowledged yet (the most urgent first) | needs `GET /api/concerns?status=open` (never the text) | — |
 | proposals waiting for staff review | matching `GET /api/proposals?status=proposed` | — |
 | offers sent, waiting for the provider's answer | matching `GET /api/proposals?status=offered` | — |
 | needs unmatched for more than 48 h | needs `GET /api/needs?status=open` (paged) | created more than 48 h ago |
@@ -14,10 +15,11 @@ Eight sections, each read from an existing JSON API of the owning service, on th
 | the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
 
-The eight are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The nine are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
-their title, village and start, with counts of places and helpers (never who registered).
+their title, village and start, with counts of places and helpers (never who registered); concerns by
+whether they name a resident, how and when they came (the text only on needs' concern page, where reading it is audited).
 """
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ log = logging.getLogger("wspolnota.dashboard")
 
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
 SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
-SECTIONS = (PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
+CONCERNS = "concerns"
+SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -57,8 +60,8 @@ ACT, VIEW, COUNT = "act", "view", "count"
 ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.OSL: dict.fromkeys(SECTIONS, ACT),
     access.ADMIN: dict.fromkeys(SECTIONS, ACT),
-    access.SOCIAL_WORKER: dict.fromkeys((PROPOSALS, OFFERS, UNMATCHED), ACT),
-    access.IPUS: {PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
+    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED), ACT),
+    access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
     access.DIRECTOR: dict.fromkeys(SECTIONS, VIEW),
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
 }
@@ -271,7 +274,25 @@ def read_activities(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), len(rows) >= ACTIVITIES_PAGE
 
 
+CONCERN_CHANNELS = {"volunteer_space": _l("od wolontariusza"), "phone": _l("telefonicznie"),
+                    "staff": _l("od pracownika")}
+
+
+def read_concerns(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Concerns nobody has acknowledged, urgent first then the oldest (the needs API's order): never the text."""
+    rows = _json(get("needs", "/api/concerns", {"status": "open"}))
+    items = [Item(f"/needs/zgloszenia/{r['id']}", str(_l("o mieszkańcu") if r.get("resident_ref")
+                                                      else _l("zgłoszenie ogólne")),
+                  str(CONCERN_CHANNELS.get(r.get("channel", ""), "")), _dt(r.get("created_at")),
+                  str(_l("pilne")) if r.get("urgent") else "") for r in rows]
+    return items, len(rows), len(rows) >= 200
+
+
 SPECS: dict[str, Spec] = {
+    CONCERNS: Spec(CONCERNS, "needs", _l("Zgłoszenia niepokoju do przyjęcia"),
+                   _l("Każde zgłoszenie niepokoju zostało przyjęte."), "/needs/zgloszenia",
+                   ("needs", "needs_concerns.acknowledge"), _l("Przeczytaj i przyjmij"), _l("Zobacz"),
+                   _l("zgłoszono"), read_concerns),
     PROPOSALS: Spec(PROPOSALS, "matching", _l("Propozycje do przejrzenia"),
                     _l("Żadna propozycja nie czeka na przegląd."), "/matching/", ("matching", "matching.approve"),
                     _l("Przejrzyj"), _l("Zobacz"), _l("początek wizyty"), read_proposals),

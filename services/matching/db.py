@@ -115,6 +115,15 @@ proposals = sa.Table(
     sa.Column("series_commitment_id", sa.String(36), nullable=True),
 )
 
+# The idle-volunteer nudge (services/matching/nudges.py): when matching first saw the provider idle-eligible and
+# when it last nudged them, so a volunteer is nudged at most once per MATCHING_NUDGE_IDLE_DAYS.
+nudges = sa.Table(
+    "nudges", metadata,
+    sa.Column("volunteer_id", sa.String(36), primary_key=True),
+    sa.Column("first_seen_at", UtcDateTime, nullable=False),
+    sa.Column("last_nudged_at", UtcDateTime, nullable=True),
+)
+
 unmet_needs = sa.Table(
     "unmet_needs", metadata,
     sa.Column("need_id", sa.String(36), primary_key=True),

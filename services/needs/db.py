@@ -33,6 +33,8 @@ residents = sa.Table(
     # RODO art. 17 (revision 0004): personal fields blanked; ref, village and legal basis stay for statistics
     sa.Column("erased_at", UtcDateTime, nullable=True),
     sa.Column("erasure_reason", sa.String(500), nullable=False, server_default=""),
+    # the resident's assigned social worker (a staff e-mail address): where a concern about them goes first
+    sa.Column("social_worker_email", sa.String(200), nullable=False, server_default=""),
 )
 
 audit_log = sa.Table(
@@ -174,6 +176,26 @@ case_system_needs = sa.Table(
     sa.Column("origin", sa.String(100), nullable=False),  # API client name, or "csv:<staff login>"
     sa.Column("external_id", sa.String(64), nullable=True, unique=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+
+# A concern about a resident's well-being or safety (services/needs/concerns.py): the typed text stays here, the
+# bus carries only ids. `id` is the reporter's own (the form's), so a retried report stores nothing twice.
+concerns = sa.Table(
+    "concerns", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=True),
+    sa.Column("match_id", sa.String(36), nullable=True),
+    sa.Column("resident_ref", sa.String(64), nullable=True),  # none: a general concern, for the organiser
+    sa.Column("reported_by", sa.String(200), nullable=False),  # "wolontariusz:<id>" or the staff account
+    sa.Column("channel", sa.String(20), nullable=False),  # volunteer_space | phone | staff
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("urgent", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("acknowledged_by", sa.String(200), nullable=True),
+    sa.Column("acknowledged_at", UtcDateTime, nullable=True),
+    sa.Index("ix_concerns_open", "acknowledged_at", "created_at"),
+    sa.Index("ix_concerns_resident", "resident_ref"),
 )
 
 

@@ -20,6 +20,7 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from services.needs import audit, clock, model, schemas
 from services.needs.db import (
+    concerns,
     idempotency_keys,
     need_matches,
     needs,
@@ -656,8 +657,11 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
                     .values(note="", close_reason=""))
     _redact_case_system_answers(session, set(need_ids))
     _redact_kept_cancel_reasons(session, need_ids)
+    # concerns about the resident: their text goes (the rows, with who reported and when, stay)
+    session.execute(sa.update(concerns).where(concerns.c.resident_ref == ref).values(text=REDACTED))
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
-        name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", erased_at=at,
+        name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", social_worker_email="",
+        erased_at=at,
         erasure_reason=reason.strip()[:500], updated_at=at))
     audit.record(session, "erase", "resident", resident_id, [f"ref={ref}", *ERASED_FIELDS], actor)
     outbox.add(session, need_contract.TOPIC, "ResidentErased", ref, {

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -17,7 +18,14 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.notify.contacts import CASE_SYSTEM, IPUS_COORDINATOR, ORGANISER, PARTICIPANT, VOLUNTEER
+from services.notify.contacts import (
+    CASE_SYSTEM,
+    IPUS_COORDINATOR,
+    ORGANISER,
+    PARTICIPANT,
+    SOCIAL_WORKER,
+    VOLUNTEER,
+)
 from services.notify.db import (
     activities_seen,
     activity_recipients,
@@ -27,7 +35,14 @@ from services.notify.db import (
 )
 from services.notify.ledger import PROVIDER_CHANNELS, cancel_pending, derived_id, record, record_rendered
 from services.notify.links import link_url
-from services.notify.messages import REVOCATION_REASONS, gate_reason, render, visits_pl
+from services.notify.messages import (
+    REVOCATION_REASONS,
+    gate_reason,
+    quiet_until,
+    render,
+    visits_pl,
+    waiting_pl,
+)
 from services.notify.settings import Settings
 from wspolnota import reference
 from wspolnota.localtime import WARSAW
@@ -301,6 +316,45 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         record(session, outbox, str(event.id), "volunteer_sign_in", VOLUNTEER + d["volunteer_id"], d["channel"],
                text.subject, body, urgent=True)
 
+    def not_in_quiet_hours() -> datetime | None:
+        """When a message that may wait goes out: now, or the end of the centre's quiet hours (both channels)."""
+        return quiet_until(clock(), *cfg.quiet_window(), ZoneInfo(cfg.timezone))
+
+    def on_match_completed(session: Session, event: Event) -> None:
+        """The visit happened: close it as before, and thank the volunteer once per visit (the match id makes the
+        cause, so a corrected MatchCompleted does not thank twice), never in quiet hours; a volunteer who switched
+        thanks off is skipped at send time (the contact's `engagement_messages`)."""
+        close_completed(session, event)
+        d = event.data
+        known = session.execute(sa.select(matches_seen.c.category).where(
+            matches_seen.c.match_id == d["match_id"])).scalar()
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        text = render("visit_thanks", category_code=d.get("category") or known,
+                      link=f"{front_door}/volunteers/wolontariusz/godziny")
+        record_rendered(session, outbox, derived_id(d["match_id"], "thanks"), "visit_thanks",
+                        VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS, text, need_id=d["need_id"],
+                        match_id=d["match_id"], due=not_in_quiet_hours())
+
+    def on_idle_volunteer_nudged(session: Session, event: Event) -> None:
+        """Matching found the volunteer idle with needs waiting near them: one gentle message per period."""
+        d = event.data
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        text = render("idle_nudge", waiting=waiting_pl(int(d["open_needs"])),
+                      link=f"{front_door}/volunteers/wolontariusz/dostepnosc")
+        record_rendered(session, outbox, derived_id(d["volunteer_id"], f"nudge:{d['period']}"), "idle_nudge",
+                        VOLUNTEER + d["volunteer_id"], PROVIDER_CHANNELS, text, due=not_in_quiet_hours())
+
+    def on_concern_reported(session: Session, event: Event) -> None:
+        """A concern about a resident: at once (urgent: no quiet hours) to the resident's social worker, whose
+        address the sender asks the needs service for at send time (the organiser when there is none). The
+        message is a link to the concern page; the concern's text never comes here."""
+        d = event.data
+        front_door = cfg.public_url.rstrip("/").removesuffix("/notify")
+        text = render("concern_reported", link=f"{front_door}/needs/zgloszenia/{d['concern_id']}",
+                      urgent=bool(d.get("urgent", True)), general=not d.get("resident_ref"))
+        record(session, outbox, str(event.id), "concern_reported", SOCIAL_WORKER + d["concern_id"], "email",
+               text.subject, text.email, need_id=d.get("need_id"), urgent=True)
+
     def on_volunteer_erased(session: Session, event: Event) -> None:
         cancel_pending(session, notifications.c.recipient == VOLUNTEER + event.data["volunteer_id"],
                        reason="dane wolontariusza usunięte")
@@ -519,6 +573,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
             record_rendered(session, outbox, str(event.id), "activity_announcement", recipient, PROVIDER_CHANNELS,
                             text, activity_id=d["activity_id"])
 
+    close_completed = on_match_closed("completed", ("match_offered", "visit_reminder"))
     wanted: dict[str, Callable[[Session, Event], None]] = {
         "MatchProposed": on_match_proposed,
         "MatchOffered": on_match_offered,
@@ -526,7 +581,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "MatchCancelled": on_match_cancelled,
         "MatchDeclined": on_match_closed("declined"),
         "MatchExpired": on_match_closed("expired"),
-        "MatchCompleted": on_match_closed("completed", ("match_offered", "visit_reminder")),
+        "MatchCompleted": on_match_completed,
+        "IdleVolunteerNudged": on_idle_volunteer_nudged,
         "MatchAnswerTooLate": on_match_answer_too_late,
         "MatchSteppedBack": on_match_stepped_back,
         "SeriesCommitted": on_series_event("committed"),
@@ -550,6 +606,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "VolunteerErased": on_volunteer_erased,
         "SignInLinkRequested": on_sign_in_link_requested,
         "ResidentErased": on_resident_erased,
+        "ConcernReported": on_concern_reported,
         "ActivityScheduled": on_activity_scheduled,
         "ActivityChanged": on_activity_changed,
         "ActivityCancelled": on_activity_cancelled,

@@ -31,7 +31,8 @@ KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled",
          "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
          "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled", "activity_reminder",
          "activity_changed", "activity_cancelled", "activity_announcement", "match_stepped_back",
-         "series_notice", "volunteer_sign_in")
+         "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge")
+ENGAGEMENT_KINDS = ("visit_thanks", "idle_nudge")  # a volunteer may switch these off (engagement_messages)
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CREDENTIALS = {
@@ -102,6 +103,15 @@ def visits_pl(n: int) -> str:
     if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
         return f"{n} wizyty"
     return f"{n} wizyt"
+
+
+def waiting_pl(n: int) -> str:
+    """"1 prośba o pomoc czeka", "3 prośby o pomoc czekają", "5 próśb o pomoc czeka" (plural forms and the verb)."""
+    if n == 1:
+        return "1 prośba o pomoc czeka"
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return f"{n} prośby o pomoc czekają"
+    return f"{n} próśb o pomoc czeka"
 
 
 # Why an occurrence of a committed series went to the cascade (SeriesVisitSkipped.reason: the rule that failed)

@@ -159,7 +159,7 @@ class Sender:
             row = conn.execute(sa.select(t).where(t.c.id == notification_id)).mappings().one()
             conn.rollback()
         try:
-            address = self.addresses.address(row["recipient"], row["channel"], urgent=row["urgent"])
+            address = self.addresses.address(row["recipient"], row["channel"], urgent=row["urgent"], kind=row["kind"])
             if not address:
                 raise NotOnThisChannel(f"brak adresu dla kanału {row['channel']}")
             config.failpoint("sender.before_send")

@@ -54,6 +54,7 @@ class Settings:
     credential_warning_days: float
     sink_smtp_port: int
     sink_http_port: int
+    needs_internal_url: str = "http://127.0.0.1:8001"  # a concern's social worker, asked at send time
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
@@ -84,7 +85,7 @@ def _secret_or_empty(name: str, value: str) -> str:
         return ""
 
 
-UNPREFIXED = {"volunteers_internal_url", "community_internal_url", "internal_service_token", "secret_key"}
+UNPREFIXED = {"volunteers_internal_url", "community_internal_url", "needs_internal_url", "internal_service_token", "secret_key"}
 
 
 def env_name(field_name: str) -> str:

@@ -8,12 +8,15 @@ from typing import Any
 from flask import Flask, g, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.volunteers import (  # self_certificate, visits_pages: routes on volunteer_space.bp
+from services.volunteers import (  # self_certificate, visits_pages, concern_pages, space_hours: routes on volunteer_space.bp
     api,
     certificate_pages,
+    concern_pages,
+    engagement,
     pages,
     registration,
     self_certificate,
+    space_hours,
     visits_pages,
     volunteer_space,
 )
@@ -38,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, parts: Parts | None
         openapi.register_blueprint(blueprint)
     app.register_blueprint(pages.bp)
     app.register_blueprint(certificate_pages.bp)
+    app.register_blueprint(engagement.staff)
     app.register_blueprint(registration.bp)
     assert visits_pages.ENDPOINTS and self_certificate.ENDPOINTS  # their routes are on the space's blueprint
     app.register_blueprint(volunteer_space.bp)

@@ -50,6 +50,9 @@ volunteers = sa.Table(
     sa.Column("paused_by_self", sa.Boolean, nullable=True),
     sa.Column("quiet_hours", sa.String(11), nullable=True),
     sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
+    # thank-you messages after visits and the gentle nudge when idle (services/volunteers/engagement.py): on unless
+    # the volunteer switched them off in their space; notify reads it with the contact at send time
+    sa.Column("engagement_messages", sa.Boolean, nullable=False, server_default=sa.true()),
 )
 
 offers = sa.Table(

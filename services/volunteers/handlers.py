@@ -588,7 +588,8 @@ def read_contact(session: Session, volunteer_id: str, actor: str) -> dict[str, A
     name = v["contact_person"] if v["provider_type"] == model.PARTNER_ORGANISATION and v["contact_person"] \
         else v["name"]
     return {"name": name, "email": v["email"], "phone": v["phone"],
-            "preferred_channel": v["preferred_channel"] or "email", "quiet_hours": v["quiet_hours"]}
+            "preferred_channel": v["preferred_channel"] or "email", "quiet_hours": v["quiet_hours"],
+            "engagement_messages": bool(v.get("engagement_messages", True))}
 
 
 # --- consumed events -------------------------------------------------------------------------------

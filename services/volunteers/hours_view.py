@@ -12,7 +12,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
 from wtforms import StringField
 
-from services.volunteers import hours, svg
+from services.volunteers import engagement, hours, svg
 from wspolnota import access
 from wspolnota.auth import auth_disabled, current_user
 
@@ -67,4 +67,5 @@ def hours_section(session: Session, provider_id: str, today: date, form: PeriodF
                            labels, [m["hours"] for m in months["months"]], unit=gettext("godz."), fmt=number)
     return {"hours_year": year, "hours_year_error": year_error, "hours_months": months,
             "hours_chart": chart, "month_names": [str(m) for m in MONTH_NAMES], "period_form": form,
-            "may_issue_documents": may_issue_documents()}
+            "may_issue_documents": may_issue_documents(),
+            "milestones": engagement.milestones(session, provider_id, today)}

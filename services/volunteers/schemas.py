@@ -311,3 +311,4 @@ class ContactOut(Schema):
     phone = fields.String()
     preferred_channel = fields.String()
     quiet_hours = fields.String(allow_none=True)  # the volunteer's own quiet hours for SMS ("21:00-07:00"), or null
+    engagement_messages = fields.Boolean()  # false: no thank-you messages and no nudges (the volunteer's choice)

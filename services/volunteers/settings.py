@@ -24,10 +24,10 @@ class Settings:
     centre_address: str  # CENTRE_ADDRESS
     centre_place: str  # CENTRE_PLACE: the place of issue
     certificate_font_dir: str  # CERTIFICATE_FONT_DIR: DejaVu Sans for Polish letters in the PDF
-    volunteer_organiser_phone: str  # VOLUNTEER_ORGANISER_PHONE: on the volunteer's visits page
     volunteer_resident_details_before_h: int  # VOLUNTEER_RESIDENT_DETAILS_BEFORE_H
     volunteer_resident_details_after_h: int  # VOLUNTEER_RESIDENT_DETAILS_AFTER_H
-    needs_internal_url: str  # NEEDS_INTERNAL_URL: the needs service's internal visit-contact API
+    centre_phone: str  # CENTRE_PHONE: the centre's phone on the visits page and when a concern cannot be sent
+    needs_internal_url: str  # NEEDS_INTERNAL_URL: the needs service's internal API (visit contact, concerns)
 
     @classmethod
     def from_config(cls, overrides: Mapping[str, Any] | None = None) -> Settings:

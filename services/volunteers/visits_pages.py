@@ -69,7 +69,7 @@ def render(volunteer: Any, status: int = 200, problems: dict[str, str] | None = 
     return page("visits.html", status, offers=found.offers, upcoming=with_contacts(volunteer["id"], found.upcoming, at),
                 past=with_contacts(volunteer["id"], found.past, at), at=at, when=when, problems=problems or {},
                 decline_reasons=visits.DECLINE_REASONS, step_back_reasons=visits.STEP_BACK_REASONS,
-                organiser_phone=settings().volunteer_organiser_phone, form=self_forms.ButtonForm(formdata=None),
+                organiser_phone=settings().centre_phone, form=self_forms.ButtonForm(formdata=None),
                 minutes_min=visits.MINUTES_MIN, minutes_max=visits.MINUTES_MAX)
 
 

@@ -76,7 +76,8 @@ def required_for(role: str) -> list[str]:
 
 
 EXTRA_WORKERS = {"notify-sender": ("notify", "send"), "needs-jobs": ("needs", "jobs"),
-                 "volunteers-jobs": ("volunteers", "jobs"), "front": ("front", "front")}  # processes beyond web/relay/consumer/migrate
+                 "volunteers-jobs": ("volunteers", "jobs"), "matching-jobs": ("matching", "jobs"),
+                 "front": ("front", "front")}  # processes beyond web/relay/consumer/migrate
 
 
 def our_containers(services: dict) -> dict[str, tuple[str, str]]:

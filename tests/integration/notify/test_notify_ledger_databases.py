@@ -32,7 +32,7 @@ class Refusing:
 
 
 class Addresses:
-    def address(self, recipient: str, channel: str, urgent: bool = False) -> str:
+    def address(self, recipient: str, channel: str, urgent: bool = False, kind: str | None = None) -> str:
         return "osl@cus.example"
 
 

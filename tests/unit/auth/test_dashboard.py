@@ -173,6 +173,18 @@ def add_needs(stack: Stack, *ages: timedelta, status: str = "open", urgency: str
     return ids
 
 
+def add_concern(stack: Stack, urgent: bool = True, acknowledged: bool = False) -> str:
+    from services.needs.db import concerns
+
+    cid = str(uuid.uuid4())
+    with stack.db("needs").engine.begin() as conn:
+        conn.execute(sa.insert(concerns).values(
+            id=cid, resident_ref="R-ZOFIA-1", reported_by="wolontariusz:x", channel="volunteer_space",
+            text="Zofia Nowak, ul. Leśna 5: nie otwiera drzwi", urgent=urgent, created_at=NOW - timedelta(hours=1),
+            acknowledged_by="osl" if acknowledged else None, acknowledged_at=NOW if acknowledged else None))
+    return cid
+
+
 def add_credential(stack: Stack, valid_until: date, kind: str = "first_aid", renewed_until: date | None = None) -> str:
     from services.volunteers.db import credentials, volunteers
 
@@ -224,8 +236,8 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
 
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
 
-    assert shown_sections(html) == ["proposals", "offers", "unmatched", "credentials", "failed", "surveys", "plans",
-                                    "activities"]
+    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "credentials", "failed",
+                                    "surveys", "plans", "activities"]
     assert "niedostępne" not in html.lower()
     assert count(html, "proposals") == "2"
     assert [href for href, _ in links(html, "proposals")] == [f"/matching/matches/{urgent}", f"/matching/matches/{calm}"]
@@ -346,8 +358,9 @@ def test_a_community_service_that_answers_nonsense_leaves_a_notice() -> None:
 
 def test_sections_without_work_say_so(stack: Stack) -> None:
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
-    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 8
+    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 9
     assert "Żadna propozycja nie czeka na przegląd." in section(html, "proposals")
+    assert "Każde zgłoszenie niepokoju zostało przyjęte." in section(html, "concerns")
     assert "Wszystkie powiadomienia zostały wysłane." in section(html, "failed")
     assert "Żadna ankieta nie zbiera teraz odpowiedzi." in section(html, "surveys")
     assert "Nie ma planu w toku." in section(html, "plans")
@@ -419,10 +432,23 @@ def test_a_section_the_service_refuses_to_the_role_shows_a_notice(stack: Stack) 
     assert count(html, "proposals") == "0"
 
 
+def test_concerns_nobody_acknowledged_come_first_with_a_link_and_never_their_text(stack: Stack) -> None:
+    calm = add_concern(stack, urgent=False)
+    urgent = add_concern(stack)
+    add_concern(stack, acknowledged=True)
+    html = stack.signed_in("pracownik").get("/").get_data(as_text=True)
+    assert shown_sections(html)[0] == "concerns" and count(html, "concerns") == "2"
+    assert [href for href, _ in links(html, "concerns")] == [f"/needs/zgloszenia/{urgent}",
+                                                             f"/needs/zgloszenia/{calm}"]
+    assert links(html, "concerns")[0][1] == "Przeczytaj i przyjmij: o mieszkańcu — od wolontariusza"
+    for personal in ("nie otwiera drzwi", *PERSONAL):
+        assert personal not in html
+
+
 # --- each role sees what it can use --------------------------------------------------------------------------
 def test_a_social_worker_sees_the_matching_and_needs_sections_only(stack: Stack) -> None:
     html = stack.signed_in("pracownik").get("/").get_data(as_text=True)
-    assert shown_sections(html) == ["proposals", "offers", "unmatched"]
+    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched"]
 
 
 def test_the_director_sees_everything_read_only(stack: Stack) -> None:
@@ -447,8 +473,8 @@ def test_the_auditor_sees_counts_only(stack: Stack) -> None:
 
 def test_acting_links_follow_the_services_policy() -> None:
     # the IPUS coordinator may decide proposals but not retry notifications: that section is read-only
-    assert dashboard.sections_for("ipus_coordinator") == {"proposals": "act", "offers": "act", "unmatched": "act",
-                                                         "failed": "view"}
+    assert dashboard.sections_for("ipus_coordinator") == {"concerns": "act", "proposals": "act", "offers": "act",
+                                                         "unmatched": "act", "failed": "view"}
     assert dashboard.sections_for("auditor", {"auditor": {"proposals": "act"}}) == {"proposals": "view"}
 
 

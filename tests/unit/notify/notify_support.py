@@ -106,7 +106,7 @@ class FakeAddressBook:
     def __init__(self, addresses: dict[tuple[str, str], str | None] | None = None):
         self.addresses = addresses or {}
 
-    def address(self, recipient: str, channel: str, urgent: bool = False) -> str | None:
+    def address(self, recipient: str, channel: str, urgent: bool = False, kind: str | None = None) -> str | None:
         default = {"email": "ktos@example.pl", "sms": "+48600100200", "webhook": "http://case.test/hook"}[channel]
         return self.addresses.get((recipient, channel), default)
 

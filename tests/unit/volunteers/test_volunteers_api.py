@@ -165,7 +165,7 @@ def test_the_contact_api_needs_the_service_token_and_audits_every_read(client, d
     ok = client.get(url, headers={"Authorization": f"Bearer {TOKEN}", "X-Service-Name": "notify"})
     assert ok.status_code == 200
     assert ok.json == {"name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "+48601202303",
-                       "preferred_channel": "sms", "quiet_hours": None}
+                       "preferred_channel": "sms", "quiet_hours": None, "engagement_messages": True}
     client.get(url, headers={"Authorization": f"Bearer {TOKEN}"})
     with db.engine.connect() as conn:
         reads = conn.execute(sa.select(audit_log.c.actor, audit_log.c.action, audit_log.c.volunteer_id)

@@ -50,7 +50,7 @@ def visit(db: Database, match_id: str) -> dict[str, Any]:
 
 @pytest.fixture
 def v(db: Database) -> Volunteers:
-    return Volunteers(db, VOLUNTEER_ORGANISER_PHONE="+48 41 300 00 00")
+    return Volunteers(db, CENTRE_PHONE="+48 41 300 00 00")
 
 
 @pytest.fixture
