@@ -11,12 +11,10 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from services.volunteers import (  # self_certificate, visits_pages, concern_pages, space_hours: routes on volunteer_space.bp
     api,
     certificate_pages,
-    concern_pages,
     engagement,
     pages,
     registration,
     self_certificate,
-    space_hours,
     visits_pages,
     volunteer_space,
 )
