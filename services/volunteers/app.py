@@ -11,11 +11,13 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from services.volunteers import (  # self_certificate, visits_pages, concern_pages, space_hours: routes on volunteer_space.bp
     api,
     certificate_pages,
+    concern_pages,  # noqa: F401  (its routes are on the space's blueprint)
     engagement,
     pages,
     registration,
-    self_certificate,
-    visits_pages,
+    self_certificate,  # noqa: F401  (its routes are on the space's blueprint)
+    space_hours,  # noqa: F401  (its routes are on the space's blueprint)
+    visits_pages,  # noqa: F401  (its routes are on the space's blueprint)
     volunteer_space,
 )
 from services.volunteers.bootstrap import bootstrap
