@@ -165,6 +165,8 @@ def test_upcoming_visits_count_with_polish_plurals_and_step_back_is_sent_once(
         page = text(client.get("/wolontariusz/wizyty"))
         assert {0: "(1 wizyta)", 1: "(2 wizyty)", 4: "(5 wizyt)"}.get(n, "") in page
     assert "+48 41 300 00 00" in page and "Dane mieszkańca zobaczysz dzień przed wizytą." in page
+    raw = client.get("/wolontariusz/wizyty").get_data(as_text=True)
+    assert all(f"/wolontariusz/wizyty/{m}/niepokoj" in raw for m in ids)  # a concern about each visit's resident
     response = post(client, f"/wolontariusz/wizyty/{ids[0]}/rezygnacja", {"zakres": "visit", "powod": "illness"})
     assert response.status_code == 302
     assert post(client, f"/wolontariusz/wizyty/{ids[0]}/rezygnacja",
