@@ -12,6 +12,15 @@ TOPIC = "notifications"
 CHANNELS = ["panel", "email", "sms", "webhook"]
 RESPONSES = ["accept", "decline"]
 SCOPES = ["visit", "series"]  # an acceptance of one visit, or of the whole weekly series it belongs to
+# Why a provider says no: the fixed Polish answers of an offer (notify's link page and the volunteer's own pages);
+# the text travels as ProviderResponded/VisitAnswered `reason`, so the organiser reads one vocabulary.
+DECLINE_REASONS = {
+    "busy": "Nie mam wtedy czasu",
+    "distance": "To dla mnie za daleko",
+    "health": "Względy zdrowotne",
+    "not_for_me": "To zadanie nie jest dla mnie",
+    "other": "Inny powód",
+}
 
 
 class NotificationRecorded(Schema):

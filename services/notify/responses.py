@@ -16,13 +16,7 @@ from services.notify.ledger import cancel_pending
 from wspolnota.db import Database
 from wspolnota.transport.outbox import Outbox
 
-DECLINE_REASONS = {
-    "busy": "Nie mam wtedy czasu",
-    "distance": "To dla mnie za daleko",
-    "health": "Względy zdrowotne",
-    "not_for_me": "To zadanie nie jest dla mnie",
-    "other": "Inny powód",
-}
+DECLINE_REASONS = notify_contract.DECLINE_REASONS
 CLOSED = {"cancelled": "odwołana", "expired": "wygasła", "declined": "odrzucona", "completed": "zakończona"}
 # What the provider's link page says when the offer is no longer open: the truth of what happened to it.
 PASSED_ON = ("Czas na odpowiedź minął, więc zadanie zostało lub zostanie przekazane innej osobie. "

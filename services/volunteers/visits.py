@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from contracts import matching as match_contract
+from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
 from services.volunteers import hours
 from services.volunteers.db import visits
@@ -36,15 +37,7 @@ STATUS_OF = {"MatchProposed": PROPOSED, "MatchOffered": OFFERED, "MatchAccepted"
 STAGE = {PROPOSED: 0, OFFERED: 1, ACCEPTED: 2, DECLINED: 3, EXPIRED: 3, CANCELLED: 4, COMPLETED: 4}
 FOLLOWED = (*STATUS_OF, "SeriesCommitted", "MatchSteppedBack")
 
-# The fixed answers of notify's response page (services/notify/responses.py DECLINE_REASONS): the same Polish
-# text travels as `reason`, so the organiser reads one vocabulary whichever way the volunteer answered.
-DECLINE_REASONS = {
-    "busy": "Nie mam wtedy czasu",
-    "distance": "To dla mnie za daleko",
-    "health": "Względy zdrowotne",
-    "not_for_me": "To zadanie nie jest dla mnie",
-    "other": "Inny powód",
-}
+DECLINE_REASONS = notify_contract.DECLINE_REASONS  # the same Polish answers as notify's link page
 STEP_BACK_REASONS = {code: label[:1].upper() + label[1:] for code, label in match_contract.STEP_BACK_REASONS.items()}
 MINUTES_MIN, MINUTES_MAX = volunteer_contract.VISIT_MINUTES_MIN, volunteer_contract.VISIT_MINUTES_MAX
 
