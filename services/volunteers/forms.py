@@ -29,6 +29,11 @@ CREDENTIALS_PL = {"driving_licence": "prawo jazdy", "own_car": "własny samochó
                   "first_aid": "szkolenie z pierwszej pomocy",
                   "confidentiality_authorisation": "upoważnienie do przetwarzania danych",
                   "nnw_insurance": "ubezpieczenie NNW", "agreement": "porozumienie wolontariackie"}
+# The languages a person can choose on the forms, by their Polish names; the stored value is the ISO 639-1 code.
+LANGUAGES_PL = {"pl": "polski", "uk": "ukraiński", "en": "angielski", "de": "niemiecki", "ru": "rosyjski",
+                "be": "białoruski", "fr": "francuski", "es": "hiszpański", "it": "włoski", "cs": "czeski",
+                "sk": "słowacki", "lt": "litewski"}
+NO_LANGUAGE = "Wybierz co najmniej jeden język."
 EXCEPTIONS_PL = {"holiday": "urlop / wyjazd", "sick": "choroba", "other": "inna przyczyna"}
 WEEKDAYS_PL = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
 CONSENT_TEXT = (
@@ -64,6 +69,10 @@ def village_choices(blank: bool = False) -> list[SelectChoice]:
 
 def category_choices() -> list[SelectChoice]:
     return opts((code, f"{c['name']} ({code})") for code, c in reference.categories().items())
+
+
+def language_choices() -> list[SelectChoice]:
+    return opts(LANGUAGES_PL.items())
 
 
 def new_token() -> str:
@@ -149,7 +158,7 @@ class ProviderForm(FlaskForm):
     home_village = SelectField(_l("Miejscowość zamieszkania"), choices=village_choices(blank=True), validate_choice=False)
     radius_km = StringField(_l("Promień działania (km)"), render_kw={"type": "number", "min": 0, "max": 50, "step": "0.5"})
     skills = StringField(_l("Umiejętności (oddzielone przecinkami)"))
-    languages = StringField(_l("Języki (kody, np. pl, uk, en)"), default="pl")
+    languages = MultiCheckbox(_l("Języki"), choices=language_choices(), default=["pl"], validate_choice=False)
     own_car = BooleanField(_l("Ma własny samochód"))
     weekly_slots = TextAreaField(_l("Dostępność tygodniowa (jeden przedział w wierszu, np. „pon 16:00-19:00”)"))
     capacity_hours_per_week = StringField(_l("Godzin tygodniowo (najwyżej)"), render_kw={"type": "number", "min": 0})
@@ -175,7 +184,7 @@ class ProviderForm(FlaskForm):
                 data[name] = value
         data["villages"] = self.villages.data or []
         data["skills"] = split_list(self.skills.data)
-        data["languages"] = split_list(self.languages.data) or ["pl"]
+        data["languages"] = list(self.languages.data or [])
         data["own_car"] = bool(self.own_car.data)
         data["weekly_slots"] = parse_slots(self.weekly_slots.data)
         if data.get("provider_type") == model.PAID_NEIGHBOUR:
@@ -191,7 +200,7 @@ class ProviderForm(FlaskForm):
         for name in ("radius_km", "capacity_hours_per_week", "max_open_tasks"):
             getattr(self, name).data = "" if v.get(name) is None else f"{v[name]:g}"
         self.skills.data = ", ".join(v.get("skills") or [])
-        self.languages.data = ", ".join(v.get("languages") or ["pl"])
+        self.languages.data = list(v.get("languages") or ["pl"])
         self.weekly_slots.data = format_slots(v.get("weekly_slots"))
         for k in self.NEIGHBOUR:
             getattr(self, f"nc_{k}").data = bool((v.get("neighbour_conditions") or {}).get(k))
@@ -204,7 +213,8 @@ class SelfRegistrationForm(FlaskForm):
     phone = StringField(_l("Telefon"), render_kw={"type": "tel", "autocomplete": "tel"})
     villages = MultiCheckbox(_l("W których miejscowościach możesz pomagać?"), choices=village_choices(), validate_choice=False)
     categories = MultiCheckbox(_l("W czym chcesz pomagać?"), choices=category_choices(), validate_choice=False)
-    languages = StringField(_l("Języki, którymi się posługujesz (kody, np. pl, uk, en)"), default="pl")
+    languages = MultiCheckbox(_l("Języki, którymi się posługujesz"), choices=language_choices(), default=["pl"],
+                              validate_choice=False)
     own_car = BooleanField(_l("Mam samochód i mogę nim dowozić"))
     weekly_slots = TextAreaField(_l("Kiedy zwykle masz czas? (jeden przedział w wierszu, np. „sob 10:00-13:00”)"))
     notes = TextAreaField(_l("Coś o sobie (nieobowiązkowo, najwyżej 2000 znaków)"))
@@ -218,7 +228,7 @@ class SelfRegistrationForm(FlaskForm):
                 data[name] = value
         data["villages"] = self.villages.data or []
         data["categories"] = self.categories.data or []
-        data["languages"] = split_list(self.languages.data) or ["pl"]
+        data["languages"] = list(self.languages.data or [])
         data["own_car"] = bool(self.own_car.data)
         data["weekly_slots"] = parse_slots(self.weekly_slots.data)
         data["consent"] = bool(self.consent.data)
@@ -322,8 +332,17 @@ def load(schema: schemas.PolishSchema, form: FlaskForm, partial: bool = False) -
     except SlotSyntaxError as err:
         form.weekly_slots.errors = [str(err)]  # type: ignore[attr-defined]
         return None
+    # Nothing ticked among the languages is a mistake on the form (the API's default of Polish is for JSON only).
+    languages = getattr(form, "languages", None)
+    no_language = isinstance(languages, MultiCheckbox) and not raw.get("languages") and not (
+        partial and "languages" not in raw)
     try:
-        return schema.load(raw, partial=partial)  # type: ignore[no-any-return]
+        data = schema.load(raw, partial=partial)
     except ValidationError as err:
         apply_errors(form, err.messages)  # type: ignore[arg-type]
+        data = None
+    if no_language:
+        assert languages is not None
+        languages.errors = list(languages.errors or []) + [NO_LANGUAGE]
         return None
+    return data  # type: ignore[no-any-return]

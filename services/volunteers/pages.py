@@ -38,7 +38,8 @@ def page(template: str, status: int = 200, **context: Any) -> tuple[str, int]:
     names = {"categories": reference.categories(), "villages": reference.villages(),
              "provider_types": forms.PROVIDER_TYPES_PL, "credential_names": forms.CREDENTIALS_PL,
              "organisation_kinds": forms.ORGANISATION_KINDS_PL, "exception_names": forms.EXCEPTIONS_PL,
-             "offer_status": STATUS_PL, "weekdays": forms.WEEKDAYS_PL}
+             "offer_status": STATUS_PL, "weekdays": forms.WEEKDAYS_PL,
+             "spoken_languages": forms.LANGUAGES_PL}
     return render_template(f"volunteers/{template}", **names, **context), status
 
 

@@ -162,7 +162,7 @@ def test_a_double_submitted_self_registration_stores_and_publishes_once(client, 
 def test_a_double_submitted_staff_form_stores_and_publishes_once(client, db) -> None:
     data = {**form_page(client, "/wykonawcy/nowy"), "provider_type": "volunteer", "name": "Jan Kos",
             "email": "jan@example.pl", "phone": "601202303", "villages": ["umer"], "preferred_channel": "email",
-            "languages": "pl"}
+            "languages": ["pl"]}
     assert client.post("/wykonawcy/nowy", data=data).status_code == 302
     again = client.post("/wykonawcy/nowy", data=data, follow_redirects=True)
     assert "Ten formularz został już wysłany" in again.get_data(as_text=True)

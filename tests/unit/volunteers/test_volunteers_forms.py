@@ -47,7 +47,7 @@ def form_page(client, url: str) -> dict[str, str]:  # type: ignore[no-untyped-de
 
 def self_registration(**over):  # type: ignore[no-untyped-def]
     body = {"name": "Oksana Melnyk", "email": "oksana@example.pl", "phone": "601 202 303",
-            "villages": ["belno", "umer"], "categories": ["ZAK", "TOW"], "languages": "pl, uk",
+            "villages": ["belno", "umer"], "categories": ["ZAK", "TOW"], "languages": ["pl", "uk"],
             "weekly_slots": "sob 10:00-13:00\nśr 17:00-19:00", "consent": "y"}
     return {**body, **over}
 
@@ -55,8 +55,24 @@ def self_registration(**over):  # type: ignore[no-untyped-def]
 def test_the_public_form_shows_the_consent_text_and_labels_every_field(client) -> None:
     html = client.get("/zglos-sie").get_data(as_text=True)
     assert "Zgoda na przetwarzanie danych" in html and "ul. Turystyczna 86" in html
-    for field_id in ("name", "email", "phone", "languages", "weekly_slots", "notes", "consent"):
+    for field_id in ("name", "email", "phone", "weekly_slots", "notes", "consent"):
         assert f'for="{field_id}"' in html, field_id
+
+
+def test_the_public_form_offers_languages_by_name_with_polish_checked(client) -> None:
+    html = client.get("/zglos-sie").get_data(as_text=True)
+    assert re.search(r'<input checked id="languages-0" name="languages" type="checkbox" value="pl">', html), html
+    assert '<label for="languages-1">ukraiński</label>' in html and "białoruski" in html and "litewski" in html
+    assert "kody, np." not in html
+
+
+def test_the_public_form_with_no_language_ticked_says_so_in_polish_and_stores_nothing(client, outbox) -> None:
+    body = {**form_page(client, "/zglos-sie"), **self_registration()}
+    del body["languages"]
+    response = client.post("/zglos-sie", data=body)
+    assert response.status_code == 422
+    assert "Wybierz co najmniej jeden język." in response.get_data(as_text=True)
+    assert outbox.all() == []
 
 
 def test_self_registration_sends_a_confirmation_link_and_waits_for_staff(db, smtp, outbox) -> None:
@@ -110,14 +126,16 @@ def test_staff_register_a_paid_neighbour_with_the_art_50_conditions(client, outb
     data = {**form_page(client, "/wykonawcy/nowy"), "provider_type": "paid_neighbour", "name": "Jan Kowal",
             "email": "jan@example.pl", "phone": "+48 601 202 303", "preferred_channel": "sms",
             "villages": ["umer"], "home_village": "umer", "radius_km": "3", "skills": "gotowanie, sprzątanie",
-            "languages": "pl", "weekly_slots": "pon 08:00-12:00", "capacity_hours_per_week": "10",
+            "languages": ["pl", "uk"], "weekly_slots": "pon 08:00-12:00", "capacity_hours_per_week": "10",
             "max_open_tasks": "3", "nc_adult": "y", "nc_not_family": "y", "nc_lives_nearby": "y",
             "nc_fitness_declared": "y", "nc_accepted_by_cus": "y", "consent": "y", "verified": "y"}
     response = client.post("/wykonawcy/nowy", data=data)
     assert response.status_code == 302, response.get_data(as_text=True)
     profile = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "opiekun sąsiedzki" in profile and "poniedziałek 08:00–12:00" in profile
+    assert "<dd>polski, ukraiński</dd>" in profile
     kind, volunteer_id, payload = outbox.all()[-1]
+    assert payload["languages"] == ["pl", "uk"]
     assert payload["provider_type"] == "paid_neighbour" and payload["neighbour_conditions_met"] is True
     record(client, volunteer_id, kind="first_aid", valid_from=TODAY.isoformat(),
            valid_until=(TODAY + timedelta(days=700)).isoformat())
@@ -143,7 +161,7 @@ def test_staff_edit_pause_resume_and_withdraw_through_the_pages(client, outbox) 
     response = client.post(f"/wykonawcy/{volunteer_id}/edycja", data={
         "csrf_token": csrf_token(edit), "submission": hidden(edit, "submission"), "provider_type": "volunteer",
         "name": "Zofia Wiśniewska", "email": "zofia@example.pl", "phone": "601202303", "villages": ["belno", "umer"],
-        "preferred_channel": "email", "languages": "pl"})
+        "preferred_channel": "email", "languages": ["pl"]})
     assert response.status_code == 302, response.get_data(as_text=True)
     assert outbox.all()[-1][2]["villages"] == ["belno", "umer"]
     page = client.get(f"/wykonawcy/{volunteer_id}").get_data(as_text=True)

@@ -77,7 +77,7 @@ def provider_form(client, **over):  # type: ignore[no-untyped-def]
     return {"csrf_token": csrf_token(page), "submission": hidden(page, "submission"),
             "provider_type": "partner_organisation", "name": ORG["name"], "organisation_kind": "kgw",
             "contact_person": "Maria Kowalska", "email": "kgw@example.pl", "phone": "601 202 303",
-            "villages": ["samsonow"], "languages": "pl", "consent": "y", "verified": "y", **over}
+            "villages": ["samsonow"], "languages": ["pl"], "consent": "y", "verified": "y", **over}
 
 
 def test_staff_enter_the_krs_on_the_form_and_the_provider_page_shows_it(client, outbox) -> None:
