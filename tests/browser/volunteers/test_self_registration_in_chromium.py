@@ -54,7 +54,7 @@ def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server,
     page.get_by_label("Telefon").fill("60120")  # too short
     page.get_by_label("Belno").check()
     page.get_by_label("Zakupy i sprawunki (ZAK)").check()
-    page.get_by_label("Języki, którymi się posługujesz").fill("pl, uk")
+    page.get_by_label("ukraiński").check()  # Polish is ticked already
     page.get_by_label("Kiedy zwykle masz czas?").fill("sob 10:00-13:00")
     consent = page.get_by_label("Zgadzam się na przetwarzanie moich danych")
     consent.focus()
@@ -71,6 +71,7 @@ def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server,
 
     page.get_by_label("Telefon").fill("601 202 303")
     assert page.get_by_label("Belno").is_checked() and page.get_by_label("Adres e-mail").input_value() == "oksana@example.pl"
+    assert page.get_by_label("polski", exact=True).is_checked() and page.get_by_label("ukraiński").is_checked()
     if not page.get_by_label("Zgadzam się na przetwarzanie moich danych").is_checked():
         page.get_by_label("Zgadzam się na przetwarzanie moich danych").check()
     page.get_by_role("button", name="Wyślij zgłoszenie").click()

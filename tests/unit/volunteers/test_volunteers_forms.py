@@ -75,6 +75,14 @@ def test_the_public_form_with_no_language_ticked_says_so_in_polish_and_stores_no
     assert outbox.all() == []
 
 
+@pytest.mark.parametrize("url", ["/zglos-sie", "/zglos-sie/dziekujemy", "/zglos-sie/potwierdz/zly-link"])
+def test_the_public_registration_pages_have_the_public_header_not_the_staff_navigation(client, url) -> None:
+    html = client.get(url).get_data(as_text=True)
+    assert '<meta name="viewport"' in html and 'class="volunteer-nav"' in html
+    for staff_link in ('href="/needs/"', 'href="/volunteers/"', 'href="/matching/"', 'href="/notify/"'):
+        assert staff_link not in html, staff_link
+
+
 def test_self_registration_sends_a_confirmation_link_and_waits_for_staff(db, smtp, outbox) -> None:
     inbox, port = smtp
     client = make_app(db, AUTH_DISABLED=True, SMTP_PORT=port).test_client()
