@@ -52,28 +52,36 @@ def a_volunteer(stack: Stack) -> str:
     return vid
 
 
+def first_window(now: datetime) -> tuple[datetime, datetime]:
+    """The first week's window, whatever the hour: open now (it started up to half an hour ago) for an hour and a
+    half, cut at 23:59 because a weekly window may not cross midnight (needs refuses it). When less than 20 minutes
+    of today would be left for the 15-minute visit, it is tomorrow's 00:00–01:30, which comes within 20 minutes (the
+    journey waits that long for the visit's time anyway)."""
+    start = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
+    end = min(start + timedelta(hours=1, minutes=30), now.replace(hour=23, minute=59, second=0, microsecond=0))
+    if end - now < timedelta(minutes=20):
+        start = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        end = start + timedelta(hours=1, minutes=30)
+    return start, end
+
+
 def a_weekly_series(stack: Stack) -> list[str]:
     """Four weekly visits from today, the first window already open (it started up to half an hour ago)."""
     now = datetime.now(WARSAW)
-    start = now.replace(minute=0 if now.minute < 30 else 30, second=0, microsecond=0)
-    if start.hour >= 20:
-        # Seen at this stop: a first window starting at 20:30 or later (Warsaw) got no proposal within 120 s, while
-        # 20:00 worked; the evening cause is not found yet. Until the journey injects its times, it runs by day.
-        pytest.skip("the first window must start before 20:00 (Warsaw): evening windows got no proposal")
+    start, end = first_window(now)
     resident = stack.post("/needs/api/residents", {
         "name": "Halina Przykładowa", "address": "ul. Leśna 3", "village": VILLAGE, "phone": "+48 500 000 222",
         "preferred_channel": "phone", "legal_basis": "art6_1_e"})
     assert resident.status_code == 201, resident.text
     ref = resident.json()["ref"]
-    today = now.date()
+    today = start.date()
     assert stack.post("/needs/api/packages", {
         "plan_ref": PLAN, "resident_ref": ref, "village": VILLAGE, "start_date": today.isoformat(),
         "end_date": (today + timedelta(days=60)).isoformat()}).status_code == 201
     series = stack.post("/needs/api/needs/recurring", {
         "resident_ref": ref, "category": "ZAK", "village": VILLAGE, "description": "Zakupy co tydzień",
         "duration_minutes": 15, "plan_ref": PLAN, "recurrence": {
-            "weekdays": [today.weekday()], "time_from": f"{start:%H:%M}",
-            "time_to": f"{start + timedelta(hours=1, minutes=30):%H:%M}",
+            "weekdays": [today.weekday()], "time_from": f"{start:%H:%M}", "time_to": f"{end:%H:%M}",
             "starts_on": today.isoformat(), "until": (today + timedelta(days=21)).isoformat()}})
     assert series.status_code == 201, series.text
     return [n["id"] for n in series.json()["needs"]]
@@ -89,7 +97,11 @@ def test_a_volunteer_accepts_a_series_steps_back_once_confirms_a_visit_and_gets_
     def first_proposal() -> Any:
         rows = stack.get("/matching/api/proposals")
         return next((p for p in rows if p["need_id"] == need_ids[0] and p["status"] == "proposed"), None)
-    proposal = wait_until(first_proposal, 120, interval_s=1.0, message="the first week's proposal")
+    try:
+        proposal = wait_until(first_proposal, 180, interval_s=1.0, message="the first week's proposal")
+    except TimeoutError as err:  # what the processes said: a CI run keeps nothing else
+        raise AssertionError(f"{err}\n{stack.log_tails(('needs-relay', 'volunteers-relay', 'matching-consumer'))}"
+                             ) from None
     assert proposal["volunteer_id"] == volunteer_id
     assert stack.post(f"/matching/api/matches/{proposal['id']}/approve", {}).status_code == 200
 
@@ -163,3 +175,15 @@ def test_a_volunteer_accepts_a_series_steps_back_once_confirms_a_visit_and_gets_
     assert "Jan Sąsiad" in words and "Zakupy i sprawunki" in words
     screenshot("certificate-downloaded")
     phone.close()
+
+
+def test_the_first_window_fits_every_minute_of_the_day() -> None:
+    """The journey runs at any hour: its window never crosses midnight, holds the 15-minute visit, and its visit's
+    time comes within the 20 minutes the journey waits for it."""
+    day = datetime(2026, 12, 7, tzinfo=WARSAW)
+    for minute in range(24 * 60):
+        now = day + timedelta(minutes=minute)
+        start, end = first_window(now)
+        assert start.date() == end.date() and start < end, now
+        assert end - max(start, now) >= timedelta(minutes=15), now
+        assert start - now <= timedelta(minutes=20), now
