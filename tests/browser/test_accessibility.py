@@ -1,8 +1,10 @@
 """Accessibility of the staff pages in real Chromium: axe-core's WCAG 2.1 A/AA rules, plus our own checks of
 labels, the skip link, tab order, visible focus, no keyboard trap and no sideways scrolling at 200 % zoom.
 
-All four services run in this process on the in-memory bus, mounted under /needs, /volunteers, /matching and
-/notify of one local address (as behind the front door); the browser carries a signed-in organiser's session.
+All five services run in this process on the in-memory bus, mounted under /needs, /volunteers, /matching, /notify
+and /community of one local address behind the front door, whose dashboard at / reads them as in production; the
+browser carries a signed-in organiser's session (the organiser has a front-door account), and on the volunteer's
+own pages the seeded volunteer's session too.
 axe-core is vendored under tests/browser/vendor/axe-core (MPL-2.0, see its README) and injected by Playwright.
 """
 from __future__ import annotations
@@ -34,14 +36,22 @@ class Site:
         from services.volunteers.app import create_app as volunteers_app
 
         self.system = InMemorySystem(workdir)
-        factories = {"needs": needs_app, "volunteers": volunteers_app, "matching": matching_app, "notify": notify_app}
+        from services.community.app import create_app as community_app
+
+        factories = {"needs": needs_app, "volunteers": volunteers_app, "matching": matching_app, "notify": notify_app,
+                     "community": community_app}
         self.apps: dict[str, Flask] = {
             name: f({"DATABASE_URL": self.system[name].db.url, "TESTING": True, "SECRET_KEY": SECRET})
             for name, f in factories.items()}
-        from services.front.app import create_app as front_door  # sign-in pages at /auth
+        from services.front.app import create_app as front_door  # sign-in pages at /auth, the dashboard at /
 
-        root = front_door({"AUTH_DATABASE_URL": f"sqlite:///{workdir / 'auth.db'}", "SECRET_KEY": SECRET})
-        self.url = live_server(DispatcherMiddleware(root, {f"/{n}": a for n, a in self.apps.items()}))
+        served: dict[str, Any] = {}  # the front door needs the address it is served at (its dashboard reads the
+        self.url = live_server(lambda environ, start: served["app"](environ, start))  # services through it)
+        root = front_door({"AUTH_DATABASE_URL": f"sqlite:///{workdir / 'auth.db'}", "SECRET_KEY": SECRET,
+                           "UPSTREAMS": {n: f"{self.url}/{n}" for n in self.apps}})
+        # the organiser the test's session names has an account, so the front door shows the dashboard
+        root.extensions["auth_store"].add("test.osl", "osl", "a11y-organiser-password-1", "Anna Organizatorka")
+        served["app"] = DispatcherMiddleware(root, {f"/{n}": a for n, a in self.apps.items()})
         self.ids = self._seed()
 
     def api(self, service: str) -> Any:
@@ -86,13 +96,20 @@ class Site:
         return {"name": name, "value": cookie.value, "url": self.url}
 
     def volunteer_cookie(self) -> dict[str, Any]:
-        """The seeded volunteer's own session cookie, as redeeming a sign-in link would set it; sent to the visits
-        page only (signed in, the volunteer's sign-in page would send them to their home page)."""
+        """The seeded volunteer's own session cookie, as redeeming a sign-in link would set it."""
         from services.volunteers import sign_in
 
         value = sign_in.session_value(SECRET, {"id": self.ids["volunteer"], "session_version": 0}, datetime.now(UTC))
         host = self.url.split("://", 1)[1].split(":", 1)[0]
-        return {"name": sign_in.COOKIE, "value": value, "domain": host, "path": "/volunteers/wolontariusz/wizyty"}
+        return {"name": sign_in.COOKIE, "value": value, "domain": host, "path": "/volunteers/wolontariusz"}
+
+    def visit(self, page: Any, name: str, url: str) -> Any:
+        """Open a page; the volunteer's own pages with the volunteer signed in. Their sign-in page comes before
+        them in `pages()`: signed in, it would send them to their home page."""
+        if name.startswith(self.SPACE) and not any(c["name"] == self.volunteer_cookie()["name"]
+                                                   for c in page.context.cookies()):
+            page.context.add_cookies([self.volunteer_cookie()])
+        return page.goto(url)
 
     def pages(self) -> list[tuple[str, str]]:
         return [("needs-list", "/needs/"), ("need", f"/needs/needs/{self.ids['need']}"),
@@ -108,12 +125,19 @@ class Site:
                 # public pages of volunteers (their own layout; the organiser's cookie does not sign them in)
                 ("volunteer-sign-in", "/volunteers/wolontariusz/logowanie"),
                 ("self-registration", "/volunteers/zglos-sie"),
-                ("volunteer-visits", "/volunteers/wolontariusz/wizyty"),
-                # last: the front door knows no account of the test's organiser session, so it ends the session
-                # and "/" shows the sign-in page (the dashboard itself is not checked here yet)
+                ("milestones", "/volunteers/kamienie-milowe"),
+                # the volunteer's own pages, signed in as the seeded volunteer (see `visit`)
+                ("space-home", "/volunteers/wolontariusz/"), ("space-visits", "/volunteers/wolontariusz/wizyty"),
+                ("space-availability", "/volunteers/wolontariusz/dostepnosc"),
+                ("space-where", "/volunteers/wolontariusz/gdzie-i-jak"),
+                ("space-hours", "/volunteers/wolontariusz/godziny"),
+                ("space-messages", "/volunteers/wolontariusz/wiadomosci"),
+                ("space-concern", "/volunteers/wolontariusz/niepokoj"),
+                # the front door: the organiser's dashboard, then (signed out there) its sign-in page
                 ("dashboard", "/"), ("sign-in", "/auth/login")]
 
-    FRONT_DOOR = ("dashboard", "sign-in")
+    SPACE = "space-"
+    FRONT_DOOR = ("sign-in",)
 
 
 @pytest.fixture
@@ -125,7 +149,7 @@ def site(tmp_path: Path, live_server: Any) -> Iterator[Site]:
 
 def tab(browser: Any, site: Site, **context: Any) -> Any:
     ctx = browser.new_context(locale="pl-PL", timezone_id="Europe/Warsaw", bypass_csp=True, **context)
-    ctx.add_cookies([site.session_cookie(), site.volunteer_cookie()])
+    ctx.add_cookies([site.session_cookie()])
     page = ctx.new_page()
     page.set_default_timeout(20_000)
     return page
@@ -157,10 +181,12 @@ def test_the_main_staff_pages_pass_axe_wcag_21_aa_checks(browser: Any, site: Sit
     page = tab(browser, site)
     found = {}
     for name, path in site.pages():
-        response = page.goto(f"{site.url}{path}?lang={lang}")
+        response = site.visit(page, name, f"{site.url}{path}?lang={lang}")
         assert response is not None and response.ok, name
         if name not in site.FRONT_DOOR:  # the page itself was checked, not a sign-in page it sent us to
             assert page.url.endswith(f"{path}?lang={lang}"), (name, page.url)
+        if name == "dashboard":  # every section read from its service, none "unavailable"
+            assert "Niedostępne" not in page.content() and "Unavailable" not in page.content()
         assert page.locator("html").get_attribute("lang") == lang
         violations = axe_violations(page)
         if violations:
@@ -171,7 +197,7 @@ def test_the_main_staff_pages_pass_axe_wcag_21_aa_checks(browser: Any, site: Sit
 def test_every_field_has_a_label_and_every_button_a_name(browser: Any, site: Site) -> None:
     page = tab(browser, site)
     for name, path in site.pages():
-        page.goto(f"{site.url}{path}")
+        site.visit(page, name, f"{site.url}{path}")
         assert page.evaluate(UNNAMED_FIELDS) == [], name
 
 
@@ -214,7 +240,7 @@ def test_at_200_percent_zoom_no_page_scrolls_sideways(browser: Any, site: Site, 
     page = tab(browser, site, viewport={"width": 640, "height": 400}, device_scale_factor=2)
     wide = {}
     for name, path in site.pages():
-        page.goto(f"{site.url}{path}?lang={lang}")
+        site.visit(page, name, f"{site.url}{path}?lang={lang}")
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         if overflow > 0:
             wide[name] = overflow
