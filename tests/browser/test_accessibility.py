@@ -126,6 +126,15 @@ class Site:
                 ("volunteer-sign-in", "/volunteers/wolontariusz/logowanie"),
                 ("self-registration", "/volunteers/zglos-sie"),
                 ("milestones", "/volunteers/kamienie-milowe"),
+                # community organising: the organiser's pages
+                ("community", "/community/"), ("diagnosis", "/community/diagnoza"),
+                ("assets", "/community/zasoby"), ("asset-form", "/community/zasoby/nowy"),
+                ("surveys", "/community/ankiety"), ("survey-form", "/community/ankiety/nowa"),
+                ("plans", "/community/plans"), ("activities", "/community/activities"),
+                ("activity", f"/community/activities/{self.ids['activity']}"),
+                ("activity-edit", f"/community/activities/{self.ids['activity']}/edit"),
+                ("groups", "/community/groups"), ("partners", "/community/partners"),
+                ("cooperation", "/community/partners/cooperation"),
                 # the volunteer's own pages, signed in as the seeded volunteer (see `visit`)
                 ("space-home", "/volunteers/wolontariusz/"), ("space-visits", "/volunteers/wolontariusz/wizyty"),
                 ("space-availability", "/volunteers/wolontariusz/dostepnosc"),
