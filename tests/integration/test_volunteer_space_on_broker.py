@@ -219,3 +219,51 @@ def test_thanks_and_a_nudge_reach_the_volunteer_once_and_not_one_who_switched_th
     for kind in ("visit_thanks", "idle_nudge"):
         rows = [r for r in world.ledger(kind) if r["channel"] == "email"]
         assert len(rows) == 2, rows  # one per volunteer, whatever the redeliveries
+
+
+def test_the_volunteers_own_availability_absence_and_pause_reach_matching_through_the_broker(
+        world: World, tmp_path: Path, start_consumer: Callable[..., WorkerProcess]) -> None:
+    """Each change on the space flows through volunteers' events, as a staff edit does: matching's consumer (its
+    own process) sees the week, the absence (days only, no reason) and the pause, then the resume."""
+    from services.matching.db import make_db as matching_db
+    from services.matching.db import providers
+
+    mdb = matching_db(f"sqlite:///{tmp_path / 'matching.db'}")
+    mdb.migrate()
+    matching = start_consumer("matching", mdb.url)
+    volunteer_id = world.a_volunteer()
+    browser = world.signed_in(volunteer_id)
+    week = {f"d{d}_{r}_{end}": "" for d in range(7) for r in range(2) for end in ("start", "end")}
+    week.update({"d1_0_start": "16:00", "d1_0_end": "19:00", "d5_0_start": "10:00", "d5_0_end": "13:00"})
+    assert browser.post("/wolontariusz/dostepnosc", data=week).status_code == 302
+    away = (DAYTIME + timedelta(days=7)).date()
+    assert browser.post("/wolontariusz/nieobecnosci", data={
+        "starts_on": away.isoformat(), "ends_on": (away + timedelta(days=2)).isoformat(),
+        "reason": "sick"}).status_code == 302
+    assert browser.post("/wolontariusz/przerwa", data={}).status_code == 302
+    volunteers_db_ = world.volunteers.extensions["wspolnota.parts"].db
+    relay = Relay(volunteers_db_, world.producer)
+
+    def provider() -> dict[str, Any] | None:
+        with mdb.engine.connect() as conn:
+            found = conn.execute(sa.select(providers).where(providers.c.volunteer_id == volunteer_id)).mappings().first()
+        return dict(found) if found else None
+
+    try:
+        assert relay.run_once() >= 4
+        seen = matching.wait_until(lambda: (p := provider()) and p["paused"] and p, 120,
+                                   message="the paused volunteer in matching's projection")
+        assert seen["weekly_slots"] == [{"weekday": 1, "start": "16:00", "end": "19:00"},
+                                        {"weekday": 5, "start": "10:00", "end": "13:00"}]
+        assert seen["unavailable"] == [{"starts_on": away.isoformat(),
+                                        "ends_on": (away + timedelta(days=2)).isoformat()}]
+        assert browser.post("/wolontariusz/wznowienie", data={}).status_code == 302
+        assert relay.run_once() >= 1
+        matching.wait_until(lambda: (p := provider()) and not p["paused"], 120,
+                            message="the resumed volunteer in matching's projection")
+        with volunteers_db_.engine.connect() as conn:
+            raw = b"".join(bytes(r.body) for r in conn.execute(sa.text("SELECT body FROM outbox")))
+        assert b"sick" not in raw
+    finally:
+        matching.stop()
+        mdb.dispose()
