@@ -17,9 +17,14 @@ install: $(STAMP)
 run: $(STAMP)  ## the whole system on this machine: http://127.0.0.1:8000
 	$(BIN)/wspolnota run
 
-test: $(STAMP)  ## unit, integration (real broker + PostgreSQL + SQLite) and end-to-end tests
+test: $(STAMP)  ## every test: the unit tests one worker per CPU, then the rest (real broker, PostgreSQL, processes, browser) one at a time
 	$(BIN)/python -m tests.prepare
+ifeq ($(strip $(PYTEST_ARGS)),)
+	$(BIN)/python -m pytest -m unit -n auto
+	$(BIN)/python -m pytest -m "not unit"
+else
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+endif
 
 test-fast: $(STAMP)  ## unit tests only (`-m unit`, one worker per CPU): SQLite and the in-memory bus; no PostgreSQL, broker or browser
 	$(BIN)/python -m pytest -m unit -n auto $(PYTEST_ARGS)

@@ -125,6 +125,9 @@ need_matches = sa.Table(
     sa.Column("was_accepted", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("hours", sa.Float, nullable=False, server_default="0"),
     sa.Column("updated_at", UtcDateTime, nullable=False),
+    # the visit's agreed time inside the need's window, from matching's events that carry it (None: not known)
+    sa.Column("agreed_start", UtcDateTime, nullable=True),
+    sa.Column("agreed_end", UtcDateTime, nullable=True),
 )
 
 # The need's history shown on its page: every change and every match event, in order.

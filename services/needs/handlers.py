@@ -106,6 +106,10 @@ def _now() -> datetime:
     return clock.now()
 
 
+def _aware(value: datetime | str) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)
+
+
 def _codes(value: str | None) -> list[str]:
     return [c for c in (value or "").split(",") if c]
 
@@ -427,15 +431,16 @@ def on_match_event(session: Session, outbox: Outbox, event: Event) -> None:
     match_id = str(d["match_id"])
     current = session.execute(sa.select(need_matches).where(need_matches.c.match_id == match_id)).mappings().first()
     hours = float(d.get("hours") or 0.0) if match_status == "completed" else 0.0
+    agreed = {k: _aware(d[k]) for k in ("agreed_start", "agreed_end") if d.get(k)}  # the latest known wins
     if current is None:
         session.execute(sa.insert(need_matches).values(
             match_id=match_id, need_id=need["id"], volunteer_id=str(d.get("volunteer_id") or ""),
             status=match_status, was_accepted=match_status in ("accepted", "completed"), hours=hours,
-            updated_at=_now()))
+            updated_at=_now(), **agreed))
     else:
         session.execute(sa.update(need_matches).where(need_matches.c.match_id == match_id).values(
             status=match_status, hours=current["hours"] + hours, updated_at=_now(),
-            was_accepted=current["was_accepted"] or match_status in ("accepted", "completed")))
+            was_accepted=current["was_accepted"] or match_status in ("accepted", "completed"), **agreed))
     if match_status == "completed":
         need["visits_delivered"] += 1
         need["hours_delivered"] += hours

@@ -3,8 +3,9 @@ resident's first name, address and phone of a visit that volunteer accepted, onl
 
 GET /internal/matches/<match_id>/visit-contact?volunteer_id=… with `Authorization: Bearer <INTERNAL_SERVICE_TOKEN>`.
 Needs checks what it knows itself: the match (need_matches, from the `matches` topic) is accepted or completed for
-that volunteer, and now is within VOLUNTEER_RESIDENT_DETAILS_BEFORE_H hours before the need's window starts and
-VOLUNTEER_RESIDENT_DETAILS_AFTER_H hours after it ends (the visit lies inside the window). Every answer with data is
+that volunteer, and now is within VOLUNTEER_RESIDENT_DETAILS_BEFORE_H hours before the agreed visit starts and
+VOLUNTEER_RESIDENT_DETAILS_AFTER_H hours after it ends (the agreed time comes with matching's events; for an older
+match without one, the need's window). Every answer with data is
 audited with the volunteer as the actor; refusals say nothing about the resident (403, 404).
 """
 from __future__ import annotations
@@ -64,15 +65,18 @@ def visit_contact(args, match_id: str):  # type: ignore[no-untyped-def]
     volunteer_id = args["volunteer_id"]
     with current_parts().db.transaction() as session:
         row = session.execute(
-            sa.select(need_matches.c.status, needs.c.window_start, needs.c.window_end, needs.c.resident_ref)
+            sa.select(need_matches.c.status, need_matches.c.agreed_start, need_matches.c.agreed_end,
+                      needs.c.window_start, needs.c.window_end, needs.c.resident_ref)
             .join(needs, needs.c.id == need_matches.c.need_id)
             .where(need_matches.c.match_id == match_id, need_matches.c.volunteer_id == volunteer_id)).first()
         if row is None or row.status not in VISIBLE:
             abort(404, message="Nie ma przyjętej wizyty tego wolontariusza.")
         assert row is not None
         now = clock.now()
-        since = row.window_start - timedelta(hours=hours_setting("VOLUNTEER_RESIDENT_DETAILS_BEFORE_H"))
-        until = row.window_end + timedelta(hours=hours_setting("VOLUNTEER_RESIDENT_DETAILS_AFTER_H"))
+        start, end = (row.agreed_start, row.agreed_end) if row.agreed_start and row.agreed_end else (
+            row.window_start, row.window_end)  # the agreed visit; an older match without one: the need's window
+        since = start - timedelta(hours=hours_setting("VOLUNTEER_RESIDENT_DETAILS_BEFORE_H"))
+        until = end + timedelta(hours=hours_setting("VOLUNTEER_RESIDENT_DETAILS_AFTER_H"))
         if not since <= now <= until:
             abort(403, message="Dane mieszkańca są dostępne tylko w pobliżu terminu wizyty.")
         resident = session.execute(sa.select(residents).where(residents.c.ref == row.resident_ref)).mappings().first()

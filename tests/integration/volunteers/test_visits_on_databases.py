@@ -115,5 +115,24 @@ def test_the_visit_contact_api_on_this_database(database_url: str) -> None:
         assert entry["subject_id"] == resident["ref"] and matches["near"] in entry["purpose"]
         assert http.get(f"/internal/matches/{matches['near']}/visit-contact", headers={
             "Authorization": f"Bearer {TOKEN}"}).status_code == 422  # no volunteer_id
+
+        # a need with a long window: the details follow the agreed visit inside it, not the window's start
+        long = http.post("/api/needs", json={
+            "resident_ref": resident["ref"], "category": "ZAK", "village": "jasiow", "description": "Zakupy",
+            "window_start": near_start.isoformat(), "window_end": (NOW + timedelta(hours=40)).isoformat(),
+            "duration_minutes": 60})
+        assert long.status_code == 201, long.json
+        matches["long"] = str(uuid.uuid4())
+        agreed = NOW + timedelta(hours=30)
+        for kind in ("MatchProposed", "MatchAccepted"):
+            extras = {"agreed_start": agreed.isoformat(), "agreed_end": (agreed + timedelta(hours=1)).isoformat()}
+            if kind == "MatchProposed":
+                extras.update({"offer_id": str(uuid.uuid4()), "category": "ZAK", "village": "jasiow",
+                               "urgent": False, "window_start": near_start.isoformat(), "reason": "pasuje"})
+            with db.transaction() as session:
+                handle[kind](session, match_event(kind, matches["long"], long.json["id"], volunteer_id, NOW,
+                                                  **extras))
+        refused = ask("long", volunteer_id)  # the window starts in 5 h, the agreed visit in 30 h: not yet
+        assert refused.status_code == 403, refused.json
     finally:
         db.dispose()
