@@ -224,6 +224,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MATCHING_NUDGE_IDLE_DAYS", "30", "a volunteer with no visit for this many days (and known to matching "
             "at least that long) is nudged once when open needs wait in their villages, then at most once per this "
             "many days (`wspolnota jobs matching`; 0: never)", roles=("jobs",)),
+    Setting("NEEDS_PUBLIC_REQUESTS_PER_HOUR", "10", "how many requests for help the needs service's public form "
+            "takes from one client address per hour before it answers 429", roles=("web",)),
+    Setting("NEEDS_REQUEST_RETENTION_DAYS", "90", "how many days after a resident's request is closed (or turned "
+            "into a need) its personal data (names, phone, e-mail, what was written) is kept; the needs jobs erase "
+            "it then", roles=("web", "jobs")),
     Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
             "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",
