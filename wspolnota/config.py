@@ -117,8 +117,9 @@ SETTINGS: tuple[Setting, ...] = (
             "issues", roles=("web",)),
     Setting("CENTRE_PLACE", "Zagnańsk", "the place of issue on the documents the centre issues", roles=("web",)),
     Setting("CENTRE_PHONE", "", "the centre's (organiser's) phone the volunteer's space shows: on the visits page "
-            "(call if something changes) and when a concern cannot be sent; empty: the pages say to call the centre",
-            roles=("web",)),
+            "(call if something changes) and when a concern cannot be sent; empty: the pages say to call the centre; "
+            "also on the residents' request form, its thanks page and notify's answers to requesters",
+            roles=("web", "notify-consumer")),
     Setting("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu", "directory with DejaVuSans.ttf and "
             "DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), the certificate of volunteering's font for Polish "
             "letters", roles=("web",)),

@@ -291,7 +291,8 @@ def close_request(request_id: str):  # type: ignore[no-untyped-def]
 
 
 def _prefill(form: ConvertForm, row: dict[str, Any]) -> None:
-    start = clock.now().astimezone(model.WARSAW).replace(minute=0, second=0, microsecond=0, tzinfo=None)
+    tomorrow = clock.now().astimezone(model.WARSAW).replace(hour=9, minute=0, second=0, microsecond=0,
+                                                            tzinfo=None) + timedelta(days=1)
     suggested = rr.need_prefill(row)
     form.category.data, form.village.data = suggested["category"], suggested["village"]
     form.urgency.data, form.description.data = suggested["urgency"], suggested["description"]
@@ -299,8 +300,8 @@ def _prefill(form: ConvertForm, row: dict[str, Any]) -> None:
     form.r_address.data = row["address"]
     form.r_phone.data, form.r_email.data = row["phone"], row["email"]
     form.r_channel.data = "sms" if row["reply_channel"] == "sms" else "email"
-    form.window_start.data = start + timedelta(days=1, hours=1)
-    form.window_end.data = start + timedelta(days=3, hours=1)
+    form.window_start.data = tomorrow
+    form.window_end.data = tomorrow + timedelta(days=2, hours=8)
 
 
 def _need_body(form: ConvertForm, ref: str, channel: str) -> dict[str, Any]:
