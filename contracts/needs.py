@@ -104,6 +104,45 @@ class ConcernReported(Schema):
     urgent = fields.Boolean(load_default=True)
 
 
+
+# Requests for help from residents and their families (docs/needs.md "Requests from residents"): ids and codes only;
+# names, phone numbers, e-mail addresses and what was written stay in the needs service. Notify reads the
+# requester's address at send time from the needs service's internal API.
+REQUEST_CHANNELS = ("online", "phone")  # the public form; staff taking a phone call
+REQUEST_CLOSE_REASONS = ("not_our_help", "referred", "resolved", "no_contact", "duplicate", "outside_area")
+REQUEST_CLOSE_REASON_PL = {
+    "not_our_help": "tej pomocy nie organizujemy (np. opieka medyczna, prace wymagające fachowca)",
+    "referred": "sprawę przekazaliśmy właściwej instytucji",
+    "resolved": "pomoc nie jest już potrzebna",
+    "no_contact": "nie udało się skontaktować",
+    "duplicate": "ta sama prośba była już zgłoszona",
+    "outside_area": "osoba mieszka poza gminą Zagnańsk",
+}
+
+
+class RequestReceived(Schema):
+    """A request for help came in (the public form, or staff wrote down a call)."""
+
+    request_id = uuid_str(required=True)
+    village = fields.String(load_default=None, allow_none=True)
+    channel = fields.String(required=True, validate=validate.OneOf(REQUEST_CHANNELS))
+
+
+class RequestConverted(Schema):
+    """Staff turned the request into a need (the resident record made or picked); the requester hears help is
+    being arranged."""
+
+    request_id = uuid_str(required=True)
+    need_id = uuid_str(required=True)
+
+
+class RequestClosed(Schema):
+    """Staff closed the request without a need; `reason` is a REQUEST_CLOSE_REASONS code (staff's note stays in
+    the needs service). The requester is told the reason."""
+
+    request_id = uuid_str(required=True)
+    reason = fields.String(required=True)
+
 # NeedCancelled.reason is a code, never the text staff typed (which may name the resident: it stays in the
 # needs database, on the need's page and timeline). Consumers treat unknown codes as a plain cancellation.
 CANCEL_BY_STAFF = "cancelled"  # by staff or by the case system
@@ -114,4 +153,5 @@ EVENTS: dict[str, type[Schema]] = {
     "NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
     "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
     "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased,
-    "ConcernReported": ConcernReported}
+    "ConcernReported": ConcernReported,
+    "RequestReceived": RequestReceived, "RequestConverted": RequestConverted, "RequestClosed": RequestClosed}

@@ -47,6 +47,7 @@ NOTIFY_WRITE = {OSL, ADMIN}
 # these roles; every other role sees "may work with minors: yes/no, until DATE" (docs/security.md).
 CRIMINAL_RECORD_READ = frozenset({OSL, DIRECTOR, ADMIN})
 AUDIT_READ = {AUDITOR, ADMIN, DIRECTOR}  # the volunteers' audit log, as the needs one
+REQUEST_TRIAGE = {OSL, SOCIAL_WORKER, DIRECTOR, ADMIN}  # residents' requests for help: read, decide, take calls
 
 # Community organising: the organiser edits everything; the director approves plans; everyone else reads.
 COMMUNITY_EDIT = {OSL, ADMIN}
@@ -102,6 +103,18 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_concerns.acknowledge": rw(NOBODY, CASE_WRITE),
         "needs_concerns.intake": rw(CASE_WRITE, CASE_WRITE),
         "needs_concerns.social_worker": rw(CASE_WRITE, CASE_WRITE),
+        # requests for help from residents and families (services/needs/request_pages.py): the public form (no
+        # account, rate-limited), the triage queue and its decisions for the organiser, social workers and the
+        # director; the list API gives no personal data; the internal API takes the service token
+        "needs_requests_public.public_request": PUBLIC,
+        "needs_requests_public.public_request_done": PUBLIC,
+        "needs_requests_internal.requester_contact": PUBLIC,
+        "needs_requests_api.request_list": rw(STAFF, NOBODY),
+        "needs_requests.request_queue": rw(REQUEST_TRIAGE, NOBODY),
+        "needs_requests.request_page": rw(REQUEST_TRIAGE, NOBODY),
+        "needs_requests.request_intake": rw(REQUEST_TRIAGE, REQUEST_TRIAGE),
+        "needs_requests.convert_request": rw(REQUEST_TRIAGE, REQUEST_TRIAGE),
+        "needs_requests.close_request": rw(NOBODY, REQUEST_TRIAGE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},

@@ -117,8 +117,9 @@ SETTINGS: tuple[Setting, ...] = (
             "issues", roles=("web",)),
     Setting("CENTRE_PLACE", "Zagnańsk", "the place of issue on the documents the centre issues", roles=("web",)),
     Setting("CENTRE_PHONE", "", "the centre's (organiser's) phone the volunteer's space shows: on the visits page "
-            "(call if something changes) and when a concern cannot be sent; empty: the pages say to call the centre",
-            roles=("web",)),
+            "(call if something changes) and when a concern cannot be sent; empty: the pages say to call the centre; "
+            "also on the residents' request form, its thanks page and notify's answers to requesters",
+            roles=("web", "notify-consumer")),
     Setting("CERTIFICATE_FONT_DIR", "/usr/share/fonts/truetype/dejavu", "directory with DejaVuSans.ttf and "
             "DejaVuSans-Bold.ttf (Debian's fonts-dejavu-core), the certificate of volunteering's font for Polish "
             "letters", roles=("web",)),
@@ -224,6 +225,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MATCHING_NUDGE_IDLE_DAYS", "30", "a volunteer with no visit for this many days (and known to matching "
             "at least that long) is nudged once when open needs wait in their villages, then at most once per this "
             "many days (`wspolnota jobs matching`; 0: never)", roles=("jobs",)),
+    Setting("NEEDS_PUBLIC_REQUESTS_PER_HOUR", "10", "how many requests for help the needs service's public form "
+            "takes from one client address per hour before it answers 429", roles=("web",)),
+    Setting("NEEDS_REQUEST_RETENTION_DAYS", "90", "how many days after a resident's request is closed (or turned "
+            "into a need) its personal data (names, phone, e-mail, what was written) is kept; the needs jobs erase "
+            "it then", roles=("web", "jobs")),
     Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
             "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",

@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Nine sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Ten sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -14,8 +14,9 @@ Nine sections, each read from an existing JSON API of the owning service, on the
 | surveys collecting answers, with their response counts | community `GET /api/surveys` | published only |
 | the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
+| residents' requests for help waiting for a decision (count, the oldest first) | needs `GET /api/requests` | — |
 
-The nine are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The ten are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
@@ -44,7 +45,8 @@ log = logging.getLogger("wspolnota.dashboard")
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
 SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
-SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
+REQUESTS = "requests"
+SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, REQUESTS)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -60,9 +62,9 @@ ACT, VIEW, COUNT = "act", "view", "count"
 ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.OSL: dict.fromkeys(SECTIONS, ACT),
     access.ADMIN: dict.fromkeys(SECTIONS, ACT),
-    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED), ACT),
+    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, REQUESTS), ACT),
     access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
-    access.DIRECTOR: dict.fromkeys(SECTIONS, VIEW),
+    access.DIRECTOR: {**dict.fromkeys(SECTIONS, VIEW), REQUESTS: ACT},
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
 }
 
@@ -288,6 +290,22 @@ def read_concerns(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), len(rows) >= 200
 
 
+REQUEST_HELP = {"shopping": _l("zakupy"), "transport": _l("dowóz"), "company": _l("towarzystwo"),
+                "home": _l("pomoc w domu"), "repairs": _l("naprawy"), "paperwork": _l("sprawy urzędowe"),
+                "digital": _l("pomoc cyfrowa"), "other": _l("inna pomoc")}
+
+
+def read_requests(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Residents' requests for help waiting for a decision, oldest first (the needs API's order): the first item
+    is the oldest. Village, kind of help and urgency only, never who asked."""
+    rows = _json(get("needs", "/api/requests", {}))
+    items = [Item(f"/needs/prosby/{r['id']}", ", ".join(str(REQUEST_HELP.get(k, k)) for k in r.get("help_kinds", []))
+                  or str(_l("prośba o pomoc")), _village(r.get("village") or ""), _dt(r.get("created_at")),
+                  str(_l("pilne")) if r.get("urgency") == "today" else "",
+                  str(_l("najstarsza")) if i == 0 and len(rows) > 1 else "") for i, r in enumerate(rows)]
+    return items, len(rows), len(rows) >= 200
+
+
 SPECS: dict[str, Spec] = {
     CONCERNS: Spec(CONCERNS, "needs", _l("Zgłoszenia niepokoju do przyjęcia"),
                    _l("Każde zgłoszenie niepokoju zostało przyjęte."), "/needs/zgloszenia",
@@ -319,6 +337,10 @@ SPECS: dict[str, Spec] = {
                      _l("Nie zaplanowano żadnych zajęć."), "/community/activities",
                      ("community", "community_plan.attendance"), _l("Otwórz"), _l("Zobacz"), _l("początek"),
                      read_activities),
+    REQUESTS: Spec(REQUESTS, "needs", _l("Prośby mieszkańców do rozpatrzenia"),
+                   _l("Żadna prośba mieszkańca nie czeka na rozpatrzenie."), "/needs/prosby",
+                   ("needs", "needs_requests.close_request"), _l("Rozpatrz"), _l("Zobacz"), _l("wpłynęła"),
+                   read_requests),
 }
 
 

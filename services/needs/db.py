@@ -202,5 +202,43 @@ concerns = sa.Table(
 )
 
 
+# A request for help from a resident or their family / neighbour (services/needs/requests.py): the public form or
+# staff taking a phone call. Personal data stays here (erased after NEEDS_REQUEST_RETENTION_DAYS once closed); the
+# bus carries ids and codes. `submission_key` is the form's token: a double submit stores one request.
+resident_requests = sa.Table(
+    "resident_requests", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("submission_key", sa.String(64), nullable=False, unique=True),
+    sa.Column("channel", sa.String(10), nullable=False),  # online | phone
+    sa.Column("taken_by", sa.String(200), nullable=False, server_default=""),  # the staff account (phone)
+    sa.Column("for_whom", sa.String(10), nullable=False),  # self | family | neighbour
+    sa.Column("requester_name", sa.String(200), nullable=False),
+    sa.Column("person_name", sa.String(200), nullable=False, server_default=""),  # who needs help (on behalf)
+    sa.Column("village", sa.String(40), nullable=False),
+    sa.Column("address", sa.String(300), nullable=False, server_default=""),
+    sa.Column("help_kinds", sa.String(200), nullable=False),  # plain-word codes, "shopping,transport"
+    sa.Column("details", sa.Text, nullable=False, server_default=""),
+    sa.Column("urgency", sa.String(10), nullable=False),  # today | week | later
+    sa.Column("phone", sa.String(40), nullable=False, server_default=""),
+    sa.Column("email", sa.String(200), nullable=False, server_default=""),
+    sa.Column("reply_channel", sa.String(10), nullable=False),  # sms | email: where the requester hears back
+    sa.Column("consent_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(12), nullable=False),  # new | triage | converted | closed
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("triage_by", sa.String(200), nullable=True),
+    sa.Column("triage_at", UtcDateTime, nullable=True),
+    sa.Column("need_id", sa.String(36), nullable=True),
+    sa.Column("resident_ref", sa.String(64), nullable=True),
+    sa.Column("close_reason", sa.String(30), nullable=True),  # a REQUEST_CLOSE_REASONS code
+    sa.Column("close_note", sa.Text, nullable=False, server_default=""),
+    sa.Column("decided_by", sa.String(200), nullable=True),
+    sa.Column("decided_at", UtcDateTime, nullable=True),
+    sa.Column("erased_at", UtcDateTime, nullable=True),
+    sa.Index("ix_resident_requests_status", "status", "created_at"),
+)
+
+# Public request form posts per hashed client address per hour (wspolnota/ratelimit.py).
+request_rate_windows = windows_table(metadata, "request_rate_windows")
+
 def make_db(url: str | None = None) -> Database:
     return Database("needs", url or config.database_url("needs"), metadata, outbox, processed)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.needs import caseneeds, clock, handlers
+from services.needs import caseneeds, clock, handlers, resident_requests
 from services.needs.db import idempotency_keys
 from wspolnota.db import Database
 from wspolnota.idempotency import forget_older_than
@@ -24,4 +24,11 @@ def forget_idempotency_keys(db: Database, now: datetime, days: int | None = None
         return forget_older_than(session, idempotency_keys, cutoff)
 
 
-PERIODIC = {"expire-overdue": expire_overdue, "forget-idempotency-keys": forget_idempotency_keys}
+def erase_old_requests(db: Database, now: datetime) -> int:
+    """Closed and converted requests lose their personal data after NEEDS_REQUEST_RETENTION_DAYS."""
+    with clock.using(lambda: now), db.transaction() as session:
+        return resident_requests.erase_expired(session, now)
+
+
+PERIODIC = {"expire-overdue": expire_overdue, "forget-idempotency-keys": forget_idempotency_keys,
+            "erase-old-requests": erase_old_requests}

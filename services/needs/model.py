@@ -116,7 +116,8 @@ def status_from_matches(matches: Iterable[MatchState], slots: int) -> str:
     return OPEN
 
 
-EVENT_PL = {"NeedRegistered": "zgłoszenie", "NeedUpdated": "zmiana danych",
+EVENT_PL = {"NeedRegistered": "zgłoszenie", "RequestConverted": "z prośby mieszkańca",
+            "NeedUpdated": "zmiana danych",
             "MatchProposed": "propozycja wykonawcy", "MatchApproved": "propozycja zatwierdzona",
             "MatchRejected": "propozycja odrzucona", "MatchOffered": "oferta wysłana do wykonawcy",
             "MatchAccepted": "wykonawca przyjął", "MatchDeclined": "wykonawca odmówił",

@@ -20,6 +20,7 @@ from wspolnota.service import Clock, utc_now
 VOLUNTEER = "wolontariusz:"
 PARTICIPANT = "uczestnik:"  # a resident registered for a community activity (registration id)
 ORGANISER = "organizator"
+REQUESTER = "wnioskodawca:"  # who asked for help through a resident's request (request id), asked of needs
 SOCIAL_WORKER = "pracownik_socjalny:"  # a concern's resident's social worker (concern id), asked of needs
 IPUS_COORDINATOR = "koordynator_ipus"
 CASE_SYSTEM = "system_cus"
@@ -132,6 +133,13 @@ class AddressBook:
             if channel == "email" and contact.phone:
                 raise NotOnThisChannel("uczestnik dostaje SMS")
             return {"email": contact.email, "sms": contact.phone}.get(channel)
+        if recipient.startswith(REQUESTER):
+            # a resident's request for help: the channel the requester chose, asked of needs at send time
+            from services.notify.request_notices import RequesterContacts, requester_address
+
+            self.requesters = getattr(self, "requesters", None) or RequesterContacts(
+                s.needs_internal_url, s.internal_service_token, s.http_timeout_s)
+            return requester_address(self.requesters, recipient.removeprefix(REQUESTER), channel)
         if recipient.startswith(SOCIAL_WORKER):
             # at send time, so a social worker assigned (or changed) after the report still gets it; none: the
             # organiser. E-mail only: the message is a link to a staff page.
