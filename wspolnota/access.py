@@ -102,6 +102,10 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_concerns.acknowledge": rw(NOBODY, CASE_WRITE),
         "needs_concerns.intake": rw(CASE_WRITE, CASE_WRITE),
         "needs_concerns.social_worker": rw(CASE_WRITE, CASE_WRITE),
+        # "is it still needed?" (services/needs/need_check_pages.py): the internal API takes the service token
+        "needs_checks_internal.check_recipient": PUBLIC,
+        "needs_checks_api.overdue": rw(STAFF, NOBODY),
+        "needs_checks.decide": rw(CASE_WRITE, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
@@ -162,6 +166,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "matching.reject": rw(NOBODY, DECIDE),
         "matching.pick": rw(NOBODY, DECIDE),
         "matching.complete": rw(NOBODY, DECIDE),
+        "matching.not_happened": rw(NOBODY, DECIDE),
+        "matching_visit_checks_api.OverdueVisits": rw(STAFF, NOBODY),
         "matching.moderation_page": rw(STAFF, MODERATE),
         # reports and the village map: counts and pseudonyms only, readable by all staff
         **{f"reports.{name}": rw(STAFF, NOBODY)
