@@ -182,6 +182,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "notify.resolve_failed": rw(NOBODY, NOTIFY_WRITE),
         "notify.test_inbox": rw({OSL, ADMIN}, NOBODY),
         "notify.provider_response": PUBLIC,  # the provider's signed link
+        "notify_checks.visit_check": PUBLIC,  # "did it happen?": the provider's signed link, rate-limited
+        "notify_checks.need_check": PUBLIC,  # "is it still needed?": the worker's signed link, rate-limited
     },
     "community": {
         **COMMON,
