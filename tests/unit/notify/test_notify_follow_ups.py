@@ -169,8 +169,12 @@ def test_staff_never_see_the_check_links(app, visit_url, need_url) -> None:
 
 
 def test_the_link_pages_are_rate_limited_per_address(db, settings, visit_url) -> None:
-    strict = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True,
-                         "NOTIFY_SETTINGS": settings.__class__(**{**settings.__dict__, "link_pages_per_minute": 2})})
+    from services.notify.bootstrap import bootstrap
+
+    frozen = datetime.now(UTC).replace(second=30)  # one window for the three requests
+    strict = create_app({"DATABASE_URL": db.url, "TESTING": True, "AUTH_DISABLED": True}, parts=bootstrap(
+        db.url, settings=settings.__class__(**{**settings.__dict__, "link_pages_per_minute": 2}),
+        clock=lambda: frozen))
     client = strict.test_client()
     assert [client.get(visit_url).status_code for _ in range(2)] == [200, 200]
     refused = client.get(visit_url)
