@@ -11,5 +11,7 @@ def bootstrap(db_url: str | None = None, *, settings: object | None = None, cloc
     db = make_db(db_url)
     outbox = Outbox(db, handlers.PUBLISHES)
     clock = clock or utc_now
-    return Parts("needs", settings, db, outbox, clock, handlers=handlers.handlers(outbox, clock),
-                 consumes=handlers.CONSUMES, subscriptions=list(handlers.SUBSCRIPTIONS), periodic={**jobs.PERIODIC, **need_checks.PERIODIC})
+    return Parts("needs", settings, db, outbox, clock,
+                 handlers={**handlers.handlers(outbox, clock), **need_checks.consumer_handlers(outbox, clock)},
+                 consumes=handlers.CONSUMES, subscriptions=list(handlers.SUBSCRIPTIONS),
+                 periodic={**jobs.PERIODIC, **need_checks.PERIODIC})

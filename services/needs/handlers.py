@@ -99,7 +99,8 @@ MATCH_STATUS = {"MatchProposed": "proposed", "MatchApproved": "approved", "Match
 
 PUBLISHES = Catalog(need_contract.EVENTS)
 CONSUMES = Catalog(match_contract.EVENTS, notify_contract.EVENTS)
-SUBSCRIPTIONS = [match_contract.TOPIC, notify_contract.TOPIC]  # notify: answers to "is it still needed?"
+# notify: answers to "is it still needed?" (handled by need_checks.consumer_handlers, merged in the bootstrap)
+SUBSCRIPTIONS = [match_contract.TOPIC, notify_contract.TOPIC]
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -466,13 +467,7 @@ def handlers(outbox: Outbox, running_clock: Clock = utc_now) -> dict[str, Handle
         with clock.using(running_clock):
             on_match_event(session, outbox, event)
 
-    def check_answered(session: Session, event: Event) -> None:
-        from services.needs import need_checks  # it builds on this module
-
-        with clock.using(running_clock):
-            need_checks.on_check_answered(session, outbox, event.data)
-
-    return {**{name: follow for name in MATCH_STATUS if name in CONSUMES}, "NeedCheckAnswered": check_answered}
+    return {name: follow for name in MATCH_STATUS if name in CONSUMES}
 
 
 # --- residents (personal data lives only here) ------------------------------------------------------------

@@ -33,6 +33,9 @@ from services.needs.db import need_checks, needs, residents
 from wspolnota import config
 from wspolnota.db import Database
 from wspolnota.errors import NotFound
+from wspolnota.service import Clock
+from wspolnota.transport import Event
+from wspolnota.transport.consumer import Handler
 from wspolnota.transport.outbox import Outbox
 
 log = logging.getLogger("needs.need_checks")
@@ -160,6 +163,15 @@ def recipient(session: Session, need_id: str) -> str:
 def on_check_answered(session: Session, outbox: Outbox, data: Mapping[str, Any]) -> None:
     """Notify's NeedCheckAnswered (the requesting worker's link)."""
     answer(session, outbox, data["need_id"], data["check_id"], bool(data["still_needed"]), BY_LINK)
+
+
+def consumer_handlers(outbox: Outbox, running_clock: Clock) -> dict[str, Handler]:
+    """The consumer's handler of notify's NeedCheckAnswered (merged into the bootstrap's handlers)."""
+    def check_answered(session: Session, event: Event) -> None:
+        with clock.using(running_clock):
+            on_check_answered(session, outbox, event.data)
+
+    return {"NeedCheckAnswered": check_answered}
 
 
 PERIODIC = {"ask-need-checks": lambda db, now: ask_need_checks(db, now)}
