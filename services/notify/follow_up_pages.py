@@ -99,7 +99,8 @@ def visit_check(token: str) -> Any:
                 status = 422
             else:
                 try:
-                    follow_ups.answer_visit(parts.db, parts.outbox, check, happened, minutes, now=parts.clock())
+                    follow_ups.answer_visit(parts.db, parts.outbox, check, happened, minutes,  # type: ignore[arg-type]
+                                           now=parts.clock())
                 except follow_ups.AlreadyAnswered:
                     return _page("Link został już użyty", USED, 410)
                 return redirect(url_for("notify_checks.visit_check", token=token, zapisano=1))
@@ -133,7 +134,8 @@ def need_check(token: str) -> Any:
     if request.method == "POST":
         if form.validate_on_submit() and (form.still.data or form.gone.data):
             try:
-                follow_ups.answer_need(parts.db, parts.outbox, check, bool(form.still.data), now=parts.clock())
+                follow_ups.answer_need(parts.db, parts.outbox, check, bool(form.still.data),  # type: ignore[arg-type]
+                                       now=parts.clock())
             except follow_ups.AlreadyAnswered:
                 return _page("Link został już użyty", USED, 410)
             return redirect(url_for("notify_checks.need_check", token=token, zapisano=1))
