@@ -37,6 +37,7 @@ REASON_LABELS = {
     "answer_too_late": "odpowiedź przyszła, gdy prośba była już nieaktualna",
     "stepped_back": "wykonawca zrezygnował z wizyty",
     "did_not_happen": "wizyta się nie odbyła (według wykonawcy)",
+    "did_not_happen_staff": "wizyta się nie odbyła (według pracownika)",
 }
 
 
@@ -253,6 +254,16 @@ class IdleVolunteerNudged(Schema):
     period = fields.Date(required=True)
 
 
+class VisitCheckDue(Schema):
+    """Matching's periodic job: an accepted visit ended MATCHING_VISIT_CHECK_HOURS ago and nobody has said whether
+    it happened (key match_id). Published once per match; notify asks the provider "did it happen?" with a signed
+    link, and the answer comes back as notify's VisitOutcomeGiven. Ids only."""
+
+    match_id = uuid_str(required=True)
+    provider_id = uuid_str(required=True)
+    need_id = uuid_str(required=True)
+
+
 EVENTS: dict[str, type[Schema]] = {
     "MatchProposed": MatchProposed,
     "MatchApproved": MatchApproved,
@@ -274,4 +285,5 @@ EVENTS: dict[str, type[Schema]] = {
     "SeriesVisitSkipped": SeriesVisitSkipped,
     "MatchSteppedBack": MatchSteppedBack,
     "IdleVolunteerNudged": IdleVolunteerNudged,
+    "VisitCheckDue": VisitCheckDue,
 }

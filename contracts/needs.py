@@ -148,10 +148,21 @@ class RequestClosed(Schema):
 CANCEL_BY_STAFF = "cancelled"  # by staff or by the case system
 CANCEL_EXPIRED = "expired"
 CANCEL_RESIDENT_ERASED = "resident_erased"
+CANCEL_NO_LONGER_NEEDED = "no_longer_needed"  # the requesting worker answered "is it still needed?" with no
+
+
+class NeedCheckDue(Schema):
+    """Needs' periodic job: an open need unmatched for NEEDS_CHECK_DAYS and not checked in that long (key need_id).
+    `check_id` names this one check: notify e-mails the requesting worker a signed link once per check, and the
+    answer comes back as notify's NeedCheckAnswered with the same id."""
+
+    need_id = uuid_str(required=True)
+    check_id = uuid_str(required=True)
 
 EVENTS: dict[str, type[Schema]] = {
     "NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
     "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
     "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased,
     "ConcernReported": ConcernReported,
-    "RequestReceived": RequestReceived, "RequestConverted": RequestConverted, "RequestClosed": RequestClosed}
+    "RequestReceived": RequestReceived, "RequestConverted": RequestConverted, "RequestClosed": RequestClosed,
+    "NeedCheckDue": NeedCheckDue}

@@ -57,5 +57,29 @@ class ProviderSteppedBack(Schema):
     reason = fields.String(required=True, validate=validate.Length(max=30))
 
 
+VISIT_MINUTES = (5, 600)  # what a "did it happen?" answer may give as the visit's length
+
+
+class VisitOutcomeGiven(Schema):
+    """A provider answered "did it happen?" through their signed link (key match_id); matching handles it as the
+    volunteer's own VisitConfirmed: completed with hours = minutes / 60, or cancelled (`did_not_happen`)."""
+
+    match_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    happened = fields.Boolean(required=True)
+    minutes = fields.Integer(load_default=None, allow_none=True,
+                             validate=validate.Range(min=VISIT_MINUTES[0], max=VISIT_MINUTES[1]))
+
+
+class NeedCheckAnswered(Schema):
+    """The requesting worker answered "is it still needed?" through their signed link (key need_id); the needs
+    service keeps the need (next check later) or cancels it with the reason `no_longer_needed`."""
+
+    need_id = uuid_str(required=True)
+    check_id = uuid_str(required=True)
+    still_needed = fields.Boolean(required=True)
+
+
 EVENTS: dict[str, type[Schema]] = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded,
-                                   "ProviderSteppedBack": ProviderSteppedBack}
+                                   "ProviderSteppedBack": ProviderSteppedBack,
+                                   "VisitOutcomeGiven": VisitOutcomeGiven, "NeedCheckAnswered": NeedCheckAnswered}

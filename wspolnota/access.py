@@ -115,6 +115,10 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_requests.request_intake": rw(REQUEST_TRIAGE, REQUEST_TRIAGE),
         "needs_requests.convert_request": rw(REQUEST_TRIAGE, REQUEST_TRIAGE),
         "needs_requests.close_request": rw(NOBODY, REQUEST_TRIAGE),
+        # "is it still needed?" (services/needs/need_check_pages.py): the internal API takes the service token
+        "needs_checks_internal.check_recipient": PUBLIC,
+        "needs_checks_api.overdue": rw(STAFF, NOBODY),
+        "needs_checks.decide": rw(CASE_WRITE, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
@@ -175,6 +179,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "matching.reject": rw(NOBODY, DECIDE),
         "matching.pick": rw(NOBODY, DECIDE),
         "matching.complete": rw(NOBODY, DECIDE),
+        "matching.not_happened": rw(NOBODY, DECIDE),
+        "matching_visit_checks_api.OverdueVisits": rw(STAFF, NOBODY),
         "matching.moderation_page": rw(STAFF, MODERATE),
         # reports and the village map: counts and pseudonyms only, readable by all staff
         **{f"reports.{name}": rw(STAFF, NOBODY)
@@ -189,6 +195,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "notify.resolve_failed": rw(NOBODY, NOTIFY_WRITE),
         "notify.test_inbox": rw({OSL, ADMIN}, NOBODY),
         "notify.provider_response": PUBLIC,  # the provider's signed link
+        "notify_checks.visit_check": PUBLIC,  # "did it happen?": the provider's signed link, rate-limited
+        "notify_checks.need_check": PUBLIC,  # "is it still needed?": the worker's signed link, rate-limited
     },
     "community": {
         **COMMON,

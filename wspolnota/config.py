@@ -175,6 +175,10 @@ SETTINGS: tuple[Setting, ...] = (
          "this long before it expires"),
         ("SINK_SMTP_PORT", "8025", ("notify-sink",), "the local sink's SMTP port (`make run`)"),
         ("SINK_HTTP_PORT", "8026", ("notify-sink",), "the local sink's SMS and webhook port (`make run`)"),
+        ("CHECK_LINK_MAX_AGE_H", "168.0", ("notify-web",), "how long a \"did it happen?\" or \"is it still "
+         "needed?\" link stays valid (hours)"),
+        ("LINK_PAGES_PER_MINUTE", "30", ("notify-web",), "most requests the \"did it happen?\" and \"is it "
+         "still needed?\" link pages accept per minute from one address (more answer 429)"),
     )),
     Setting("NOTIFY_CASE_WEBHOOK_SECRET", None, "**secret, required** by notify's sender: HMAC key of its "
             "case-system webhooks (shared with the case system)", roles=("notify-sender", "notify-sink")),
@@ -230,6 +234,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NEEDS_REQUEST_RETENTION_DAYS", "90", "how many days after a resident's request is closed (or turned "
             "into a need) its personal data (names, phone, e-mail, what was written) is kept; the needs jobs erase "
             "it then", roles=("web", "jobs")),
+    Setting("MATCHING_VISIT_CHECK_HOURS", "2", "an accepted visit that ended this many hours ago with nobody saying "
+            "whether it happened: the provider is asked once, by a signed link (`wspolnota jobs matching`)",
+            roles=("jobs",)),
+    Setting("MATCHING_VISIT_FOLLOWUP_HOURS", "48", "a provider asked \"did it happen?\" who has not answered in this "
+            "many hours: the visit becomes the organiser's follow-up task on the dashboard", roles=("web",)),
+    Setting("NEEDS_CHECK_DAYS", "14", "an open need unmatched this many days and not checked in as many: the "
+            "requesting worker is asked \"is it still needed?\" (`wspolnota jobs needs`); a \"yes\" waits as long "
+            "again", roles=("jobs",)),
+    Setting("NEEDS_CHECK_ANSWER_DAYS", "7", "an \"is it still needed?\" question unanswered this many days becomes "
+            "the organiser's follow-up task on the dashboard", roles=("web",)),
     Setting("COMMUNITY_REGISTRATIONS_PER_MINUTE", "20", "most registrations the community service's public "
             "link of one activity accepts per minute (more answer 429)", roles=("web",)),
     Setting("WSPOLNOTA_HEARTBEAT_FILE", "", "worker touches this file every loop (container healthcheck)",

@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Ten sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Twelve sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -15,8 +15,10 @@ Ten sections, each read from an existing JSON API of the owning service, on the 
 | the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
 | residents' requests for help waiting for a decision (count, the oldest first) | needs `GET /api/requests` | — |
+| accepted visits whose provider has not answered "did it happen?" in time ("Wizyty bez potwierdzenia") | matching `GET /api/visit-checks/overdue` | — |
+| open needs whose requesting worker has not answered "is it still needed?" in time ("Potrzeby do potwierdzenia") | needs `GET /api/need-checks/overdue` | — |
 
-The ten are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The sections are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
@@ -46,7 +48,9 @@ PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unma
 SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
 REQUESTS = "requests"
-SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, REQUESTS)
+VISIT_CHECKS, NEED_CHECKS = "visit_checks", "need_checks"  # follow-ups of "did it happen?", "is it still needed?"
+SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, REQUESTS,
+            VISIT_CHECKS, NEED_CHECKS)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -306,6 +310,27 @@ def read_requests(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), len(rows) >= 200
 
 
+def read_visit_checks(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Accepted visits whose provider has not answered "did it happen?" in time: the organiser completes them or
+    marks them not done on the match page; the oldest question first (matching's order)."""
+    rows = _json(get("matching", "/api/visit-checks/overdue", {}))
+    items = [Item(f"/matching/matches/{r['match_id']}", _category(r["category"]), _village(r["village"]),
+                  _dt(r.get("visit_start")), "",
+                  str(_l("zapytano")) + " " + local_dt(_dt(r.get("asked_at")))) for r in rows]
+    return items, len(rows), False
+
+
+def read_need_checks(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Open needs whose requesting worker has not answered "is it still needed?" in time, the oldest question
+    first (the needs API's order): the organiser decides on the need's check page."""
+    rows = _json(get("needs", "/api/need-checks/overdue", {}))
+    items = [Item(f"/needs/needs/{r['need_id']}/sprawdzenie", _category(r["category"]), _village(r["village"]),
+                  _dt(r.get("window_start")), str(URGENCY_NAMES.get(r.get("urgency", ""), ""))
+                  if r.get("urgency") in ("high", "urgent") else "",
+                  str(_l("zapytano")) + " " + local_dt(_dt(r.get("asked_at")))) for r in rows]
+    return items, len(rows), False
+
+
 SPECS: dict[str, Spec] = {
     CONCERNS: Spec(CONCERNS, "needs", _l("Zgłoszenia niepokoju do przyjęcia"),
                    _l("Każde zgłoszenie niepokoju zostało przyjęte."), "/needs/zgloszenia",
@@ -341,6 +366,14 @@ SPECS: dict[str, Spec] = {
                    _l("Żadna prośba mieszkańca nie czeka na rozpatrzenie."), "/needs/prosby",
                    ("needs", "needs_requests.close_request"), _l("Rozpatrz"), _l("Zobacz"), _l("wpłynęła"),
                    read_requests),
+    VISIT_CHECKS: Spec(VISIT_CHECKS, "matching", _l("Wizyty bez potwierdzenia"),
+                       _l("Każda zakończona wizyta ma potwierdzenie."), "/matching/",
+                       ("matching", "matching.complete"), _l("Rozlicz"), _l("Zobacz"), _l("początek wizyty"),
+                       read_visit_checks),
+    NEED_CHECKS: Spec(NEED_CHECKS, "needs", _l("Potrzeby do potwierdzenia"),
+                      _l("Żadna potrzeba nie czeka na potwierdzenie, że jest aktualna."), "/needs/?status=open",
+                      ("needs", "needs_checks.decide"), _l("Zdecyduj"), _l("Zobacz"), _l("początek wizyty"),
+                      read_need_checks),
 }
 
 

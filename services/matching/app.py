@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from services.matching import api, pages, reports
+from services.matching import api, pages, reports, visit_check_api
 from services.matching.bootstrap import bootstrap
 from wspolnota.web import create_service_app, make_api
 
@@ -19,8 +19,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                       clock=given.get("MATCHING_CLOCK"))
     app = create_service_app("matching", parts, test_config)
     csrf = CSRFProtect(app)
-    make_api(app).register_blueprint(api.blp)
+    smorest = make_api(app)
+    smorest.register_blueprint(api.blp)
     csrf.exempt(api.blp)
+    smorest.register_blueprint(visit_check_api.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(reports.bp)
     return app

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from services.matching import nudges
+from services.matching import nudges, visit_checks
 from services.matching.db import make_db
 from services.matching.handlers import CONSUMES, PUBLISHES, SUBSCRIPTIONS, handlers
 from services.matching.settings import Settings
@@ -35,4 +35,4 @@ def bootstrap(db_url: str | None = None, *, settings: Settings | None = None,
 
     return Parts("matching", settings, db, outbox, clock, handlers=handlers(outbox, clock, settings),
                  consumes=CONSUMES, subscriptions=list(SUBSCRIPTIONS), loop_factory=batch_tick_loop,
-                 periodic=dict(nudges.PERIODIC))
+                 periodic={**nudges.PERIODIC, **visit_checks.PERIODIC})

@@ -124,6 +124,15 @@ nudges = sa.Table(
     sa.Column("last_nudged_at", UtcDateTime, nullable=True),
 )
 
+# "Did it happen?" (services/matching/visit_checks.py): each accepted visit asked about once, and when.
+visit_checks = sa.Table(
+    "visit_checks", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("asked_at", UtcDateTime, nullable=False),
+)
+
 unmet_needs = sa.Table(
     "unmet_needs", metadata,
     sa.Column("need_id", sa.String(36), primary_key=True),

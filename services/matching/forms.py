@@ -59,6 +59,8 @@ REASONS_PL = {
     "offer_withdrawn": "wykonawca wycofał ofertę",
     "offer_changed": "zmiana oferty wykonawcy",
     "stepped_back": "wykonawca zrezygnował z wizyty",
+    "did_not_happen": "wizyta się nie odbyła (według wykonawcy)",
+    "did_not_happen_staff": "wizyta się nie odbyła (według pracownika)",
 }
 STEP_BACK_SCOPES_PL = {"visit": "z jednej wizyty", "series": "z całego cyklu"}
 
@@ -101,6 +103,10 @@ class CompleteForm(FlaskForm):
     hours = PolishDecimalField(_l("Przepracowane godziny"), places=2, validators=[
         InputRequired(message=_l("Podaj liczbę godzin.")),
         NumberRange(min=0, max=24, message=_l("Podaj liczbę godzin od 0 do 24."))])
+
+
+class NotDoneForm(FlaskForm):
+    """An accepted visit that did not take place (the match page): a button, nothing else."""
 
 
 class ModerationForm(FlaskForm):

@@ -108,6 +108,13 @@ def _visit_confirmed(session: Session, outbox: Outbox, event: Event, now: dateti
                           now)
 
 
+def _visit_outcome_given(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
+    """The provider's answer to "did it happen?" through notify's signed link: VisitConfirmed's code path."""
+    d = event.data
+    confirmations.confirm(session, outbox, d["match_id"], d["volunteer_id"], bool(d["happened"]), d.get("minutes"),
+                          now, actor=confirmations.BY_LINK)
+
+
 def _volunteer_erased(session: Session, outbox: Outbox, event: Event, now: datetime, s: Settings) -> None:
     series.volunteer_erased(session, outbox, event.data["volunteer_id"], now)
     _volunteer_changed("volunteer_erased")(session, outbox, event, now, s)
@@ -157,6 +164,7 @@ REACTIONS: dict[str, Reaction] = {
     "VisitAnswered": _provider_responded,
     "VisitSteppedBack": _provider_stepped_back,
     "VisitConfirmed": _visit_confirmed,
+    "VisitOutcomeGiven": _visit_outcome_given,  # notify's "did it happen?" link: the same code path
     "SupportPackageClosed": _package_closed,
     "HelpersWanted": _helpers_wanted,
     "ActivityCancelled": _activity_cancelled,

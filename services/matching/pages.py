@@ -13,7 +13,7 @@ from flask_babel import gettext
 from contracts import community as community_contract
 from contracts import matching as match_contract
 from contracts.matching import STEP_BACK_REASONS
-from services.matching import actions, forms, helpers, model, review, series
+from services.matching import actions, confirmations, forms, helpers, model, review, series
 from services.matching.api import run, staff_actor
 from services.matching.db import moderation, open_needs, proposals, unmet_needs
 from services.matching.solver import HELD
@@ -77,7 +77,7 @@ def helper_activity(activity_id: str):  # type: ignore[no-untyped-def]
 
 
 def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None, pick_form: Any = None,
-               complete_form: Any = None, status: int = 200) -> Any:
+               complete_form: Any = None, status: int = 200, not_done_form: Any = None) -> Any:
     with current_parts().db.engine.connect() as conn:
         row = conn.execute(sa.select(proposals).where(proposals.c.id == match_id)).mappings().first()
         if row is None:
@@ -95,6 +95,7 @@ def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None,
                            approve_form=approve_form or forms.ApproveForm(prefix="approve"),
                            reject_form=reject_form or forms.RejectForm(prefix="reject"), pick_form=pick_form,
                            complete_form=complete_form or forms.CompleteForm(prefix="complete"),
+                           not_done_form=not_done_form or forms.NotDoneForm(prefix="notdone"),
                            rules_pl=forms.RULES_PL, terms_pl=forms.TERMS_PL, sources_pl=forms.SOURCES_PL,
                            **page_context()), status
 
@@ -153,6 +154,14 @@ def complete(match_id: str):  # type: ignore[no-untyped-def]
     parts, form = current_parts(), forms.CompleteForm(prefix="complete")
     return staff_action(match_id, form, lambda s, o: actions.complete_match(
         s, o, match_id, float(form.hours.data), parts.clock()), "Wizytę oznaczono jako wykonaną.", "complete_form")
+
+
+@bp.post("/matches/<match_id>/not-happened")
+def not_happened(match_id: str):  # type: ignore[no-untyped-def]
+    """The visit did not take place (staff; the follow-up of an unanswered "did it happen?")."""
+    parts, form = current_parts(), forms.NotDoneForm(prefix="notdone")
+    return staff_action(match_id, form, lambda s, o: confirmations.not_happened_by_staff(
+        s, o, match_id, staff_actor(), parts.clock()), "Wizytę oznaczono jako nieodbytą.", "not_done_form")
 
 
 @bp.route("/moderation", methods=["GET", "POST"])

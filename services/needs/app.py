@@ -15,6 +15,8 @@ from services.needs import (
     model,
     pages,
     request_pages,
+    need_check_pages,
+    pages,
     schemas,
     visit_contact,
 )
@@ -41,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     app.register_blueprint(casepages.pages)
     concern_pages.install(app, csrf)
     request_pages.install(app, csrf)
+    need_check_pages.install(app, csrf)
 
     @app.get("/api/docs")
     def api_docs():  # type: ignore[no-untyped-def]

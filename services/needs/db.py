@@ -76,6 +76,17 @@ series = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
 )
 
+# "Is it still needed?" (services/needs/need_checks.py): the need's current check — asked when, answered how.
+need_checks = sa.Table(
+    "need_checks", metadata,
+    sa.Column("need_id", sa.String(36), primary_key=True),
+    sa.Column("check_id", sa.String(36), nullable=False, unique=True),
+    sa.Column("asked_at", UtcDateTime, nullable=False),
+    sa.Column("answered_at", UtcDateTime, nullable=True),
+    sa.Column("answer", sa.String(20), nullable=True),  # still_needed | no_longer_needed
+    sa.Column("answered_by", sa.String(200), nullable=True),
+)
+
 needs = sa.Table(
     "needs", metadata,
     sa.Column("id", sa.String(36), primary_key=True),

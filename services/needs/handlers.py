@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from contracts import matching as match_contract
 from contracts import needs as need_contract
+from contracts import notify as notify_contract
 from services.needs import audit, clock, model, schemas
 from services.needs.db import (
     concerns,
@@ -97,8 +98,9 @@ MATCH_STATUS = {"MatchProposed": "proposed", "MatchApproved": "approved", "Match
                 "MatchExpired": "expired", "MatchCancelled": "cancelled", "MatchCompleted": "completed"}
 
 PUBLISHES = Catalog(need_contract.EVENTS)
-CONSUMES = Catalog(match_contract.EVENTS)
-SUBSCRIPTIONS = [match_contract.TOPIC]
+CONSUMES = Catalog(match_contract.EVENTS, notify_contract.EVENTS)
+# notify: answers to "is it still needed?" (handled by need_checks.consumer_handlers, merged in the bootstrap)
+SUBSCRIPTIONS = [match_contract.TOPIC, notify_contract.TOPIC]
 
 
 # --- helpers ----------------------------------------------------------------------------------------------
@@ -353,8 +355,9 @@ def update_need(session: Session, outbox: Outbox, need_id: str, changes: dict[st
 
 
 def change_status(session: Session, outbox: Outbox, need_id: str, target: str, reason: str = "",
-                  actor: str | None = None) -> dict[str, Any]:
-    """A status change made by staff; the lifecycle decides (InvalidTransition → 409)."""
+                  actor: str | None = None, code: str = need_contract.CANCEL_BY_STAFF) -> dict[str, Any]:
+    """A status change made by staff; the lifecycle decides (InvalidTransition → 409). `code`: the reason code a
+    cancellation publishes (the typed `reason` stays here)."""
     row = get_need(session, need_id, for_update=True)
     if row["status"] == target:
         raise model.InvalidTransition(row["status"], target,
@@ -368,7 +371,7 @@ def change_status(session: Session, outbox: Outbox, need_id: str, target: str, r
     note(session, need_id, f"status:{target}", target, reason, actor)
     if target == model.CANCELLED:
         outbox.add(session, need_contract.TOPIC, "NeedCancelled", need_id, {  # the typed reason stays here
-            "need_id": need_id, "reason": need_contract.CANCEL_BY_STAFF, "plan_ref": row["plan_ref"],
+            "need_id": need_id, "reason": code, "plan_ref": row["plan_ref"],
             "series_id": row["series_id"]})
     elif target == model.EXPIRED:  # for matching an expired need is as gone as a cancelled one
         outbox.add(session, need_contract.TOPIC, "NeedCancelled", need_id, {
@@ -674,7 +677,8 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     return {"id": resident_id, "ref": ref, "village": row["village"], "erased_at": at, "cancelled_needs": cancelled}
 
 
-SERVICE_CANCEL_REASONS = frozenset({"", need_contract.CANCEL_EXPIRED, need_contract.CANCEL_RESIDENT_ERASED})
+SERVICE_CANCEL_REASONS = frozenset({"", need_contract.CANCEL_EXPIRED, need_contract.CANCEL_RESIDENT_ERASED,
+                                    need_contract.CANCEL_NO_LONGER_NEEDED})
 
 
 def _redact_kept_cancel_reasons(session: Session, need_ids: list[str]) -> None:

@@ -22,6 +22,7 @@ PARTICIPANT = "uczestnik:"  # a resident registered for a community activity (re
 ORGANISER = "organizator"
 REQUESTER = "wnioskodawca:"  # who asked for help through a resident's request (request id), asked of needs
 SOCIAL_WORKER = "pracownik_socjalny:"  # a concern's resident's social worker (concern id), asked of needs
+NEED_WORKER = "pracownik_potrzeby:"  # the worker who asked for a need (need id): its resident's social worker
 IPUS_COORDINATOR = "koordynator_ipus"
 CASE_SYSTEM = "system_cus"
 
@@ -87,6 +88,7 @@ class ConcernRecipients:
 
     PATH = "/internal/concerns/{id}/recipient"
     SERVICE = "usługa potrzeb"
+    MISSING = "brak zgłoszenia w usłudze potrzeb (404)"
 
     def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
                  session: requests.Session | None = None):
@@ -101,7 +103,7 @@ class ConcernRecipients:
         except requests.RequestException as err:
             raise TemporaryFailure(f"{self.SERVICE} nie odpowiada ({type(err).__name__})") from err
         if response.status_code == 404:
-            raise PermanentFailure("brak zgłoszenia w usłudze potrzeb (404)")
+            raise PermanentFailure(self.MISSING)
         if response.status_code in (401, 403):
             raise TemporaryFailure(f"{self.SERVICE} odmówiła dostępu ({response.status_code}); "
                                    "sprawdź INTERNAL_SERVICE_TOKEN")
@@ -111,6 +113,14 @@ class ConcernRecipients:
             return str(response.json().get("email") or "")
         except (ValueError, AttributeError) as err:
             raise TemporaryFailure(f"{self.SERVICE} zwróciła niepoprawny JSON") from err
+
+
+class NeedCheckRecipients(ConcernRecipients):
+    """GET {base}/internal/needs/<id>/check-recipient (needs): who is asked "is it still needed?" — the e-mail of the
+    need's resident's social worker; "" when none is assigned (then the organiser)."""
+
+    PATH = "/internal/needs/{id}/check-recipient"
+    MISSING = "brak potrzeby w usłudze potrzeb (404)"
 
 
 class AddressBook:
@@ -146,6 +156,12 @@ class AddressBook:
             if channel != "email":
                 return None
             return self.concerns.fetch(recipient.removeprefix(SOCIAL_WORKER)) or s.organiser_email or None
+        if recipient.startswith(NEED_WORKER):  # "is it still needed?": at send time, as a concern's; e-mail only
+            if channel != "email":
+                return None
+            need_workers = NeedCheckRecipients(s.needs_internal_url, s.internal_service_token, s.http_timeout_s,
+                                               session=getattr(self.concerns, "http", None))
+            return need_workers.fetch(recipient.removeprefix(NEED_WORKER)) or s.organiser_email or None
         if recipient.startswith(VOLUNTEER):
             contact = self.volunteers.fetch(recipient.removeprefix(VOLUNTEER))
             if kind in ENGAGEMENT_KINDS and not contact.engagement:

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from wspolnota import config
 from wspolnota.db import Database, UtcDateTime, transport_tables
+from wspolnota.ratelimit import windows_table
 
 metadata = sa.MetaData()
 outbox, processed = transport_tables(metadata)
@@ -138,6 +139,28 @@ activity_recipients = sa.Table(
     sa.Column("recipient", sa.String(100), primary_key=True),
     sa.Column("active", sa.Boolean, nullable=False),
 )
+
+# "Did it happen?" and "is it still needed?" (services/notify/follow_ups.py): one answer per check link (single
+# use, enforced by the primary key: the check id the link names), and the link pages' request counter.
+visit_check_answers = sa.Table(
+    "visit_check_answers", metadata,
+    sa.Column("check_id", sa.String(36), primary_key=True),
+    sa.Column("match_id", sa.String(36), nullable=False, index=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("happened", sa.Boolean, nullable=False),
+    sa.Column("minutes", sa.Integer, nullable=True),
+    sa.Column("answered_at", UtcDateTime, nullable=False),
+)
+
+need_check_answers = sa.Table(
+    "need_check_answers", metadata,
+    sa.Column("check_id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=False, index=True),
+    sa.Column("still_needed", sa.Boolean, nullable=False),
+    sa.Column("answered_at", UtcDateTime, nullable=False),
+)
+
+link_rate_windows = windows_table(metadata, "link_rate_windows")
 
 sink_messages = sa.Table(
     "sink_messages", metadata,

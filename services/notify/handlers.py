@@ -19,6 +19,7 @@ from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
 from services.notify import request_notices
+from services.notify import follow_ups
 from services.notify.contacts import (
     CASE_SYSTEM,
     IPUS_COORDINATOR,
@@ -155,7 +156,8 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
             matches_seen.c.match_id == d["match_id"])).scalar()
         m = _remember_match(session, d, "cancelled")
         cancel_pending(session, notifications.c.match_id == d["match_id"],
-                       notifications.c.kind.in_(["match_offered", "visit_reminder"]), reason="dopasowanie odwołane")
+                       notifications.c.kind.in_(["match_offered", "visit_reminder", "visit_check"]),
+                       reason="dopasowanie odwołane")
         ctx = {**_match_context(m), "reason": match_contract.reason_label(d.get("reason")), "match_id": d["match_id"]}
         common = {"need_id": d["need_id"], "match_id": d["match_id"]}
         cause = str(event.id)
@@ -574,7 +576,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
             record_rendered(session, outbox, str(event.id), "activity_announcement", recipient, PROVIDER_CHANNELS,
                             text, activity_id=d["activity_id"])
 
-    close_completed = on_match_closed("completed", ("match_offered", "visit_reminder"))
+    close_completed = on_match_closed("completed", ("match_offered", "visit_reminder", "visit_check"))
     wanted: dict[str, Callable[[Session, Event], None]] = {
         "MatchProposed": on_match_proposed,
         "MatchOffered": on_match_offered,
@@ -614,6 +616,7 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "ParticipantAdded": on_participant_added,
         "ParticipantRemoved": on_participant_removed,
         "AnnouncementPosted": on_announcement,
+        **follow_ups.handlers(outbox, cfg, clock),  # "did it happen?", "is it still needed?"
     }
     wanted.update(request_notices.handlers(outbox, cfg))  # residents' requests for help
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}

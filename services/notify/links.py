@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, TimestampSigner
 
-ACTIONS = {"a": "accept", "d": "decline", "c": "choose"}
+ACTIONS = {"a": "accept", "d": "decline", "c": "choose",
+           "v": "visit_check", "n": "need_check"}  # "did it happen?" and "is it still needed?" (follow_ups.py)
 SALT = "wspolnota.notify.provider-response"
-TOKEN_IN_LINK = re.compile(r"(/o/|/wolontariusz/wejscie/)[A-Za-z0-9_\-.]+")  # response and sign-in links
+TOKEN_IN_LINK = re.compile(r"(/o/|/w/|/p/|/wolontariusz/wejscie/)[A-Za-z0-9_\-.]+")  # response, check, sign-in
 
 
 class LinkInvalid(ValueError):
@@ -56,8 +57,8 @@ def read_token(secret: str, token: str, max_age_s: float) -> LinkClaim:
     return LinkClaim(offer_id, ACTIONS[code])
 
 
-def link_url(public_url: str, secret: str, offer_id: str, action: str) -> str:
-    return f"{public_url.rstrip('/')}/o/{make_token(secret, offer_id, action)}"
+def link_url(public_url: str, secret: str, offer_id: str, action: str, path: str = "o") -> str:
+    return f"{public_url.rstrip('/')}/{path}/{make_token(secret, offer_id, action)}"
 
 
 def hide_tokens(text: str | None) -> str:

@@ -15,6 +15,7 @@ from wspolnota.testing import signed_in
 TOKEN_AUTH = {("volunteers", "internal_api.contact"),  # public to the session check, guarded by its own token
               ("needs", "needs_concerns_internal.report"), ("needs", "needs_concerns_internal.recipient"),
               ("needs", "needs_requests_internal.requester_contact"),
+              ("needs", "needs_checks_internal.check_recipient"),
               ("community", "community_internal_api.registration_contact")}
 TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
 
@@ -108,7 +109,8 @@ def test_post_forms_without_a_csrf_token_are_refused_for_signed_in_staff(app) ->
     for endpoint, method, url in calls(flask_app):
         if method == "POST" and not url.startswith(("/api/", "/internal/")):
             response = client.post(url, data={"x": "1"})
-            if (service, endpoint) == ("notify", "notify.provider_response"):
+            if (service, endpoint) in {("notify", "notify.provider_response"), ("notify", "notify_checks.visit_check"),
+                                       ("notify", "notify_checks.need_check")}:
                 assert response.status_code == 404  # an unknown signed link is refused before its form is read
                 continue
             assert response.status_code == 400, f"{service} POST {url} -> {response.status_code}"
