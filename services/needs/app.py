@@ -13,10 +13,9 @@ from services.needs import (
     casepages,
     concern_pages,
     model,
-    pages,
-    request_pages,
     need_check_pages,
     pages,
+    request_pages,
     schemas,
     visit_contact,
 )

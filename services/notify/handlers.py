@@ -18,8 +18,7 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.notify import request_notices
-from services.notify import follow_ups
+from services.notify import follow_ups, request_notices
 from services.notify.contacts import (
     CASE_SYSTEM,
     IPUS_COORDINATOR,
