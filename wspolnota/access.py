@@ -102,6 +102,16 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_concerns.acknowledge": rw(NOBODY, CASE_WRITE),
         "needs_concerns.intake": rw(CASE_WRITE, CASE_WRITE),
         "needs_concerns.social_worker": rw(CASE_WRITE, CASE_WRITE),
+        # well-being call series (services/needs/call_pages.py): set up, reviewed and ended by those who write cases
+        "needs_calls_internal.record_outcome": PUBLIC,  # the service-to-service API (its own bearer token)
+        "needs_calls_internal.recipient": PUBLIC,
+        "needs_calls_api.attention": rw(STAFF, NOBODY),
+        "needs_calls.series_list": rw(STAFF, NOBODY),
+        "needs_calls.set_up": rw(CASE_WRITE, CASE_WRITE),
+        "needs_calls.series_page": rw(CASE_WRITE, NOBODY),
+        "needs_calls.series_review": rw(NOBODY, CASE_WRITE),
+        "needs_calls.series_end": rw(NOBODY, CASE_WRITE),
+        "needs_calls.escalation_resolved": rw(NOBODY, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},

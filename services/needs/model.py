@@ -121,7 +121,8 @@ EVENT_PL = {"NeedRegistered": "zgłoszenie", "NeedUpdated": "zmiana danych",
             "MatchRejected": "propozycja odrzucona", "MatchOffered": "oferta wysłana do wykonawcy",
             "MatchAccepted": "wykonawca przyjął", "MatchDeclined": "wykonawca odmówił",
             "MatchExpired": "brak odpowiedzi wykonawcy", "MatchCancelled": "wizyta odwołana",
-            "MatchCompleted": "wizyta wykonana"}
+            "MatchCompleted": "wizyta wykonana", "call_outcome": "telefon życzliwości",
+            "call_need": "potrzeba z telefonu życzliwości"}
 
 
 def event_pl(kind: str) -> str:
