@@ -142,7 +142,8 @@ POLICIES: dict[str, dict[str, Any]] = {
             "add_absence", "delete_absence", "pause", "resume", "where",
             "visits_page", "visit_answer", "visit_step_back", "visit_confirm", "self_certificate")},
         **{f"volunteer_space.{name}": PUBLIC for name in (  # hours and documents; concerns (their own session)
-            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages")},
+            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages",
+            "call_outcome")},
         "engagement.milestone_list": rw(STAFF, NOBODY),
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),

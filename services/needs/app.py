@@ -7,7 +7,17 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.needs import api, call_pages, caseapi, casepages, concern_pages, model, pages, schemas, visit_contact
+from services.needs import (
+    api,
+    call_pages,
+    caseapi,
+    casepages,
+    concern_pages,
+    model,
+    pages,
+    schemas,
+    visit_contact,
+)
 from services.needs.bootstrap import bootstrap
 from services.needs.handlers import Refused
 from wspolnota import reference

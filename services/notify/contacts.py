@@ -21,6 +21,7 @@ VOLUNTEER = "wolontariusz:"
 PARTICIPANT = "uczestnik:"  # a resident registered for a community activity (registration id)
 ORGANISER = "organizator"
 SOCIAL_WORKER = "pracownik_socjalny:"  # a concern's resident's social worker (concern id), asked of needs
+CALL_SERIES_WORKER = "pracownik_socjalny_rozmowy:"  # a call series' social worker (series id), asked of needs
 IPUS_COORDINATOR = "koordynator_ipus"
 CASE_SYSTEM = "system_cus"
 
@@ -86,6 +87,7 @@ class ConcernRecipients:
 
     PATH = "/internal/concerns/{id}/recipient"
     SERVICE = "usługa potrzeb"
+    MISSING = "brak zgłoszenia w usłudze potrzeb (404)"
 
     def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
                  session: requests.Session | None = None):
@@ -100,7 +102,7 @@ class ConcernRecipients:
         except requests.RequestException as err:
             raise TemporaryFailure(f"{self.SERVICE} nie odpowiada ({type(err).__name__})") from err
         if response.status_code == 404:
-            raise PermanentFailure("brak zgłoszenia w usłudze potrzeb (404)")
+            raise PermanentFailure(self.MISSING)
         if response.status_code in (401, 403):
             raise TemporaryFailure(f"{self.SERVICE} odmówiła dostępu ({response.status_code}); "
                                    "sprawdź INTERNAL_SERVICE_TOKEN")
@@ -112,16 +114,25 @@ class ConcernRecipients:
             raise TemporaryFailure(f"{self.SERVICE} zwróciła niepoprawny JSON") from err
 
 
+class CallSeriesRecipients(ConcernRecipients):
+    """GET {base}/internal/call-series/<id>/recipient (needs): the social worker of a call series' resident."""
+
+    PATH = "/internal/call-series/{id}/recipient"
+    MISSING = "brak cyklu rozmów w usłudze potrzeb (404)"
+
+
 class AddressBook:
     """Where a ledger recipient is reached on a channel; None when it has no address there."""
 
     def __init__(self, settings: Settings, volunteers: VolunteerContacts,
                  participants: VolunteerContacts | None = None, clock: Clock = utc_now,
-                 concerns: ConcernRecipients | None = None):
+                 concerns: ConcernRecipients | None = None, call_series: ConcernRecipients | None = None):
         self.settings, self.volunteers, self.clock = settings, volunteers, clock
         self.participants = participants or ParticipantContacts(
             settings.community_internal_url, settings.internal_service_token, settings.http_timeout_s)
         self.concerns = concerns or ConcernRecipients(
+            settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
+        self.call_series = call_series or CallSeriesRecipients(
             settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
 
     def address(self, recipient: str, channel: str, urgent: bool = False, kind: str | None = None) -> str | None:
@@ -132,6 +143,10 @@ class AddressBook:
             if channel == "email" and contact.phone:
                 raise NotOnThisChannel("uczestnik dostaje SMS")
             return {"email": contact.email, "sms": contact.phone}.get(channel)
+        if recipient.startswith(CALL_SERIES_WORKER):  # an escalated call series: as a concern, by the series id
+            if channel != "email":
+                return None
+            return self.call_series.fetch(recipient.removeprefix(CALL_SERIES_WORKER)) or s.organiser_email or None
         if recipient.startswith(SOCIAL_WORKER):
             # at send time, so a social worker assigned (or changed) after the report still gets it; none: the
             # organiser. E-mail only: the message is a link to a staff page.

@@ -211,8 +211,8 @@ def test_two_no_answers_in_a_row_escalate_once_and_an_answered_call_resets(needs
 def test_the_internal_api_answers_field_errors_and_the_same_outcome_again(needs) -> None:  # type: ignore[no-untyped-def]
     series = a_series(needs)
     body = {"match_id": series["matches"][0], "volunteer_id": VOLUNTEER, "outcome": "all_well", "minutes": 15}
-    from services.needs.bootstrap import bootstrap
     from services.needs.app import create_app
+    from services.needs.bootstrap import bootstrap
     parts = bootstrap(needs.db.url, clock=lambda: AFTER_ALL_CALLS)
     try:
         client = create_app({"TESTING": True, "AUTH_DISABLED": True}, parts=parts).test_client()
