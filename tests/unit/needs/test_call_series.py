@@ -71,7 +71,8 @@ def outbox(needs: NeedsHarness) -> Any:
     return needs.system["needs"].outbox
 
 
-def a_series(needs: NeedsHarness, social_worker: str = "", **over: Any) -> dict[str, Any]:
+def a_series(needs: NeedsHarness, social_worker: str = "", volunteer: str = VOLUNTEER, **over: Any
+             ) -> dict[str, Any]:
     """A resident, their package and a Tuesday/Friday call series of four weeks; every call accepted by VOLUNTEER."""
     with at(needs, SET_UP_AT) as session:
         resident = handlers.create_resident(session, schemas.ResidentCreate().load(resident_body()), actor="t")
@@ -90,7 +91,7 @@ def a_series(needs: NeedsHarness, social_worker: str = "", **over: Any) -> dict[
         for row in rows:
             match_id = str(uuid.uuid4())
             session.execute(sa.insert(need_matches).values(match_id=match_id, need_id=row["id"],
-                                                           volunteer_id=VOLUNTEER, status="accepted",
+                                                           volunteer_id=volunteer, status="accepted",
                                                            was_accepted=True, updated_at=SET_UP_AT))
             matches[match_id] = row["window_start"]
     ordered = sorted(matches, key=lambda m: matches[m])
