@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Nine sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Ten sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -14,8 +14,9 @@ Nine sections, each read from an existing JSON API of the owning service, on the
 | surveys collecting answers, with their response counts | community `GET /api/surveys` | published only |
 | the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
+| call series to look into: two unanswered calls in a row, or past their review date | needs `GET /api/call-series/attention` | — |
 
-The nine are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The ten are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
@@ -44,7 +45,8 @@ log = logging.getLogger("wspolnota.dashboard")
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
 SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
-SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
+CALLS = "calls"
+SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, CALLS)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -60,7 +62,7 @@ ACT, VIEW, COUNT = "act", "view", "count"
 ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.OSL: dict.fromkeys(SECTIONS, ACT),
     access.ADMIN: dict.fromkeys(SECTIONS, ACT),
-    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED), ACT),
+    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CALLS), ACT),
     access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
     access.DIRECTOR: dict.fromkeys(SECTIONS, VIEW),
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
@@ -288,6 +290,18 @@ def read_concerns(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), len(rows) >= 200
 
 
+def read_calls(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Well-being call series to look into: two unanswered calls in a row (oldest first), then series past their
+    review date. The resident's pseudonym only; what the calls are for stays on the series page (audited)."""
+    rows = _json(get("needs", "/api/call-series/attention", {}))
+    items = [Item(f"/needs/rozmowy/{r['series_id']}",
+                  str(_l("dwie nieodebrane rozmowy z rzędu") if r.get("kind") == "escalation"
+                      else _l("minęła data przeglądu")),
+                  str(r.get("resident_ref") or ""), _dt(r.get("since")),
+                  str(_l("pilne")) if r.get("kind") == "escalation" else "") for r in rows]
+    return items, len(rows), False
+
+
 SPECS: dict[str, Spec] = {
     CONCERNS: Spec(CONCERNS, "needs", _l("Zgłoszenia niepokoju do przyjęcia"),
                    _l("Każde zgłoszenie niepokoju zostało przyjęte."), "/needs/zgloszenia",
@@ -319,6 +333,9 @@ SPECS: dict[str, Spec] = {
                      _l("Nie zaplanowano żadnych zajęć."), "/community/activities",
                      ("community", "community_plan.attendance"), _l("Otwórz"), _l("Zobacz"), _l("początek"),
                      read_activities),
+    CALLS: Spec(CALLS, "needs", _l("Telefon życzliwości: do wyjaśnienia"),
+                _l("Żaden cykl rozmów nie czeka na wyjaśnienie ani przegląd."), "/needs/rozmowy",
+                ("needs", "needs_calls.escalation_resolved"), _l("Wyjaśnij"), _l("Zobacz"), _l("od"), read_calls),
 }
 
 
