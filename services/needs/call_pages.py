@@ -167,7 +167,7 @@ def set_up():  # type: ignore[no-untyped-def]
     except Refused as err:
         form.form_errors.append(err.message)
         return render_template("needs/call_series_form.html", form=form), 409
-    flash(f"Ustawiono cykl rozmów: {len(rows)} terminów.")
+    flash(f"Ustawiono cykl rozmów (liczba terminów: {len(rows)}).")
     return redirect(url_for(".series_page", series_id=series_id))
 
 
@@ -202,7 +202,7 @@ def series_review(series_id: str):  # type: ignore[no-untyped-def]
             if form.until.data:
                 rows = calls.extend(session, outbox(), series_id, form.until.data, form.review_on.data,
                                     audit.current_actor())
-                message = f"Przedłużono cykl rozmów: {len(rows)} nowych terminów."
+                message = f"Przedłużono cykl rozmów (liczba nowych terminów: {len(rows)})."
             else:
                 calls.review(session, series_id, form.review_on.data, audit.current_actor())
                 message = "Zapisano przegląd cyklu rozmów."
@@ -230,7 +230,7 @@ def series_end(series_id: str):  # type: ignore[no-untyped-def]
     except Refused as err:
         flash(err.message)
         return redirect(url_for(".series_page", series_id=series_id))
-    flash(f"Cykl rozmów zakończony; odwołane terminy: {cancelled}.")
+    flash(f"Cykl rozmów zakończony (liczba odwołanych terminów: {cancelled}).")
     return redirect(url_for(".series_page", series_id=series_id))
 
 
