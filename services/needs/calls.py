@@ -436,7 +436,8 @@ def listed(session: Session) -> list[dict[str, Any]]:
 
 
 def attention(session: Session) -> list[dict[str, Any]]:
-    """The dashboard's "do wyjaśnienia": open escalations (oldest first), then active series past their review."""
+    """The dashboard's "do wyjaśnienia": open escalations (oldest first), then series past their review date that
+    still run (not ended, last day not passed, package open)."""
     out: list[dict[str, Any]] = []
     for r in session.execute(sa.select(call_escalations.c.id, call_escalations.c.series_id,
                                        call_escalations.c.created_at, call_series.c.resident_ref)
@@ -445,8 +446,12 @@ def attention(session: Session) -> list[dict[str, Any]]:
                              .order_by(call_escalations.c.created_at)).mappings():
         out.append({"kind": "escalation", "series_id": r["series_id"], "escalation_id": r["id"],
                     "resident_ref": r["resident_ref"], "since": r["created_at"].isoformat()})
+    today = clock.today()
     for r in session.execute(sa.select(call_series.c.id, call_series.c.resident_ref, call_series.c.review_on)
-                             .where(call_series.c.status == ACTIVE, call_series.c.review_on < clock.today())
+                             .join(need_series, need_series.c.id == call_series.c.id)
+                             .join(support_packages, support_packages.c.plan_ref == call_series.c.plan_ref)
+                             .where(call_series.c.status == ACTIVE, call_series.c.review_on < today,
+                                    need_series.c.until >= today, support_packages.c.status == "open")
                              .order_by(call_series.c.review_on)).mappings():
         out.append({"kind": "review", "series_id": r["id"], "escalation_id": None,
                     "resident_ref": r["resident_ref"], "since": r["review_on"].isoformat()})
