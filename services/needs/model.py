@@ -206,6 +206,7 @@ RULE_PL = {
     "adult": "wykonawca pełnoletni",
     "not_family": "wykonawca spoza rodziny",
     "nearby": "wykonawca mieszkający w pobliżu",
+    "remote": "pomoc na odległość (telefon): bez dojazdu, bez limitu odległości",
 }
 
 
