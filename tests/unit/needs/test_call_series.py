@@ -332,3 +332,31 @@ class EscalationMachine(RuleBasedStateMachine):
 EscalationMachine.TestCase.settings = settings(max_examples=25, stateful_step_count=12, deadline=None,
                                                suppress_health_check=[HealthCheck.too_slow])
 test_escalation_state_machine = EscalationMachine.TestCase
+
+
+def test_the_staff_form_sets_a_series_up_and_answers_bad_input_in_polish(needs) -> None:  # type: ignore[no-untyped-def]
+    resident = needs.client.post("/api/residents", json=resident_body()).json
+    start = date.today() + timedelta(days=3)
+    assert needs.client.post("/api/packages", json={
+        "plan_ref": "IPUS/5/2026", "resident_ref": resident["ref"], "village": "lekomin",
+        "start_date": date.today().isoformat(), "end_date": (date.today() + timedelta(days=300)).isoformat()}
+    ).status_code == 201
+    fields = {"resident_ref": resident["ref"], "plan_ref": "IPUS/5/2026", "weekdays": ["1", "4"],
+              "time_from": "10:00", "time_to": "12:00", "duration_minutes": "20", "starts_on": start.isoformat(),
+              "until": (start + timedelta(days=60)).isoformat(), "review_on": (start + timedelta(days=30)).isoformat(),
+              "purpose": "Rozmowa o samopoczuciu."}
+    url = "/rozmowy/nowy"
+    too_long = needs.submit(url, {**fields, "until": (start + timedelta(days=250)).isoformat()})
+    assert too_long.status_code == 422 and "najwyżej pół roku" in too_long.get_data(as_text=True)
+    no_days = needs.submit(url, {k: v for k, v in fields.items() if k != "weekdays"})
+    assert no_days.status_code == 422 and "Wybierz co najmniej jeden dzień tygodnia." in no_days.get_data(as_text=True)
+    assert needs.count("call_series") == 0 and needs.count("needs") == 0
+    done = needs.submit(url, fields)
+    assert done.status_code == 302 and "/rozmowy/" in done.location
+    [series] = needs.rows("call_series")
+    page = needs.page(f"/rozmowy/{series['id']}")
+    assert "Rozmowa o samopoczuciu." in page and "Nie zapisano jeszcze wyniku żadnej rozmowy." in page
+    review = needs.submit(f"/rozmowy/{series['id']}/przeglad", {"review_on": "2001-01-01"},
+                          form_url=f"/rozmowy/{series['id']}")
+    assert review.status_code == 422 and "Następny przegląd musi wypaść" in review.get_data(as_text=True)
+    assert ("read", "call_series") in [(a["action"], a["subject"]) for a in needs.rows("audit_log")]
