@@ -360,3 +360,16 @@ def test_the_staff_form_sets_a_series_up_and_answers_bad_input_in_polish(needs) 
                           form_url=f"/rozmowy/{series['id']}")
     assert review.status_code == 422 and "Następny przegląd musi wypaść" in review.get_data(as_text=True)
     assert ("read", "call_series") in [(a["action"], a["subject"]) for a in needs.rows("audit_log")]
+
+
+def test_erasing_the_resident_empties_the_series_purpose_and_ends_it(needs) -> None:  # type: ignore[no-untyped-def]
+    series = a_series(needs)
+    record(needs, series["matches"][0], WORRYING, text="Mówiła, że jest jej smutno.")
+    with at(needs, SET_UP_AT + timedelta(days=1)) as session:
+        handlers.close_package(session, outbox(needs), "IPUS/1/2027", "koniec", actor="t")
+        handlers.erase_resident(session, outbox(needs), series["resident"]["id"], "wniosek 1/2027", actor="t")
+    [row] = needs.rows("call_series")
+    assert (row["purpose"], row["status"]) == ("", "ended")
+    [outcome] = needs.rows("call_outcomes")
+    assert outcome["outcome"] == WORRYING  # the code stays for statistics
+    assert "smutno" not in str(needs.rows("concerns"))
