@@ -224,11 +224,13 @@ def _field(name: str) -> str:
 def call_of(session: Session, match_id: str, volunteer_id: str) -> dict[str, Any]:
     """The call (need) of an accepted match of this volunteer in a call series, or Refused."""
     row = session.execute(
-        sa.select(need_matches.c.volunteer_id, need_matches.c.was_accepted, needs.c.id.label("need_id"),
+        sa.select(need_matches.c.volunteer_id, need_matches.c.was_accepted, need_matches.c.status,
+                  needs.c.id.label("need_id"),
                   needs.c.series_id, needs.c.resident_ref, needs.c.village, needs.c.window_start)
         .join(needs, needs.c.id == need_matches.c.need_id).where(need_matches.c.match_id == match_id)
     ).mappings().first()
-    if row is None or row["volunteer_id"] != volunteer_id or not row["was_accepted"]:
+    if (row is None or row["volunteer_id"] != volunteer_id or not row["was_accepted"]
+            or row["status"] not in ("accepted", "completed")):  # a call called off is not recorded
         raise Refused(NOT_YOUR_CALL)
     series = session.execute(sa.select(call_series).where(call_series.c.id == row["series_id"])).mappings().first() \
         if row["series_id"] else None
