@@ -142,6 +142,31 @@ class RequestClosed(Schema):
 
     request_id = uuid_str(required=True)
     reason = fields.String(required=True)
+# Well-being call series ("telefon życzliwości"): what the volunteer recorded after a call, and two unanswered calls
+# in a row. Codes and ids only: what the volunteer wrote (a worry, what is needed) stays in the needs service.
+CALL_OUTCOMES = ("all_well", "needs_something", "worrying", "no_answer")
+
+
+class CallOutcomeRecorded(Schema):
+    """The volunteer recorded a call's outcome (one per match; the same outcome again publishes nothing).
+    `category` is the code of the need created for `needs_something`, else null; `minutes` the call's length."""
+
+    match_id = uuid_str(required=True)
+    series_id = uuid_str(required=True)
+    need_id = uuid_str(required=True)
+    volunteer_id = uuid_str(required=True)
+    outcome = fields.String(required=True, validate=validate.OneOf(CALL_OUTCOMES))
+    minutes = fields.Integer(load_default=None, allow_none=True)
+    category = category_field(load_default=None, allow_none=True)
+
+
+class CallSeriesEscalated(Schema):
+    """Two calls of a series in a row were not answered: staff must find out why. One per escalation (a run of
+    unanswered calls); notify e-mails the resident's social worker (or the organiser) once."""
+
+    escalation_id = uuid_str(required=True)
+    series_id = uuid_str(required=True)
+
 
 # NeedCancelled.reason is a code, never the text staff typed (which may name the resident: it stays in the
 # needs database, on the need's page and timeline). Consumers treat unknown codes as a plain cancellation.
@@ -165,4 +190,5 @@ EVENTS: dict[str, type[Schema]] = {
     "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased,
     "ConcernReported": ConcernReported,
     "RequestReceived": RequestReceived, "RequestConverted": RequestConverted, "RequestClosed": RequestClosed,
-    "NeedCheckDue": NeedCheckDue}
+    "NeedCheckDue": NeedCheckDue,
+    "CallOutcomeRecorded": CallOutcomeRecorded, "CallSeriesEscalated": CallSeriesEscalated}

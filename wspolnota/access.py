@@ -119,6 +119,16 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_checks_internal.check_recipient": PUBLIC,
         "needs_checks_api.overdue": rw(STAFF, NOBODY),
         "needs_checks.decide": rw(CASE_WRITE, CASE_WRITE),
+        # well-being call series (services/needs/call_pages.py): set up, reviewed and ended by those who write cases
+        "needs_calls_internal.record_outcome": PUBLIC,  # the service-to-service API (its own bearer token)
+        "needs_calls_internal.recipient": PUBLIC,
+        "needs_calls_api.attention": rw(STAFF, NOBODY),
+        "needs_calls.series_list": rw(STAFF, NOBODY),
+        "needs_calls.set_up": rw(CASE_WRITE, CASE_WRITE),
+        "needs_calls.series_page": rw(CASE_WRITE, NOBODY),
+        "needs_calls.series_review": rw(NOBODY, CASE_WRITE),
+        "needs_calls.series_end": rw(NOBODY, CASE_WRITE),
+        "needs_calls.escalation_resolved": rw(NOBODY, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
@@ -149,7 +159,8 @@ POLICIES: dict[str, dict[str, Any]] = {
             "add_absence", "delete_absence", "pause", "resume", "where",
             "visits_page", "visit_answer", "visit_step_back", "visit_confirm", "self_certificate")},
         **{f"volunteer_space.{name}": PUBLIC for name in (  # hours and documents; concerns (their own session)
-            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages")},
+            "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages",
+            "call_outcome")},
         "engagement.milestone_list": rw(STAFF, NOBODY),
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),

@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Twelve sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Thirteen sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -19,6 +19,7 @@ Twelve sections, each read from an existing JSON API of the owning service, on t
 | open needs whose requesting worker has not answered "is it still needed?" in time ("Potrzeby do potwierdzenia") | needs `GET /api/need-checks/overdue` | — |
 
 The sections are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+| call series to look into: two unanswered calls in a row, or past their review date | needs `GET /api/call-series/attention` | — |
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
@@ -49,8 +50,9 @@ SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
 REQUESTS = "requests"
 VISIT_CHECKS, NEED_CHECKS = "visit_checks", "need_checks"  # follow-ups of "did it happen?", "is it still needed?"
+CALLS = "calls"
 SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, REQUESTS,
-            VISIT_CHECKS, NEED_CHECKS)
+            VISIT_CHECKS, NEED_CHECKS, CALLS)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -66,7 +68,7 @@ ACT, VIEW, COUNT = "act", "view", "count"
 ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.OSL: dict.fromkeys(SECTIONS, ACT),
     access.ADMIN: dict.fromkeys(SECTIONS, ACT),
-    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, REQUESTS), ACT),
+    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, REQUESTS, CALLS), ACT),
     access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
     access.DIRECTOR: {**dict.fromkeys(SECTIONS, VIEW), REQUESTS: ACT},
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
@@ -328,6 +330,15 @@ def read_need_checks(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
                   _dt(r.get("window_start")), str(URGENCY_NAMES.get(r.get("urgency", ""), ""))
                   if r.get("urgency") in ("high", "urgent") else "",
                   str(_l("zapytano")) + " " + local_dt(_dt(r.get("asked_at")))) for r in rows]
+def read_calls(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Well-being call series to look into: two unanswered calls in a row (oldest first), then series past their
+    review date. The resident's pseudonym only; what the calls are for stays on the series page (audited)."""
+    rows = _json(get("needs", "/api/call-series/attention", {}))
+    items = [Item(f"/needs/rozmowy/{r['series_id']}",
+                  str(_l("dwie nieodebrane rozmowy z rzędu") if r.get("kind") == "escalation"
+                      else _l("minęła data przeglądu")),
+                  str(r.get("resident_ref") or ""), _dt(r.get("since")),
+                  str(_l("pilne")) if r.get("kind") == "escalation" else "") for r in rows]
     return items, len(rows), False
 
 
@@ -374,6 +385,9 @@ SPECS: dict[str, Spec] = {
                       _l("Żadna potrzeba nie czeka na potwierdzenie, że jest aktualna."), "/needs/?status=open",
                       ("needs", "needs_checks.decide"), _l("Zdecyduj"), _l("Zobacz"), _l("początek wizyty"),
                       read_need_checks),
+    CALLS: Spec(CALLS, "needs", _l("Telefon życzliwości: do wyjaśnienia"),
+                _l("Żaden cykl rozmów nie czeka na wyjaśnienie ani przegląd."), "/needs/rozmowy",
+                ("needs", "needs_calls.escalation_resolved"), _l("Wyjaśnij"), _l("Zobacz"), _l("od"), read_calls),
 }
 
 

@@ -26,9 +26,11 @@ from contracts.volunteers import (  # noqa: F401 - re-exported: the matcher's ru
     STAFF,
     VOLUNTEER,
 )
+from wspolnota import reference
 from wspolnota.localtime import WARSAW, local_day
 
-CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
+CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS",
+              "TEL")
 
 # Provider types and credential kinds are the volunteers register's published codes; only the car is
 # named differently here ("own_car" on the bus, see projection.CODE_ALIASES).
@@ -116,6 +118,11 @@ class Need:
     @property
     def concerns_minors(self) -> bool:
         return self.category == "KOR" or self.involves_minor
+
+    @property
+    def remote(self) -> bool:
+        """Help given at a distance (a phone call, `rules.remote` in the reference data): nobody travels."""
+        return self.category in reference.remote_categories()
 
 
 @dataclass(frozen=True)
@@ -321,6 +328,8 @@ def language_spoken(c: Candidate) -> Verdict:
 
 
 def within_area(c: Candidate) -> Verdict:
+    if c.need.remote:
+        return PASS  # a call: the provider's villages and radius do not matter (docs/matching.md)
     if c.need.village in c.provider.villages or (c.provider.radius_km > 0 and c.km <= c.provider.radius_km):
         return PASS  # a radius of 0 means "only the villages listed", even next door
     return fail(f"Poza obszarem działania ({c.km:.1f} km > {c.provider.radius_km:g} km)")
@@ -407,6 +416,8 @@ def is_feasible(candidate: Candidate, rules: Sequence[Rule] = RULES) -> bool:
 
 
 def distance_km(need: Need, provider: Provider) -> float:
+    if need.remote:
+        return 0.0  # nobody travels: no distance cost either
     if need.point is None or provider.point is None:
         return 0.0 if need.village in provider.villages else math.inf
     return haversine_km(need.point, provider.point)

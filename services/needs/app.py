@@ -9,6 +9,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from services.needs import (
     api,
+    call_pages,
     caseapi,
     casepages,
     concern_pages,
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     concern_pages.install(app, csrf)
     request_pages.install(app, csrf)
     need_check_pages.install(app, csrf)
+    call_pages.install(app, csrf)
 
     @app.get("/api/docs")
     def api_docs():  # type: ignore[no-untyped-def]

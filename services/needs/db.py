@@ -212,6 +212,51 @@ concerns = sa.Table(
     sa.Index("ix_concerns_resident", "resident_ref"),
 )
 
+# Well-being call series ("telefon życzliwości", services/needs/calls.py): a weekly series of category TEL (its
+# needs carry the series id) with what the calls are for, who set it up, its review date; the outcome of each call;
+# two unanswered calls in a row are an escalation for staff. Outcome rows hold codes only: the text of a worry is a
+# concern (concerns), what is needed the new need's description.
+call_series = sa.Table(
+    "call_series", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),  # the need_series id
+    sa.Column("resident_ref", sa.String(64), nullable=False),
+    sa.Column("plan_ref", sa.String(64), nullable=False),
+    sa.Column("purpose", sa.Text, nullable=False, server_default=""),  # staff only, never published
+    sa.Column("owner", sa.String(200), nullable=False),  # who set it up: the requester of needs it creates
+    sa.Column("review_on", sa.Date, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),  # active | ended
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("ended_at", UtcDateTime, nullable=True),
+    sa.Column("ended_by", sa.String(200), nullable=True),
+    sa.Index("ix_call_series_resident", "resident_ref"),
+)
+
+call_outcomes = sa.Table(
+    "call_outcomes", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),  # one outcome per call (match)
+    sa.Column("series_id", sa.String(36), nullable=False),
+    sa.Column("need_id", sa.String(36), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("outcome", sa.String(20), nullable=False),  # contracts.needs.CALL_OUTCOMES
+    sa.Column("minutes", sa.Integer, nullable=True),
+    sa.Column("category", sa.String(3), nullable=True),  # needs_something: the category of the need created
+    sa.Column("call_at", UtcDateTime, nullable=False),  # the call's planned start: the order of outcomes
+    sa.Column("recorded_at", UtcDateTime, nullable=False),
+    sa.Column("created_need_id", sa.String(36), nullable=True),
+    sa.Column("concern_id", sa.String(36), nullable=True),
+    sa.Column("escalation_id", sa.String(36), nullable=True),  # no_answer in an escalated run
+    sa.Index("ix_call_outcomes_series", "series_id", "call_at"),
+)
+
+call_escalations = sa.Table(
+    "call_escalations", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("series_id", sa.String(36), nullable=False, index=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("resolved_at", UtcDateTime, nullable=True),
+    sa.Column("resolved_by", sa.String(200), nullable=True),
+)
+
 
 # A request for help from a resident or their family / neighbour (services/needs/requests.py): the public form or
 # staff taking a phone call. Personal data stays here (erased after NEEDS_REQUEST_RETENTION_DAYS once closed); the

@@ -21,6 +21,7 @@ from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from services.needs import audit, clock, model, schemas
 from services.needs.db import (
+    call_series,
     concerns,
     idempotency_keys,
     need_matches,
@@ -667,6 +668,8 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     _redact_kept_cancel_reasons(session, need_ids)
     # concerns about the resident: their text goes (the rows, with who reported and when, stay)
     session.execute(sa.update(concerns).where(concerns.c.resident_ref == ref).values(text=REDACTED))
+    # call series: what the calls were for goes; the series ends (outcomes, codes only, stay)
+    session.execute(sa.update(call_series).where(call_series.c.resident_ref == ref).values(purpose="", status="ended"))
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
         name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", social_worker_email="",
         erased_at=at,

@@ -122,7 +122,8 @@ EVENT_PL = {"NeedRegistered": "zgłoszenie", "RequestConverted": "z prośby mies
             "MatchRejected": "propozycja odrzucona", "MatchOffered": "oferta wysłana do wykonawcy",
             "MatchAccepted": "wykonawca przyjął", "MatchDeclined": "wykonawca odmówił",
             "MatchExpired": "brak odpowiedzi wykonawcy", "MatchCancelled": "wizyta odwołana",
-            "MatchCompleted": "wizyta wykonana"}
+            "MatchCompleted": "wizyta wykonana", "call_outcome": "telefon życzliwości",
+            "call_need": "potrzeba z telefonu życzliwości"}
 
 
 def event_pl(kind: str) -> str:
@@ -206,6 +207,7 @@ RULE_PL = {
     "adult": "wykonawca pełnoletni",
     "not_family": "wykonawca spoza rodziny",
     "nearby": "wykonawca mieszkający w pobliżu",
+    "remote": "pomoc na odległość (telefon): bez dojazdu, bez limitu odległości",
 }
 
 

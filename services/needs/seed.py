@@ -48,6 +48,7 @@ DESCRIPTIONS = {
     "DOM": "Lekkie porządki i rozwieszenie prania.",
     "WSP": "Rozmowa wspierająca; w razie niepokoju kontakt z pracownikiem socjalnym.",
     "SAS": "Usługi sąsiedzkie zgodnie z decyzją: zakupy, przygotowanie posiłku.",
+    "TEL": "Telefon życzliwości: rozmowa, jak minął tydzień.",
 }
 
 
@@ -114,7 +115,7 @@ def seed_demo(db: Database, residents_count: int = 36, one_off_count: int = 60, 
         counts["needs"] += len(rows)
 
     # one-off needs across villages and categories, a few urgent, some already handled
-    categories = sorted(reference.categories())
+    categories = sorted(set(reference.categories()) - reference.remote_categories())  # calls: a series only
     for n in range(one_off_count):
         person = people[rng.randrange(len(people))]
         category = categories[n % len(categories)]

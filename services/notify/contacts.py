@@ -23,6 +23,7 @@ ORGANISER = "organizator"
 REQUESTER = "wnioskodawca:"  # who asked for help through a resident's request (request id), asked of needs
 SOCIAL_WORKER = "pracownik_socjalny:"  # a concern's resident's social worker (concern id), asked of needs
 NEED_WORKER = "pracownik_potrzeby:"  # the worker who asked for a need (need id): its resident's social worker
+CALL_SERIES_WORKER = "pracownik_socjalny_rozmowy:"  # a call series' social worker (series id), asked of needs
 IPUS_COORDINATOR = "koordynator_ipus"
 CASE_SYSTEM = "system_cus"
 
@@ -121,6 +122,11 @@ class NeedCheckRecipients(ConcernRecipients):
 
     PATH = "/internal/needs/{id}/check-recipient"
     MISSING = "brak potrzeby w usłudze potrzeb (404)"
+class CallSeriesRecipients(ConcernRecipients):
+    """GET {base}/internal/call-series/<id>/recipient (needs): the social worker of a call series' resident."""
+
+    PATH = "/internal/call-series/{id}/recipient"
+    MISSING = "brak cyklu rozmów w usłudze potrzeb (404)"
 
 
 class AddressBook:
@@ -128,11 +134,13 @@ class AddressBook:
 
     def __init__(self, settings: Settings, volunteers: VolunteerContacts,
                  participants: VolunteerContacts | None = None, clock: Clock = utc_now,
-                 concerns: ConcernRecipients | None = None):
+                 concerns: ConcernRecipients | None = None, call_series: ConcernRecipients | None = None):
         self.settings, self.volunteers, self.clock = settings, volunteers, clock
         self.participants = participants or ParticipantContacts(
             settings.community_internal_url, settings.internal_service_token, settings.http_timeout_s)
         self.concerns = concerns or ConcernRecipients(
+            settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
+        self.call_series = call_series or CallSeriesRecipients(
             settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
 
     def address(self, recipient: str, channel: str, urgent: bool = False, kind: str | None = None) -> str | None:
@@ -150,6 +158,10 @@ class AddressBook:
             self.requesters = getattr(self, "requesters", None) or RequesterContacts(
                 s.needs_internal_url, s.internal_service_token, s.http_timeout_s)
             return requester_address(self.requesters, recipient.removeprefix(REQUESTER), channel)
+        if recipient.startswith(CALL_SERIES_WORKER):  # an escalated call series: as a concern, by the series id
+            if channel != "email":
+                return None
+            return self.call_series.fetch(recipient.removeprefix(CALL_SERIES_WORKER)) or s.organiser_email or None
         if recipient.startswith(SOCIAL_WORKER):
             # at send time, so a social worker assigned (or changed) after the report still gets it; none: the
             # organiser. E-mail only: the message is a link to a staff page.

@@ -19,6 +19,7 @@ from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
 from services.notify import follow_ups, request_notices
+from services.notify.call_notices import call_handlers
 from services.notify.contacts import (
     CASE_SYSTEM,
     IPUS_COORDINATOR,
@@ -618,4 +619,5 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         **follow_ups.handlers(outbox, cfg, clock),  # "did it happen?", "is it still needed?"
     }
     wanted.update(request_notices.handlers(outbox, cfg))  # residents' requests for help
+    wanted.update(call_handlers(outbox, cfg))
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}

@@ -32,7 +32,8 @@ KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled",
          "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled", "activity_reminder",
          "activity_changed", "activity_cancelled", "activity_announcement", "match_stepped_back",
          "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge",
-         "request_received", "request_converted", "request_closed", "visit_check", "need_check")
+         "request_received", "request_converted", "request_closed", "visit_check", "need_check",
+         "call_series_escalated")
 ENGAGEMENT_KINDS = ("visit_thanks", "idle_nudge")  # a volunteer may switch these off (engagement_messages)
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")

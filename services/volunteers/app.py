@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from services.volunteers import (  # self_certificate, visits_pages, concern_pages, space_hours: routes on volunteer_space.bp
     api,
+    call_pages,  # noqa: F401  (its routes are on the space's blueprint)
     certificate_pages,
     concern_pages,  # noqa: F401  (its routes are on the space's blueprint)
     engagement,

@@ -30,7 +30,8 @@ from contracts.volunteers import (
     VOLUNTEER,
 )
 
-CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS")
+CATEGORIES = ("ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS", "ZWI", "DOM", "WSP", "SAS",
+              "TEL")
 # Respite care where the dependant is a minor: OPI under the Kamilka gate.
 OPI_WITH_MINOR = "OPI+minor"
 CATEGORIES_INVOLVING_MINORS = frozenset({"KOR", OPI_WITH_MINOR})
@@ -182,7 +183,7 @@ def eligible_categories(provider: Provider, on_date: date) -> set[str]:
     if not may_act(provider, on_date):
         return set()
     holds = lambda kind: provider.holds(kind, on_date)  # noqa: E731
-    allowed = {"ZAK", "TOW", "OPI", "NAP", "OGR", "CYF", "POS", "ZWI", "DOM", "WSP"}
+    allowed = {"ZAK", "TOW", "OPI", "NAP", "OGR", "CYF", "POS", "ZWI", "DOM", "WSP", "TEL"}
     if holds(DRIVING_LICENCE) and holds(OWN_CAR):
         allowed.add("TRN")
     if holds(CONFIDENTIALITY_AUTHORISATION):

@@ -109,6 +109,8 @@ def _categories(rng: random.Random, index: int, eligible: set[str], held: set[st
     Small repairs only for those with accident insurance (short-term work, art. 46)."""
     chosen = {EVERYDAY[index % len(EVERYDAY)], *rng.sample(EVERYDAY, k=rng.choice([1, 2, 3]))}
     chosen |= {c for c in ("TRN", "KOR", "URZ", "SAS") if c in eligible}
+    if index % 4 == 1:  # some also take well-being calls (telefon życzliwości)
+        chosen.add("TEL")
     if model.NNW_INSURANCE not in held:
         chosen.discard("NAP")
     return sorted(c for c in chosen if c in eligible and c in reference.categories()) or ["TOW"]

@@ -18,7 +18,7 @@ from flask import abort, current_app, flash, redirect, request, url_for
 from services.volunteers import self_forms, visits
 from services.volunteers.signed_in import settings
 from services.volunteers.volunteer_space import bp, now, page, read_audited, signed_in_volunteer
-from wspolnota import errors, localtime
+from wspolnota import errors, localtime, reference
 from wspolnota.web import current_parts
 
 log = logging.getLogger("volunteers.web")
@@ -70,7 +70,8 @@ def render(volunteer: Any, status: int = 200, problems: dict[str, str] | None = 
                 past=with_contacts(volunteer["id"], found.past, at), at=at, when=when, problems=problems or {},
                 decline_reasons=visits.DECLINE_REASONS, step_back_reasons=visits.STEP_BACK_REASONS,
                 organiser_phone=settings().centre_phone, form=self_forms.ButtonForm(formdata=None),
-                minutes_min=visits.MINUTES_MIN, minutes_max=visits.MINUTES_MAX)
+                minutes_min=visits.MINUTES_MIN, minutes_max=visits.MINUTES_MAX,
+                remote_categories=reference.remote_categories())
 
 
 @bp.get("/wizyty")

@@ -19,3 +19,9 @@ def categories() -> dict[str, dict[str, Any]]:
 def villages() -> dict[str, dict[str, Any]]:
     data = json.loads((_DIR / "villages.json").read_text(encoding="utf-8"))
     return {v["code"]: v for v in data["villages"]}
+
+
+@cache
+def remote_categories() -> frozenset[str]:
+    """Categories whose help is given at a distance (`rules.remote`: a phone call): no travel, no area limit."""
+    return frozenset(code for code, c in categories().items() if c.get("rules", {}).get("remote"))

@@ -237,7 +237,8 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
 
     assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "credentials", "failed",
-                                    "surveys", "plans", "activities", "requests", "visit_checks", "need_checks"]
+                                    "surveys", "plans", "activities", "requests", "visit_checks", "need_checks",
+                                    "calls"]
     assert "niedostępne" not in html.lower()
     assert count(html, "proposals") == "2"
     assert [href for href, _ in links(html, "proposals")] == [f"/matching/matches/{urgent}", f"/matching/matches/{calm}"]
@@ -358,7 +359,7 @@ def test_a_community_service_that_answers_nonsense_leaves_a_notice() -> None:
 
 def test_sections_without_work_say_so(stack: Stack) -> None:
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
-    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 12
+    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 13
     assert "Żadna propozycja nie czeka na przegląd." in section(html, "proposals")
     assert "Każde zgłoszenie niepokoju zostało przyjęte." in section(html, "concerns")
     assert "Wszystkie powiadomienia zostały wysłane." in section(html, "failed")
@@ -448,7 +449,7 @@ def test_concerns_nobody_acknowledged_come_first_with_a_link_and_never_their_tex
 # --- each role sees what it can use --------------------------------------------------------------------------
 def test_a_social_worker_sees_the_matching_and_needs_sections_only(stack: Stack) -> None:
     html = stack.signed_in("pracownik").get("/").get_data(as_text=True)
-    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "requests"]
+    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls"]
 
 
 def test_the_director_sees_everything_read_only(stack: Stack) -> None:

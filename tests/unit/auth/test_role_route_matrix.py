@@ -16,6 +16,7 @@ TOKEN_AUTH = {("volunteers", "internal_api.contact"),  # public to the session c
               ("needs", "needs_concerns_internal.report"), ("needs", "needs_concerns_internal.recipient"),
               ("needs", "needs_requests_internal.requester_contact"),
               ("needs", "needs_checks_internal.check_recipient"),
+              ("needs", "needs_calls_internal.record_outcome"), ("needs", "needs_calls_internal.recipient"),
               ("community", "community_internal_api.registration_contact")}
 TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
 

@@ -249,7 +249,7 @@ def test_the_map_counts_waiting_needs_and_providers_serving_each_village(facts) 
 def test_the_heat_map_page_shows_every_cell_with_its_number_and_a_text_label(client, world) -> None:  # type: ignore[no-untyped-def]
     page = client.get("/raporty/potrzeby-i-potencjal").get_data(as_text=True)
     cells = re.findall(r'<td class="heat heat-(\w+)"', page)
-    assert len(cells) == 23 * 14
+    assert len(cells) == 23 * 15  # villages × categories (TEL, the well-being call, included)
     assert cells.count("gap") == 1 and cells.count("tight") == 1
     assert re.search(r'heat-tight"[^>]*>\s*3/1 <span aria-hidden="true">!</span><span class="visually-hidden"> — '
                      r'mniej wykonawców niż potrzeb', page)

@@ -11,7 +11,7 @@ from wspolnota import reference
 
 def test_every_category_of_the_taxonomy_is_in_the_reference_data() -> None:
     assert set(reference.categories()) == {"ZAK", "TRN", "TOW", "OPI", "KOR", "NAP", "OGR", "CYF", "URZ", "POS",
-                                          "ZWI", "DOM", "WSP", "SAS"}
+                                          "ZWI", "DOM", "WSP", "SAS", "TEL"}
 
 
 def test_every_requirement_in_the_reference_data_is_a_known_code() -> None:

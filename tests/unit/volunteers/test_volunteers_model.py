@@ -29,7 +29,7 @@ def a_volunteer(*credentials: Credential, **over) -> Provider:  # type: ignore[n
 
 def test_a_verified_volunteer_with_an_agreement_may_do_the_everyday_categories() -> None:
     assert eligible_categories(a_volunteer(), DAY) == {"ZAK", "TOW", "OPI", "NAP", "OGR", "CYF", "POS", "ZWI",
-                                                       "DOM", "WSP"}
+                                                       "DOM", "WSP", "TEL"}
 
 
 def test_nobody_unverified_paused_or_erased_is_eligible_for_anything() -> None:
