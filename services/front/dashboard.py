@@ -330,6 +330,9 @@ def read_need_checks(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
                   _dt(r.get("window_start")), str(URGENCY_NAMES.get(r.get("urgency", ""), ""))
                   if r.get("urgency") in ("high", "urgent") else "",
                   str(_l("zapytano")) + " " + local_dt(_dt(r.get("asked_at")))) for r in rows]
+    return items, len(rows), False
+
+
 def read_calls(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     """Well-being call series to look into: two unanswered calls in a row (oldest first), then series past their
     review date. The resident's pseudonym only; what the calls are for stays on the series page (audited)."""
