@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from contracts import matching as match_contract
 from services.matching import projection
 from services.matching.cascade import refill
+from services.matching.confirmations import DID_NOT_HAPPEN, DID_NOT_HAPPEN_BY_STAFF
 from services.matching.db import open_needs, proposals, series_commitments, series_skips, step_backs
 from services.matching.explain import explain, price_of, terms_of
 from services.matching.model import (
@@ -86,6 +87,7 @@ CREDENTIAL_RULES: tuple[Rule, ...] = (
     driving_licence_and_car_for_transport, confidentiality_authorisation_for_paperwork, required_credentials_in_date)
 COVERED = "covered"  # a skip: someone else already held every slot of that occurrence
 STEPPED_BACK = "stepped_back"
+NOT_HAPPENED = (DID_NOT_HAPPEN, DID_NOT_HAPPEN_BY_STAFF)
 
 NOT_THEIRS = "To nie jest wizyta tego wykonawcy."
 ONLY_ACCEPTED = "Zrezygnować można tylko z przyjętej wizyty, która jeszcze się nie zaczęła."
@@ -144,11 +146,13 @@ def _active(session: Session, **where: Any) -> list[sa.RowMapping]:
 
 def _pending(session: Session, commitment: Any, now: datetime) -> list[sa.RowMapping]:
     """The commitment's occurrences still to be given or let go: open, later than the one accepted, not over,
-    not accepted by the provider yet (a proposal or an offer to them is turned into the acceptance) and not let
-    go before; earliest first."""
+    not accepted by the provider yet (a proposal or an offer to them is turned into the acceptance), not one whose
+    visit they or staff said did not happen (its window may still be open: given again, a second "it happened"
+    would count its hours twice) and not let go before; earliest first."""
     n = open_needs.c
-    theirs = sa.select(proposals.c.need_id).where(proposals.c.volunteer_id == commitment["volunteer_id"],
-                                                  proposals.c.status == ACCEPTED)
+    theirs = sa.select(proposals.c.need_id).where(proposals.c.volunteer_id == commitment["volunteer_id"], sa.or_(
+        proposals.c.status == ACCEPTED,  # or that they (or staff) said did not happen: not given to them again
+        sa.and_(proposals.c.status == CANCELLED, proposals.c.decision_reason.in_(NOT_HAPPENED))))
     skipped = sa.select(series_skips.c.need_id).where(series_skips.c.commitment_id == commitment["id"])
     return list(session.execute(sa.select(open_needs).where(
         n.series_id == commitment["series_id"], n.status == "open", n.window_start > commitment["since"],

@@ -156,3 +156,10 @@ def test_a_series_accepted_in_the_space_stepped_back_once_and_confirmed(system, 
     assert (second["status"], second["reason"]) == ("cancelled", "did_not_happen")
     assert all(system[name].loop.stats["dead_lettered"] == 0
                for name in ("matching", "needs", "notify", "volunteers"))
+    # the week that did not happen is not given to them again by their series commitment while its window lasts
+    # (accepted for them at once, a second "it happened" would count its hours twice)
+    clock.advance(timedelta(minutes=30))
+    system.pump()
+    again = [p for p in clients["matching"].get("/api/proposals").json
+             if p["need_id"] == need_ids[1] and p["volunteer_id"] == volunteer_id and p["status"] == "accepted"]
+    assert again == [], [(p["status"], (p.get("explanation") or {}).get("source"), p["reason"]) for p in again]
