@@ -110,8 +110,23 @@ CANCEL_BY_STAFF = "cancelled"  # by staff or by the case system
 CANCEL_EXPIRED = "expired"
 CANCEL_RESIDENT_ERASED = "resident_erased"
 
+# How a resident hears about their visits (ResidentNoticesChanged.channel): SMS, a call from staff (no mobile
+# phone: the "Do zadzwonienia" list in notify), or not at all (no consent, or the resident's wish).
+NOTICE_SMS, NOTICE_CALL, NOTICE_NONE = "sms", "call", "none"
+NOTICE_CHANNELS = (NOTICE_SMS, NOTICE_CALL, NOTICE_NONE)
+
+
+class ResidentNoticesChanged(Schema):
+    """How the resident now wants to hear about their visits — with their consent; `none` without it. A code only:
+    the phone and the consent's details stay in the needs service, which notify asks at send time."""
+
+    resident_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    channel = fields.String(required=True, validate=validate.OneOf(NOTICE_CHANNELS))
+
+
 EVENTS: dict[str, type[Schema]] = {
     "NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
     "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
     "SupportPackageClosed": SupportPackageClosed, "ResidentErased": ResidentErased,
-    "ConcernReported": ConcernReported}
+    "ConcernReported": ConcernReported,
+    "ResidentNoticesChanged": ResidentNoticesChanged}

@@ -174,6 +174,8 @@ SETTINGS: tuple[Setting, ...] = (
          "this long before it expires"),
         ("SINK_SMTP_PORT", "8025", ("notify-sink",), "the local sink's SMTP port (`make run`)"),
         ("SINK_HTTP_PORT", "8026", ("notify-sink",), "the local sink's SMS and webhook port (`make run`)"),
+        ("RESIDENT_QUIET_HOURS", "20:00-08:00", _SENDER, "Warsaw time span in which no SMS goes to a resident, "
+         "urgent or not (notices about their visits wait till it ends)"),
     )),
     Setting("NOTIFY_CASE_WEBHOOK_SECRET", None, "**secret, required** by notify's sender: HMAC key of its "
             "case-system webhooks (shared with the case system)", roles=("notify-sender", "notify-sink")),
