@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from contracts import needs as need_contract
 from services.needs import audit, clock
 from services.needs.db import residents
+from services.needs.handlers import Invalid
 from wspolnota import errors
 from wspolnota.transport.outbox import Outbox
 
@@ -95,7 +96,7 @@ def apply(session: Session, outbox: Outbox, resident_id: str, notices: dict[str,
     consent = notices.get("notice_consent_date", row["notice_consent_date"])
     problems = check(channel, consent, row["phone"] or "", clock.today())
     if problems:
-        raise errors.Invalid(problems)
+        raise Invalid(problems)
     values: dict[str, Any] = {"notice_channel": channel, "notice_consent_date": consent}
     if consent is None:
         values["notice_consent_by"] = ""

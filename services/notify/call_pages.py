@@ -46,14 +46,14 @@ def call_list() -> str:
 @pages.route("/do-zadzwonienia/<task_id>", methods=["GET", "POST"])
 def call_task(task_id: str) -> Any:
     parts = current_parts()
+    form = MarkForm()
+    if request.method == "POST" and not form.validate_on_submit():
+        abort(400)
     task = rn.call(parts.db, task_id)
     if task is None:
         abort(404)
     assert task is not None
-    form = MarkForm()
     if request.method == "POST":
-        if not form.validate_on_submit():
-            abort(400)
         reached = "called" in request.form
         status = rn.mark_call(parts.db, task_id, reached, actor_name(STAFF_WITHOUT_SIGN_IN), parts.clock())
         if status is None:

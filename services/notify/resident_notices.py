@@ -312,12 +312,13 @@ def _chained(chain: list[Handler]) -> Handler:
 
 
 # -- the sender's side -----------------------------------------------------------------------------------------
-def fill_first_name(db: Database, row: Any, volunteers: VolunteerContacts) -> str:
-    """The text to send: the volunteer's first name read now from the volunteers service (never stored)."""
+def fill_first_name(db: Database, row: Any, addresses: Any) -> str:
+    """The text to send: the volunteer's first name read now from the volunteers service (the address book's
+    client), never stored."""
     body = str(row["body"])
     if FIRST_NAME not in body:
         return body
-    return body.replace(FIRST_NAME, volunteer_first_name(db, row["match_id"], volunteers))
+    return body.replace(FIRST_NAME, volunteer_first_name(db, row["match_id"], addresses.volunteers))
 
 
 def volunteer_first_name(db: Database, match_id: str | None, volunteers: VolunteerContacts) -> str:

@@ -187,7 +187,7 @@ class Sender:
     def outgoing(self, row: sa.RowMapping, address: str) -> Outgoing:
         html = Rendered(row["subject"], "", row["body"]).html() if row["channel"] == "email" else None
         payload = json.loads(row["payload"]) if row["payload"] else {}
-        text = fill_first_name(self.db, row, self.addresses.volunteers)  # a resident's notice: read now, not kept
+        text = fill_first_name(self.db, row, self.addresses)  # a resident's notice: the first name read now, not kept
         return Outgoing(notification_id=row["id"], kind=row["kind"], address=address, subject=row["subject"],
                         text=text, html=html, payload=payload)
 
