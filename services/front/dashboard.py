@@ -14,6 +14,7 @@ Nine sections, each read from an existing JSON API of the owning service, on the
 | surveys collecting answers, with their response counts | community `GET /api/surveys` | published only |
 | the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
+| residents' notices staff phone today (and overdue ones) | notify `GET /api/calls?due=today` (no contact) | — |
 
 The nine are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
@@ -44,7 +45,8 @@ log = logging.getLogger("wspolnota.dashboard")
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
 SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
-SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
+CALLS = "calls"
+SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, CALLS)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -65,6 +67,8 @@ ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.DIRECTOR: dict.fromkeys(SECTIONS, VIEW),
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
 }
+ROLE_SECTIONS[access.SOCIAL_WORKER][CALLS] = ACT  # they phone residents their notices too
+ROLE_SECTIONS[access.IPUS][CALLS] = ACT
 
 CREDENTIAL_NAMES = {
     "driving_licence": _l("prawo jazdy"), "own_car": _l("własny samochód (ubezpieczenie OC)"),
@@ -288,6 +292,24 @@ def read_concerns(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), len(rows) >= 200
 
 
+CALL_KINDS = {"resident_arranged": _l("pomoc umówiona"), "resident_reminder": _l("przypomnienie o wizycie"),
+              "resident_looking": _l("szukamy kogoś innego"), "resident_cancelled": _l("wizyta odwołana"),
+              "resident_changed": _l("zmiana terminu")}
+
+
+def read_calls(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Residents' notices staff phone, due by the end of today (overdue ones first): the kind and when, no contact."""
+    rows = _json(get("notify", "/api/calls", {"due": "today"}))
+    items = []
+    for r in rows:
+        due = _dt(r.get("due_at"))
+        attempts = int(r.get("attempts") or 0)
+        items.append(Item(f"/notify/do-zadzwonienia/{r['id']}", str(CALL_KINDS.get(r.get("kind", ""), r.get("kind", ""))),
+                          "", due, str(_l("termin minął")) if due is not None and due < now else "",
+                          str(_l("prób: %(n)s", n=attempts)) if attempts else ""))
+    return items, len(rows), len(rows) >= 200
+
+
 SPECS: dict[str, Spec] = {
     CONCERNS: Spec(CONCERNS, "needs", _l("Zgłoszenia niepokoju do przyjęcia"),
                    _l("Każde zgłoszenie niepokoju zostało przyjęte."), "/needs/zgloszenia",
@@ -319,6 +341,9 @@ SPECS: dict[str, Spec] = {
                      _l("Nie zaplanowano żadnych zajęć."), "/community/activities",
                      ("community", "community_plan.attendance"), _l("Otwórz"), _l("Zobacz"), _l("początek"),
                      read_activities),
+    CALLS: Spec(CALLS, "notify", _l("Do zadzwonienia dziś: powiadomienia dla mieszkańców"),
+                _l("Dziś nie trzeba do nikogo dzwonić."), "/notify/do-zadzwonienia",
+                ("notify", "notify_calls.call_task"), _l("Zadzwoń"), _l("Zobacz"), _l("do kiedy"), read_calls),
 }
 
 
