@@ -31,9 +31,9 @@ KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled",
          "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
          "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled", "activity_reminder",
          "activity_changed", "activity_cancelled", "activity_announcement", "match_stepped_back",
-         "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge")
-KINDS += ("resident_arranged", "resident_reminder", "resident_looking", "resident_cancelled",  # residents' notices
-          "resident_changed")
+         "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge",
+         # residents' notices (services/notify/resident_notices.py)
+         "resident_arranged", "resident_reminder", "resident_looking", "resident_cancelled", "resident_changed")
 ENGAGEMENT_KINDS = ("visit_thanks", "idle_nudge")  # a volunteer may switch these off (engagement_messages)
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")

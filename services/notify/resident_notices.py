@@ -128,8 +128,8 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
              match_id: str | None = None, kinds: tuple[str, ...] | None = None) -> None:
         """Nothing more of these is sent or phoned: pending SMS rows and open call tasks."""
         n, c = notifications, call_tasks
-        rows = [n.c.recipient.like(RESIDENT + "%")]
-        tasks = [c.c.status == CALL_OPEN]
+        rows: list[Any] = [n.c.recipient.like(RESIDENT + "%")]
+        tasks: list[Any] = [c.c.status == CALL_OPEN]
         for column, value in (("resident_ref", resident_ref), ("need_id", need_id), ("match_id", match_id)):
             if value is not None:
                 rows.append(n.c.recipient == RESIDENT + value if column == "resident_ref" else n.c[column] == value)
@@ -285,8 +285,8 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
         session.execute(sa.update(needs_watched).where(needs_watched.c.resident_ref == ref).values(resident_ref=None))
         session.execute(sa.update(call_tasks).where(call_tasks.c.resident_ref == ref).values(resident_ref="(usunięty)"))
 
-    before = {"NeedUpdated": before_need_updated}
-    after = {"NeedRegistered": on_need_registered, "NeedUpdated": on_need_registered,
+    before: dict[str, Handler] = {"NeedUpdated": before_need_updated}
+    after: dict[str, Handler] = {"NeedRegistered": on_need_registered, "NeedUpdated": on_need_registered,
              "MatchAccepted": on_match_accepted, "MatchCancelled": on_match_cancelled,
              "NeedCancelled": on_need_cancelled, "NeedCompleted": on_need_completed,
              "ResidentNoticesChanged": on_notices_changed, "ResidentErased": on_resident_erased}
