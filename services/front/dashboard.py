@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Nine sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Ten sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -16,7 +16,7 @@ Nine sections, each read from an existing JSON API of the owning service, on the
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
 | residents' notices staff phone today (and overdue ones) | notify `GET /api/calls?due=today` (no contact) | — |
 
-The nine are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The ten are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
