@@ -231,11 +231,15 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
         stop(session, "potrzeba odwołana", need_id=d["need_id"])
         remember(session, d["need_id"], told["resident_ref"], state=CANCELLED)
         start = _dt(told["visit_start"])
-        if d.get("reason") == need_contract.CANCEL_RESIDENT_ERASED or start is None or start <= clock():
+        # nobody was found while we were looking and the need expired: the resident hears it, late as it is
+        not_found = told["state"] == LOOKING
+        expired = d.get("reason") == need_contract.CANCEL_EXPIRED
+        passed = start is None or (start <= clock() and not (not_found and expired))
+        if d.get("reason") == need_contract.CANCEL_RESIDENT_ERASED or passed:
             return
         tell(session, told["resident_ref"], derived_id(str(event.id), "resident"), "resident_cancelled",
              text("resident_cancelled", need_facts(session, d["need_id"]), start,
-                  not_found=d.get("reason") == need_contract.CANCEL_EXPIRED or told["state"] == LOOKING),
+                  not_found=not_found or expired),
              need_id=d["need_id"])
 
     def on_need_completed(session: Session, event: Event) -> None:

@@ -275,3 +275,22 @@ def test_call_attempts_are_counted_and_three_failures_close_the_task(deliver, db
     assert rn.mark_call(db, other, True, "anna", NOON) == "done"
     done = {t["id"]: t for t in tasks(db)}
     assert (done[task]["attempts"], done[other]["attempts"], done[other]["last_by"]) == (3, 1, "anna")
+
+
+def test_a_need_that_expired_while_we_looked_tells_the_resident_nobody_was_found(deliver, db) -> None:
+    arranged_visit(deliver)
+    deliver(event("MatchCancelled", {"match_id": MATCH, "need_id": NEED, "volunteer_id": VOLUNTEER,
+                                     "reason": "stepped_back"}))
+    with db.engine.begin() as conn:  # the visit's time went by with nobody found
+        conn.execute(sa.update(resident_visits).values(visit_start=datetime.now(UTC) - timedelta(hours=1)))
+    deliver(event("NeedCancelled", {"need_id": NEED, "reason": "expired"}))
+    [row] = resident_rows(db, kind="resident_cancelled")
+    assert says("nie znaleźliśmy nikogo", row["body"])
+
+
+def test_a_visit_already_past_is_not_called_off_to_the_resident(deliver, db) -> None:
+    arranged_visit(deliver)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(resident_visits).values(visit_start=datetime.now(UTC) - timedelta(hours=1)))
+    deliver(event("NeedCancelled", {"need_id": NEED, "reason": "cancelled"}))
+    assert resident_rows(db, kind="resident_cancelled") == []
