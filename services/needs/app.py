@@ -10,8 +10,8 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from services.needs import api, caseapi, casepages, concern_pages, model, pages, schemas, visit_contact
 from services.needs.bootstrap import bootstrap
 from services.needs.handlers import Refused
+from services.needs.notice_contact import install as install_notice_contact
 from services.needs.resident_notices import CHANNEL_PL as NOTICE_CHANNEL_PL
-from services.needs.resident_notices import install as install_resident_notices
 from wspolnota import reference
 from wspolnota.service import Parts
 from wspolnota.web import create_service_app, make_api
@@ -32,7 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     caseapi.install(app, smorest, csrf)
     app.register_blueprint(casepages.pages)
     concern_pages.install(app, csrf)
-    install_resident_notices(app, csrf)
+    install_notice_contact(app, csrf)
 
     @app.get("/api/docs")
     def api_docs():  # type: ignore[no-untyped-def]
