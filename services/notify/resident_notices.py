@@ -150,10 +150,17 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
 
     # -- events ----------------------------------------------------------------------------------------------
     def on_need_registered(session: Session, event: Event) -> None:
-        """Whose need it is (a pseudonym) and how long the visit is: kept with notify's watch of the need."""
+        """Whose need it is (a pseudonym) and how long the visit is: kept with notify's watch of the need. Topics are
+        not ordered with each other: an acceptance handled before its need was known is told now."""
         d = event.data
         session.execute(sa.update(needs_watched).where(needs_watched.c.need_id == d["need_id"]).values(
             resident_ref=d["resident_ref"], duration_minutes=d.get("duration_minutes")))
+        if visit(session, d["need_id"]) is None:
+            m = session.execute(sa.select(matches_seen).where(
+                matches_seen.c.need_id == d["need_id"], matches_seen.c.status == "accepted",
+                matches_seen.c.activity_id.is_(None)).order_by(matches_seen.c.window_start)).mappings().first()
+            if m is not None:
+                arrange(session, dict(m))
 
     def before_need_updated(session: Session, event: Event) -> None:
         """Staff moved a need whose resident was told "we're looking for someone else" (or of a visit): the new
@@ -174,33 +181,37 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
              text("resident_changed", facts, new), need_id=d["need_id"])
         remember(session, d["need_id"], told["resident_ref"], state=LOOKING, visit_start=new)
 
-    def on_match_accepted(session: Session, event: Event) -> None:
-        """Help is arranged: the volunteer's first name (at send time), the time, the kind of help; a reminder the day
-        before — for every visit of a series too (a visit given by the series commitment gets the reminder only:
-        the resident heard of the series' volunteer when the first visit was arranged)."""
-        d = event.data
-        facts = need_facts(session, d["need_id"])
+    def arrange(session: Session, m: dict[str, Any], told_before: bool = True) -> None:
+        """Help is arranged (an accepted match `m` of matches_seen): the volunteer's first name (at send time), the
+        time, the kind of help; a reminder the day before — for every visit of a series too (a visit a series
+        commitment gave gets the reminder only: the resident heard of the series' volunteer with its first visit).
+        Causes derive from the match, so the acceptance, the need's registration and a later consent book them
+        once whichever comes first."""
+        facts = need_facts(session, m["need_id"])
         resident_ref = facts.get("resident_ref")
-        m = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == d["match_id"])
-                            ).mappings().first()
-        if not resident_ref or m is None or m["activity_id"]:
+        start = _dt(m["window_start"])
+        if not resident_ref or start is None or start <= clock():
             return
         facts = {**facts, "category": m["category"] or facts.get("category")}
-        start = _dt(m["window_start"])
-        if start is None or start <= clock():
-            return
-        told = visit(session, d["need_id"])
-        if not d.get("series_commitment"):
-            changed = bool(told and told["visit_start"] and _dt(told["visit_start"]) != start)
-            tell(session, resident_ref, derived_id(str(event.id), "resident"), "resident_arranged",
-                 text("resident_arranged", facts, start, changed=changed), need_id=d["need_id"],
-                 match_id=d["match_id"])
+        told = visit(session, m["need_id"]) if told_before else None
+        if not m.get("series_commitment"):
+            changed = bool(told and told["visit_start"] and told["match_id"] != m["match_id"]
+                           and _dt(told["visit_start"]) != start)
+            tell(session, resident_ref, derived_id(m["match_id"], "resident-arranged"), "resident_arranged",
+                 text("resident_arranged", facts, start, changed=changed), need_id=m["need_id"],
+                 match_id=m["match_id"])
         due = start - timedelta(hours=settings.reminder_hours)
         if due > clock():
-            tell(session, resident_ref, derived_id(str(event.id), "resident-reminder"), "resident_reminder",
-                 text("resident_reminder", facts, start), need_id=d["need_id"], match_id=d["match_id"], due=due)
-        remember(session, d["need_id"], resident_ref, state=ARRANGED, match_id=d["match_id"],
-                 volunteer_id=d["volunteer_id"], visit_start=start)
+            tell(session, resident_ref, derived_id(m["match_id"], "resident-reminder"), "resident_reminder",
+                 text("resident_reminder", facts, start), need_id=m["need_id"], match_id=m["match_id"], due=due)
+        remember(session, m["need_id"], resident_ref, state=ARRANGED, match_id=m["match_id"],
+                 volunteer_id=m["volunteer_id"], visit_start=start)
+
+    def on_match_accepted(session: Session, event: Event) -> None:
+        m = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == event.data["match_id"])
+                            ).mappings().first()
+        if m is not None and not m["activity_id"]:
+            arrange(session, dict(m))
 
     def on_match_cancelled(session: Session, event: Event) -> None:
         """The arranged visit is off. Re-offered (the volunteer stepped back, paused, lost a credential …): "we're
@@ -268,6 +279,13 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
         stop(session, SWITCHED, resident_ref=ref)
         if channel == need_contract.NOTICE_NONE:
             return
+        if before == need_contract.NOTICE_NONE:  # a consent given after the visit was arranged: they hear of it now
+            for told in session.execute(sa.select(resident_visits).where(
+                    resident_visits.c.resident_ref == ref, resident_visits.c.state == ARRANGED)).mappings().all():
+                m = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == told["match_id"])
+                                    ).mappings().first()
+                if m is not None:
+                    arrange(session, dict(m), told_before=False)
         for row in waiting:
             kind = row["kind"]
             facts = need_facts(session, row["need_id"]) if row["need_id"] else {}

@@ -294,3 +294,23 @@ def test_a_visit_already_past_is_not_called_off_to_the_resident(deliver, db) -> 
         conn.execute(sa.update(resident_visits).values(visit_start=datetime.now(UTC) - timedelta(hours=1)))
     deliver(event("NeedCancelled", {"need_id": NEED, "reason": "cancelled"}))
     assert resident_rows(db, kind="resident_cancelled") == []
+
+
+def test_an_acceptance_handled_before_its_need_is_told_when_the_need_arrives_once(deliver, db) -> None:
+    deliver(event("ResidentNoticesChanged", {"resident_ref": RESIDENT, "channel": "sms"}, key=RESIDENT))
+    deliver(event("MatchOffered", offered(agreed_start=IN_THREE_DAYS.isoformat())))
+    accepted = event("MatchAccepted", {"match_id": MATCH, "need_id": NEED, "volunteer_id": VOLUNTEER})
+    deliver(accepted)  # the matches topic came first: notify does not know whose need it is yet
+    assert resident_rows(db) == []
+    deliver(event("NeedRegistered", registered()))
+    deliver(accepted)
+    assert [r["kind"] for r in resident_rows(db)] == ["resident_arranged", "resident_reminder"]
+
+
+def test_a_consent_given_after_the_visit_was_arranged_tells_the_resident_then(deliver, db) -> None:
+    arranged_visit(deliver, channel=None)
+    assert resident_rows(db) == []
+    consent = event("ResidentNoticesChanged", {"resident_ref": RESIDENT, "channel": "sms"}, key=RESIDENT)
+    deliver(consent)
+    deliver(consent)
+    assert [r["kind"] for r in resident_rows(db)] == ["resident_arranged", "resident_reminder"]
