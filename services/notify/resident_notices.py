@@ -119,10 +119,14 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
                 reopened = sa.select(notifications.c.id).where(
                     notifications.c.cause_event_id == cause, notifications.c.recipient == RESIDENT + resident_ref,
                     notifications.c.channel == "call")
-                session.execute(sa.update(call_tasks).where(call_tasks.c.id.in_(reopened),
-                                                            call_tasks.c.status == CALL_CANCELLED,
-                                                            call_tasks.c.note == SWITCHED)
-                                .values(status=CALL_OPEN, note=None))
+                again = list(session.execute(sa.select(call_tasks.c.id).where(
+                    call_tasks.c.id.in_(reopened), call_tasks.c.status == CALL_CANCELLED,
+                    call_tasks.c.note == SWITCHED)).scalars())
+                if again:
+                    session.execute(sa.update(call_tasks).where(call_tasks.c.id.in_(again))
+                                    .values(status=CALL_OPEN, note=None))
+                    session.execute(sa.update(notifications).where(notifications.c.id.in_(again))
+                                    .values(status="recorded", last_error=None))
 
     def stop(session: Session, reason: str, *, resident_ref: str | None = None, need_id: str | None = None,
              match_id: str | None = None, kinds: tuple[str, ...] | None = None) -> None:

@@ -314,3 +314,13 @@ def test_a_consent_given_after_the_visit_was_arranged_tells_the_resident_then(de
     deliver(consent)
     deliver(consent)
     assert [r["kind"] for r in resident_rows(db)] == ["resident_arranged", "resident_reminder"]
+
+
+def test_switching_back_to_calls_opens_the_same_tasks_again(deliver, db) -> None:
+    arranged_visit(deliver, channel="call")
+    for channel in ("sms", "call"):
+        deliver(event("ResidentNoticesChanged", {"resident_ref": RESIDENT, "channel": channel}, key=RESIDENT))
+    assert [(t["kind"], t["status"]) for t in tasks(db)] == [("resident_arranged", "open"),
+                                                              ("resident_reminder", "open")]
+    assert {r["status"] for r in resident_rows(db, channel="call")} == {"recorded"}
+    assert {r["status"] for r in resident_rows(db, channel="sms")} == {"cancelled"}
