@@ -284,9 +284,9 @@ def handlers(outbox: Outbox, settings: Settings, clock: Clock = utc_now) -> tupl
         if channel == need_contract.NOTICE_NONE:
             return
         if before == need_contract.NOTICE_NONE:  # a consent given after the visit was arranged: they hear of it now
-            for told in session.execute(sa.select(resident_visits).where(
+            for arranged in session.execute(sa.select(resident_visits).where(
                     resident_visits.c.resident_ref == ref, resident_visits.c.state == ARRANGED)).mappings().all():
-                m = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == told["match_id"])
+                m = session.execute(sa.select(matches_seen).where(matches_seen.c.match_id == arranged["match_id"])
                                     ).mappings().first()
                 if m is not None:
                     arrange(session, dict(m), told_before=False)
