@@ -184,6 +184,20 @@ class NeedCheckDue(Schema):
     need_id = uuid_str(required=True)
     check_id = uuid_str(required=True)
 
+# How a resident hears about their visits (ResidentNoticesChanged.channel): SMS, a call from staff (no mobile
+# phone: the "Do zadzwonienia" list in notify), or not at all (no consent, or the resident's wish).
+NOTICE_SMS, NOTICE_CALL, NOTICE_NONE = "sms", "call", "none"
+NOTICE_CHANNELS = (NOTICE_SMS, NOTICE_CALL, NOTICE_NONE)
+
+
+class ResidentNoticesChanged(Schema):
+    """How the resident now wants to hear about their visits — with their consent; `none` without it. A code only:
+    the phone and the consent's details stay in the needs service, which notify asks at send time."""
+
+    resident_ref = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    channel = fields.String(required=True, validate=validate.OneOf(NOTICE_CHANNELS))
+
+
 EVENTS: dict[str, type[Schema]] = {
     "NeedRegistered": NeedRegistered, "NeedUpdated": NeedUpdated, "NeedCancelled": NeedCancelled,
     "NeedCompleted": NeedCompleted, "SupportPackageOpened": SupportPackageOpened,
@@ -191,4 +205,5 @@ EVENTS: dict[str, type[Schema]] = {
     "ConcernReported": ConcernReported,
     "RequestReceived": RequestReceived, "RequestConverted": RequestConverted, "RequestClosed": RequestClosed,
     "NeedCheckDue": NeedCheckDue,
-    "CallOutcomeRecorded": CallOutcomeRecorded, "CallSeriesEscalated": CallSeriesEscalated}
+    "CallOutcomeRecorded": CallOutcomeRecorded, "CallSeriesEscalated": CallSeriesEscalated,
+    "ResidentNoticesChanged": ResidentNoticesChanged}

@@ -9,7 +9,7 @@ from marshmallow import Schema, fields, validate
 from wspolnota.schemas import uuid_str
 
 TOPIC = "notifications"
-CHANNELS = ["panel", "email", "sms", "webhook"]
+CHANNELS = ["panel", "email", "sms", "webhook", "call"]  # call: a resident's notice staff phone
 RESPONSES = ["accept", "decline"]
 SCOPES = ["visit", "series"]  # an acceptance of one visit, or of the whole weekly series it belongs to
 # Why a provider says no: the fixed Polish answers of an offer (notify's link page and the volunteer's own pages);

@@ -43,6 +43,7 @@ DECIDE = {OSL, SOCIAL_WORKER, IPUS, DIRECTOR, ADMIN}
 MODERATE = {OSL, DIRECTOR, ADMIN}
 NOTIFY_READ = {OSL, IPUS, DIRECTOR, ADMIN, AUDITOR}
 NOTIFY_WRITE = {OSL, ADMIN}
+CALLERS = {OSL, SOCIAL_WORKER, IPUS, ADMIN}  # staff who phone residents their notices (the phone: audited in needs)
 # Criminal-record details (the Kamilka check: register result, KRK dates, countries, who checked) are read only by
 # these roles; every other role sees "may work with minors: yes/no, until DATE" (docs/security.md).
 CRIMINAL_RECORD_READ = frozenset({OSL, DIRECTOR, ADMIN})
@@ -97,6 +98,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         # who work on cases; the internal API takes the service token, the list API gives no text
         "needs_concerns_internal.report": PUBLIC,
         "needs_concerns_internal.recipient": PUBLIC,
+        "needs_notices_internal.notice_contact": PUBLIC,  # notify asks for a resident's notice contact (its token)
         "needs_concerns_api.concern_list": rw(STAFF, NOBODY),
         "needs_concerns.concern_page_list": rw(STAFF, NOBODY),
         "needs_concerns.concern_page": rw(CASE_WRITE, NOBODY),
@@ -208,6 +210,11 @@ POLICIES: dict[str, dict[str, Any]] = {
         "notify.provider_response": PUBLIC,  # the provider's signed link
         "notify_checks.visit_check": PUBLIC,  # "did it happen?": the provider's signed link, rate-limited
         "notify_checks.need_check": PUBLIC,  # "is it still needed?": the worker's signed link, rate-limited
+        # residents' notices staff phone ("Do zadzwonienia"): the list (a script, no contact) and, for those who
+        # call, one task with the phone (read from needs, audited there); the dashboard's count without contacts
+        "notify_calls.call_list": rw(NOTIFY_READ | {SOCIAL_WORKER}, NOBODY),
+        "notify_calls.call_task": rw(CALLERS, CALLERS),
+        "notify_calls_api.calls_due": rw(STAFF, NOBODY),
     },
     "community": {
         **COMMON,

@@ -179,11 +179,14 @@ SETTINGS: tuple[Setting, ...] = (
          "needed?\" link stays valid (hours)"),
         ("LINK_PAGES_PER_MINUTE", "30", ("notify-web",), "most requests the \"did it happen?\" and \"is it "
          "still needed?\" link pages accept per minute from one address (more answer 429)"),
+        ("RESIDENT_QUIET_HOURS", "20:00-08:00", _SENDER, "Warsaw time span in which no SMS goes to a resident, "
+         "urgent or not (notices about their visits wait till it ends)"),
     )),
     Setting("NOTIFY_CASE_WEBHOOK_SECRET", None, "**secret, required** by notify's sender: HMAC key of its "
             "case-system webhooks (shared with the case system)", roles=("notify-sender", "notify-sink")),
     Setting("VOLUNTEERS_INTERNAL_URL", "http://127.0.0.1:8002", "where notify's sender reaches the volunteers "
-            "service's internal contact API", roles=_SENDER),
+            "service's internal contact API (and notify's call page, a volunteer's first name)",
+            roles=(*_SENDER, "notify-web")),
     Setting("COMMUNITY_INTERNAL_URL", "http://127.0.0.1:8005", "where notify's sender reaches the community "
             "service's internal contact API (addresses of residents registered for activities)", roles=_SENDER),
     Setting("NEEDS_INTERNAL_URL", "http://127.0.0.1:8001", "where notify's sender (a concern's social worker) "
@@ -277,8 +280,8 @@ SECRETS: tuple[Secret, ...] = (
            "into resident pseudonyms; never change it once used", ("needs-web",)),
     Secret("INTERNAL_SERVICE_TOKEN", "dev-only-internal-token", "bearer token of the needs, volunteers and "
            "community services' internal APIs; the same value for needs-web, volunteers-web, community-web and "
-           "notify's sender",
-           ("needs-web", "volunteers-web", "community-web", "notify-sender")),
+           "notify's sender and web (its call page)",
+           ("needs-web", "volunteers-web", "community-web", "notify-sender", "notify-web")),
     Secret("NOTIFY_CASE_WEBHOOK_SECRET", "dev-only-webhook-secret", "HMAC key notify signs its case-system "
            "webhooks with (shared with the case system)", ("notify-sender",)),
 )

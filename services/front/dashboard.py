@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Thirteen sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Fourteen sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -20,6 +20,7 @@ Thirteen sections, each read from an existing JSON API of the owning service, on
 
 The sections are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 | call series to look into: two unanswered calls in a row, or past their review date | needs `GET /api/call-series/attention` | — |
+| residents' notices staff phone today (and overdue ones) | notify `GET /api/calls?due=today` (no contact) | — |
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
@@ -50,9 +51,10 @@ SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
 REQUESTS = "requests"
 VISIT_CHECKS, NEED_CHECKS = "visit_checks", "need_checks"  # follow-ups of "did it happen?", "is it still needed?"
-CALLS = "calls"
+CALLS = "calls"  # well-being call series to look into
+CALL_LIST = "call_list"  # residents' notices staff phone today
 SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, REQUESTS,
-            VISIT_CHECKS, NEED_CHECKS, CALLS)
+            VISIT_CHECKS, NEED_CHECKS, CALLS, CALL_LIST)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -73,6 +75,8 @@ ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.DIRECTOR: {**dict.fromkeys(SECTIONS, VIEW), REQUESTS: ACT},
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
 }
+ROLE_SECTIONS[access.SOCIAL_WORKER][CALL_LIST] = ACT  # they phone residents their notices too
+ROLE_SECTIONS[access.IPUS][CALL_LIST] = ACT
 
 CREDENTIAL_NAMES = {
     "driving_licence": _l("prawo jazdy"), "own_car": _l("własny samochód (ubezpieczenie OC)"),
@@ -345,6 +349,24 @@ def read_calls(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     return items, len(rows), False
 
 
+CALL_KINDS = {"resident_arranged": _l("pomoc umówiona"), "resident_reminder": _l("przypomnienie o wizycie"),
+              "resident_looking": _l("szukamy kogoś innego"), "resident_cancelled": _l("wizyta odwołana"),
+              "resident_changed": _l("zmiana terminu")}
+
+
+def read_call_list(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Residents' notices staff phone, due by the end of today (overdue ones first): the kind and when, no contact."""
+    rows = _json(get("notify", "/api/calls", {"due": "today"}))
+    items = []
+    for r in rows:
+        due = _dt(r.get("due_at"))
+        attempts = int(r.get("attempts") or 0)
+        items.append(Item(f"/notify/do-zadzwonienia/{r['id']}", str(CALL_KINDS.get(r.get("kind", ""), r.get("kind", ""))),
+                          "", due, str(_l("termin minął")) if due is not None and due < now else "",
+                          str(_l("prób: %(n)s", n=attempts)) if attempts else ""))
+    return items, len(rows), len(rows) >= 200
+
+
 SPECS: dict[str, Spec] = {
     CONCERNS: Spec(CONCERNS, "needs", _l("Zgłoszenia niepokoju do przyjęcia"),
                    _l("Każde zgłoszenie niepokoju zostało przyjęte."), "/needs/zgloszenia",
@@ -391,6 +413,10 @@ SPECS: dict[str, Spec] = {
     CALLS: Spec(CALLS, "needs", _l("Telefon życzliwości: do wyjaśnienia"),
                 _l("Żaden cykl rozmów nie czeka na wyjaśnienie ani przegląd."), "/needs/rozmowy",
                 ("needs", "needs_calls.escalation_resolved"), _l("Wyjaśnij"), _l("Zobacz"), _l("od"), read_calls),
+    CALL_LIST: Spec(CALL_LIST, "notify", _l("Do zadzwonienia dziś: powiadomienia dla mieszkańców"),
+                    _l("Dziś nie trzeba do nikogo dzwonić."), "/notify/do-zadzwonienia",
+                    ("notify", "notify_calls.call_task"), _l("Zadzwoń"), _l("Zobacz"), _l("do kiedy"),
+                    read_call_list),
 }
 
 

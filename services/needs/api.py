@@ -14,7 +14,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
 
-from services.needs import handlers, model, schemas
+from services.needs import handlers, model, resident_notices, schemas
 from services.needs.db import needs, residents, submissions, support_packages
 from wspolnota import reference
 from wspolnota.db import Database
@@ -178,8 +178,10 @@ class ResidentCollection(MethodView):
     @blp.response(201, schemas.ResidentOut)
     def post(self, data):  # type: ignore[no-untyped-def]
         """Register a resident (personal data stays in this service)."""
+        notices = resident_notices.take(data)
         with db().transaction() as session:
-            return handlers.create_resident(session, data)
+            row = handlers.create_resident(session, data)
+            return resident_notices.apply(session, outbox(), row["id"], notices)
 
 
 @blp.route("/residents/<resident_id>")
@@ -193,8 +195,10 @@ class ResidentItem(MethodView):
     @blp.arguments(schemas.ResidentUpdate(partial=True))
     @blp.response(200, schemas.ResidentOut)
     def patch(self, data, resident_id):  # type: ignore[no-untyped-def]
+        notices = resident_notices.take(data)
         with db().transaction() as session:
-            return handlers.update_resident(session, resident_id, data)
+            handlers.update_resident(session, resident_id, data)
+            return resident_notices.apply(session, outbox(), resident_id, notices)
 
 
 @blp.route("/residents/<resident_id>/erase")

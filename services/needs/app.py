@@ -22,6 +22,8 @@ from services.needs import (
 )
 from services.needs.bootstrap import bootstrap
 from services.needs.handlers import Refused
+from services.needs.notice_contact import install as install_notice_contact
+from services.needs.resident_notices import CHANNEL_PL as NOTICE_CHANNEL_PL
 from wspolnota import reference
 from wspolnota.service import Parts
 from wspolnota.web import create_service_app, make_api
@@ -45,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     request_pages.install(app, csrf)
     need_check_pages.install(app, csrf)
     call_pages.install(app, csrf)
+    install_notice_contact(app, csrf)
 
     @app.get("/api/docs")
     def api_docs():  # type: ignore[no-untyped-def]
@@ -63,7 +66,8 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
                 "source_pl": schemas.SOURCE_PL, "moderation_pl": schemas.MODERATION_PL,
                 "channel_pl": schemas.CHANNEL_PL, "legal_basis_pl": schemas.LEGAL_BASIS_PL,
                 "match_status_pl": model.MATCH_STATUS_PL, "weekdays_pl": model.WEEKDAYS_PL,
-                "event_pl": model.event_pl, "rules_pl": model.category_rules_pl}
+                "event_pl": model.event_pl, "rules_pl": model.category_rules_pl,
+                "notice_channel_pl": NOTICE_CHANNEL_PL}
 
     @app.errorhandler(CSRFError)
     def _csrf_failed(err):  # type: ignore[no-untyped-def]

@@ -35,6 +35,11 @@ residents = sa.Table(
     sa.Column("erasure_reason", sa.String(500), nullable=False, server_default=""),
     # the resident's assigned social worker (a staff e-mail address): where a concern about them goes first
     sa.Column("social_worker_email", sa.String(200), nullable=False, server_default=""),
+    # how the resident hears about their visits (revision 0007, services/needs/resident_notices.py): sms | call |
+    # none, with the date of their consent and the staff account that recorded it
+    sa.Column("notice_channel", sa.String(10), nullable=False, server_default="none"),
+    sa.Column("notice_consent_date", sa.Date, nullable=True),
+    sa.Column("notice_consent_by", sa.String(200), nullable=False, server_default=""),
 )
 
 audit_log = sa.Table(

@@ -127,6 +127,10 @@ class ResidentForm(PolishForm):
     notes = TextAreaField(_l("Uwagi"), validators=[Optional()])
     legal_basis = SelectField(_l("Podstawa prawna przetwarzania"), choices=opts(list(schemas.LEGAL_BASIS_PL.items())))
     consent_date = DateField(_l("Data zgody (gdy podstawą jest zgoda)"), validators=[Optional()])
+    notice_channel = SelectField(_l("Powiadomienia o wizytach"), default="none", choices=opts([
+        ("none", _l("bez powiadomień")), ("sms", _l("SMS")),
+        ("call", _l("telefon od pracownika CUS (bez telefonu komórkowego)"))]))
+    notice_consent_date = DateField(_l("Data zgody mieszkańca na powiadomienia"), validators=[Optional()])
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

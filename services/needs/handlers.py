@@ -672,6 +672,7 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     session.execute(sa.update(call_series).where(call_series.c.resident_ref == ref).values(purpose="", status="ended"))
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
         name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", social_worker_email="",
+        notice_channel="none", notice_consent_date=None, notice_consent_by="",
         erased_at=at,
         erasure_reason=reason.strip()[:500], updated_at=at))
     audit.record(session, "erase", "resident", resident_id, [f"ref={ref}", *ERASED_FIELDS], actor)

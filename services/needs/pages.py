@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.needs import forms, handlers, model, schemas
+from services.needs import forms, handlers, model, resident_notices, schemas
 from services.needs.api import LIST_FILTERS, PER_PAGE, db, filtered_needs, outbox
 from services.needs.db import audit_log, need_matches, needs, residents, submissions, support_packages
 from wspolnota.i18n import translate
@@ -183,7 +183,9 @@ def _resident_body(form: forms.ResidentForm) -> dict[str, Any]:
             "village": form.village.data, "phone": (form.phone.data or "").strip(),
             "email": (form.email.data or "").strip(), "preferred_channel": form.preferred_channel.data,
             "notes": form.notes.data or "", "legal_basis": form.legal_basis.data,
-            "consent_date": form.consent_date.data.isoformat() if form.consent_date.data else None}
+            "consent_date": form.consent_date.data.isoformat() if form.consent_date.data else None,
+            "notice_channel": form.notice_channel.data or "none",
+            "notice_consent_date": form.notice_consent_date.data.isoformat() if form.notice_consent_date.data else None}
 
 
 @pages.route("/residents/new", methods=["GET", "POST"])
@@ -192,8 +194,10 @@ def new_resident():  # type: ignore[no-untyped-def]
     if request.method == "POST" and form.validate_on_submit():
         try:
             data = schemas.ResidentCreate().load(_resident_body(form))
+            notices = resident_notices.take(data)
             with db().transaction() as session:
                 row = handlers.create_resident(session, data)
+                resident_notices.apply(session, outbox(), row["id"], notices)
             flash(gettext("Zapisano mieszkańca %(ref)s.", ref=row["ref"]))
             return redirect(url_for("needs.resident_card", resident_id=row["id"]))
         except ValidationError as err:
@@ -260,12 +264,16 @@ def edit_resident(resident_id: str):  # type: ignore[no-untyped-def]
     if form.validate_on_submit():
         try:
             data = schemas.ResidentCreate().load(_resident_body(form))
+            notices = resident_notices.take(data)
             with db().transaction() as session:
                 handlers.update_resident(session, resident_id, data)
+                resident_notices.apply(session, outbox(), resident_id, notices)
             flash("Zapisano zmiany.")
             return redirect(url_for("needs.resident_card", resident_id=resident_id))
         except ValidationError as err:
             forms.attach_errors(form, err.messages)  # type: ignore[arg-type]
+        except handlers.Invalid as err:
+            forms.attach_errors(form, err.errors)
         except handlers.Refused as err:
             flash(err.message)
             return redirect(url_for("needs.resident_card", resident_id=resident_id))

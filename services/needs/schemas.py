@@ -268,6 +268,11 @@ class ResidentCreate(Schema):
     notes = _text(2000, load_default="")
     legal_basis = fields.String(required=True, validate=validate.OneOf(LEGAL_BASES, error=ONE_OF))
     consent_date = fields.Date(load_default=None, allow_none=True)
+    # how the resident hears about their visits (services/needs/resident_notices.py checks the combination)
+    notice_channel = fields.String(load_default=None, validate=validate.OneOf(("sms", "call", "none"), error=ONE_OF),
+                                   metadata={"description": "sms | call (staff call: no mobile phone) | none"})
+    notice_consent_date = fields.Date(load_default=None, allow_none=True,
+                                      metadata={"description": "when the resident consented to notices"})
 
     @pre_load
     def _blank_is_absent(self, data, **_kw):  # type: ignore[no-untyped-def]
@@ -312,6 +317,9 @@ class ResidentOut(Schema):
     notes = fields.String()
     legal_basis = fields.String()
     consent_date = fields.Date(allow_none=True)
+    notice_channel = fields.String()
+    notice_consent_date = fields.Date(allow_none=True)
+    notice_consent_by = fields.String()
     created_at = fields.AwareDateTime()
     erased_at = fields.AwareDateTime(allow_none=True)
 

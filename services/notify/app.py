@@ -7,6 +7,7 @@ from flask import Flask
 
 from services.notify import api, follow_up_pages, pages
 from services.notify.bootstrap import bootstrap
+from services.notify.call_pages import install as install_call_pages
 from wspolnota.service import Parts
 from wspolnota.web import create_service_app, make_api
 
@@ -19,4 +20,5 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     make_api(app).register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(follow_up_pages.bp)
+    install_call_pages(app)
     return app

@@ -24,6 +24,7 @@ REQUESTER = "wnioskodawca:"  # who asked for help through a resident's request (
 SOCIAL_WORKER = "pracownik_socjalny:"  # a concern's resident's social worker (concern id), asked of needs
 NEED_WORKER = "pracownik_potrzeby:"  # the worker who asked for a need (need id): its resident's social worker
 CALL_SERIES_WORKER = "pracownik_socjalny_rozmowy:"  # a call series' social worker (series id), asked of needs
+RESIDENT = "mieszkaniec:"  # a resident's notices about their visits (the pseudonym), asked of needs
 IPUS_COORDINATOR = "koordynator_ipus"
 CASE_SYSTEM = "system_cus"
 
@@ -122,6 +123,8 @@ class NeedCheckRecipients(ConcernRecipients):
 
     PATH = "/internal/needs/{id}/check-recipient"
     MISSING = "brak potrzeby w usłudze potrzeb (404)"
+
+
 class CallSeriesRecipients(ConcernRecipients):
     """GET {base}/internal/call-series/<id>/recipient (needs): the social worker of a call series' resident."""
 
@@ -129,12 +132,58 @@ class CallSeriesRecipients(ConcernRecipients):
     MISSING = "brak cyklu rozmów w usłudze potrzeb (404)"
 
 
+@dataclass(frozen=True)
+class ResidentContact:
+    """How a resident is reached (needs' notice contact): the channel they consented to (sms | call | none)."""
+
+    resident_ref: str
+    channel: str
+    consent: bool
+    phone: str
+
+
+class ResidentContacts:
+    """GET {base}/internal/residents/<ref>/notice-contact (needs), with who asks (`for`) and why (`purpose`), which
+    needs writes to its audit log: the channel, the consent and the phone (empty without the consent)."""
+
+    PATH = "/internal/residents/{ref}/notice-contact"
+    SERVICE = "usługa potrzeb"
+
+    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
+                 session: requests.Session | None = None):
+        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
+        self.http = session or requests.Session()
+
+    def fetch(self, resident_ref: str, purpose: str, asked_for: str = "") -> ResidentContact:
+        url = self.base_url + self.PATH.format(ref=resident_ref)
+        try:
+            response = self.http.get(url, params={"purpose": purpose, "for": asked_for},
+                                     headers={"Authorization": f"Bearer {self.token}", "X-Service-Name": "notify"},
+                                     timeout=self.timeout_s)
+        except requests.RequestException as err:
+            raise TemporaryFailure(f"{self.SERVICE} nie odpowiada ({type(err).__name__})") from err
+        if response.status_code == 404:
+            raise PermanentFailure("brak mieszkańca w usłudze potrzeb (404: nieznany lub dane usunięte)")
+        if response.status_code in (401, 403):
+            raise TemporaryFailure(f"{self.SERVICE} odmówiła dostępu ({response.status_code}); "
+                                   "sprawdź INTERNAL_SERVICE_TOKEN")
+        if response.status_code != 200:
+            raise TemporaryFailure(f"{self.SERVICE} odpowiedziała {response.status_code}")
+        try:
+            body = response.json()
+            return ResidentContact(resident_ref=resident_ref, channel=str(body.get("channel") or "none"),
+                                   consent=bool(body.get("consent")), phone=str(body.get("phone") or ""))
+        except (ValueError, AttributeError) as err:
+            raise TemporaryFailure(f"{self.SERVICE} zwróciła niepoprawny JSON") from err
+
+
 class AddressBook:
     """Where a ledger recipient is reached on a channel; None when it has no address there."""
 
     def __init__(self, settings: Settings, volunteers: VolunteerContacts,
                  participants: VolunteerContacts | None = None, clock: Clock = utc_now,
-                 concerns: ConcernRecipients | None = None, call_series: ConcernRecipients | None = None):
+                 concerns: ConcernRecipients | None = None, call_series: ConcernRecipients | None = None,
+                 residents: ResidentContacts | None = None):
         self.settings, self.volunteers, self.clock = settings, volunteers, clock
         self.participants = participants or ParticipantContacts(
             settings.community_internal_url, settings.internal_service_token, settings.http_timeout_s)
@@ -142,9 +191,13 @@ class AddressBook:
             settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
         self.call_series = call_series or CallSeriesRecipients(
             settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
+        self.residents = residents or ResidentContacts(
+            settings.needs_internal_url, settings.internal_service_token, settings.http_timeout_s)
 
     def address(self, recipient: str, channel: str, urgent: bool = False, kind: str | None = None) -> str | None:
         s = self.settings
+        if recipient.startswith(RESIDENT):
+            return self.resident_phone(recipient.removeprefix(RESIDENT), channel)
         if recipient.startswith(PARTICIPANT):
             # One message per resident: SMS when they gave a phone (rural residents read SMS first), else e-mail.
             contact = self.participants.fetch(recipient.removeprefix(PARTICIPANT))
@@ -194,6 +247,21 @@ class AddressBook:
             (CASE_SYSTEM, "webhook"): s.case_webhook_url,
         }
         return staff.get((recipient, channel)) or None
+
+    def resident_phone(self, resident_ref: str, channel: str) -> str | None:
+        """A resident's SMS: never in the residents' quiet hours (urgent or not; checked before the contact is read,
+        so a held message reads nothing), only with their consent to SMS, to the phone on their record now."""
+        if channel != "sms":
+            return None
+        until = personal_quiet_until(self.settings.resident_quiet_hours, self.clock())
+        if until is not None:
+            raise QuietHours(until)
+        contact = self.residents.fetch(resident_ref, "SMS do mieszkańca o wizycie")
+        if not contact.consent or contact.channel == "none":
+            raise NotOnThisChannel("mieszkaniec nie zgodził się na powiadomienia")
+        if contact.channel != "sms":
+            raise NotOnThisChannel("mieszkaniec woli telefon od pracownika (lista „Do zadzwonienia”)")
+        return contact.phone or None
 
 
 def personal_quiet_until(span: str, now: datetime) -> datetime | None:

@@ -116,6 +116,9 @@ needs_watched = sa.Table(
     sa.Column("status", sa.String(20), nullable=False),  # open | matched | closed | reported
     sa.Column("plan_ref", sa.String(100), nullable=True),  # IPUS plan, echoed to the case system (0003)
     sa.Index("ix_needs_watched_open", "status", "registered_at"),
+    # the resident the need is for (a pseudonym) and the visit's length: residents' notices (0007)
+    sa.Column("resident_ref", sa.String(64), nullable=True, index=True),
+    sa.Column("duration_minutes", sa.Integer, nullable=True),
 )
 
 # Community activities notify tells participants about (the community topic, revision 0005): the facts its
@@ -161,6 +164,47 @@ need_check_answers = sa.Table(
 )
 
 link_rate_windows = windows_table(metadata, "link_rate_windows")
+# Residents' notices (services/notify/resident_notices.py, revision 0008). Pseudonyms and codes only: the phone and
+# the consent are asked of the needs service at send time.
+# - residents_seen: how each resident wants to hear about their visits (ResidentNoticesChanged: sms | call | none);
+# - resident_visits: what the resident was last told about a need's visit (arranged | looking | cancelled | done),
+#   so a cancellation or a new time is told only to a resident who heard of the visit;
+# - call_tasks: notices for residents without a mobile phone, which staff phone ("Do zadzwonienia"); the ledger row
+#   (channel "call") is the once-only record, the task its progress.
+residents_seen = sa.Table(
+    "residents_seen", metadata,
+    sa.Column("resident_ref", sa.String(64), primary_key=True),
+    sa.Column("channel", sa.String(10), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+resident_visits = sa.Table(
+    "resident_visits", metadata,
+    sa.Column("need_id", sa.String(36), primary_key=True),
+    sa.Column("resident_ref", sa.String(64), nullable=False, index=True),
+    sa.Column("match_id", sa.String(36), nullable=True),
+    sa.Column("volunteer_id", sa.String(36), nullable=True),
+    sa.Column("visit_start", UtcDateTime, nullable=True),
+    sa.Column("state", sa.String(20), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+call_tasks = sa.Table(
+    "call_tasks", metadata,
+    sa.Column("id", sa.String(36), sa.ForeignKey("notifications.id"), primary_key=True),
+    sa.Column("resident_ref", sa.String(64), nullable=False, index=True),
+    sa.Column("kind", sa.String(50), nullable=False),
+    sa.Column("need_id", sa.String(36), nullable=True),
+    sa.Column("match_id", sa.String(36), nullable=True),
+    sa.Column("due_at", UtcDateTime, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),  # open | done | unreachable | cancelled
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("last_attempt_at", UtcDateTime, nullable=True),
+    sa.Column("last_by", sa.String(200), nullable=True),  # the staff account that marked it last
+    sa.Column("note", sa.String(200), nullable=True),  # why it was cancelled
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_call_tasks_open", "status", "due_at"),
+)
 
 sink_messages = sa.Table(
     "sink_messages", metadata,

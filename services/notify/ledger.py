@@ -21,6 +21,7 @@ from wspolnota.db import Database
 from wspolnota.transport.outbox import Outbox
 
 PROVIDER_CHANNELS = ("sms", "email")  # rural volunteers read SMS first; e-mail carries the full text
+UNSENT_CHANNELS = ("panel", "call")  # recorded, never sent: the staff panel, and residents' notices staff phone
 
 
 def derived_id(cause_id: str, purpose: str) -> str:
@@ -50,8 +51,8 @@ def record(session: Session, outbox: Outbox, cause_id: str, kind: str, recipient
         id=notification_id, cause_event_id=cause_id, need_id=need_id, match_id=match_id, kind=kind,
         activity_id=activity_id,
         channel=channel, recipient=recipient, subject=subject[:200], body=body,
-        status="recorded" if channel == "panel" else "pending", created_at=now, urgent=urgent,
-        next_attempt_at=None if channel == "panel" else (due or now), segments=segments,
+        status="recorded" if channel in UNSENT_CHANNELS else "pending", created_at=now, urgent=urgent,
+        next_attempt_at=None if channel in UNSENT_CHANNELS else (due or now), segments=segments,
         payload=json.dumps(payload, ensure_ascii=False, sort_keys=True) if payload is not None else None))
     outbox.add(session, notify_contract.TOPIC, "NotificationRecorded", notification_id, {
         "notification_id": notification_id, "cause_event_id": cause_id, "kind": kind, "channel": channel,

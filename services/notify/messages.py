@@ -33,7 +33,9 @@ KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled",
          "activity_changed", "activity_cancelled", "activity_announcement", "match_stepped_back",
          "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge",
          "request_received", "request_converted", "request_closed", "visit_check", "need_check",
-         "call_series_escalated")
+         "call_series_escalated",
+         # residents' notices (services/notify/resident_notices.py)
+         "resident_arranged", "resident_reminder", "resident_looking", "resident_cancelled", "resident_changed")
 ENGAGEMENT_KINDS = ("visit_thanks", "idle_nudge")  # a volunteer may switch these off (engagement_messages)
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")
@@ -73,10 +75,47 @@ def hour(value: datetime | str | None) -> str:
     return "" if value is None else f"{_local(value):%H:%M}"
 
 
+ON_WEEKDAY = ("w poniedziałek", "we wtorek", "w środę", "w czwartek", "w piątek", "w sobotę", "w niedzielę")
+
+
+def on_day(value: datetime | str | None) -> str:
+    """'we wtorek 8.12 o 10:00': when, as a resident is told (the weekday with its preposition and case)."""
+    if value is None:
+        return "w terminie do ustalenia"
+    local = _local(value)
+    return f"{ON_WEEKDAY[local.weekday()]} {local.day}.{local.month:02d} o {local:%H:%M}"
+
+
+def plural_pl(n: int, one: str, few: str, many: str) -> str:
+    """The Polish form for a count: 1 → one, 2–4 (not 12–14; 22–24 …) → few, else many."""
+    if n == 1:
+        return one
+    if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14):
+        return few
+    return many
+
+
+def for_duration(minutes: int | None) -> str:
+    """How long a visit is, after "na": "na 1 godzinę", "na 2 godziny", "na 5 godzin", "na półtorej godziny",
+    "na 2,5 godziny", "na 45 minut"; "" when unknown."""
+    if not minutes or minutes <= 0:
+        return ""
+    hours, rest = divmod(int(minutes), 60)
+    if rest == 0:
+        return f"na {hours} {plural_pl(hours, 'godzinę', 'godziny', 'godzin')}"
+    if rest == 30 and hours:
+        return "na półtorej godziny" if hours == 1 else f"na {hours},5 godziny"
+    if not hours:
+        return f"na {rest} {plural_pl(rest, 'minutę', 'minuty', 'minut')}"
+    return f"na {hours} godz. {rest} min"
+
+
 for _env in (_text, _html):
     _env.filters["when"] = when
     _env.filters["short"] = short_when
     _env.filters["hour"] = hour
+    _env.filters["on_day"] = on_day
+    _env.filters["for_duration"] = for_duration
 
 
 def activity_name(code: str | None) -> str:

@@ -35,6 +35,7 @@ from services.notify.db import dead_letters, needs_watched, notifications
 from services.notify.handlers import PUBLISHES
 from services.notify.ledger import derived_id, record
 from services.notify.messages import Rendered, quiet_until, render
+from services.notify.resident_notices import fill_first_name
 from services.notify.settings import Settings
 from wspolnota import config
 from wspolnota.db import Database
@@ -186,8 +187,9 @@ class Sender:
     def outgoing(self, row: sa.RowMapping, address: str) -> Outgoing:
         html = Rendered(row["subject"], "", row["body"]).html() if row["channel"] == "email" else None
         payload = json.loads(row["payload"]) if row["payload"] else {}
+        text = fill_first_name(self.db, row, self.addresses)  # a resident's notice: the first name read now, not kept
         return Outgoing(notification_id=row["id"], kind=row["kind"], address=address, subject=row["subject"],
-                        text=row["body"], html=html, payload=payload)
+                        text=text, html=html, payload=payload)
 
     @staticmethod
     def _mine(row: sa.RowMapping) -> tuple:  # type: ignore[type-arg]

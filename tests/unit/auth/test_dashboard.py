@@ -238,7 +238,7 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
 
     assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "credentials", "failed",
                                     "surveys", "plans", "activities", "requests", "visit_checks", "need_checks",
-                                    "calls"]
+                                    "calls", "call_list"]
     assert "niedostępne" not in html.lower()
     assert count(html, "proposals") == "2"
     assert [href for href, _ in links(html, "proposals")] == [f"/matching/matches/{urgent}", f"/matching/matches/{calm}"]
@@ -359,7 +359,7 @@ def test_a_community_service_that_answers_nonsense_leaves_a_notice() -> None:
 
 def test_sections_without_work_say_so(stack: Stack) -> None:
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
-    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 13
+    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 14
     assert "Żadna propozycja nie czeka na przegląd." in section(html, "proposals")
     assert "Każde zgłoszenie niepokoju zostało przyjęte." in section(html, "concerns")
     assert "Wszystkie powiadomienia zostały wysłane." in section(html, "failed")
@@ -446,10 +446,32 @@ def test_concerns_nobody_acknowledged_come_first_with_a_link_and_never_their_tex
         assert personal not in html
 
 
+def add_call(stack: Stack, due: datetime, kind: str = "resident_arranged") -> str:
+    from services.notify.db import call_tasks, notifications
+
+    nid = str(uuid.uuid4())
+    with stack.db("notify").engine.begin() as conn:
+        conn.execute(sa.insert(notifications).values(
+            id=nid, cause_event_id=str(uuid.uuid4()), kind=kind, channel="call", recipient="mieszkaniec:M-TEL234",
+            subject="Pomoc umówiona", body="Dzień dobry, dzwonię z CUS.", status="recorded", created_at=NOW))
+        conn.execute(sa.insert(call_tasks).values(id=nid, resident_ref="M-TEL234", kind=kind, due_at=due,
+                                                  status="open", attempts=0, created_at=NOW))
+    return nid
+
+
+def test_calls_due_today_are_listed_with_a_link_and_never_a_phone(stack: Stack) -> None:
+    overdue = add_call(stack, NOW - timedelta(hours=2))
+    add_call(stack, NOW + timedelta(days=3), kind="resident_reminder")  # not today
+    html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
+    assert count(html, "call_list") == "1"
+    assert links(html, "call_list") == [(f"/notify/do-zadzwonienia/{overdue}", "Zadzwoń: pomoc umówiona")]
+    assert "termin minął" in section(html, "call_list") and "M-TEL234" not in section(html, "call_list")
+
+
 # --- each role sees what it can use --------------------------------------------------------------------------
 def test_a_social_worker_sees_the_matching_and_needs_sections_only(stack: Stack) -> None:
     html = stack.signed_in("pracownik").get("/").get_data(as_text=True)
-    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls"]
+    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls", "call_list"]
 
 
 def test_the_director_sees_everything_read_only(stack: Stack) -> None:
@@ -475,7 +497,7 @@ def test_the_auditor_sees_counts_only(stack: Stack) -> None:
 def test_acting_links_follow_the_services_policy() -> None:
     # the IPUS coordinator may decide proposals but not retry notifications: that section is read-only
     assert dashboard.sections_for("ipus_coordinator") == {"concerns": "act", "proposals": "act", "offers": "act",
-                                                         "unmatched": "act", "failed": "view"}
+                                                         "unmatched": "act", "failed": "view", "call_list": "act"}
     assert dashboard.sections_for("auditor", {"auditor": {"proposals": "act"}}) == {"proposals": "view"}
 
 

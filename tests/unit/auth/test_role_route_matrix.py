@@ -19,6 +19,7 @@ TOKEN_AUTH = {("volunteers", "internal_api.contact"),  # public to the session c
               ("needs", "needs_calls_internal.record_outcome"), ("needs", "needs_calls_internal.recipient"),
               ("community", "community_internal_api.registration_contact")}
 TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
+TOKEN_AUTH |= {("needs", "needs_notices_internal.notice_contact")}
 
 
 def service_app(service: str, tmp_path: Path) -> Flask:

@@ -16,7 +16,8 @@ CONTEXT = {"category_code": "TRN", "village_code": "belno", "window_start": "202
            "status": "passed_on", "activity_kind": "workshop", "window_end": "2026-12-01T11:00:00+00:00",
            "activity_id": "A-1", "involves_children": True, "venue_changed": True, "text": "Zabierzcie fartuchy.",
            "scope": "visit", "short_notice": True, "visits": "1 wizyta", "notice": "skipped", "series_id": "S-1",
-           "until": "10:15"}
+           "until": "10:15",
+           "duration_minutes": 90, "first_name": "{imie}", "changed": False, "not_found": False}  # residents' notices
 
 
 @pytest.mark.parametrize("kind", KINDS)
