@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contracts.needs import FeedbackGiven
 from wspolnota.schemas import uuid_str
 
 TOPIC = "notifications"
@@ -58,4 +59,5 @@ class ProviderSteppedBack(Schema):
 
 
 EVENTS: dict[str, type[Schema]] = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded,
-                                   "ProviderSteppedBack": ProviderSteppedBack}
+                                   "ProviderSteppedBack": ProviderSteppedBack,
+                                   "FeedbackGiven": FeedbackGiven}  # source "resident_sms" (contracts/needs.py)

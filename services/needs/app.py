@@ -7,7 +7,17 @@ from typing import Any
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
-from services.needs import api, caseapi, casepages, concern_pages, model, pages, schemas, visit_contact
+from services.needs import (
+    api,
+    caseapi,
+    casepages,
+    concern_pages,
+    feedback,
+    model,
+    pages,
+    schemas,
+    visit_contact,
+)
 from services.needs.bootstrap import bootstrap
 from services.needs.handlers import Refused
 from wspolnota import reference
@@ -30,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     caseapi.install(app, smorest, csrf)
     app.register_blueprint(casepages.pages)
     concern_pages.install(app, csrf)
+    feedback.install(app, csrf)
 
     @app.get("/api/docs")
     def api_docs():  # type: ignore[no-untyped-def]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.needs import caseneeds, clock, handlers
+from services.needs import caseneeds, clock, concerns, handlers
 from services.needs.db import idempotency_keys
 from wspolnota.db import Database
 from wspolnota.idempotency import forget_older_than
@@ -24,4 +24,11 @@ def forget_idempotency_keys(db: Database, now: datetime, days: int | None = None
         return forget_older_than(session, idempotency_keys, cutoff)
 
 
-PERIODIC = {"expire-overdue": expire_overdue, "forget-idempotency-keys": forget_idempotency_keys}
+def escalate_concerns(db: Database, now: datetime) -> int:
+    """Concerns nobody acknowledged by their deadline: ConcernEscalated once each (notify tells the director)."""
+    with clock.using(lambda: now), db.transaction() as session:
+        return len(concerns.escalate_overdue(session, Outbox(db, handlers.PUBLISHES), now))
+
+
+PERIODIC = {"expire-overdue": expire_overdue, "forget-idempotency-keys": forget_idempotency_keys,
+            "escalate-concerns": escalate_concerns}

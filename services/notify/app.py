@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.notify import api, pages
+from services.notify import api, feedback, pages
 from services.notify.bootstrap import bootstrap
 from wspolnota.service import Parts
 from wspolnota.web import create_service_app, make_api
@@ -18,4 +18,5 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     app = create_service_app("notify", parts, test_config)
     make_api(app).register_blueprint(api.blp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(feedback.inbound)
     return app

@@ -18,6 +18,7 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
+from services.notify import feedback
 from services.notify.contacts import (
     CASE_SYSTEM,
     IPUS_COORDINATOR,
@@ -614,4 +615,6 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
         "ParticipantRemoved": on_participant_removed,
         "AnnouncementPosted": on_announcement,
     }
+    for name, extra in feedback.handlers(outbox, cfg, clock).items():  # escalated concerns, feedback requests
+        wanted[name] = feedback.chained(wanted.get(name), extra)
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}

@@ -31,7 +31,8 @@ KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled",
          "need_unmatched", "support_package_started", "support_package_ended", "volunteer_safety",
          "match_too_late", "helper_offered", "helper_accepted", "helper_cancelled", "activity_reminder",
          "activity_changed", "activity_cancelled", "activity_announcement", "match_stepped_back",
-         "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge")
+         "series_notice", "volunteer_sign_in", "concern_reported", "visit_thanks", "idle_nudge",
+         "concern_escalated", "feedback_request")
 ENGAGEMENT_KINDS = ("visit_thanks", "idle_nudge")  # a volunteer may switch these off (engagement_messages)
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")

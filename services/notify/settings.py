@@ -55,6 +55,7 @@ class Settings:
     sink_smtp_port: int
     sink_http_port: int
     needs_internal_url: str = "http://127.0.0.1:8001"  # a concern's social worker, asked at send time
+    director_email: str = "dyrektor@cus-zagnansk.local"  # concerns escalated past their deadline
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
