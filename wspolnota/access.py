@@ -96,12 +96,15 @@ POLICIES: dict[str, dict[str, Any]] = {
         # who work on cases; the internal API takes the service token, the list API gives no text
         "needs_concerns_internal.report": PUBLIC,
         "needs_concerns_internal.recipient": PUBLIC,
+        "needs_feedback_internal.feedback_contact": PUBLIC,  # notify's feedback request SMS (the service token)
         "needs_concerns_api.concern_list": rw(STAFF, NOBODY),
         "needs_concerns.concern_page_list": rw(STAFF, NOBODY),
         "needs_concerns.concern_page": rw(CASE_WRITE, NOBODY),
         "needs_concerns.acknowledge": rw(NOBODY, CASE_WRITE),
         "needs_concerns.intake": rw(CASE_WRITE, CASE_WRITE),
         "needs_concerns.social_worker": rw(CASE_WRITE, CASE_WRITE),
+        "needs_concerns.close": rw(NOBODY, CASE_WRITE),
+        "needs_feedback.log_call_page": rw(NOBODY, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
@@ -133,6 +136,7 @@ POLICIES: dict[str, dict[str, Any]] = {
             "visits_page", "visit_answer", "visit_step_back", "visit_confirm", "self_certificate")},
         **{f"volunteer_space.{name}": PUBLIC for name in (  # hours and documents; concerns (their own session)
             "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages")},
+        "volunteer_space.visit_feedback_page": PUBLIC,  # the volunteer's feedback on a visit (their own session)
         "engagement.milestone_list": rw(STAFF, NOBODY),
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
@@ -163,6 +167,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "matching.pick": rw(NOBODY, DECIDE),
         "matching.complete": rw(NOBODY, DECIDE),
         "matching.moderation_page": rw(STAFF, MODERATE),
+        "matching_feedback_api.feedback_list": rw(STAFF, NOBODY),  # scores and codes, never notes
+        "matching_feedback.mark_seen": rw(NOBODY, DECIDE),
         # reports and the village map: counts and pseudonyms only, readable by all staff
         **{f"reports.{name}": rw(STAFF, NOBODY)
            for name in ("index", "report", "export_csv", "export_xlsx", "village_map")},
@@ -176,6 +182,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "notify.resolve_failed": rw(NOBODY, NOTIFY_WRITE),
         "notify.test_inbox": rw({OSL, ADMIN}, NOBODY),
         "notify.provider_response": PUBLIC,  # the provider's signed link
+        "notify_sms_inbound.sms_inbound": PUBLIC,  # the SMS gateway: its own bearer token, rate-limited
     },
     "community": {
         **COMMON,

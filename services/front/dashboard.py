@@ -44,7 +44,8 @@ log = logging.getLogger("wspolnota.dashboard")
 PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED = "proposals", "offers", "unmatched", "credentials", "failed"
 SURVEYS, PLANS, ACTIVITIES = "surveys", "plans", "activities"
 CONCERNS = "concerns"
-SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES)
+FEEDBACK = "feedback"
+SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, FEEDBACK)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -60,8 +61,8 @@ ACT, VIEW, COUNT = "act", "view", "count"
 ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.OSL: dict.fromkeys(SECTIONS, ACT),
     access.ADMIN: dict.fromkeys(SECTIONS, ACT),
-    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED), ACT),
-    access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
+    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, FEEDBACK), ACT),
+    access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW, FEEDBACK: VIEW},
     access.DIRECTOR: dict.fromkeys(SECTIONS, VIEW),
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
 }
@@ -284,7 +285,35 @@ def read_concerns(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     items = [Item(f"/needs/zgloszenia/{r['id']}", str(_l("o mieszkańcu") if r.get("resident_ref")
                                                       else _l("zgłoszenie ogólne")),
                   str(CONCERN_CHANNELS.get(r.get("channel", ""), "")), _dt(r.get("created_at")),
-                  str(_l("pilne")) if r.get("urgent") else "") for r in rows]
+                  str(_l("pilne")) if r.get("urgent") else "", concern_detail(r)) for r in rows]
+    return items, len(rows), len(rows) >= 200
+
+
+CONCERN_KINDS = {"incident": _l("zdarzenie"), "safeguarding": _l("ochrona przed krzywdzeniem")}
+
+
+def concern_detail(row: dict[str, Any]) -> str:
+    """The kind (other than a plain concern) and "przekroczony termin" / "eskalowano do dyrektora"."""
+    parts = [str(CONCERN_KINDS[row["kind"]])] if row.get("kind") in CONCERN_KINDS else []
+    if row.get("overdue"):
+        parts.append(str(_l("przekroczony termin")))
+    if row.get("escalated_at"):
+        parts.append(str(_l("eskalowano do dyrektora")))
+    return ", ".join(parts)
+
+
+FEEDBACK_SOURCES = {"volunteer": _l("od wolontariusza"), "resident_sms": _l("SMS od mieszkańca"),
+                    "resident_call": _l("rozmowa z mieszkańcem")}
+
+
+def read_feedback(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Feedback scored 3 ("źle" / "potrzebna interwencja") nobody has marked as seen, the oldest first: codes."""
+    rows = _json(get("matching", "/api/feedback", {"status": "unseen"}))
+    items = [Item(f"/matching/matches/{r['match_id']}#oceny",
+                  _category(r.get("category") or "") if r.get("category") else str(_l("wizyta")),
+                  str(FEEDBACK_SOURCES.get(r.get("source", ""), "")), _dt(r.get("given_at")),
+                  str(_l("potrzebna interwencja")) if r.get("source") == "volunteer" else str(_l("źle")))
+             for r in rows]
     return items, len(rows), len(rows) >= 200
 
 
@@ -319,6 +348,10 @@ SPECS: dict[str, Spec] = {
                      _l("Nie zaplanowano żadnych zajęć."), "/community/activities",
                      ("community", "community_plan.attendance"), _l("Otwórz"), _l("Zobacz"), _l("początek"),
                      read_activities),
+    FEEDBACK: Spec(FEEDBACK, "matching", _l("Oceny „źle” i „potrzebna interwencja” do przeczytania"),
+                   _l("Nie ma nieprzeczytanych złych ocen wizyt."), "/matching/raporty/oceny",
+                   ("matching", "matching_feedback.mark_seen"), _l("Otwórz i oznacz"), _l("Zobacz"),
+                   _l("oceniono"), read_feedback),
 }
 
 

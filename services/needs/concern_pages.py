@@ -167,12 +167,14 @@ def concern_page_list():  # type: ignore[no-untyped-def]
                            overdue={r["id"] for r in open_rows if concerns.overdue(r, now)})
 
 
-def render_concern(concern_id: str, close_form: CloseForm | None = None, status: int = 200) -> Any:
+def render_concern(concern_id: str, close_form: CloseForm | None = None, status: int = 200,
+                   problem: str = "") -> Any:
     with db().transaction() as session:
         concern = concerns.read(session, concern_id, purpose="strona zgłoszenia niepokoju")
     return render_template("needs/concern.html", concern=concern, form=ButtonForm(),
                            close_form=close_form or CloseForm(formdata=None), channel_pl=concerns.CHANNEL_PL,
-                           kind_pl=concerns.KIND_PL, overdue=concerns.overdue(concern, clock.now())), status
+                           kind_pl=concerns.KIND_PL, overdue=concerns.overdue(concern, clock.now()),
+                           problem=problem), status
 
 
 @pages.get("/zgloszenia/<concern_id>")
@@ -193,8 +195,7 @@ def close(concern_id: str):  # type: ignore[no-untyped-def]
         form.outcome.errors = [str(err.errors.get("outcome", ""))]
         return render_concern(concern_id, form, 422)
     except Refused as err:
-        form.outcome.errors = [err.message]
-        return render_concern(concern_id, form, 409)
+        return render_concern(concern_id, form, 409, err.message)
     flash("Zgłoszenie zamknięte — zapisano, co zostało zrobione." if done else "To zgłoszenie ktoś już zamknął.")
     return redirect(url_for(".concern_page", concern_id=concern_id))
 

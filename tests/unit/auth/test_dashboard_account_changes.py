@@ -85,7 +85,7 @@ def test_a_changed_role_ends_the_session_and_the_next_sign_in_brings_the_new_rol
 
     assert client.get("/").status_code == 302
     sign_in(client, "osl.kowalska")
-    assert sections(client) == ["concerns", "proposals", "offers", "unmatched"]
+    assert sections(client) == ["concerns", "proposals", "offers", "unmatched", "feedback"]
 
 
 def test_an_unchanged_account_keeps_its_session(front: Any, store: AuthStore) -> None:

@@ -14,7 +14,9 @@ from wspolnota.testing import signed_in
 
 TOKEN_AUTH = {("volunteers", "internal_api.contact"),  # public to the session check, guarded by its own token
               ("needs", "needs_concerns_internal.report"), ("needs", "needs_concerns_internal.recipient"),
-              ("community", "community_internal_api.registration_contact")}
+              ("community", "community_internal_api.registration_contact"),
+              ("needs", "needs_feedback_internal.feedback_contact"),  # notify's feedback request SMS
+              ("notify", "notify_sms_inbound.sms_inbound")}  # the SMS gateway's bearer token
 TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
 
 
