@@ -79,7 +79,7 @@ def test_a_changed_role_ends_the_session_and_the_next_sign_in_brings_the_new_rol
     client = front.test_client()
     sign_in(client, "osl.kowalska")
     assert sections(client) == ["concerns", "proposals", "offers", "unmatched", "credentials", "failed", "surveys", "plans",
-                                "activities"]
+                                "activities", "feedback"]
 
     store.update("osl.kowalska", role="social_worker")
 
