@@ -8,18 +8,34 @@ import dataclasses
 import io
 import re
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from contracts import needs as need_contract
 from services.matching.db import feedback
 from services.matching.handlers import CONSUMES, handlers
-from tests.unit.matching.test_reports import at
-from tests.unit.matching.test_reports import client, world  # noqa: F401
+from tests.unit.matching.test_reports import NOW, World, at, build_world
 from wspolnota.testing import signed_in
 from wspolnota.transport import new_event
+
+
+@pytest.fixture
+def world(matching: Any) -> World:
+    return build_world(matching)
+
+
+@pytest.fixture
+def client(matching: Any) -> Iterator[Any]:
+    from services.matching.app import create_app
+
+    app = create_app({"DATABASE_URL": matching.service.db.url, "TESTING": True, "AUTH_DISABLED": True,
+                      "SECRET_KEY": "test", "MATCHING_CLOCK": lambda: NOW})
+    yield app.test_client()
+    app.extensions["db"].dispose()
 
 
 def given(matching: Any, w: Any, match: str, source: str, score: int, when: datetime, fid: str | None = None) -> str:
