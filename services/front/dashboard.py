@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Nine sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Ten sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -14,12 +14,14 @@ Nine sections, each read from an existing JSON API of the owning service, on the
 | surveys collecting answers, with their response counts | community `GET /api/surveys` | published only |
 | the community organising plans in force, with their progress | community `GET /api/overview` | not ended |
 | upcoming activities, with free places and missing helpers | community `GET /api/activities` | — |
+| visit ratings 3 ("źle" / "potrzebna interwencja") nobody has marked as seen | matching `GET /api/feedback?status=unseen` | — |
 
-The nine are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
+The ten are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
-whether they name a resident, how and when they came (the text only on needs' concern page, where reading it is audited).
+whether they name a resident, how and when they came, their kind and whether they are past their deadline or
+escalated (the text only on needs' concern page, where reading it is audited); ratings by category and source.
 """
 from __future__ import annotations
 

@@ -25,6 +25,7 @@ from services.needs.db import (
     need_matches,
     needs,
     outbox,
+    resident_feedback,
     residents,
     series,
     submissions,
@@ -664,6 +665,11 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     _redact_kept_cancel_reasons(session, need_ids)
     # concerns about the resident: their text goes (the rows, with who reported and when, stay)
     session.execute(sa.update(concerns).where(concerns.c.resident_ref == ref).values(text=REDACTED))
+    session.execute(sa.update(concerns).where(concerns.c.resident_ref == ref,  # and the outcome staff wrote
+                                              concerns.c.outcome.is_not(None)).values(outcome=REDACTED))
+    if need_ids:  # notes of the resident's feedback calls go; the scores stay
+        session.execute(sa.update(resident_feedback).where(resident_feedback.c.need_id.in_(need_ids))
+                        .values(note=""))
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
         name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", social_worker_email="",
         erased_at=at,

@@ -161,7 +161,15 @@ def handlers(outbox: Outbox, cfg: Settings, clock: Clock) -> dict[str, Callable[
                         RESIDENT_OF_MATCH + d["match_id"], ("sms",), text, need_id=d.get("need_id"),
                         match_id=d["match_id"], due=due)
 
-    return {"ConcernEscalated": on_concern_escalated, "MatchCompleted": on_match_completed}
+    def on_resident_erased(session: Session, event: Event) -> None:
+        """The resident's phone hash goes with them: their later replies match nothing."""
+        need_ids = list(event.data.get("need_ids") or [])
+        if need_ids:
+            session.execute(sa.update(feedback_requests).where(feedback_requests.c.need_id.in_(need_ids))
+                            .values(phone_hash=None))
+
+    return {"ConcernEscalated": on_concern_escalated, "MatchCompleted": on_match_completed,
+            "ResidentErased": on_resident_erased}
 
 
 def chained(first: Callable[[Session, Event], None] | None,

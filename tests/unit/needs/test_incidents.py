@@ -191,3 +191,19 @@ def test_a_bad_call_log_writes_nothing(needs: NeedsHarness) -> None:
         assert needs.client.post(url, data={**hidden, **bad}).status_code == 302
     assert needs.count("resident_feedback") == 0 and needs.published("FeedbackGiven") == []
     assert needs.client.post(url, data={"match_id": visit["match_id"], "score": "1"}).status_code == 400
+
+
+def test_erasing_the_resident_removes_their_call_notes_and_concern_outcomes(needs: NeedsHarness) -> None:
+    visit = resident_with_sms(needs)
+    with needs.db.transaction() as session:
+        from services.needs import feedback
+        from services.needs.handlers import PUBLISHES
+        from wspolnota.transport.outbox import Outbox
+
+        feedback.log_call(session, Outbox(needs.db, PUBLISHES), feedback_id=str(uuid.uuid4()),
+                          need_id=visit["need"]["id"], match_id=visit["match_id"], score=2,
+                          note="Pani Genowefa mówi, że było miło.", actor="as.nowak")
+    resident_id = visit["resident"]["id"]
+    assert needs.client.post(f"/api/residents/{resident_id}/erase", json={"reason": "wniosek"}).status_code == 200
+    [row] = needs.rows("resident_feedback")
+    assert row["note"] == "" and row["score"] == 2

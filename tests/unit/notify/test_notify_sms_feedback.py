@@ -165,3 +165,13 @@ def test_the_webhook_is_rate_limited_per_caller(app) -> None:
     app.config["NOTIFY_SMS_INBOUND_PER_MINUTE"] = 2
     statuses = [reply(app, "1").status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_an_erased_residents_phone_hash_goes_and_their_reply_matches_nothing(deliver, db, settings, app) -> None:
+    deliver(completed())
+    send_request(db, settings)
+    deliver(event("ResidentErased", {"resident_ref": "M-ABC123", "erased_at": NOON.isoformat(), "need_ids": [NEED]},
+                  key="M-ABC123"))
+    with db.engine.connect() as conn:
+        assert conn.execute(sa.select(feedback_requests.c.phone_hash)).scalar() is None
+    assert reply(app, "1").json["status"] == "no_request"
