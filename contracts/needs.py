@@ -102,6 +102,35 @@ class ConcernReported(Schema):
     need_id = uuid_str(load_default=None, allow_none=True)
     resident_ref = fields.String(load_default=None, allow_none=True)
     urgent = fields.Boolean(load_default=True)
+    kind = fields.String(load_default="concern")  # CONCERN_KINDS (absent in older events: a concern)
+
+
+CONCERN_KINDS = ("concern", "incident", "safeguarding")
+
+
+class ConcernEscalated(Schema):
+    """A concern nobody acknowledged by its deadline: the needs job escalates it once; notify sends the director
+    an urgent e-mail with a link to the concern page. Ids and codes only, never the text."""
+
+    concern_id = uuid_str(required=True)
+    kind = fields.String(load_default="concern")
+    urgent = fields.Boolean(load_default=True)
+
+
+# Feedback on a visit, from whoever gave it. The same schema is published by the volunteers service (source
+# "volunteer"), the needs service (a call staff logged, "resident_call") and notify (a resident's SMS reply,
+# "resident_sms"), each on its own topic. Score: 1 good ("dobrze"), 2 so-so ("średnio" / "były trudności"),
+# 3 bad ("źle" / "potrzebna interwencja"). A note anyone typed stays in the service that took it.
+FEEDBACK_SOURCES = ("volunteer", "resident_sms", "resident_call")
+FEEDBACK_SCORES = (1, 2, 3)
+
+
+class FeedbackGiven(Schema):
+    feedback_id = uuid_str(required=True)  # the owning service's id of the feedback (one per event)
+    match_id = uuid_str(required=True)
+    need_id = uuid_str(load_default=None, allow_none=True)
+    source = fields.String(required=True, validate=validate.OneOf(FEEDBACK_SOURCES))
+    score = fields.Integer(required=True, validate=validate.OneOf(FEEDBACK_SCORES))
 
 
 
@@ -206,4 +235,5 @@ EVENTS: dict[str, type[Schema]] = {
     "RequestReceived": RequestReceived, "RequestConverted": RequestConverted, "RequestClosed": RequestClosed,
     "NeedCheckDue": NeedCheckDue,
     "CallOutcomeRecorded": CallOutcomeRecorded, "CallSeriesEscalated": CallSeriesEscalated,
-    "ResidentNoticesChanged": ResidentNoticesChanged}
+    "ResidentNoticesChanged": ResidentNoticesChanged,
+    "ConcernEscalated": ConcernEscalated, "FeedbackGiven": FeedbackGiven}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, fields, validate
 
+from contracts.needs import FeedbackGiven
 from wspolnota.schemas import uuid_str
 
 TOPIC = "notifications"
@@ -82,4 +83,5 @@ class NeedCheckAnswered(Schema):
 
 EVENTS: dict[str, type[Schema]] = {"NotificationRecorded": NotificationRecorded, "ProviderResponded": ProviderResponded,
                                    "ProviderSteppedBack": ProviderSteppedBack,
-                                   "VisitOutcomeGiven": VisitOutcomeGiven, "NeedCheckAnswered": NeedCheckAnswered}
+                                   "VisitOutcomeGiven": VisitOutcomeGiven, "NeedCheckAnswered": NeedCheckAnswered,
+                                   "FeedbackGiven": FeedbackGiven}  # source "resident_sms" (contracts/needs.py)

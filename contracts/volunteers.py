@@ -12,6 +12,7 @@ import uuid
 from itsdangerous import BadSignature, Signer
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from contracts.needs import FeedbackGiven
 from wspolnota.schemas import category_field, uuid_str, village_field
 
 TOPIC = "volunteers"
@@ -256,4 +257,5 @@ EVENTS: dict[str, type[Schema]] = {
     "VisitAnswered": VisitAnswered,
     "VisitSteppedBack": VisitSteppedBack,
     "VisitConfirmed": VisitConfirmed,
+    "FeedbackGiven": FeedbackGiven,  # source "volunteer" (the schema is shared: contracts/needs.py)
 }

@@ -99,6 +99,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_concerns_internal.report": PUBLIC,
         "needs_concerns_internal.recipient": PUBLIC,
         "needs_notices_internal.notice_contact": PUBLIC,  # notify asks for a resident's notice contact (its token)
+        "needs_feedback_internal.feedback_contact": PUBLIC,  # notify's feedback request SMS (the service token)
         "needs_concerns_api.concern_list": rw(STAFF, NOBODY),
         "needs_concerns.concern_page_list": rw(STAFF, NOBODY),
         "needs_concerns.concern_page": rw(CASE_WRITE, NOBODY),
@@ -131,6 +132,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "needs_calls.series_review": rw(NOBODY, CASE_WRITE),
         "needs_calls.series_end": rw(NOBODY, CASE_WRITE),
         "needs_calls.escalation_resolved": rw(NOBODY, CASE_WRITE),
+        "needs_concerns.close": rw(NOBODY, CASE_WRITE),
+        "needs_feedback.log_call_page": rw(NOBODY, CASE_WRITE),
         # the case system's API: its own bearer keys, scopes and rate limits (services/needs/caseapi.py)
         **{f"case_system_api.{name}": PUBLIC for name in (
             "CaseNeeds", "CaseNeedItem", "CaseNeedCancel", "CaseImports", "DeliveredExport")},
@@ -163,6 +166,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         **{f"volunteer_space.{name}": PUBLIC for name in (  # hours and documents; concerns (their own session)
             "own_hours", "own_certificate", "own_export", "general_concern", "visit_concern", "messages",
             "call_outcome")},
+        "volunteer_space.visit_feedback_page": PUBLIC,  # the volunteer's feedback on a visit (their own session)
         "engagement.milestone_list": rw(STAFF, NOBODY),
         "internal_api.contact": PUBLIC,
         "volunteers.audit_page": rw(AUDIT_READ, NOBODY),
@@ -195,6 +199,8 @@ POLICIES: dict[str, dict[str, Any]] = {
         "matching.not_happened": rw(NOBODY, DECIDE),
         "matching_visit_checks_api.OverdueVisits": rw(STAFF, NOBODY),
         "matching.moderation_page": rw(STAFF, MODERATE),
+        "matching_feedback_api.feedback_list": rw(STAFF, NOBODY),  # scores and codes, never notes
+        "matching_feedback.mark_seen": rw(NOBODY, DECIDE),
         # reports and the village map: counts and pseudonyms only, readable by all staff
         **{f"reports.{name}": rw(STAFF, NOBODY)
            for name in ("index", "report", "export_csv", "export_xlsx", "village_map")},
@@ -215,6 +221,7 @@ POLICIES: dict[str, dict[str, Any]] = {
         "notify_calls.call_list": rw(NOTIFY_READ | {SOCIAL_WORKER}, NOBODY),
         "notify_calls.call_task": rw(CALLERS, CALLERS),
         "notify_calls_api.calls_due": rw(STAFF, NOBODY),
+        "notify_sms_inbound.sms_inbound": PUBLIC,  # the SMS gateway: its own bearer token, rate-limited
     },
     "community": {
         **COMMON,

@@ -86,6 +86,11 @@ SETTINGS: tuple[Setting, ...] = (
             "housekeeping (credential expiry, overdue needs)", roles=("jobs",)),
     Setting("CASE_SYSTEM_IDEMPOTENCY_DAYS", "30", "how long the needs service keeps a case-system answer to "
             "replay under its Idempotency-Key; the hourly job forgets older keys", roles=("web", "jobs")),
+    Setting("NEEDS_CONCERN_DUE_HOURS_URGENT", "24", "an urgent concern, incident or safeguarding report must be "
+            "acknowledged within this many hours, or the needs job escalates it to the director",
+            roles=("web", "jobs")),
+    Setting("NEEDS_CONCERN_DUE_HOURS_OTHER", "72", "the same for a report not marked urgent (hours)",
+            roles=("web", "jobs")),
     Setting("CASE_SYSTEM_CSV_MAX_ROWS", "1000", "most rows one case-system CSV import may have", roles=("web",)),
     Setting("COMMUNITY_PUBLIC_ANSWERS_PER_HOUR", "30", "how many survey answers (and public page posts) the "
             "community service takes from one address per survey and hour before it answers 429",
@@ -153,6 +158,14 @@ SETTINGS: tuple[Setting, ...] = (
         ("IPUS_COORDINATOR_EMAIL", "koordynator.ipus@cus-zagnansk.local", _SENDER, "the IPUS coordinator's "
          "e-mail"),
         ("IPUS_COORDINATOR_PHONE", "", _SENDER, "the IPUS coordinator's phone; empty: none"),
+        ("DIRECTOR_EMAIL", "dyrektor@cus-zagnansk.local", _SENDER, "the centre director's e-mail: concerns "
+         "not acknowledged by their deadline are escalated there"),
+        ("SMS_INBOUND_TOKEN", "", ("notify-web",), "bearer token the SMS gateway sends with residents' replies "
+         "(`POST /notify/api/sms/inbound`); empty: the endpoint refuses every call"),
+        ("SMS_INBOUND_PER_MINUTE", "120", ("notify-web",), "inbound SMS calls taken per caller address and minute "
+         "before the endpoint answers 429"),
+        ("FEEDBACK_REPLY_DAYS", "7", ("notify-web",), "a resident's reply code counts for their latest feedback "
+         "request sent at most this many days before"),
         ("PUBLIC_URL", "http://127.0.0.1:8000/notify", ("notify-consumer",), "public base of notify (behind the "
          "front door) for providers' response links and links to staff pages"),
         ("LINK_SECRET", "", ("notify-web", "notify-consumer"), "key that signs providers' response links; "

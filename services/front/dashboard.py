@@ -1,6 +1,6 @@
 """The organiser's dashboard on the front door's `/`: the day's work gathered from the services.
 
-Fourteen sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
+Fifteen sections, each read from an existing JSON API of the owning service, on the signed-in person's behalf
 (their session cookie is forwarded, so every service applies its own role policy):
 
 | section | API | filtered here |
@@ -17,14 +17,16 @@ Fourteen sections, each read from an existing JSON API of the owning service, on
 | residents' requests for help waiting for a decision (count, the oldest first) | needs `GET /api/requests` | — |
 | accepted visits whose provider has not answered "did it happen?" in time ("Wizyty bez potwierdzenia") | matching `GET /api/visit-checks/overdue` | — |
 | open needs whose requesting worker has not answered "is it still needed?" in time ("Potrzeby do potwierdzenia") | needs `GET /api/need-checks/overdue` | — |
-
-The sections are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 | call series to look into: two unanswered calls in a row, or past their review date | needs `GET /api/call-series/attention` | — |
 | residents' notices staff phone today (and overdue ones) | notify `GET /api/calls?due=today` (no contact) | — |
+| visit ratings 3 ("źle" / "potrzebna interwencja") nobody has marked as seen | matching `GET /api/feedback?status=unseen` | — |
+
+The sections are fetched in parallel with short timeouts; a section whose service is down, too slow, or refuses
 the role is shown as "niedostępne" and the rest of the page still works. Nothing personal is shown: needs by
 category, village, urgency and start; providers by their id; notifications by kind and channel; activities by
 their title, village and start, with counts of places and helpers (never who registered); concerns by
-whether they name a resident, how and when they came (the text only on needs' concern page, where reading it is audited).
+whether they name a resident, how and when they came, their kind and whether they are past their deadline or
+escalated (the text only on needs' concern page, where reading it is audited); ratings by category and source.
 """
 from __future__ import annotations
 
@@ -53,8 +55,9 @@ REQUESTS = "requests"
 VISIT_CHECKS, NEED_CHECKS = "visit_checks", "need_checks"  # follow-ups of "did it happen?", "is it still needed?"
 CALLS = "calls"  # well-being call series to look into
 CALL_LIST = "call_list"  # residents' notices staff phone today
+FEEDBACK = "feedback"
 SECTIONS = (CONCERNS, PROPOSALS, OFFERS, UNMATCHED, CREDENTIALS, FAILED, SURVEYS, PLANS, ACTIVITIES, REQUESTS,
-            VISIT_CHECKS, NEED_CHECKS, CALLS, CALL_LIST)
+            VISIT_CHECKS, NEED_CHECKS, CALLS, CALL_LIST, FEEDBACK)
 UNMATCHED_AFTER = timedelta(hours=48)
 EXPIRY_WARNING_DAYS = 30
 EXPIRED_LOOKBACK_DAYS = 90  # an expired, unrenewed credential stays on the dashboard this long
@@ -70,8 +73,8 @@ ACT, VIEW, COUNT = "act", "view", "count"
 ROLE_SECTIONS: dict[str, dict[str, str]] = {
     access.OSL: dict.fromkeys(SECTIONS, ACT),
     access.ADMIN: dict.fromkeys(SECTIONS, ACT),
-    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, REQUESTS, CALLS), ACT),
-    access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW},
+    access.SOCIAL_WORKER: dict.fromkeys((CONCERNS, PROPOSALS, OFFERS, UNMATCHED, REQUESTS, CALLS, FEEDBACK), ACT),
+    access.IPUS: {CONCERNS: ACT, PROPOSALS: ACT, OFFERS: ACT, UNMATCHED: ACT, FAILED: VIEW, FEEDBACK: VIEW},
     access.DIRECTOR: {**dict.fromkeys(SECTIONS, VIEW), REQUESTS: ACT},
     access.AUDITOR: dict.fromkeys(SECTIONS, COUNT),
 }
@@ -296,7 +299,35 @@ def read_concerns(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
     items = [Item(f"/needs/zgloszenia/{r['id']}", str(_l("o mieszkańcu") if r.get("resident_ref")
                                                       else _l("zgłoszenie ogólne")),
                   str(CONCERN_CHANNELS.get(r.get("channel", ""), "")), _dt(r.get("created_at")),
-                  str(_l("pilne")) if r.get("urgent") else "") for r in rows]
+                  str(_l("pilne")) if r.get("urgent") else "", concern_detail(r)) for r in rows]
+    return items, len(rows), len(rows) >= 200
+
+
+CONCERN_KINDS = {"incident": _l("zdarzenie"), "safeguarding": _l("ochrona przed krzywdzeniem")}
+
+
+def concern_detail(row: dict[str, Any]) -> str:
+    """The kind (other than a plain concern) and "przekroczony termin" / "eskalowano do dyrektora"."""
+    parts = [str(CONCERN_KINDS[row["kind"]])] if row.get("kind") in CONCERN_KINDS else []
+    if row.get("overdue"):
+        parts.append(str(_l("przekroczony termin")))
+    if row.get("escalated_at"):
+        parts.append(str(_l("eskalowano do dyrektora")))
+    return ", ".join(parts)
+
+
+FEEDBACK_SOURCES = {"volunteer": _l("od wolontariusza"), "resident_sms": _l("SMS od mieszkańca"),
+                    "resident_call": _l("rozmowa z mieszkańcem")}
+
+
+def read_feedback(get: Get, now: datetime) -> tuple[list[Item], int, bool]:
+    """Feedback scored 3 ("źle" / "potrzebna interwencja") nobody has marked as seen, the oldest first: codes."""
+    rows = _json(get("matching", "/api/feedback", {"status": "unseen"}))
+    items = [Item(f"/matching/matches/{r['match_id']}#oceny",
+                  _category(r.get("category") or "") if r.get("category") else str(_l("wizyta")),
+                  str(FEEDBACK_SOURCES.get(r.get("source", ""), "")), _dt(r.get("given_at")),
+                  str(_l("potrzebna interwencja")) if r.get("source") == "volunteer" else str(_l("źle")))
+             for r in rows]
     return items, len(rows), len(rows) >= 200
 
 
@@ -417,6 +448,10 @@ SPECS: dict[str, Spec] = {
                     _l("Dziś nie trzeba do nikogo dzwonić."), "/notify/do-zadzwonienia",
                     ("notify", "notify_calls.call_task"), _l("Zadzwoń"), _l("Zobacz"), _l("do kiedy"),
                     read_call_list),
+    FEEDBACK: Spec(FEEDBACK, "matching", _l("Oceny „źle” i „potrzebna interwencja” do przeczytania"),
+                   _l("Nie ma nieprzeczytanych złych ocen wizyt."), "/matching/raporty/oceny",
+                   ("matching", "matching_feedback.mark_seen"), _l("Otwórz i oznacz"), _l("Zobacz"),
+                   _l("oceniono"), read_feedback),
 }
 
 

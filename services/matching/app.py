@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 
-from services.matching import api, pages, reports, visit_check_api
+from services.matching import api, feedback, pages, reports, visit_check_api
 from services.matching.bootstrap import bootstrap
 from wspolnota.web import create_service_app, make_api
 
@@ -25,4 +25,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     smorest.register_blueprint(visit_check_api.blp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(reports.bp)
+    feedback.install(app, csrf)
     return app

@@ -258,5 +258,22 @@ step_backs = sa.Table(
 
 
 
+# Feedback on visits (services/matching/feedback.py): FeedbackGiven from the volunteer (volunteers), a call staff
+# logged (needs) and a resident's SMS reply (notify). Scores and codes only: any note stays where it was typed.
+feedback = sa.Table(
+    "feedback", metadata,
+    sa.Column("feedback_id", sa.String(36), primary_key=True),
+    sa.Column("match_id", sa.String(36), nullable=False),
+    sa.Column("need_id", sa.String(36), nullable=True),
+    sa.Column("category", sa.String(3), nullable=True),
+    sa.Column("source", sa.String(20), nullable=False),  # volunteer | resident_sms | resident_call
+    sa.Column("score", sa.Integer, nullable=False),  # 1 good, 2 so-so, 3 bad / intervention needed
+    sa.Column("given_at", UtcDateTime, nullable=False),  # the event's time
+    sa.Column("seen_by", sa.String(100), nullable=True),  # the organiser who marked a score 3 as seen
+    sa.Column("seen_at", UtcDateTime, nullable=True),
+    sa.Index("ix_feedback_match", "match_id"),
+    sa.Index("ix_feedback_unseen", "score", "seen_at"),
+)
+
 def make_db(url: str | None = None) -> Database:
     return Database("matching", url or config.database_url("matching"), metadata, outbox, processed)

@@ -19,7 +19,7 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.matching import cascade, confirmations, helpers, projection, schedule, series, store
+from services.matching import cascade, confirmations, feedback, helpers, projection, schedule, series, store
 from services.matching.model import MatchNotFound, NotAllowed
 from services.matching.settings import Settings
 from wspolnota.transport import Catalog, Event
@@ -188,4 +188,6 @@ def handlers(outbox: Outbox, clock: Clock = wall_clock, settings: Settings | Non
                 schedule.tick(session, outbox, now, config)
         return handle
 
-    return {event_type: make(reaction) for event_type, reaction in REACTIONS.items() if event_type in CONSUMES}
+    made = {event_type: make(reaction) for event_type, reaction in REACTIONS.items() if event_type in CONSUMES}
+    made["FeedbackGiven"] = feedback.on_feedback_given  # kept for the organiser; nothing to project or re-solve
+    return made

@@ -13,7 +13,7 @@ from flask_babel import gettext
 from contracts import community as community_contract
 from contracts import matching as match_contract
 from contracts.matching import STEP_BACK_REASONS
-from services.matching import actions, confirmations, forms, helpers, model, review, series
+from services.matching import actions, confirmations, feedback, forms, helpers, model, review, series
 from services.matching.api import run, staff_actor
 from services.matching.db import moderation, open_needs, proposals, unmet_needs
 from services.matching.solver import HELD
@@ -85,6 +85,7 @@ def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None,
         need = conn.execute(sa.select(open_needs).where(open_needs.c.need_id == row["need_id"])).mappings().first()
         history = conn.execute(sa.select(proposals).where(proposals.c.need_id == row["need_id"])
                                .order_by(proposals.c.created_at)).mappings().all()
+        given = feedback.of_match(conn, match_id)
     explanation = row["explanation"] or {}
     pick_form = pick_form or forms.PickForm(prefix="pick")
     pick_form.volunteer_id.choices = [
@@ -97,7 +98,8 @@ def match_page(match_id: str, approve_form: Any = None, reject_form: Any = None,
                            complete_form=complete_form or forms.CompleteForm(prefix="complete"),
                            not_done_form=not_done_form or forms.NotDoneForm(prefix="notdone"),
                            rules_pl=forms.RULES_PL, terms_pl=forms.TERMS_PL, sources_pl=forms.SOURCES_PL,
-                           **page_context()), status
+                           feedback=given, feedback_pl=feedback.SCORE_PL, feedback_sources=feedback.SOURCE_PL,
+                           seen_form=feedback.SeenForm(formdata=None), **page_context()), status
 
 
 @bp.get("/matches/<match_id>")

@@ -25,7 +25,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
-from services.matching import model, svg
+from services.matching import feedback, model, svg
 from services.matching.db import (
     applied_events,
     community_assets,
@@ -67,6 +67,8 @@ REPORTS = {
                   _l("Wizyty i godziny organizacji partnerskich (KGW, OSP, parafie, szkoły, NGO).")),
     "niezaspokojone": (_l("Potrzeby niezaspokojone"),
                        _l("Potrzeby bez wykonawcy według miejscowości i kategorii, z najczęstszym powodem.")),
+    "oceny": (_l("Oceny wizyt"),
+              _l("Oceny od wolontariuszy i mieszkańców: liczby według oceny w miesiącach i kategoriach.")),
 }
 
 
@@ -543,9 +545,54 @@ def unmet_report(facts: Facts, period: Period) -> Report:
     return report
 
 
+# --- feedback on visits ----------------------------------------------------------------------------
+
+def feedback_report(facts: Facts, period: Period) -> Report:
+    """Counts by score per month and per category (FeedbackGiven's time, Warsaw calendar): services/matching/
+    feedback.py keeps them."""
+    scores, score_pl, slug = feedback.SCORES, feedback.SCORE_PL, "oceny"
+    with current_parts().db.engine.connect() as conn:
+        rows = feedback.rows_between(conn, period.start, period.end)
+    months = period.months()
+    by_month: dict[date, Counter[int]] = {m: Counter() for m in months}
+    by_category: dict[str, Counter[int]] = {}
+    for r in rows:
+        month = local_day(r["given_at"]).replace(day=1)
+        by_month.setdefault(month, Counter())[r["score"]] += 1
+        by_category.setdefault(r["category"] or "", Counter())[r["score"]] += 1
+    table_rows: list[list[Any]] = []
+    for m in months:
+        c = by_month[m]
+        table_rows.append([month_label(m), *(c[s] for s in scores), sum(c.values())])
+    for code in sorted(by_category):
+        c = by_category[code]
+        name = _category_name(code) if code else _("kategoria nieznana")
+        table_rows.append([_("Kategoria: %(name)s", name=name), *(c[s] for s in scores), sum(c.values())])
+    title, intro = REPORTS[slug]
+    built = Report(slug, str(title), str(intro), Table(
+        [_("Miesiąc / kategoria"), *(str(score_pl[s]) for s in scores), _("Razem")], table_rows),
+        empty=not rows and not facts.matches)  # visits but no feedback yet: the zeros are the news
+    if rows:
+        labels = [month_label(m) for m in months]
+        bad = [float(by_month[m][3]) for m in months]
+        totals = [float(sum(by_month[m].values())) for m in months]
+        built.charts = [
+            svg.bar_chart("chart-feedback", labels, totals, title=_("Oceny wizyt w miesiącach"),
+                          desc=_("Liczba ocen: ") + "; ".join(
+                              f"{lab}: {svg.number(v, 0)}" for lab, v in zip(labels, totals, strict=True))),
+            svg.bar_chart("chart-feedback-bad", labels, bad, title=_("Oceny „źle / potrzebna interwencja”"),
+                          desc=_("Liczba ocen 3: ") + "; ".join(
+                              f"{lab}: {svg.number(v, 0)}" for lab, v in zip(labels, bad, strict=True)))]
+    built.notes.append(_("Oceny: 1 — dobrze, 2 — średnio (były trudności), 3 — źle (potrzebna interwencja). "
+                         "Źródła: wolontariusz po wizycie, SMS mieszkańca, rozmowa zapisana przez pracownika. "
+                         "Notatki nie są tu pokazywane."))
+    return built
+
+
 BUILDERS: dict[str, Callable[[Facts, Period], Report]] = {
     "potrzeby-i-potencjal": heat_report, "pokrycie": coverage_report, "godziny": hours_report,
     "partnerzy": partners_report, "niezaspokojone": unmet_report,
+    "oceny": feedback_report,
 }
 
 

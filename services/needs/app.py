@@ -13,6 +13,7 @@ from services.needs import (
     caseapi,
     casepages,
     concern_pages,
+    feedback,
     model,
     need_check_pages,
     pages,
@@ -48,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     need_check_pages.install(app, csrf)
     call_pages.install(app, csrf)
     install_notice_contact(app, csrf)
+    feedback.install(app, csrf)
 
     @app.get("/api/docs")
     def api_docs():  # type: ignore[no-untyped-def]

@@ -19,9 +19,10 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy.orm import Session
-from wtforms import BooleanField, HiddenField, StringField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
-from services.needs import audit, concerns
+from services.needs import audit, clock, concerns
 from services.needs.api import db, outbox
 from services.needs.db import residents
 from services.needs.handlers import Refused
@@ -71,13 +72,16 @@ def report():  # type: ignore[no-untyped-def]
         problems["urgent"] = ["Pole urgent przyjmuje true albo false."]
     if not isinstance(body.get("text", ""), str):
         problems["text"] = [concerns.TEXT_EMPTY]
+    kind = body.get("kind", "concern")
+    if kind not in concerns.KINDS:
+        problems["kind"] = [concerns.BAD_KIND]
     if problems:
         errors.api_error(422, "Niepoprawne dane zgłoszenia.", errors={"json": problems})
     try:
         with db().transaction() as session:
             done = concerns.report(session, outbox(), concern_id=str(body.get("id") or ""), text=body.get("text"),
                                    reported_by=concerns.VOLUNTEER_ACTOR + volunteer_id, channel="volunteer_space",
-                                   urgent=urgent, match_id=match_id, volunteer_id=volunteer_id)
+                                   urgent=urgent, match_id=match_id, volunteer_id=volunteer_id, kind=kind)
     except errors.Invalid as err:
         return field_errors(err), 422
     except errors.DomainError as err:
@@ -100,9 +104,14 @@ def recipient(concern_id: str):  # type: ignore[no-untyped-def]
 
 # --- the staff API ----------------------------------------------------------------------------------------
 def listed_out(row: dict[str, Any]) -> dict[str, Any]:
+    def iso(name: str) -> str | None:
+        return row[name].isoformat() if row.get(name) else None
+
     return {"id": row["id"], "need_id": row["need_id"], "resident_ref": row["resident_ref"],
             "channel": row["channel"], "urgent": bool(row["urgent"]), "created_at": row["created_at"].isoformat(),
-            "acknowledged_at": row["acknowledged_at"].isoformat() if row["acknowledged_at"] else None}
+            "acknowledged_at": iso("acknowledged_at"), "kind": row.get("kind") or "concern",
+            "due_at": iso("due_at"), "overdue": concerns.overdue(row, clock.now()),
+            "escalated_at": iso("escalated_at"), "closed_at": iso("closed_at")}
 
 
 @api.get("")
@@ -117,11 +126,25 @@ def concern_list():  # type: ignore[no-untyped-def]
 
 
 # --- the staff pages --------------------------------------------------------------------------------------
+KIND_CHOICES = [SelectChoice("concern", _l("Niepokój o mieszkańca")),
+                SelectChoice("incident", _l("Zdarzenie (incydent) podczas wizyty")),
+                SelectChoice("safeguarding", _l("Ochrona — podejrzenie krzywdzenia lub zaniedbania"))]
+CHANNEL_CHOICES = [SelectChoice("phone", _l("Telefon — zgłasza mieszkaniec, rodzina, sąsiad albo wolontariusz")),
+                   SelectChoice("staff", _l("Własna obserwacja pracownika CUS"))]
+
+
 class IntakeForm(FlaskForm):
     concern_id = HiddenField()
+    channel = RadioField(_l("Skąd zgłoszenie"), choices=CHANNEL_CHOICES, default="phone")
+    kind = RadioField(_l("Rodzaj zgłoszenia"), choices=KIND_CHOICES, default="concern")
     resident_ref = StringField(_l("Mieszkaniec (pseudonim, np. M-1A2B3C; puste: zgłoszenie ogólne)"))
     text = TextAreaField(_l("Co niepokoi zgłaszającego"), render_kw={"rows": 6, "maxlength": concerns.MAX_TEXT})
     urgent = BooleanField(_l("Pilne"), default=True)
+
+
+class CloseForm(FlaskForm):
+    outcome = TextAreaField(_l("Co zostało zrobione (wynik, podjęte działania)"),
+                            render_kw={"rows": 4, "maxlength": concerns.MAX_TEXT})
 
 
 class SocialWorkerForm(FlaskForm):
@@ -138,16 +161,43 @@ def concern_page_list():  # type: ignore[no-untyped-def]
     with db().transaction() as session:
         open_rows = concerns.listed(session, only_open=True)
         recent = [r for r in concerns.listed(session, only_open=False, limit=50) if r["acknowledged_at"]]
+    now = clock.now()
     return render_template("needs/concerns.html", open_rows=open_rows, recent=recent,
-                           channel_pl=concerns.CHANNEL_PL)
+                           channel_pl=concerns.CHANNEL_PL, kind_pl=concerns.KIND_PL,
+                           overdue={r["id"] for r in open_rows if concerns.overdue(r, now)})
+
+
+def render_concern(concern_id: str, close_form: CloseForm | None = None, status: int = 200,
+                   problem: str = "") -> Any:
+    with db().transaction() as session:
+        concern = concerns.read(session, concern_id, purpose="strona zgłoszenia niepokoju")
+    return render_template("needs/concern.html", concern=concern, form=ButtonForm(),
+                           close_form=close_form or CloseForm(formdata=None), channel_pl=concerns.CHANNEL_PL,
+                           kind_pl=concerns.KIND_PL, overdue=concerns.overdue(concern, clock.now()),
+                           problem=problem), status
 
 
 @pages.get("/zgloszenia/<concern_id>")
 def concern_page(concern_id: str):  # type: ignore[no-untyped-def]
-    with db().transaction() as session:
-        concern = concerns.read(session, concern_id, purpose="strona zgłoszenia niepokoju")
-    return render_template("needs/concern.html", concern=concern, form=ButtonForm(),
-                           channel_pl=concerns.CHANNEL_PL)
+    return render_concern(concern_id)
+
+
+@pages.post("/zgloszenia/<concern_id>/zamkniete")
+def close(concern_id: str):  # type: ignore[no-untyped-def]
+    """The outcome (action taken) of an acknowledged concern; the concern is closed."""
+    form = CloseForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        with db().transaction() as session:
+            done = concerns.close(session, concern_id, form.outcome.data, audit.current_actor())
+    except errors.Invalid as err:
+        form.outcome.errors = [str(err.errors.get("outcome", ""))]
+        return render_concern(concern_id, form, 422)
+    except Refused as err:
+        return render_concern(concern_id, form, 409, err.message)
+    flash("Zgłoszenie zamknięte — zapisano, co zostało zrobione." if done else "To zgłoszenie ktoś już zamknął.")
+    return redirect(url_for(".concern_page", concern_id=concern_id))
 
 
 @pages.post("/zgloszenia/<concern_id>/przyjete")
@@ -160,33 +210,39 @@ def acknowledge(concern_id: str):  # type: ignore[no-untyped-def]
     return redirect(url_for(".concern_page", concern_id=concern_id))
 
 
+def due_hours() -> dict[str, int]:
+    return {"due_urgent": concerns.due_hours(True), "due_other": concerns.due_hours(False)}
+
+
 @pages.route("/zgloszenia/nowe", methods=["GET", "POST"])
 def intake():  # type: ignore[no-untyped-def]
-    """Staff write down a concern phoned in (by a volunteer, a neighbour, a relative)."""
+    """Staff write down a concern phoned in (by a resident, a relative, a neighbour, a volunteer: channel
+    "phone") or their own observation (channel "staff"), of any kind."""
     form = IntakeForm()
     if request.method == "GET":
         form.concern_id.data = str(uuid.uuid4())
         form.resident_ref.data = request.args.get("resident_ref", "")[:64]
-        return render_template("needs/concern_form.html", form=form)
+        return render_template("needs/concern_form.html", form=form, **due_hours())
     if not form.validate_on_submit():
-        return render_template("needs/concern_form.html", form=form), 400
+        return render_template("needs/concern_form.html", form=form, **due_hours()), 400
     try:
         with db().transaction() as session:
             done = concerns.report(session, outbox(), concern_id=form.concern_id.data or str(uuid.uuid4()),
                                    text=form.text.data,
-                                   reported_by=audit.current_actor(), channel="phone", urgent=bool(form.urgent.data),
+                                   reported_by=audit.current_actor(), channel=form.channel.data or "phone",
+                                   urgent=bool(form.urgent.data), kind=form.kind.data,
                                    resident_ref=(form.resident_ref.data or "").strip() or None)
     except errors.Invalid as err:
         for name, message in err.errors.items():
             target = getattr(form, "text" if name == "id" else name, form.text)
             target.errors = [message] if isinstance(message, str) else list(message)
-        return render_template("needs/concern_form.html", form=form), 422
+        return render_template("needs/concern_form.html", form=form, **due_hours()), 422
     except errors.NotFound:
         form.resident_ref.errors = ["Nie ma mieszkańca o takim pseudonimie."]
-        return render_template("needs/concern_form.html", form=form), 422
+        return render_template("needs/concern_form.html", form=form, **due_hours()), 422
     except Refused as err:
         form.form_errors.append(err.message)
-        return render_template("needs/concern_form.html", form=form), 409
+        return render_template("needs/concern_form.html", form=form, **due_hours()), 409
     flash("Zapisano zgłoszenie — pracownik socjalny mieszkańca dostanie powiadomienie.")
     return redirect(url_for(".concern_page", concern_id=done.concern["id"]))
 

@@ -213,8 +213,30 @@ concerns = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("acknowledged_by", sa.String(200), nullable=True),
     sa.Column("acknowledged_at", UtcDateTime, nullable=True),
+    sa.Column("kind", sa.String(20), nullable=False, server_default="concern"),  # concern | incident | safeguarding
+    sa.Column("due_at", UtcDateTime, nullable=True),  # acknowledge by then (none: reported before deadlines)
+    sa.Column("escalated_at", UtcDateTime, nullable=True),  # told the director once, past due_at unacknowledged
+    sa.Column("outcome", sa.Text, nullable=True),  # the closing note: the action taken (audited like the text)
+    sa.Column("closed_by", sa.String(200), nullable=True),
+    sa.Column("closed_at", UtcDateTime, nullable=True),
     sa.Index("ix_concerns_open", "acknowledged_at", "created_at"),
     sa.Index("ix_concerns_resident", "resident_ref"),
+    sa.Index("ix_concerns_due", "escalated_at", "due_at"),
+)
+
+
+# A resident's short feedback on a visit, logged by staff after a call (services/needs/feedback.py): the note stays
+# here; the bus carries FeedbackGiven {match_id, need_id, source: "resident_call", score}.
+resident_feedback = sa.Table(
+    "resident_feedback", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=False),
+    sa.Column("match_id", sa.String(36), nullable=True),
+    sa.Column("score", sa.Integer, nullable=False),  # 1 dobrze, 2 średnio, 3 źle
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("logged_by", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Index("ix_resident_feedback_need", "need_id"),
 )
 
 # Well-being call series ("telefon życzliwości", services/needs/calls.py): a weekly series of category TEL (its

@@ -27,6 +27,7 @@ from services.needs.db import (
     need_matches,
     needs,
     outbox,
+    resident_feedback,
     residents,
     series,
     submissions,
@@ -670,6 +671,11 @@ def erase_resident(session: Session, outbox: Outbox, resident_id: str, reason: s
     session.execute(sa.update(concerns).where(concerns.c.resident_ref == ref).values(text=REDACTED))
     # call series: what the calls were for goes; the series ends (outcomes, codes only, stay)
     session.execute(sa.update(call_series).where(call_series.c.resident_ref == ref).values(purpose="", status="ended"))
+    session.execute(sa.update(concerns).where(concerns.c.resident_ref == ref,  # and the outcome staff wrote
+                                              concerns.c.outcome.is_not(None)).values(outcome=REDACTED))
+    if need_ids:  # notes of the resident's feedback calls go; the scores stay
+        session.execute(sa.update(resident_feedback).where(resident_feedback.c.need_id.in_(need_ids))
+                        .values(note=""))
     session.execute(sa.update(residents).where(residents.c.id == resident_id).values(
         name=REDACTED, address="", phone="", email="", notes="", preferred_channel="", social_worker_email="",
         notice_channel="none", notice_consent_date=None, notice_consent_by="",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from services.needs import caseneeds, clock, handlers, resident_requests
+from services.needs import caseneeds, clock, concerns, handlers, resident_requests
 from services.needs.db import idempotency_keys
 from wspolnota.db import Database
 from wspolnota.idempotency import forget_older_than
@@ -30,5 +30,11 @@ def erase_old_requests(db: Database, now: datetime) -> int:
         return resident_requests.erase_expired(session, now)
 
 
+def escalate_concerns(db: Database, now: datetime) -> int:
+    """Concerns nobody acknowledged by their deadline: ConcernEscalated once each (notify tells the director)."""
+    with clock.using(lambda: now), db.transaction() as session:
+        return len(concerns.escalate_overdue(session, Outbox(db, handlers.PUBLISHES), now))
+
+
 PERIODIC = {"expire-overdue": expire_overdue, "forget-idempotency-keys": forget_idempotency_keys,
-            "erase-old-requests": erase_old_requests}
+            "erase-old-requests": erase_old_requests, "escalate-concerns": escalate_concerns}

@@ -15,7 +15,7 @@ from marshmallow import ValidationError
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from services.needs import forms, handlers, model, resident_notices, schemas
+from services.needs import feedback, forms, handlers, model, resident_notices, schemas
 from services.needs.api import LIST_FILTERS, PER_PAGE, db, filtered_needs, outbox
 from services.needs.db import audit_log, need_matches, needs, residents, submissions, support_packages
 from wspolnota.i18n import translate
@@ -99,12 +99,14 @@ def need_page(need_id: str):  # type: ignore[no-untyped-def]
             "matches": session.execute(sa.select(need_matches).where(need_matches.c.need_id == need_id)
                                        .order_by(need_matches.c.updated_at)).mappings().all(),
             "resident": handlers.resident_by_ref(session, need["resident_ref"]),
+            "feedback": feedback.of_need(session, need_id), "call_form": feedback.call_form(session, need_id),
         }
     context = run(load)
     status_form = forms.StatusForm()
     allowed = model.TRANSITIONS[context["need"]["status"]] & model.STAFF_TARGETS - {model.CANCELLED}
     status_form.status.choices = forms.opts((s, STATUS_PL[s]) for s in model.STATUSES if s in allowed)
     return render_template("needs/need.html", status_form=status_form, cancel_form=forms.CancelForm(),
+                           score_pl=feedback.SCORE_PL,
                            editable=context["need"]["status"] in model.EDITABLE,
                            cancellable=model.can_transition(context["need"]["status"], model.CANCELLED),
                            **context)

@@ -5,7 +5,7 @@ from typing import Any
 
 from flask import Flask
 
-from services.notify import api, follow_up_pages, pages
+from services.notify import api, feedback, follow_up_pages, pages
 from services.notify.bootstrap import bootstrap
 from services.notify.call_pages import install as install_call_pages
 from wspolnota.service import Parts
@@ -21,4 +21,5 @@ def create_app(test_config: dict[str, Any] | None = None, parts: Parts | None = 
     app.register_blueprint(pages.bp)
     app.register_blueprint(follow_up_pages.bp)
     install_call_pages(app)
+    app.register_blueprint(feedback.inbound)
     return app

@@ -12,6 +12,7 @@ from datetime import datetime, time
 
 import requests
 
+from services.notify import feedback
 from services.notify.channels import NotOnThisChannel, PermanentFailure, QuietHours, TemporaryFailure
 from services.notify.messages import ENGAGEMENT_KINDS, quiet_until
 from services.notify.settings import Settings
@@ -183,8 +184,10 @@ class AddressBook:
     def __init__(self, settings: Settings, volunteers: VolunteerContacts,
                  participants: VolunteerContacts | None = None, clock: Clock = utc_now,
                  concerns: ConcernRecipients | None = None, call_series: ConcernRecipients | None = None,
-                 residents: ResidentContacts | None = None):
+                 residents: ResidentContacts | None = None,
+                 feedback_contacts: feedback.FeedbackContacts | None = None):
         self.settings, self.volunteers, self.clock = settings, volunteers, clock
+        self.feedback_contacts = feedback_contacts
         self.participants = participants or ParticipantContacts(
             settings.community_internal_url, settings.internal_service_token, settings.http_timeout_s)
         self.concerns = concerns or ConcernRecipients(
@@ -241,6 +244,9 @@ class AddressBook:
                 if until is not None:
                     raise QuietHours(until)
             return addresses.get(channel)
+        found = feedback.address(s, self.feedback_contacts, recipient, channel)  # the director; a resident asked for feedback
+        if found is not None:
+            return found
         staff = {
             (ORGANISER, "email"): s.organiser_email, (ORGANISER, "sms"): s.organiser_phone,
             (IPUS_COORDINATOR, "email"): s.ipus_coordinator_email, (IPUS_COORDINATOR, "sms"): s.ipus_coordinator_phone,

@@ -220,5 +220,35 @@ sink_messages = sa.Table(
 )
 
 
+# A resident's feedback by SMS (services/notify/feedback.py, revision 0007): one request per completed match sent
+# to a resident who consented to SMS. Only a keyed hash of the phone is kept (set when the SMS goes out), so a
+# reply is matched to the latest open request of that phone; the score is published as FeedbackGiven.
+feedback_requests = sa.Table(
+    "feedback_requests", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),
+    sa.Column("need_id", sa.String(36), nullable=True),
+    sa.Column("notification_id", sa.String(36), nullable=True),  # the ledger row of the request SMS
+    sa.Column("phone_hash", sa.String(64), nullable=True),  # HMAC-SHA256 of the normalised phone, at send time
+    sa.Column("requested_at", UtcDateTime, nullable=False),
+    sa.Column("sent_at", UtcDateTime, nullable=True),
+    sa.Column("answered_at", UtcDateTime, nullable=True),
+    sa.Column("score", sa.Integer, nullable=True),
+    sa.Index("ix_feedback_requests_phone", "phone_hash", "sent_at"),
+)
+
+# Every inbound SMS the gateway posted (the phone as its hash, the code read from the text, never the text).
+sms_replies = sa.Table(
+    "sms_replies", metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("phone_hash", sa.String(64), nullable=False),
+    sa.Column("received_at", UtcDateTime, nullable=False),
+    sa.Column("code", sa.Integer, nullable=True),  # 1-3, or none when the text was not a reply code
+    sa.Column("outcome", sa.String(20), nullable=False),  # matched | no_code | no_request | answered_before
+    sa.Column("match_id", sa.String(36), nullable=True),
+)
+
+inbound_rate_windows = windows_table(metadata, "inbound_rate_windows")  # key: SHA-256 of the caller's address
+
+
 def make_db(url: str | None = None) -> Database:
     return Database("notify", url or config.database_url("notify"), metadata, outbox, processed)

@@ -18,7 +18,7 @@ from contracts import matching as match_contract
 from contracts import needs as need_contract
 from contracts import notify as notify_contract
 from contracts import volunteers as volunteer_contract
-from services.notify import follow_ups, request_notices, resident_notices
+from services.notify import feedback, follow_ups, request_notices, resident_notices
 from services.notify.call_notices import call_handlers
 from services.notify.contacts import (
     CASE_SYSTEM,
@@ -621,4 +621,6 @@ def handlers(outbox: Outbox, settings: Settings | None = None, clock: Clock = ut
     wanted.update(request_notices.handlers(outbox, cfg))  # residents' requests for help
     wanted.update(call_handlers(outbox, cfg))
     wanted = resident_notices.merged(wanted, resident_notices.handlers(outbox, cfg, clock))
+    for name, extra in feedback.handlers(outbox, cfg, clock).items():  # escalated concerns, feedback requests
+        wanted[name] = feedback.chained(wanted.get(name), extra)
     return {name: handler for name, handler in wanted.items() if name in CONSUMES}

@@ -35,7 +35,8 @@ KINDS = ("match_offered", "match_accepted", "visit_reminder", "match_cancelled",
          "request_received", "request_converted", "request_closed", "visit_check", "need_check",
          "call_series_escalated",
          # residents' notices (services/notify/resident_notices.py)
-         "resident_arranged", "resident_reminder", "resident_looking", "resident_cancelled", "resident_changed")
+         "resident_arranged", "resident_reminder", "resident_looking", "resident_cancelled", "resident_changed",
+         "concern_escalated", "feedback_request")
 ENGAGEMENT_KINDS = ("visit_thanks", "idle_nudge")  # a volunteer may switch these off (engagement_messages)
 
 WEEKDAYS = ("poniedziałek", "wtorek", "środa", "czwartek", "piątek", "sobota", "niedziela")

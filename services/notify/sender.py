@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from services.notify import feedback
 from services.notify.channels import (
     Channel,
     NotOnThisChannel,
@@ -163,6 +164,8 @@ class Sender:
             address = self.addresses.address(row["recipient"], row["channel"], urgent=row["urgent"], kind=row["kind"])
             if not address:
                 raise NotOnThisChannel(f"brak adresu dla kanału {row['channel']}")
+            if row["kind"] == feedback.FEEDBACK_KIND:  # keep the phone's hash to match the reply, never the phone
+                feedback.remember_phone(self.db, self.s, row, address, self.clock())
             config.failpoint("sender.before_send")
             self.channels[row["channel"]].send(self.outgoing(row, address))
         except NotOnThisChannel as err:

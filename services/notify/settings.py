@@ -58,6 +58,7 @@ class Settings:
     check_link_max_age_h: float = 168.0  # "did it happen?" and "is it still needed?" links
     link_pages_per_minute: int = 30  # those link pages, per client address
     resident_quiet_hours: str = "20:00-08:00"  # residents' notices: never an SMS to a resident in this span
+    director_email: str = "dyrektor@cus-zagnansk.local"  # concerns escalated past their deadline
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

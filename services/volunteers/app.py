@@ -18,6 +18,7 @@ from services.volunteers import (  # self_certificate, visits_pages, concern_pag
     registration,
     self_certificate,  # noqa: F401  (its routes are on the space's blueprint)
     space_hours,  # noqa: F401  (its routes are on the space's blueprint)
+    visit_feedback_pages,  # noqa: F401  (its routes are on the space's blueprint)
     visits_pages,  # noqa: F401  (its routes are on the space's blueprint)
     volunteer_space,
 )

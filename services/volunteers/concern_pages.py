@@ -19,7 +19,8 @@ import requests
 from flask import abort, current_app, flash, redirect, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, TextAreaField
+from wtforms import BooleanField, HiddenField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 
 from services.volunteers import handlers, sign_in, signed_in
 from services.volunteers.volunteer_space import bp, page, signed_in_volunteer
@@ -32,6 +33,7 @@ TIMEOUT_S = (2.0, 5.0)
 PATH = "/internal/concerns"
 NOT_SENT = ("Nie udało się teraz wysłać zgłoszenia — Twój opis jest nadal w formularzu. Spróbuj ponownie za "
             "chwilę, a jeśli sprawa jest pilna, zadzwoń do organizatora")
+KINDS = ("concern", "incident", "safeguarding")
 EMERGENCY = "Jeśli komuś grozi niebezpieczeństwo, dzwoń pod 112."
 
 
@@ -39,6 +41,10 @@ class ConcernForm(FlaskForm):
     concern_id = HiddenField()
     text = TextAreaField(_l("Co Cię niepokoi?"), render_kw={"rows": 7, "maxlength": MAX_TEXT})
     urgent = BooleanField(_l("To pilne — trzeba zareagować jeszcze dziś"), default=True)
+    kind = RadioField(_l("Czego dotyczy zgłoszenie?"), default="concern", choices=[
+        SelectChoice("concern", _l("Martwię się o tę osobę (zdrowie, samopoczucie, warunki)")),
+        SelectChoice("incident", _l("Coś się wydarzyło podczas wizyty (wypadek, upadek, konflikt, szkoda)")),
+        SelectChoice("safeguarding", _l("Podejrzewam, że ktoś krzywdzi tę osobę albo ją zaniedbuje"))])
 
     def check(self) -> bool:
         """The same rules as the needs service's, so a mistake is shown before anything is sent."""
@@ -51,6 +57,8 @@ class ConcernForm(FlaskForm):
             uuid.UUID(self.concern_id.data or "")
         except ValueError:
             self.concern_id.data = str(uuid.uuid4())  # a form without its id (an old page): a new one
+        if self.kind.data not in KINDS:
+            self.kind.data = "concern"
         return not self.text.errors
 
 
@@ -99,15 +107,18 @@ def concern_page(match_id: str | None):  # type: ignore[no-untyped-def]
     if request.method == "GET":
         form = ConcernForm(formdata=None)
         form.concern_id.data = str(uuid.uuid4())
+        if request.args.get("rodzaj") in KINDS:  # "potrzebna interwencja" in a visit's feedback suggests a kind
+            form.kind.data = request.args["rodzaj"]
         return page("concern.html", form=form, action=action, match_id=match_id, emergency=EMERGENCY)[0]
     form = ConcernForm()
     if not form.validate_on_submit():
         if form.csrf_token.errors:
             abort(400)
+        form.kind.errors = []  # an unknown kind is read as a plain concern (check)
     if not form.check():
         return page("concern.html", 422, form=form, action=action, match_id=match_id, emergency=EMERGENCY)
     body = {"id": form.concern_id.data, "text": (form.text.data or "").strip(), "urgent": bool(form.urgent.data),
-            "volunteer_id": volunteer["id"], "match_id": match_id}
+            "volunteer_id": volunteer["id"], "match_id": match_id, "kind": form.kind.data or "concern"}
     answer = send(body)
     if not answer.ok:
         if answer.field_errors:

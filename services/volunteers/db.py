@@ -198,5 +198,19 @@ visits = sa.Table(
 )
 
 
+# The volunteer's short feedback on a visit they confirmed in their space (services/volunteers/visit_feedback.py):
+# one per match; the note stays here, the bus carries FeedbackGiven {source: "volunteer", score}.
+visit_feedback = sa.Table(
+    "visit_feedback", metadata,
+    sa.Column("match_id", sa.String(36), primary_key=True),
+    sa.Column("feedback_id", sa.String(36), nullable=False),
+    sa.Column("volunteer_id", sa.String(36), nullable=False),
+    sa.Column("need_id", sa.String(36), nullable=True),
+    sa.Column("code", sa.String(20), nullable=False),  # good | difficulties | intervention
+    sa.Column("note", sa.Text, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+)
+
+
 def make_db(url: str | None = None) -> Database:
     return Database("volunteers", url or config.database_url("volunteers"), metadata, outbox, processed)

@@ -15,7 +15,7 @@ from typing import Any
 
 from flask import abort, current_app, flash, redirect, request, url_for
 
-from services.volunteers import self_forms, visits
+from services.volunteers import self_forms, visit_feedback, visits
 from services.volunteers.signed_in import settings
 from services.volunteers.volunteer_space import bp, now, page, read_audited, signed_in_volunteer
 from wspolnota import errors, localtime, reference
@@ -66,12 +66,13 @@ def render(volunteer: Any, status: int = 200, problems: dict[str, str] | None = 
     with current_parts().db.transaction() as session:
         found = visits.lists(session, volunteer["id"], at)
         read_audited(session, volunteer["id"], "wizyty (strona wolontariusza)")
+        rated = visit_feedback.given(session, volunteer["id"])
     return page("visits.html", status, offers=found.offers, upcoming=with_contacts(volunteer["id"], found.upcoming, at),
                 past=with_contacts(volunteer["id"], found.past, at), at=at, when=when, problems=problems or {},
                 decline_reasons=visits.DECLINE_REASONS, step_back_reasons=visits.STEP_BACK_REASONS,
                 organiser_phone=settings().centre_phone, form=self_forms.ButtonForm(formdata=None),
                 minutes_min=visits.MINUTES_MIN, minutes_max=visits.MINUTES_MAX,
-                remote_categories=reference.remote_categories())
+                remote_categories=reference.remote_categories(), rated=rated, feedback_pl=visit_feedback.CODE_PL)
 
 
 @bp.get("/wizyty")

@@ -17,7 +17,7 @@ def periodic_jobs(service: str, tmp_path: Path) -> dict:  # type: ignore[type-ar
 
 def test_the_needs_volunteers_and_matching_services_register_their_periodic_jobs(tmp_path: Path) -> None:
     assert set(periodic_jobs("needs", tmp_path)) == {"expire-overdue", "forget-idempotency-keys", "erase-old-requests",
-                                                     "ask-need-checks"}
+                                                     "ask-need-checks", "escalate-concerns"}
     assert set(periodic_jobs("volunteers", tmp_path)) == {"expire-credentials"}
     assert set(periodic_jobs("matching", tmp_path)) == {"nudge-idle-volunteers", "ask-visit-checks"}
 

@@ -238,7 +238,7 @@ def test_the_organiser_sees_the_five_sections_with_counts_first_items_and_links_
 
     assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "credentials", "failed",
                                     "surveys", "plans", "activities", "requests", "visit_checks", "need_checks",
-                                    "calls", "call_list"]
+                                    "calls", "call_list", "feedback"]
     assert "niedostępne" not in html.lower()
     assert count(html, "proposals") == "2"
     assert [href for href, _ in links(html, "proposals")] == [f"/matching/matches/{urgent}", f"/matching/matches/{calm}"]
@@ -359,7 +359,7 @@ def test_a_community_service_that_answers_nonsense_leaves_a_notice() -> None:
 
 def test_sections_without_work_say_so(stack: Stack) -> None:
     html = stack.signed_in("osl.kowalska").get("/").get_data(as_text=True)
-    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 14
+    assert [count(html, key) for key in dashboard.SECTIONS] == ["0"] * len(dashboard.SECTIONS) == ["0"] * 15
     assert "Żadna propozycja nie czeka na przegląd." in section(html, "proposals")
     assert "Każde zgłoszenie niepokoju zostało przyjęte." in section(html, "concerns")
     assert "Wszystkie powiadomienia zostały wysłane." in section(html, "failed")
@@ -471,7 +471,8 @@ def test_calls_due_today_are_listed_with_a_link_and_never_a_phone(stack: Stack) 
 # --- each role sees what it can use --------------------------------------------------------------------------
 def test_a_social_worker_sees_the_matching_and_needs_sections_only(stack: Stack) -> None:
     html = stack.signed_in("pracownik").get("/").get_data(as_text=True)
-    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls", "call_list"]
+    assert shown_sections(html) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls", "call_list",
+                                    "feedback"]
 
 
 def test_the_director_sees_everything_read_only(stack: Stack) -> None:
@@ -497,7 +498,8 @@ def test_the_auditor_sees_counts_only(stack: Stack) -> None:
 def test_acting_links_follow_the_services_policy() -> None:
     # the IPUS coordinator may decide proposals but not retry notifications: that section is read-only
     assert dashboard.sections_for("ipus_coordinator") == {"concerns": "act", "proposals": "act", "offers": "act",
-                                                         "unmatched": "act", "failed": "view", "call_list": "act"}
+                                                         "unmatched": "act", "failed": "view", "call_list": "act",
+                                                         "feedback": "view"}
     assert dashboard.sections_for("auditor", {"auditor": {"proposals": "act"}}) == {"proposals": "view"}
 
 

@@ -79,13 +79,15 @@ def test_a_changed_role_ends_the_session_and_the_next_sign_in_brings_the_new_rol
     client = front.test_client()
     sign_in(client, "osl.kowalska")
     assert sections(client) == ["concerns", "proposals", "offers", "unmatched", "credentials", "failed", "surveys", "plans",
-                                "activities", "requests", "visit_checks", "need_checks", "calls", "call_list"]
+                                "activities", "requests", "visit_checks", "need_checks", "calls", "call_list",
+                                "feedback"]
 
     store.update("osl.kowalska", role="social_worker")
 
     assert client.get("/").status_code == 302
     sign_in(client, "osl.kowalska")
-    assert sections(client) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls", "call_list"]
+    assert sections(client) == ["concerns", "proposals", "offers", "unmatched", "requests", "calls", "call_list",
+                                "feedback"]
 
 
 def test_an_unchanged_account_keeps_its_session(front: Any, store: AuthStore) -> None:

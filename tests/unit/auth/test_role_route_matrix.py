@@ -17,7 +17,9 @@ TOKEN_AUTH = {("volunteers", "internal_api.contact"),  # public to the session c
               ("needs", "needs_requests_internal.requester_contact"),
               ("needs", "needs_checks_internal.check_recipient"),
               ("needs", "needs_calls_internal.record_outcome"), ("needs", "needs_calls_internal.recipient"),
-              ("community", "community_internal_api.registration_contact")}
+              ("community", "community_internal_api.registration_contact"),
+              ("needs", "needs_feedback_internal.feedback_contact"),  # notify's feedback request SMS
+              ("notify", "notify_sms_inbound.sms_inbound")}  # the SMS gateway's bearer token
 TOKEN_AUTH |= {("needs", e) for e in access.POLICIES["needs"] if e.startswith("case_system_api.")}  # API keys
 TOKEN_AUTH |= {("needs", "needs_notices_internal.notice_contact")}
 

@@ -46,7 +46,7 @@ def test_a_volunteers_concern_about_their_visit_is_stored_and_published_without_
     assert answer.json == {"id": concern_id, "created": True}
     [event] = needs.published("ConcernReported")
     assert event.data == {"concern_id": concern_id, "need_id": visit["need"]["id"],
-                          "resident_ref": visit["resident"]["ref"], "urgent": True}
+                          "resident_ref": visit["resident"]["ref"], "urgent": True, "kind": "concern"}
     bus = everything_on_the_bus(needs)
     assert "Genowefa" not in bus and "światło" not in bus and "drzwi" not in bus
     kept = " ".join(str(r["body"]) for r in needs.rows("outbox"))
