@@ -51,7 +51,7 @@ def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server,
     assert page.get_by_role("heading", name="Zgoda na przetwarzanie danych").is_visible()
     page.get_by_label("Imię i nazwisko").fill("Oksana Melnyk")
     page.get_by_label("Adres e-mail").fill("oksana@example.pl")
-    page.get_by_label("Telefon").fill("60120")  # too short
+    page.get_by_label("Telefon", exact=True).fill("60120")  # too short
     page.get_by_label("Belno").check()
     page.get_by_label("Zakupy i sprawunki (ZAK)").check()
     page.get_by_label("ukraiński").check()  # Polish is ticked already
@@ -64,12 +64,12 @@ def test_a_person_registers_fixes_a_wrong_phone_and_confirms_the_address(server,
 
     error = page.locator("#phone-err")
     assert "Niepoprawny numer telefonu" in error.inner_text()
-    assert page.get_by_label("Telefon").get_attribute("aria-describedby") == "phone-err"
+    assert page.get_by_label("Telefon", exact=True).get_attribute("aria-describedby") == "phone-err"
     page.screenshot(path=str(artifacts / "volunteers-self-registration-error.png"), full_page=True)
     with make_db(db_url).engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(volunteers)).scalar_one() == 0
 
-    page.get_by_label("Telefon").fill("601 202 303")
+    page.get_by_label("Telefon", exact=True).fill("601 202 303")
     assert page.get_by_label("Belno").is_checked() and page.get_by_label("Adres e-mail").input_value() == "oksana@example.pl"
     assert page.get_by_label("polski", exact=True).is_checked() and page.get_by_label("ukraiński").is_checked()
     if not page.get_by_label("Zgadzam się na przetwarzanie moich danych").is_checked():
