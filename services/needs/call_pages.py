@@ -18,12 +18,12 @@ from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField, TimeField
 from wtforms.validators import InputRequired, Optional
 
-from services.needs import audit, calls, model, svg
+from services.needs import audit, calls, model
 from services.needs.api import db, outbox
 from services.needs.concern_pages import check_service_token, field_errors
 from services.needs.forms import REQUIRED, MultiCheckboxField, PolishForm, opts
 from services.needs.handlers import DuplicateSubmission, Refused
-from wspolnota import errors
+from wspolnota import charts, errors
 
 log = logging.getLogger("services.needs")
 
@@ -178,7 +178,8 @@ def _series_page(series_id: str, form: ReviewForm | None = None, status: int = 2
         except errors.NotFound:
             abort(404)
     labels = [calls.OUTCOME_PL[c] for c in calls.OUTCOMES]
-    chart = svg.bars("call-outcomes", "Wyniki rozmów", labels, [found["counts"][c] for c in calls.OUTCOMES])
+    chart = charts.columns("call-outcomes", "Wyniki rozmów", labels, [found["counts"][c] for c in calls.OUTCOMES],
+                           fmt=lambda v: str(int(v)))
     return render_template("needs/call_series.html", found=found, chart=chart, outcome_pl=calls.OUTCOME_PL,
                            outcomes=calls.OUTCOMES, status_pl=calls.STATUS_PL, review_form=form or ReviewForm(),
                            button=ButtonForm()), status

@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time
 
-import requests
-
 from services.notify import feedback
-from services.notify.channels import NotOnThisChannel, PermanentFailure, QuietHours, TemporaryFailure
+from services.notify.channels import NotOnThisChannel, QuietHours
+from services.notify.internal_api import InternalApi
 from services.notify.messages import ENGAGEMENT_KINDS, quiet_until
 from services.notify.settings import Settings
 from wspolnota.service import Clock, utc_now
@@ -40,41 +39,18 @@ class Contact:
     engagement: bool = True  # False: the volunteer switched off thank-you messages and nudges
 
 
-class VolunteerContacts:
+class VolunteerContacts(InternalApi):
     """GET {base}/internal/volunteers/<id>/contact with the shared bearer token."""
 
     PATH = "/internal/volunteers/{id}/contact"
     SERVICE, MISSING = "usługa wolontariuszy", "brak wolontariusza w usłudze wolontariuszy (404)"
 
-    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
-                 session: requests.Session | None = None):
-        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
-        self.http = session or requests.Session()
-
     def fetch(self, volunteer_id: str) -> Contact:
-        url = self.base_url + self.PATH.format(id=volunteer_id)
-        service = self.SERVICE
-        try:
-            response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}",
-                                                   "X-Service-Name": "notify"},
-                                     timeout=self.timeout_s)
-        except requests.RequestException as err:
-            raise TemporaryFailure(f"{service} nie odpowiada ({type(err).__name__})") from err
-        if response.status_code == 404:
-            raise PermanentFailure(self.MISSING)
-        if response.status_code in (401, 403):
-            raise TemporaryFailure(f"{service} odmówiła dostępu ({response.status_code}); "
-                                   "sprawdź INTERNAL_SERVICE_TOKEN")
-        if response.status_code != 200:
-            raise TemporaryFailure(f"{service} odpowiedziała {response.status_code}")
-        try:
-            body = response.json()
-            return Contact(name=str(body.get("name") or ""), email=body.get("email") or None,
-                           phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"),
-                           quiet_hours=body.get("quiet_hours") or None,
-                           engagement=body.get("engagement_messages") is not False)
-        except (ValueError, AttributeError) as err:
-            raise TemporaryFailure(f"{service} zwróciła niepoprawny JSON") from err
+        body = self.get_json(volunteer_id)
+        return Contact(name=str(body.get("name") or ""), email=body.get("email") or None,
+                       phone=body.get("phone") or None, preferred_channel=body.get("preferred_channel"),
+                       quiet_hours=body.get("quiet_hours") or None,
+                       engagement=body.get("engagement_messages") is not False)
 
 
 class ParticipantContacts(VolunteerContacts):
@@ -85,7 +61,7 @@ class ParticipantContacts(VolunteerContacts):
     SERVICE, MISSING = "usługa społeczności", "brak zapisu w usłudze społeczności (404: wypisany lub usunięty)"
 
 
-class ConcernRecipients:
+class ConcernRecipients(InternalApi):
     """GET {base}/internal/concerns/<id>/recipient (needs): the e-mail address of the social worker assigned to
     the resident a concern is about; "" when none is assigned (or a general concern)."""
 
@@ -93,29 +69,8 @@ class ConcernRecipients:
     SERVICE = "usługa potrzeb"
     MISSING = "brak zgłoszenia w usłudze potrzeb (404)"
 
-    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
-                 session: requests.Session | None = None):
-        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
-        self.http = session or requests.Session()
-
     def fetch(self, concern_id: str) -> str:
-        url = self.base_url + self.PATH.format(id=concern_id)
-        try:
-            response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}",
-                                                   "X-Service-Name": "notify"}, timeout=self.timeout_s)
-        except requests.RequestException as err:
-            raise TemporaryFailure(f"{self.SERVICE} nie odpowiada ({type(err).__name__})") from err
-        if response.status_code == 404:
-            raise PermanentFailure(self.MISSING)
-        if response.status_code in (401, 403):
-            raise TemporaryFailure(f"{self.SERVICE} odmówiła dostępu ({response.status_code}); "
-                                   "sprawdź INTERNAL_SERVICE_TOKEN")
-        if response.status_code != 200:
-            raise TemporaryFailure(f"{self.SERVICE} odpowiedziała {response.status_code}")
-        try:
-            return str(response.json().get("email") or "")
-        except (ValueError, AttributeError) as err:
-            raise TemporaryFailure(f"{self.SERVICE} zwróciła niepoprawny JSON") from err
+        return str(self.get_json(concern_id).get("email") or "")
 
 
 class NeedCheckRecipients(ConcernRecipients):
@@ -143,39 +98,18 @@ class ResidentContact:
     phone: str
 
 
-class ResidentContacts:
+class ResidentContacts(InternalApi):
     """GET {base}/internal/residents/<ref>/notice-contact (needs), with who asks (`for`) and why (`purpose`), which
     needs writes to its audit log: the channel, the consent and the phone (empty without the consent)."""
 
-    PATH = "/internal/residents/{ref}/notice-contact"
+    PATH = "/internal/residents/{id}/notice-contact"
     SERVICE = "usługa potrzeb"
-
-    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
-                 session: requests.Session | None = None):
-        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
-        self.http = session or requests.Session()
+    MISSING = "brak mieszkańca w usłudze potrzeb (404: nieznany lub dane usunięte)"
 
     def fetch(self, resident_ref: str, purpose: str, asked_for: str = "") -> ResidentContact:
-        url = self.base_url + self.PATH.format(ref=resident_ref)
-        try:
-            response = self.http.get(url, params={"purpose": purpose, "for": asked_for},
-                                     headers={"Authorization": f"Bearer {self.token}", "X-Service-Name": "notify"},
-                                     timeout=self.timeout_s)
-        except requests.RequestException as err:
-            raise TemporaryFailure(f"{self.SERVICE} nie odpowiada ({type(err).__name__})") from err
-        if response.status_code == 404:
-            raise PermanentFailure("brak mieszkańca w usłudze potrzeb (404: nieznany lub dane usunięte)")
-        if response.status_code in (401, 403):
-            raise TemporaryFailure(f"{self.SERVICE} odmówiła dostępu ({response.status_code}); "
-                                   "sprawdź INTERNAL_SERVICE_TOKEN")
-        if response.status_code != 200:
-            raise TemporaryFailure(f"{self.SERVICE} odpowiedziała {response.status_code}")
-        try:
-            body = response.json()
-            return ResidentContact(resident_ref=resident_ref, channel=str(body.get("channel") or "none"),
-                                   consent=bool(body.get("consent")), phone=str(body.get("phone") or ""))
-        except (ValueError, AttributeError) as err:
-            raise TemporaryFailure(f"{self.SERVICE} zwróciła niepoprawny JSON") from err
+        body = self.get_json(resident_ref, {"purpose": purpose, "for": asked_for})
+        return ResidentContact(resident_ref=resident_ref, channel=str(body.get("channel") or "none"),
+                               consent=bool(body.get("consent")), phone=str(body.get("phone") or ""))
 
 
 class AddressBook:

@@ -26,14 +26,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import requests
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.orm import Session
 
 from contracts import notify as notify_contract
-from services.notify.channels import NotOnThisChannel, PermanentFailure, TemporaryFailure
+from services.notify.channels import NotOnThisChannel
 from services.notify.db import feedback_requests, inbound_rate_windows, matches_seen, sms_replies
+from services.notify.internal_api import InternalApi
 from services.notify.ledger import derived_id, record, record_rendered
 from services.notify.messages import quiet_until, render
 from services.notify.settings import Settings
@@ -84,31 +84,17 @@ class FeedbackContact:
     phone: str
 
 
-class FeedbackContacts:
+class FeedbackContacts(InternalApi):
     """GET {needs}/internal/matches/<match_id>/feedback-contact: whether the match's resident consented to SMS, and
     the phone only then. Audited in the needs service."""
 
     PATH = "/internal/matches/{id}/feedback-contact"
-
-    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0, session: requests.Session | None = None):
-        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
-        self.http = session or requests.Session()
+    SERVICE = "usługa potrzeb"
+    MISSING = "brak wizyty w usłudze potrzeb (404)"
 
     def fetch(self, match_id: str) -> FeedbackContact:
-        try:
-            response = self.http.get(self.base_url + self.PATH.format(id=match_id), timeout=self.timeout_s,
-                                     headers={"Authorization": f"Bearer {self.token}", "X-Service-Name": "notify"})
-        except requests.RequestException as err:
-            raise TemporaryFailure(f"usługa potrzeb nie odpowiada ({type(err).__name__})") from err
-        if response.status_code == 404:
-            raise PermanentFailure("brak wizyty w usłudze potrzeb (404)")
-        if response.status_code != 200:
-            raise TemporaryFailure(f"usługa potrzeb odpowiedziała {response.status_code}")
-        try:
-            body = response.json()
-            return FeedbackContact(sms=body.get("sms") is True, phone=str(body.get("phone") or ""))
-        except (ValueError, AttributeError) as err:
-            raise TemporaryFailure("usługa potrzeb zwróciła niepoprawny JSON") from err
+        body = self.get_json(match_id)
+        return FeedbackContact(sms=body.get("sms") is True, phone=str(body.get("phone") or ""))
 
 
 def address(settings: Settings, contacts: FeedbackContacts | None, recipient: str, channel: str) -> str | None:

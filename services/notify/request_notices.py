@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import requests
 from sqlalchemy.orm import Session
 
 from contracts import needs as need_contract
-from services.notify.channels import NotOnThisChannel, PermanentFailure, TemporaryFailure
+from services.notify.channels import NotOnThisChannel
+from services.notify.internal_api import InternalApi
 from services.notify.ledger import PROVIDER_CHANNELS, derived_id, record_rendered
 from services.notify.messages import render
 from services.notify.settings import Settings
@@ -25,37 +25,17 @@ from wspolnota.transport.outbox import Outbox
 REQUESTER = "wnioskodawca:"
 
 
-class RequesterContacts:
+class RequesterContacts(InternalApi):
     """GET {base}/internal/requests/<id>/contact (needs): {phone, email, reply_channel}."""
 
     PATH = "/internal/requests/{id}/contact"
     SERVICE = "usługa potrzeb"
-
-    def __init__(self, base_url: str, token: str, timeout_s: float = 5.0,
-                 session: requests.Session | None = None):
-        self.base_url, self.token, self.timeout_s = base_url.rstrip("/"), token, timeout_s
-        self.http = session or requests.Session()
+    MISSING = "brak prośby w usłudze potrzeb (404: usunięta)"
 
     def fetch(self, request_id: str) -> dict[str, str]:
-        url = self.base_url + self.PATH.format(id=request_id)
-        try:
-            response = self.http.get(url, headers={"Authorization": f"Bearer {self.token}",
-                                                   "X-Service-Name": "notify"}, timeout=self.timeout_s)
-        except requests.RequestException as err:
-            raise TemporaryFailure(f"{self.SERVICE} nie odpowiada ({type(err).__name__})") from err
-        if response.status_code == 404:
-            raise PermanentFailure("brak prośby w usłudze potrzeb (404: usunięta)")
-        if response.status_code in (401, 403):
-            raise TemporaryFailure(f"{self.SERVICE} odmówiła dostępu ({response.status_code}); "
-                                   "sprawdź INTERNAL_SERVICE_TOKEN")
-        if response.status_code != 200:
-            raise TemporaryFailure(f"{self.SERVICE} odpowiedziała {response.status_code}")
-        try:
-            body = response.json()
-            return {"phone": str(body.get("phone") or ""), "email": str(body.get("email") or ""),
-                    "reply_channel": str(body.get("reply_channel") or "")}
-        except (ValueError, AttributeError) as err:
-            raise TemporaryFailure(f"{self.SERVICE} zwróciła niepoprawny JSON") from err
+        body = self.get_json(request_id)
+        return {"phone": str(body.get("phone") or ""), "email": str(body.get("email") or ""),
+                "reply_channel": str(body.get("reply_channel") or "")}
 
 
 def requester_address(contacts: RequesterContacts, request_id: str, channel: str) -> str | None:
