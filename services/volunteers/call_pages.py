@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import requests
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import abort, flash, redirect, request, url_for
 
-from services.volunteers import handlers, self_forms, sign_in, signed_in, visits
-from services.volunteers.concern_pages import Answer, organiser_phone
+from services.volunteers import handlers, self_forms, sign_in, visits
+from services.volunteers.concern_pages import Answer, post_to_needs
 from services.volunteers.volunteer_space import bp, now, page, signed_in_volunteer
 from wspolnota import errors, reference
 from wspolnota.web import current_parts
@@ -27,7 +26,6 @@ from wspolnota.web import current_parts
 log = logging.getLogger("services.volunteers")
 
 PATH = "/internal/call-outcomes"
-TIMEOUT_S = (2.0, 5.0)
 OUTCOMES = {"all_well": "Wszystko dobrze", "needs_something": "Czegoś potrzebuje",
             "worrying": "Coś mnie niepokoi", "no_answer": "Nie odebrał(a)"}
 NO_ANSWER_MINUTES = 5
@@ -79,31 +77,8 @@ FIELDS = {"text": "opis", "category": "kategoria", "minutes": "minuty", "outcome
 
 
 def send(body: dict[str, Any]) -> Answer:
-    """POST the outcome to the needs service; any failure is a Polish message, never an exception."""
-    base = signed_in.settings().needs_internal_url.rstrip("/")
-    token = str(current_app.config.get("INTERNAL_SERVICE_TOKEN") or "")
-    try:
-        response = requests.post(base + PATH, json=body, timeout=TIMEOUT_S, headers={
-            "Authorization": f"Bearer {token}", "X-Service-Name": "volunteers"})
-    except requests.RequestException as err:
-        log.warning("call outcome for %s not sent: needs service unreachable (%s)", body["match_id"],
-                    type(err).__name__)
-        return Answer(False, organiser_phone())
-    if response.status_code in (200, 201):
-        return Answer(True)
-    try:
-        answer = response.json()
-    except ValueError:
-        answer = {}
-    if response.status_code == 409 and isinstance(answer, dict) and answer.get("message"):
-        return Answer(False, str(answer["message"]), status=409)
-    if response.status_code == 422 and isinstance(answer, dict):
-        found = (answer.get("errors") or {}).get("json") or {}
-        mapped = {FIELDS[k]: [str(m) for m in v] for k, v in found.items() if k in FIELDS}
-        if mapped:
-            return Answer(False, "", mapped, status=422)
-    log.warning("call outcome for %s not sent: needs service answered %s", body["match_id"], response.status_code)
-    return Answer(False, organiser_phone())
+    """POST the outcome to the needs service (`concern_pages.post_to_needs`)."""
+    return post_to_needs(PATH, body, FIELDS, f"call outcome for {body['match_id']}")
 
 
 def show(match_id: str, row: Any, status: int = 200, problems: dict[str, str] | None = None,

@@ -75,15 +75,17 @@ def organiser_phone() -> str:
     return f"{NOT_SENT}: {phone}." if phone else f"{NOT_SENT} w CUS."
 
 
-def send(body: dict[str, Any]) -> Answer:
-    """POST the concern to the needs service; any failure is a Polish message, never an exception."""
+def post_to_needs(path: str, body: dict[str, Any], fields: dict[str, str], what: str) -> Answer:
+    """POST the volunteer's report to the needs service's internal API; any failure is a Polish message, never an
+    exception. Needs' 409 message is shown as it is; its 422 field errors go to the form's fields (`fields`: needs'
+    name → the form's). `what` names the report in the log (never its text)."""
     base = signed_in.settings().needs_internal_url.rstrip("/")
     token = str(current_app.config.get("INTERNAL_SERVICE_TOKEN") or "")
     try:
-        response = requests.post(base + PATH, json=body, timeout=TIMEOUT_S, headers={
+        response = requests.post(base + path, json=body, timeout=TIMEOUT_S, headers={
             "Authorization": f"Bearer {token}", "X-Service-Name": "volunteers"})
     except requests.RequestException as err:
-        log.warning("concern %s not sent: needs service unreachable (%s)", body["id"], type(err).__name__)
+        log.warning("%s not sent: needs service unreachable (%s)", what, type(err).__name__)
         return Answer(False, organiser_phone())
     if response.status_code in (200, 201):
         return Answer(True)
@@ -94,11 +96,17 @@ def send(body: dict[str, Any]) -> Answer:
     if response.status_code == 409 and isinstance(answer, dict) and answer.get("message"):
         return Answer(False, str(answer["message"]), status=409)
     if response.status_code == 422 and isinstance(answer, dict):
-        fields = (answer.get("errors") or {}).get("json") or {}
-        if "text" in fields:
-            return Answer(False, "", {"text": [str(m) for m in fields["text"]]}, status=422)
-    log.warning("concern %s not sent: needs service answered %s", body["id"], response.status_code)
+        found = (answer.get("errors") or {}).get("json") or {}
+        mapped = {fields[k]: [str(m) for m in v] for k, v in found.items() if k in fields}
+        if mapped:
+            return Answer(False, "", mapped, status=422)
+    log.warning("%s not sent: needs service answered %s", what, response.status_code)
     return Answer(False, organiser_phone())
+
+
+def send(body: dict[str, Any]) -> Answer:
+    """POST the concern to the needs service (`post_to_needs`)."""
+    return post_to_needs(PATH, body, {"text": "text"}, f"concern {body['id']}")
 
 
 def concern_page(match_id: str | None):  # type: ignore[no-untyped-def]
