@@ -414,7 +414,8 @@ ANY_INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Z_][A-Z0-9_]*)(?P<op>:?[-?])?(?
 SECRET_LIKE = re.compile(r"(KEY|SECRET|TOKEN|PASSWORD)$")
 # Logins to someone else's server that may need none (an SMTP relay without authentication, a gateway on a
 # private network): empty is a valid value, so compose cannot require them.
-OPTIONAL_CREDENTIALS = {"NOTIFY_SMTP_PASSWORD", "NOTIFY_SMS_GATEWAY_TOKEN"}
+# optional: empty turns the feature off (no SMTP login; no gateway token; the SMS-reply endpoint refuses every call)
+OPTIONAL_CREDENTIALS = {"NOTIFY_SMTP_PASSWORD", "NOTIFY_SMS_GATEWAY_TOKEN", "NOTIFY_SMS_INBOUND_TOKEN"}
 
 
 def strings_in(node: object) -> list[str]:
