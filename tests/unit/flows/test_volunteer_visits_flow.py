@@ -4,12 +4,9 @@ and "it happened" completes a visit in matching and needs (its hours in the ledg
 one with the code did_not_happen."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
 from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem, ManualClock, utc_now
@@ -18,32 +15,6 @@ START = (utc_now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, micr
 WEEKS = 4
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(utc_now())
-
-
-@pytest.fixture
-def system(tmp_path: Path, clock: ManualClock) -> Iterator[InMemorySystem]:
-    s = InMemorySystem(tmp_path, clock=clock)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def clients(system: InMemorySystem, clock: ManualClock) -> dict[str, Any]:
-    from services.matching.app import create_app as matching_app
-    from services.needs.app import create_app as needs_app
-    from services.needs.bootstrap import bootstrap as needs_bootstrap
-    from services.volunteers.app import create_app as volunteers_app
-    from services.volunteers.bootstrap import bootstrap as volunteers_bootstrap
-
-    def config(name: str) -> dict[str, Any]:
-        return {"DATABASE_URL": system[name].db.url, "TESTING": True, "AUTH_DISABLED": True}
-    return {"needs": needs_app(config("needs"), parts=needs_bootstrap(system["needs"].db.url, clock=clock)).test_client(),
-            "volunteers": volunteers_app(config("volunteers"), parts=volunteers_bootstrap(
-                system["volunteers"].db.url, clock=clock)).test_client(),
-            "matching": matching_app({**config("matching"), "MATCHING_CLOCK": clock}).test_client()}
 
 
 def ledger(system: InMemorySystem, kind: str) -> list[sa.RowMapping]:

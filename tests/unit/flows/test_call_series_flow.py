@@ -4,47 +4,18 @@ visit with its minutes; `needs_something` creates one need; the second unanswere
 social worker in notify's ledger, not two when the outcome comes again."""
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import time, timedelta
-from pathlib import Path
 from typing import Any
 
-import pytest
 import sqlalchemy as sa
 
-from tests.unit.test_volunteer_visits_flow import ledger, my_visits, say, visit
+from tests.unit.flows.test_volunteer_visits_flow import ledger, my_visits, say, visit
 from wspolnota.testing import WRITTEN_AGREEMENT, InMemorySystem, ManualClock, utc_now
 
 START = (utc_now() + timedelta(days=1)).replace(hour=9, minute=0, second=0, microsecond=0)
 WEEKS = 3
 
 
-@pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(utc_now())
-
-
-@pytest.fixture
-def system(tmp_path: Path, clock: ManualClock) -> Iterator[InMemorySystem]:
-    s = InMemorySystem(tmp_path, clock=clock)
-    yield s
-    s.close()
-
-
-@pytest.fixture
-def clients(system: InMemorySystem, clock: ManualClock) -> dict[str, Any]:
-    from services.matching.app import create_app as matching_app
-    from services.needs.app import create_app as needs_app
-    from services.needs.bootstrap import bootstrap as needs_bootstrap
-    from services.volunteers.app import create_app as volunteers_app
-    from services.volunteers.bootstrap import bootstrap as volunteers_bootstrap
-
-    def config(name: str) -> dict[str, Any]:
-        return {"DATABASE_URL": system[name].db.url, "TESTING": True, "AUTH_DISABLED": True}
-    return {"needs": needs_app(config("needs"), parts=needs_bootstrap(system["needs"].db.url, clock=clock)).test_client(),
-            "volunteers": volunteers_app(config("volunteers"), parts=volunteers_bootstrap(
-                system["volunteers"].db.url, clock=clock)).test_client(),
-            "matching": matching_app({**config("matching"), "MATCHING_CLOCK": clock}).test_client()}
 
 
 def outcome(system: InMemorySystem, clock: ManualClock, match_id: str, volunteer_id: str, code: str,
